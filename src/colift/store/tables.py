@@ -1,0 +1,184 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations under `migrations/` create it.
+
+Areas are stored as integer square centimetres (`area_cm2`, 1 m² = 10 000 cm²) so that SQLite
+and PostgreSQL both sum them exactly; money is integer fen. Enum-valued columns hold the
+`StrEnum` values of `colift.model`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+compounds = Table(
+    "compounds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("city", String(100), nullable=False),
+    Column("district", String(100), nullable=False, default=""),
+    Column("street", String(100), nullable=False, default=""),
+    Column("community", String(100), nullable=False, default=""),
+    Column("built_year", Integer),
+    Column("consent_profile", String(64), nullable=False),
+    Column("subsidy_profile", String(64)),
+)
+
+buildings = Table(
+    "buildings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("compound_id", ForeignKey("compounds.id", ondelete="CASCADE"), nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("storeys", Integer, nullable=False),
+    Column("built_year", Integer),
+    UniqueConstraint("compound_id", "number", name="uq_buildings_compound_number"),
+)
+
+units = Table(
+    "units",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("building_id", ForeignKey("buildings.id", ondelete="CASCADE"), nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("consent_profile", String(64)),  # NULL: the compound's profile
+    UniqueConstraint("building_id", "number", name="uq_units_building_number"),
+)
+
+owners = Table(
+    "owners",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("compound_id", ForeignKey("compounds.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("phone", String(32), nullable=False, default=""),
+    # One buyer of several flats is one owner: (compound, name, phone) identifies them.
+    UniqueConstraint("compound_id", "name", "phone", name="uq_owners_identity"),
+)
+
+households = Table(
+    "households",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=False),
+    Column("room", String(32), nullable=False),
+    Column("floor", Integer, nullable=False),
+    Column("area_cm2", BigInteger, nullable=False),
+    Column("area_source", String(32), nullable=False),
+    Column("tenure", String(32), nullable=False),
+    Column("owner_id", ForeignKey("owners.id"), nullable=False),
+    UniqueConstraint("unit_id", "room", name="uq_households_unit_room"),
+)
+Index("ix_households_owner", households.c.owner_id)
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("compound_id", ForeignKey("compounds.id", ondelete="CASCADE")),
+    Column("household_id", ForeignKey("households.id", ondelete="SET NULL")),
+    Column("owner_id", ForeignKey("owners.id", ondelete="SET NULL")),
+    Column("name", String(200), nullable=False),
+    Column("age_band", String(16)),
+    Column("mobility", String(32), nullable=False, default="none"),
+    Column("party_member", Boolean, nullable=False, default=False),
+    Column("phone", String(32), nullable=False, default=""),
+)
+
+role_assignments = Table(
+    "role_assignments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", ForeignKey("persons.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(64), nullable=False),
+    Column("scope_kind", String(16), nullable=False),
+    Column("scope_id", Integer),
+    Column("since", Date),
+    Column("until", Date),
+)
+Index("ix_role_assignments_scope", role_assignments.c.scope_kind, role_assignments.c.scope_id)
+
+# A consent round: one vote or signature campaign over a scope under one profile.
+vote_rounds = Table(
+    "vote_rounds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scope_kind", String(16), nullable=False),  # unit, building or compound
+    Column("scope_id", Integer, nullable=False),
+    Column("profile", String(64), nullable=False),
+    Column("title", String(200), nullable=False, default=""),
+    Column("opened_on", Date, nullable=False),
+    Column("closed_on", Date),
+)
+Index("ix_vote_rounds_scope", vote_rounds.c.scope_kind, vote_rounds.c.scope_id)
+
+# The current vote of each flat in a round; every change also goes to the ledger.
+ballots = Table(
+    "ballots",
+    metadata,
+    Column("round_id", ForeignKey("vote_rounds.id", ondelete="CASCADE"), primary_key=True),
+    Column("household_id", ForeignKey("households.id", ondelete="CASCADE"), primary_key=True),
+    Column("vote", String(16), nullable=False),
+    Column("signed_on", Date),
+    Column("recorded_by", String(200), nullable=False, default=""),
+)
+
+objections = Table(
+    "objections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("household_id", ForeignKey("households.id", ondelete="CASCADE"), nullable=False),
+    Column("reasons", String(200), nullable=False),  # comma-separated reason codes
+    Column("status", String(16), nullable=False),
+    Column("raised_on", Date, nullable=False),
+    Column("updated_on", Date, nullable=False),
+    Column("handled_by", String(200), nullable=False, default=""),
+    Column("notes", Text, nullable=False, default=""),
+)
+Index("ix_objections_household", objections.c.household_id)
+
+# Households whose exclusive part the plan occupies (their owners must agree in some cities).
+occupied_households = Table(
+    "occupied_households",
+    metadata,
+    Column("household_id", ForeignKey("households.id", ondelete="CASCADE"), primary_key=True),
+    Column("note", String(200), nullable=False, default=""),
+)
+
+# Append-only, hash-chained record of every write that matters.
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("payload", Text, nullable=False),  # canonical JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+)
