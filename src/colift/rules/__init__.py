@@ -1,0 +1,61 @@
+"""Rules: consent law, cost sharing and subsidies. City policies are TOML profiles, not code."""
+
+from colift.rules.consent import (
+    ConsentCounts,
+    ConsentProfile,
+    ConsentResult,
+    Flat,
+    Objection,
+    Scope,
+    available_profiles,
+    count_votes,
+    decide,
+    evaluate,
+    load_profile,
+    verdict,
+)
+from colift.rules.costshare import (
+    Compensation,
+    CostScheme,
+    CostShareResult,
+    PaymentSchedule,
+    RunningCost,
+    ShareInput,
+    apportion,
+    share_costs,
+)
+from colift.rules.subsidy import (
+    SubsidyInput,
+    SubsidyProfile,
+    SubsidyResult,
+    available_subsidy_profiles,
+    load_subsidy_profile,
+)
+
+__all__ = [
+    "Compensation",
+    "ConsentCounts",
+    "ConsentProfile",
+    "ConsentResult",
+    "CostScheme",
+    "CostShareResult",
+    "Flat",
+    "Objection",
+    "PaymentSchedule",
+    "RunningCost",
+    "Scope",
+    "ShareInput",
+    "SubsidyInput",
+    "SubsidyProfile",
+    "SubsidyResult",
+    "apportion",
+    "available_profiles",
+    "available_subsidy_profiles",
+    "count_votes",
+    "decide",
+    "evaluate",
+    "load_profile",
+    "load_subsidy_profile",
+    "share_costs",
+    "verdict",
+]
