@@ -15,6 +15,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from colift.errors import BadInput, ColiftError, RowError
 
@@ -37,7 +38,8 @@ ledger_app = typer.Typer(
 app.add_typer(consent_app, name="consent")
 app.add_typer(ledger_app, name="ledger")
 
-out = Console()
+# Reports are tables: keep them readable when output is piped (Rich would assume 80 columns).
+out = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True)
 
 DatabaseOption = Annotated[
@@ -63,7 +65,12 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
         except RowError as exc:
             err.print(f"colift: {exc.message}", markup=False, highlight=False, soft_wrap=True)
             for row, column, message in exc.errors:
-                err.print(f"  row {row}, {column}: {message}", markup=False, highlight=False)
+                err.print(
+                    f"  row {row}, {column}: {message}",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
+                )
             raise typer.Exit(2) from None
         except ColiftError as exc:
             fail(exc.message)
@@ -162,6 +169,241 @@ def costshare(
     for line in shares:
         table.add_row(str(line["id"]), yuan(int(line["fen"])))
     out.print(table)
+
+
+def engine_for(database: str | None) -> Engine:
+    from colift.store import make_engine
+
+    return make_engine(database)
+
+
+def ready_engine(database: str | None) -> Engine:
+    """An engine on a database that exists and is at the current schema."""
+    from colift.store import current_revision, head_revision
+
+    engine = engine_for(database)
+    if current_revision(engine) != head_revision():
+        raise BadInput("the database is not set up or is out of date: run `colift init` first")
+    return engine
+
+
+# ---------------------------------------------------------------- database
+
+
+@app.command("init")
+@user_errors
+def init(database: DatabaseOption = None) -> None:
+    """Create the database (a SQLite file by default) or bring it to the current schema."""
+    from colift.services.registry import init_database
+
+    engine = engine_for(database)
+    revision = init_database(engine)
+    out.print(f"database ready at schema {revision}: {engine.url.render_as_string()}")
+
+
+@app.command("migrate")
+@user_errors
+def migrate_cmd(database: DatabaseOption = None) -> None:
+    """Apply pending schema migrations (the same as init on an existing database)."""
+    init(database)
+
+
+@ledger_app.command("verify")
+@user_errors
+def ledger_verify(database: DatabaseOption = None) -> None:
+    """Re-compute the hash chain of every vote, objection and money record; exit 1 if broken."""
+    from colift.services.ledger import verify_ledger
+
+    report = verify_ledger(ready_engine(database))
+    if report.ok:
+        out.print(f"ledger intact: {report.count} entries, head {report.head_hash[:16]}…")
+        return
+    err.print(
+        f"colift: ledger BROKEN at entry {report.first_bad_seq}: {report.message}",
+        markup=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- registry
+
+
+@app.command("import")
+@user_errors
+def import_cmd(
+    file: Annotated[
+        Path, typer.Argument(help="Roster as .csv or .xlsx (楼栋, 单元, 楼层, 房号, 面积, 业主, …)")
+    ],
+    compound: Annotated[str, typer.Option("--compound", "-c", help="Compound code, e.g. hx-1994")],
+    name: Annotated[str | None, typer.Option(help="Name of a new compound (小区名称)")] = None,
+    city: Annotated[str | None, typer.Option(help="City of a new compound")] = None,
+    district: Annotated[str, typer.Option(help="District of a new compound")] = "",
+    street: Annotated[str, typer.Option(help="Street office of a new compound")] = "",
+    rule: Annotated[str, typer.Option(help="Consent rule of a new compound")] = "cn-civil-code-278",
+    subsidy: Annotated[str | None, typer.Option(help="Subsidy profile of a new compound")] = None,
+    actor: Annotated[str, typer.Option(help="Who imports, for the ledger")] = "community worker",
+    database: DatabaseOption = None,
+) -> None:
+    """Import a household roster: every row or none; a bad file lists every problem."""
+    from colift.services.registry import CompoundDetails, import_roster
+
+    create = None
+    if name or city:
+        if not (name and city):
+            raise BadInput("a new compound needs both --name and --city")
+        create = CompoundDetails(
+            name=name,
+            city=city,
+            district=district,
+            street=street,
+            consent_profile=rule,
+            subsidy_profile=subsidy,
+        )
+    report = import_roster(ready_engine(database), file, compound, actor=actor, create=create)
+    made = "created and " if report.compound_created else ""
+    out.print(
+        f"compound {compound} {made}imported: {report.households} flats, {report.owners} owners, "
+        f"{report.persons} residents, {report.ballots} votes; new buildings {report.buildings_created}, "
+        f"new units {report.units_created}"
+    )
+
+
+@app.command("export")
+@user_errors
+def export_cmd(
+    file: Annotated[Path, typer.Argument(help="Where to write: .csv or .xlsx")],
+    compound: Annotated[str, typer.Option("--compound", "-c", help="Compound code")],
+    database: DatabaseOption = None,
+) -> None:
+    """Export a compound's roster, with current votes, in the import format."""
+    from colift.services.registry import export_roster
+
+    n = export_roster(ready_engine(database), compound, file)
+    out.print(f"wrote {n} flats to {file}")
+
+
+@app.command("template")
+@user_errors
+def template_cmd(
+    file: Annotated[Path, typer.Argument(help="Where to write: .csv or .xlsx")],
+) -> None:
+    """Write an empty roster with the expected columns and one example row."""
+    from colift.io import write_template
+
+    write_template(file)
+    out.print(f"wrote a roster template to {file}")
+
+
+# ---------------------------------------------------------------- reports
+
+
+@consent_app.command("unit")
+@user_errors
+def consent_unit(
+    compound: Annotated[str, typer.Option("--compound", "-c", help="Compound code")],
+    unit: Annotated[str, typer.Argument(help="Unit as building-unit, e.g. 3-2 or 3栋2单元")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Where one unit's vote stands, flat by flat, under its consent rule."""
+    from colift.services.consent import unit_by_label, unit_consent
+
+    engine = ready_engine(database)
+    state = unit_consent(engine, unit_by_label(engine, compound, unit).id)
+    if as_json:
+        print_json(state.result.to_json())
+        return
+    r = state.result
+    table = Table(
+        "房号", "楼层", "面积 m²", "表决 vote", title=f"{state.unit.label} · {r.profile.id}"
+    )
+    for row in state.input.rows:
+        table.add_row(row.room, str(row.floor), str(row.area_m2), row.vote.value)
+    out.print(table)
+    out.print("[green]PASSED 通过[/]" if r.passed else "[red]NOT PASSED 未通过[/]")
+    for line in r.explanation():
+        out.print(f"  • {line}", markup=False, soft_wrap=True)
+    for reason in r.reasons:
+        out.print(f"  ✗ {reason}", markup=False, soft_wrap=True)
+
+
+@app.command("demo")
+@user_errors
+def demo(
+    database: DatabaseOption = None,
+    seed: Annotated[int, typer.Option(help="Seed of the fictional compound")] = 1994,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve/--no-serve", help="Serve the web app afterwards (when installed)"),
+    ] = False,
+) -> None:
+    """Seed the demo compound (红星机械厂家属院) and print each unit's consent and cost shares."""
+    from colift.services.demo import compound_report, seed_demo
+
+    engine = engine_for(database)
+    code, created = seed_demo(engine, seed=seed)
+    where = engine.url.render_as_string()
+    out.print(f"demo compound {code} {'seeded into' if created else 'already in'} {where}")
+    print_compound_report(compound_report(engine, code))
+    if serve:
+        out.print("the web app arrives with the web issue; `colift demo` prints the report for now")
+
+
+def print_compound_report(report: Any) -> None:
+    from colift.rules.consent import format_area
+
+    c = report.compound
+    rules = {u.consent.result.profile.id for u in report.units}
+    table = Table(
+        "单元",
+        "同意/参与/总户",
+        "同意面积m²",
+        "结果",
+        "还差",
+        "未决异议",
+        "分摊¥",
+        "顶层¥",
+        "三层¥",
+        title=f"{c.name} · {c.city}{c.district} · {c.built_year}年 · 规则 {', '.join(sorted(rules))}",
+        caption="户 = owners counted per SPC arts. 8-9 · shares to the fen under each unit's cost plan",
+    )
+    passed = 0
+    for u in report.units:
+        r = u.consent.result
+        k = r.counts
+        passed += r.passed
+        margin = r.margin()
+        gap = "" if r.passed else f"{margin['heads']}户/{margin['area_m2']}m²"
+        if u.consent.input.round is None:
+            result, gap = "[dim]未启动表决[/]", ""
+        elif r.passed:
+            result = "[green]通过[/]"
+        elif r.approval_met and r.quorum_met is not False:
+            result = "[yellow]受阻[/]"
+        elif r.quorum_met is False:
+            result = "[yellow]参与不足[/]"
+        else:
+            result = "[red]同意不足[/]"
+        top = third = payable = "—"
+        if u.shares:
+            payable = yuan(int(u.shares["payable_fen"]))
+            by_floor = {int(s["floor"]): int(s["fen"]) for s in u.shares["shares"]}
+            top = yuan(by_floor[max(by_floor)])
+            third = yuan(by_floor.get(3, 0))
+        table.add_row(
+            u.consent.unit.label,
+            f"{k.agree_heads}/{k.participating_heads}/{k.total_heads}",
+            format_area(k.agree_area_cm2),
+            result,
+            gap,
+            str(u.open_objections or ""),
+            payable,
+            top,
+            third,
+        )
+    out.print(table)
+    out.print(f"{passed} of {len(report.units)} units have consent under their rule.")
 
 
 def yuan(fen: int) -> str:

@@ -31,21 +31,79 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 HEADER = ["楼栋", "单元", "楼层", "房号", "面积", "业主"]
 
 EXPECTED_GOOD = [
-    RosterRow("3", "1", 1, "101", Decimal("56.3"), "张桂兰", "138****1234", storeys=6,
-              resident="张桂兰", age=78, mobility=Mobility.REDUCED, party_member=True,
-              vote=Vote.AGREE),
-    RosterRow("3", "1", 1, "102", Decimal("62.15"), "李建国", "13800001102", Tenure.RENTED,
-              storeys=6, resident="赵磊", age=34, mobility=Mobility.NONE, party_member=False,
-              vote=Vote.AGREE, notes="租户"),
-    RosterRow("3", "1", 2, "201", Decimal("56.3"), "王建华、刘淑芬", storeys=6, resident="刘淑芬",
-              age_band=AgeBand.AGE_80_PLUS, mobility=Mobility.WHEELCHAIR,
-              vote=Vote.DISAGREE, notes="担心采光"),
-    RosterRow("3", "1", 2, "202", Decimal("62.15"), "李建国", "13800001102", Tenure.ABSENTEE,
-              storeys=6, vote=Vote.AGREE, notes="同一业主两套房"),
-    RosterRow("3", "1", 6, "601", Decimal("56.3"), "", tenure=Tenure.DEVELOPER_UNSOLD,
-              storeys=6),
-    RosterRow("3", "1", 6, "602", Decimal("62.15"), "陈秀英", storeys=6, resident="陈秀英",
-              age=66, party_member=True, vote=Vote.ABSTAIN),
+    RosterRow(
+        "3",
+        "1",
+        1,
+        "101",
+        Decimal("56.3"),
+        "张桂兰",
+        "138****1234",
+        storeys=6,
+        resident="张桂兰",
+        age=78,
+        mobility=Mobility.REDUCED,
+        party_member=True,
+        vote=Vote.AGREE,
+    ),
+    RosterRow(
+        "3",
+        "1",
+        1,
+        "102",
+        Decimal("62.15"),
+        "李建国",
+        "13800001102",
+        Tenure.RENTED,
+        storeys=6,
+        resident="赵磊",
+        age=34,
+        mobility=Mobility.NONE,
+        party_member=False,
+        vote=Vote.AGREE,
+        notes="租户",
+    ),
+    RosterRow(
+        "3",
+        "1",
+        2,
+        "201",
+        Decimal("56.3"),
+        "王建华、刘淑芬",
+        storeys=6,
+        resident="刘淑芬",
+        age_band=AgeBand.AGE_80_PLUS,
+        mobility=Mobility.WHEELCHAIR,
+        vote=Vote.DISAGREE,
+        notes="担心采光",
+    ),
+    RosterRow(
+        "3",
+        "1",
+        2,
+        "202",
+        Decimal("62.15"),
+        "李建国",
+        "13800001102",
+        Tenure.ABSENTEE,
+        storeys=6,
+        vote=Vote.AGREE,
+        notes="同一业主两套房",
+    ),
+    RosterRow("3", "1", 6, "601", Decimal("56.3"), "", tenure=Tenure.DEVELOPER_UNSOLD, storeys=6),
+    RosterRow(
+        "3",
+        "1",
+        6,
+        "602",
+        Decimal("62.15"),
+        "陈秀英",
+        storeys=6,
+        resident="陈秀英",
+        age=66,
+        party_member=True,
+        vote=Vote.ABSTAIN,
+    ),
 ]
 
 
@@ -108,16 +166,17 @@ def test_messy_cells_are_tolerated() -> None:
     ]
     assert rows[0].owner == "王建华、刘淑芬"
     assert rows[0].owner_phone == "13800001234"
-    assert [r.tenure for r in rows] == [Tenure.OWNER_OCCUPIED, Tenure.RENTED,
-                                        Tenure.OWNER_OCCUPIED]
+    assert [r.tenure for r in rows] == [Tenure.OWNER_OCCUPIED, Tenure.RENTED, Tenure.OWNER_OCCUPIED]
 
 
 @pytest.mark.parametrize(
     ("cells", "expected"),
     [
         (["３栋", "２单元", "３楼", "３０１", "５６．３㎡"], ("3", "2", 3, "301", Decimal("56.3"))),
-        (["第十二栋", "一单元", "十层", "1002号", "56.30 平方米"],
-         ("12", "1", 10, "1002", Decimal("56.30"))),
+        (
+            ["第十二栋", "一单元", "十层", "1002号", "56.30 平方米"],
+            ("12", "1", 10, "1002", Decimal("56.30")),
+        ),
         (["A座", "3号", "3F", "301室", "56.3m²"], ("A", "3", 3, "301", Decimal("56.3"))),
         ([5, 2, 3.0, 301.0, 48], ("5", "2", 3, "301", Decimal(48))),
     ],
@@ -275,10 +334,13 @@ def test_developer_flat_may_have_no_owner_but_others_may_not() -> None:
 
 def test_same_name_different_phone_may_vote_differently() -> None:
     header = [*HEADER, "电话", "表决"]
-    rows = parse_rows(header, [
-        ["3", "2", "3", "301", "56.3", "张桂兰", "13800000001", "同意"],
-        ["3", "2", "3", "302", "56.3", "张桂兰", "13800000002", "反对"],
-    ])
+    rows = parse_rows(
+        header,
+        [
+            ["3", "2", "3", "301", "56.3", "张桂兰", "13800000001", "同意"],
+            ["3", "2", "3", "302", "56.3", "张桂兰", "13800000002", "反对"],
+        ],
+    )
     assert [r.vote for r in rows] == [Vote.AGREE, Vote.DISAGREE]
 
 
@@ -318,10 +380,8 @@ def test_roster_row_checks_itself() -> None:
     with pytest.raises(ValueError):
         RosterRow("3", "2", 3, "301", Decimal("0"), "张桂兰")
     with pytest.raises(ValueError):
-        RosterRow("3", "2", 3, "301", Decimal("56.3"), "张桂兰", age=72,
-                  age_band=AgeBand.UNDER_18)
-    assert RosterRow("3", "2", 3, "301", Decimal("56.3"), "x", age=72).age_band is \
-        AgeBand.AGE_70_79
+        RosterRow("3", "2", 3, "301", Decimal("56.3"), "张桂兰", age=72, age_band=AgeBand.UNDER_18)
+    assert RosterRow("3", "2", 3, "301", Decimal("56.3"), "x", age=72).age_band is AgeBand.AGE_70_79
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -331,7 +391,12 @@ def test_columns_are_described() -> None:
     keys = [c.key for c in ROSTER_COLUMNS]
     assert len(keys) == len(set(keys))
     assert {c.key for c in ROSTER_COLUMNS if c.required} == {
-        "building", "unit", "floor", "room", "area_m2", "owner",
+        "building",
+        "unit",
+        "floor",
+        "room",
+        "area_m2",
+        "owner",
     }
     assert all(c.zh and c.en and c.help_zh and c.help_en for c in ROSTER_COLUMNS)
 
@@ -347,7 +412,7 @@ def test_csv_has_bom_and_chinese_headers(tmp_path: Path) -> None:
 
 def test_csv_does_not_write_live_formulas(tmp_path: Path) -> None:
     path = tmp_path / "out.csv"
-    row = replace(EXPECTED_GOOD[0], notes="=HYPERLINK(\"x\")", owner_phone="+8613800001234")
+    row = replace(EXPECTED_GOOD[0], notes='=HYPERLINK("x")', owner_phone="+8613800001234")
     write_roster([row], path)
     text = path.read_text("utf-8-sig")
     assert "'=HYPERLINK" in text and "'+86" in text
@@ -428,11 +493,13 @@ ages = st.one_of(
 
 @st.composite
 def rosters(draw: st.DrawFn) -> list[RosterRow]:
-    storeys_of = draw(st.dictionaries(
-        st.sampled_from(["1", "3", "12", "A"]),
-        st.one_of(st.none(), st.integers(2, 18)),
-        min_size=1,
-    ))
+    storeys_of = draw(
+        st.dictionaries(
+            st.sampled_from(["1", "3", "12", "A"]),
+            st.one_of(st.none(), st.integers(2, 18)),
+            min_size=1,
+        )
+    )
     rows: list[RosterRow] = []
     flats: set[tuple[str, str, str]] = set()
     votes: dict[tuple[str, str], Vote | None] = {}
@@ -452,14 +519,27 @@ def rosters(draw: st.DrawFn) -> list[RosterRow]:
         if owner and vote is not None:
             vote = votes.setdefault((owner, phone), vote) or vote
         age = draw(ages) or (None, None)
-        rows.append(RosterRow(
-            building=building, unit=unit, floor=floor, room=room, area_m2=draw(areas),
-            owner=owner, owner_phone=phone, tenure=tenure,
-            area_source=draw(st.sampled_from(list(AreaSource))), storeys=storeys,
-            resident=draw(st.just("") | names), age=age[0], age_band=age[1],
-            mobility=draw(st.none() | st.sampled_from(list(Mobility))),
-            party_member=draw(st.none() | st.booleans()), vote=vote, notes=draw(notes),
-        ))
+        rows.append(
+            RosterRow(
+                building=building,
+                unit=unit,
+                floor=floor,
+                room=room,
+                area_m2=draw(areas),
+                owner=owner,
+                owner_phone=phone,
+                tenure=tenure,
+                area_source=draw(st.sampled_from(list(AreaSource))),
+                storeys=storeys,
+                resident=draw(st.just("") | names),
+                age=age[0],
+                age_band=age[1],
+                mobility=draw(st.none() | st.sampled_from(list(Mobility))),
+                party_member=draw(st.none() | st.booleans()),
+                vote=vote,
+                notes=draw(notes),
+            )
+        )
     return rows
 
 

@@ -101,80 +101,148 @@ class RosterColumn:
 
 ROSTER_COLUMNS: tuple[RosterColumn, ...] = (
     RosterColumn(
-        "building", "楼栋", "building", True,
+        "building",
+        "楼栋",
+        "building",
+        True,
         ("楼栋", "楼号", "栋", "楼栋号", "栋号", "幢", "bldg"),
-        "楼栋号，如 3（也可写 3栋、3号楼）", "building number, e.g. 3",
+        "楼栋号，如 3（也可写 3栋、3号楼）",
+        "building number, e.g. 3",
     ),
     RosterColumn(
-        "unit", "单元", "unit", True, ("单元", "单元号", "unit_no"),
-        "单元号，如 2（也可写 2单元）", "stairwell unit number, e.g. 2",
+        "unit",
+        "单元",
+        "unit",
+        True,
+        ("单元", "单元号", "unit_no"),
+        "单元号，如 2（也可写 2单元）",
+        "stairwell unit number, e.g. 2",
     ),
     RosterColumn(
-        "storeys", "总层数", "storeys", False,
+        "storeys",
+        "总层数",
+        "storeys",
+        False,
         ("总层数", "楼栋层数", "楼层数", "stories", "floors"),
-        "这栋楼共几层，同一栋楼每行要一致", "storeys of the building, the same on every row",
+        "这栋楼共几层，同一栋楼每行要一致",
+        "storeys of the building, the same on every row",
     ),
     RosterColumn(
-        "floor", "楼层", "floor", True, ("楼层", "层", "所在楼层", "floor_no"),
-        "所在楼层，1 或以上（也可写 3层、3楼）", "floor of the flat, 1 or higher",
+        "floor",
+        "楼层",
+        "floor",
+        True,
+        ("楼层", "层", "所在楼层", "floor_no"),
+        "所在楼层，1 或以上（也可写 3层、3楼）",
+        "floor of the flat, 1 or higher",
     ),
     RosterColumn(
-        "room", "房号", "room", True, ("房号", "室", "门牌号", "房间号", "户号", "room_no", "flat"),
-        "房号，如 301；三、四位数的房号前面几位要和楼层一致", "room number, e.g. 301",
+        "room",
+        "房号",
+        "room",
+        True,
+        ("房号", "室", "门牌号", "房间号", "户号", "room_no", "flat"),
+        "房号，如 301；三、四位数的房号前面几位要和楼层一致",
+        "room number, e.g. 301",
     ),
     RosterColumn(
-        "area_m2", "面积(㎡)", "area_m2", True,
+        "area_m2",
+        "面积(㎡)",
+        "area_m2",
+        True,
         ("面积", "建筑面积", "产权面积", "房屋面积", "area", "area_sqm"),
-        "建筑面积（平方米），正数，最多4位小数", "floor area in m², positive, at most 4 decimals",
+        "建筑面积（平方米），正数，最多4位小数",
+        "floor area in m², positive, at most 4 decimals",
     ),
     RosterColumn(
-        "area_source", "面积来源", "area_source", False, ("面积来源", "面积依据"),
-        "登记（默认）、测绘 或 合同", "registered (default), surveyed or contract",
+        "area_source",
+        "面积来源",
+        "area_source",
+        False,
+        ("面积来源", "面积依据"),
+        "登记（默认）、测绘 或 合同",
+        "registered (default), surveyed or contract",
     ),
     RosterColumn(
-        "owner", "业主", "owner", True,
+        "owner",
+        "业主",
+        "owner",
+        True,
         ("业主", "产权人", "业主姓名", "产权人姓名", "房主", "owner_name"),
         "产权人姓名；共有人写在一格里，用顿号隔开，如 王建华、刘淑芬",
         "owner of record; co-owners in one cell, e.g. 王建华、刘淑芬",
     ),
     RosterColumn(
-        "owner_phone", "联系电话", "owner_phone", False,
+        "owner_phone",
+        "联系电话",
+        "owner_phone",
+        False,
         ("联系电话", "电话", "手机", "手机号", "业主电话", "phone", "mobile", "tel"),
-        "业主电话，可以留空或写成 138****1234", "owner's phone, may be empty or masked",
+        "业主电话，可以留空或写成 138****1234",
+        "owner's phone, may be empty or masked",
     ),
     RosterColumn(
-        "tenure", "居住状态", "tenure", False,
+        "tenure",
+        "居住状态",
+        "tenure",
+        False,
         ("居住状态", "产权状态", "居住情况", "房屋状态", "occupancy"),
         "自住（默认）、出租、空置/外住、开发商未售、未交付",
         "owner_occupied (default), rented, absentee, developer_unsold, developer_undelivered",
     ),
     RosterColumn(
-        "resident", "住户", "resident", False,
+        "resident",
+        "住户",
+        "resident",
+        False,
         ("住户", "居民", "住户姓名", "居住人", "实际居住人", "resident_name"),
-        "实际住在这里的人（出租时写租户）", "the person living in the flat",
+        "实际住在这里的人（出租时写租户）",
+        "the person living in the flat",
     ),
     RosterColumn(
-        "age", "年龄", "age", False, ("年龄", "年龄段", "age_band"),
+        "age",
+        "年龄",
+        "age",
+        False,
+        ("年龄", "年龄段", "age_band"),
         "住户年龄，或年龄段：18岁以下、18-59岁、60-69岁、70-79岁、80岁以上",
         "resident's age, or an age band",
     ),
     RosterColumn(
-        "mobility", "行动不便", "mobility", False, ("行动不便", "行动能力", "行动情况"),
+        "mobility",
+        "行动不便",
+        "mobility",
+        False,
+        ("行动不便", "行动能力", "行动情况"),
         "无、行动不便、轮椅、卧床、带婴幼儿",
         "none, reduced, wheelchair, bedridden, carries_infant",
     ),
     RosterColumn(
-        "party_member", "党员", "party_member", False, ("党员", "是否党员", "政治面貌"),
-        "是 / 否", "yes / no",
+        "party_member",
+        "党员",
+        "party_member",
+        False,
+        ("党员", "是否党员", "政治面貌"),
+        "是 / 否",
+        "yes / no",
     ),
     RosterColumn(
-        "vote", "表决", "vote", False, ("表决", "意见", "表决意见", "投票", "是否同意"),
+        "vote",
+        "表决",
+        "vote",
+        False,
+        ("表决", "意见", "表决意见", "投票", "是否同意"),
         "同意、反对、弃权、未投票；还没表决就留空",
         "agree, disagree, abstain, absent; empty if not yet",
     ),
     RosterColumn(
-        "notes", "备注", "notes", False, ("备注", "说明", "note", "remarks"),
-        "其他情况", "anything else",
+        "notes",
+        "备注",
+        "notes",
+        False,
+        ("备注", "说明", "note", "remarks"),
+        "其他情况",
+        "anything else",
     ),
 )
 
@@ -250,8 +318,20 @@ def _name(value: object) -> str:
     return re.sub(r"\s*[,，;；、]\s*", "、", text).strip("、")
 
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 
 
 def _cn_int(text: str) -> int | None:
@@ -277,69 +357,122 @@ def _words(pairs: dict[str, Any], enum_values: Iterable[Any]) -> dict[str, Any]:
 
 _TENURE_WORDS: dict[str, Tenure] = _words(
     {
-        "自住": Tenure.OWNER_OCCUPIED, "业主自住": Tenure.OWNER_OCCUPIED,
-        "出租": Tenure.RENTED, "租住": Tenure.RENTED, "租户": Tenure.RENTED,
-        "空置": Tenure.ABSENTEE, "外住": Tenure.ABSENTEE, "空置/外住": Tenure.ABSENTEE,
-        "空置或外住": Tenure.ABSENTEE, "闲置": Tenure.ABSENTEE,
-        "开发商未售": Tenure.DEVELOPER_UNSOLD, "未售": Tenure.DEVELOPER_UNSOLD,
-        "未交付": Tenure.DEVELOPER_UNDELIVERED, "已售未交付": Tenure.DEVELOPER_UNDELIVERED,
+        "自住": Tenure.OWNER_OCCUPIED,
+        "业主自住": Tenure.OWNER_OCCUPIED,
+        "出租": Tenure.RENTED,
+        "租住": Tenure.RENTED,
+        "租户": Tenure.RENTED,
+        "空置": Tenure.ABSENTEE,
+        "外住": Tenure.ABSENTEE,
+        "空置/外住": Tenure.ABSENTEE,
+        "空置或外住": Tenure.ABSENTEE,
+        "闲置": Tenure.ABSENTEE,
+        "开发商未售": Tenure.DEVELOPER_UNSOLD,
+        "未售": Tenure.DEVELOPER_UNSOLD,
+        "未交付": Tenure.DEVELOPER_UNDELIVERED,
+        "已售未交付": Tenure.DEVELOPER_UNDELIVERED,
     },
     Tenure,
 )
 _TENURE_ZH = {
-    Tenure.OWNER_OCCUPIED: "自住", Tenure.RENTED: "出租", Tenure.ABSENTEE: "空置/外住",
-    Tenure.DEVELOPER_UNSOLD: "开发商未售", Tenure.DEVELOPER_UNDELIVERED: "未交付",
+    Tenure.OWNER_OCCUPIED: "自住",
+    Tenure.RENTED: "出租",
+    Tenure.ABSENTEE: "空置/外住",
+    Tenure.DEVELOPER_UNSOLD: "开发商未售",
+    Tenure.DEVELOPER_UNDELIVERED: "未交付",
 }
 
 _AREA_SOURCE_WORDS: dict[str, AreaSource] = _words(
     {
-        "登记": AreaSource.REGISTERED, "不动产登记": AreaSource.REGISTERED,
-        "产权证": AreaSource.REGISTERED, "房产证": AreaSource.REGISTERED,
-        "测绘": AreaSource.SURVEYED, "实测": AreaSource.SURVEYED,
-        "合同": AreaSource.CONTRACT, "购房合同": AreaSource.CONTRACT,
+        "登记": AreaSource.REGISTERED,
+        "不动产登记": AreaSource.REGISTERED,
+        "产权证": AreaSource.REGISTERED,
+        "房产证": AreaSource.REGISTERED,
+        "测绘": AreaSource.SURVEYED,
+        "实测": AreaSource.SURVEYED,
+        "合同": AreaSource.CONTRACT,
+        "购房合同": AreaSource.CONTRACT,
     },
     AreaSource,
 )
 _AREA_SOURCE_ZH = {
-    AreaSource.REGISTERED: "登记", AreaSource.SURVEYED: "测绘", AreaSource.CONTRACT: "合同",
+    AreaSource.REGISTERED: "登记",
+    AreaSource.SURVEYED: "测绘",
+    AreaSource.CONTRACT: "合同",
 }
 
 _MOBILITY_WORDS: dict[str, Mobility] = _words(
     {
-        "无": Mobility.NONE, "正常": Mobility.NONE, "否": Mobility.NONE, "没有": Mobility.NONE,
-        "行动不便": Mobility.REDUCED, "是": Mobility.REDUCED, "腿脚不便": Mobility.REDUCED,
-        "轮椅": Mobility.WHEELCHAIR, "坐轮椅": Mobility.WHEELCHAIR,
-        "卧床": Mobility.BEDRIDDEN, "长期卧床": Mobility.BEDRIDDEN,
-        "带婴幼儿": Mobility.CARRIES_INFANT, "婴幼儿": Mobility.CARRIES_INFANT,
+        "无": Mobility.NONE,
+        "正常": Mobility.NONE,
+        "否": Mobility.NONE,
+        "没有": Mobility.NONE,
+        "行动不便": Mobility.REDUCED,
+        "是": Mobility.REDUCED,
+        "腿脚不便": Mobility.REDUCED,
+        "轮椅": Mobility.WHEELCHAIR,
+        "坐轮椅": Mobility.WHEELCHAIR,
+        "卧床": Mobility.BEDRIDDEN,
+        "长期卧床": Mobility.BEDRIDDEN,
+        "带婴幼儿": Mobility.CARRIES_INFANT,
+        "婴幼儿": Mobility.CARRIES_INFANT,
     },
     Mobility,
 )
 _MOBILITY_ZH = {
-    Mobility.NONE: "无", Mobility.REDUCED: "行动不便", Mobility.WHEELCHAIR: "轮椅",
-    Mobility.BEDRIDDEN: "卧床", Mobility.CARRIES_INFANT: "带婴幼儿",
+    Mobility.NONE: "无",
+    Mobility.REDUCED: "行动不便",
+    Mobility.WHEELCHAIR: "轮椅",
+    Mobility.BEDRIDDEN: "卧床",
+    Mobility.CARRIES_INFANT: "带婴幼儿",
 }
 
 _YES_NO: dict[str, bool] = {
     _compact(k): v
     for k, v in {
-        "是": True, "党员": True, "中共党员": True, "预备党员": True, "y": True, "yes": True,
-        "true": True, "1": True, "√": True,
-        "否": False, "非党员": False, "群众": False, "团员": False, "共青团员": False,
-        "n": False, "no": False, "false": False, "0": False, "×": False, "x": False,
+        "是": True,
+        "党员": True,
+        "中共党员": True,
+        "预备党员": True,
+        "y": True,
+        "yes": True,
+        "true": True,
+        "1": True,
+        "√": True,
+        "否": False,
+        "非党员": False,
+        "群众": False,
+        "团员": False,
+        "共青团员": False,
+        "n": False,
+        "no": False,
+        "false": False,
+        "0": False,
+        "×": False,
+        "x": False,
     }.items()
 }
 
 _VOTE_ZH = {Vote.AGREE: "同意", Vote.DISAGREE: "反对", Vote.ABSTAIN: "弃权", Vote.ABSENT: "未投票"}
 
 _AGE_BAND_ZH = {
-    AgeBand.UNDER_18: "18岁以下", AgeBand.AGE_18_59: "18-59岁", AgeBand.AGE_60_69: "60-69岁",
-    AgeBand.AGE_70_79: "70-79岁", AgeBand.AGE_80_PLUS: "80岁以上",
+    AgeBand.UNDER_18: "18岁以下",
+    AgeBand.AGE_18_59: "18-59岁",
+    AgeBand.AGE_60_69: "60-69岁",
+    AgeBand.AGE_70_79: "70-79岁",
+    AgeBand.AGE_80_PLUS: "80岁以上",
 }
 _AGE_BAND_WORDS: dict[str, AgeBand] = _words(
     {
-        "18以下": AgeBand.UNDER_18, "未成年": AgeBand.UNDER_18, "<18": AgeBand.UNDER_18,
-        "18-59": AgeBand.AGE_18_59, "60-69": AgeBand.AGE_60_69, "70-79": AgeBand.AGE_70_79,
-        "80以上": AgeBand.AGE_80_PLUS, "80+": AgeBand.AGE_80_PLUS, ">=80": AgeBand.AGE_80_PLUS,
+        "18以下": AgeBand.UNDER_18,
+        "未成年": AgeBand.UNDER_18,
+        "<18": AgeBand.UNDER_18,
+        "18-59": AgeBand.AGE_18_59,
+        "60-69": AgeBand.AGE_60_69,
+        "70-79": AgeBand.AGE_70_79,
+        "80以上": AgeBand.AGE_80_PLUS,
+        "80+": AgeBand.AGE_80_PLUS,
+        ">=80": AgeBand.AGE_80_PLUS,
     },
     AgeBand,
 )
@@ -404,9 +537,7 @@ def _floor(value: object) -> int:
 def _storeys(value: object) -> int:
     storeys = _whole(value, "总层数", "storeys", r"共?(.+?)(?:层|楼)?")
     if storeys < 1:
-        raise _CellError(
-            f"总层数必须是1或以上 / storeys must be 1 or higher, got {_text(value)!r}"
-        )
+        raise _CellError(f"总层数必须是1或以上 / storeys must be 1 or higher, got {_text(value)!r}")
     return storeys
 
 
@@ -461,8 +592,9 @@ def _phone(value: object) -> str:
     return text
 
 
-def _word(table: dict[str, Any], zh: str, en: str, accepted_zh: str, accepted_en: str
-          ) -> Callable[[object], Any]:
+def _word(
+    table: dict[str, Any], zh: str, en: str, accepted_zh: str, accepted_en: str
+) -> Callable[[object], Any]:
     def parse(value: object) -> Any:
         found = table.get(_compact(_text(value)))
         if found is None:
@@ -476,23 +608,39 @@ def _word(table: dict[str, Any], zh: str, en: str, accepted_zh: str, accepted_en
 
 
 _tenure = _word(
-    _TENURE_WORDS, "居住状态", "tenure", "自住、出租、空置/外住、开发商未售、未交付",
+    _TENURE_WORDS,
+    "居住状态",
+    "tenure",
+    "自住、出租、空置/外住、开发商未售、未交付",
     "owner_occupied, rented, absentee, developer_unsold, developer_undelivered",
 )
 _area_source = _word(
-    _AREA_SOURCE_WORDS, "面积来源", "area source", "登记、测绘、合同",
+    _AREA_SOURCE_WORDS,
+    "面积来源",
+    "area source",
+    "登记、测绘、合同",
     "registered, surveyed, contract",
 )
 _mobility = _word(
-    _MOBILITY_WORDS, "行动情况", "mobility", "无、行动不便、轮椅、卧床、带婴幼儿",
+    _MOBILITY_WORDS,
+    "行动情况",
+    "mobility",
+    "无、行动不便、轮椅、卧床、带婴幼儿",
     "none, reduced, wheelchair, bedridden, carries_infant",
 )
 _party_member = _word(
-    _YES_NO, "党员", "party member", "是/否", "yes/no, Y/N, true/false or 1/0",
+    _YES_NO,
+    "党员",
+    "party member",
+    "是/否",
+    "yes/no, Y/N, true/false or 1/0",
 )
 _vote = _word(
     {_compact(k): v for k, v in VOTE_ALIASES.items() if k},
-    "表决", "vote", "同意、反对、弃权、未投票", "agree, disagree, abstain or absent",
+    "表决",
+    "vote",
+    "同意、反对、弃权、未投票",
+    "agree, disagree, abstain or absent",
 )
 
 
@@ -566,21 +714,27 @@ def _map_header(header: Sequence[object], header_row: int) -> dict[str, tuple[in
         if key is None:
             continue
         if key in found:
-            errors.append((
-                header_row, text,
-                f"列重复：'{found[key][1]}' 和 '{text}' 都是{_COLUMN_BY_KEY[key].zh}，请删掉一列 / "
-                f"columns '{found[key][1]}' and '{text}' both mean {key}; keep one",
-            ))
+            errors.append(
+                (
+                    header_row,
+                    text,
+                    f"列重复：'{found[key][1]}' 和 '{text}' 都是{_COLUMN_BY_KEY[key].zh}，请删掉一列 / "
+                    f"columns '{found[key][1]}' and '{text}' both mean {key}; keep one",
+                )
+            )
             continue
         found[key] = (index, text)
     missing = [c.key for c in ROSTER_COLUMNS if c.required and c.key not in found]
     headers_seen = ", ".join(t for t in (_text(c) for c in header) if t) or "（无 / none）"
     for key in missing:
-        errors.append((
-            header_row, "",
-            f"缺少必填列 {_COLUMN_BY_KEY[key].zh} / missing required column {key}; "
-            f"找到的列 / columns found: {headers_seen}",
-        ))
+        errors.append(
+            (
+                header_row,
+                "",
+                f"缺少必填列 {_COLUMN_BY_KEY[key].zh} / missing required column {key}; "
+                f"找到的列 / columns found: {headers_seen}",
+            )
+        )
     if errors:
         if missing:
             names = ", ".join(_column_label(k) for k in missing)
@@ -639,7 +793,8 @@ def parse_rows(
             earlier = first_flat.setdefault((building, unit, room), row_no)
             if earlier != row_no:
                 problem(
-                    row_no, "room",
+                    row_no,
+                    "room",
                     f"房号重复：{building}栋{unit}单元{room}已在第{earlier}行 / duplicate flat "
                     f"(building {building}, "
                     f"unit {unit}, room {room}), already in row {earlier}",
@@ -650,7 +805,8 @@ def parse_rows(
             earlier_row, earlier_storeys = first_storeys.setdefault(building, (row_no, storeys))
             if earlier_storeys != storeys:
                 problem(
-                    row_no, "storeys",
+                    row_no,
+                    "storeys",
                     f"同一楼栋总层数不一致，第{earlier_row}行写的是{earlier_storeys} / storeys "
                     f"differ within building {building}: row {earlier_row} says {earlier_storeys}",
                 )
@@ -661,7 +817,8 @@ def parse_rows(
             earlier_row, earlier_vote = first_vote.setdefault((owner, phone), (row_no, vote))
             if earlier_vote is not vote:
                 problem(
-                    row_no, "vote",
+                    row_no,
+                    "vote",
                     f"同一业主只能投一票：第{earlier_row}行是{_VOTE_ZH[earlier_vote]}，这里是"
                     f"{_VOTE_ZH[vote]}；如是同名不同人，请填写电话区分 / one owner votes once: "
                     f"{owner} voted {earlier_vote.value} in row {earlier_row} but {vote.value} "
@@ -695,7 +852,8 @@ def _check_row(
     floor, storeys, room = values.get("floor"), values.get("storeys"), values.get("room")
     if floor is not None and storeys is not None and floor > storeys:
         problem(
-            row_no, "floor",
+            row_no,
+            "floor",
             f"楼层{floor}超过总层数{storeys} / floor {floor} is above the building's "
             f"{storeys} storeys",
         )
@@ -715,7 +873,8 @@ def _check_row(
     # An unreadable tenure is reported already; only judge the owner when tenure is known.
     if not values.get("owner") and "tenure" not in bad and not tenure.developer_held:
         problem(
-            row_no, "owner",
+            row_no,
+            "owner",
             "业主不能为空（开发商未售、未交付的房屋除外） / owner is required unless the "
             "flat is developer_unsold or developer_undelivered",
         )
@@ -861,9 +1020,9 @@ def _row_cells(row: RosterRow) -> list[object]:
         "owner_phone": row.owner_phone,
         "tenure": _TENURE_ZH[row.tenure],
         "resident": row.resident,
-        "age": row.age if row.age is not None else (
-            _AGE_BAND_ZH[row.age_band] if row.age_band is not None else None
-        ),
+        "age": row.age
+        if row.age is not None
+        else (_AGE_BAND_ZH[row.age_band] if row.age_band is not None else None),
         "mobility": _MOBILITY_ZH[row.mobility] if row.mobility is not None else None,
         "party_member": None if row.party_member is None else ("是" if row.party_member else "否"),
         "vote": _VOTE_ZH[row.vote] if row.vote is not None else None,
@@ -890,9 +1049,18 @@ def write_roster(rows: Iterable[RosterRow], path: Path | str) -> None:
 def write_template(path: Path | str) -> None:
     """An empty roster to fill in: the headers, one example row and, in .xlsx, a 说明 sheet."""
     example = RosterRow(
-        building="3", unit="2", floor=3, room="301", area_m2=Decimal("56.30"),
-        owner="王建华、刘淑芬", owner_phone="138****1234", storeys=6, resident="王建华",
-        age=72, mobility=Mobility.REDUCED, party_member=True,
+        building="3",
+        unit="2",
+        floor=3,
+        room="301",
+        area_m2=Decimal("56.30"),
+        owner="王建华、刘淑芬",
+        owner_phone="138****1234",
+        storeys=6,
+        resident="王建华",
+        age=72,
+        mobility=Mobility.REDUCED,
+        party_member=True,
         notes="示例行，填写前请删除 / example row, delete it",
     )
     _write([example], Path(path), template=True)
@@ -911,15 +1079,22 @@ def _write(rows: list[RosterRow], path: Path, *, template: bool) -> None:
     elif suffix == ".xlsx":
         _write_xlsx(rows, path, template=template)
     else:
-        raise BadInput(
-            f"只能写 .csv 或 .xlsx / can only write .csv or .xlsx, got {path.suffix!r}"
-        )
+        raise BadInput(f"只能写 .csv 或 .xlsx / can only write .csv or .xlsx, got {path.suffix!r}")
 
 
 _CODE_KEYS = frozenset({"building", "unit", "room"})
 _TEXT_KEYS = frozenset(
-    {"owner", "owner_phone", "resident", "notes", "area_source", "tenure", "mobility",
-     "party_member", "vote"}
+    {
+        "owner",
+        "owner_phone",
+        "resident",
+        "notes",
+        "area_source",
+        "tenure",
+        "mobility",
+        "party_member",
+        "vote",
+    }
 )
 
 
@@ -960,8 +1135,13 @@ def _write_xlsx(rows: list[RosterRow], path: Path, *, template: bool) -> None:
             else:
                 text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
                 # Codes like 301 go in as numbers so Excel does not flag "number stored as text".
-                if key in _CODE_KEYS and text.isascii() and text.isdigit() and len(text) < 10 \
-                        and str(int(text)) == text:
+                if (
+                    key in _CODE_KEYS
+                    and text.isascii()
+                    and text.isdigit()
+                    and len(text) < 10
+                    and str(int(text)) == text
+                ):
                     cell.value = int(text)
                 else:
                     cell.value = text
@@ -977,10 +1157,15 @@ def _write_xlsx(rows: list[RosterRow], path: Path, *, template: bool) -> None:
         for cell in guide[1]:
             cell.font = Font(bold=True)
         for column in ROSTER_COLUMNS:
-            guide.append([
-                column.zh, column.key, "是 / yes" if column.required else "",
-                column.help_zh, column.help_en,
-            ])
+            guide.append(
+                [
+                    column.zh,
+                    column.key,
+                    "是 / yes" if column.required else "",
+                    column.help_zh,
+                    column.help_en,
+                ]
+            )
         for letter, width in zip("ABCDE", (12, 14, 14, 60, 60), strict=True):
             guide.column_dimensions[letter].width = width
     workbook.save(path)

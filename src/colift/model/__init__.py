@@ -23,8 +23,10 @@ from colift.model.roles import (
     ScopeKind,
 )
 from colift.model.voting import (
+    ObjectionReason,
     ObjectionStatus,
     Vote,
+    parse_objection_reason,
     parse_objection_status,
     parse_vote,
 )
@@ -40,6 +42,7 @@ __all__ = [
     "Compound",
     "Household",
     "Mobility",
+    "ObjectionReason",
     "ObjectionStatus",
     "Owner",
     "OwnerKind",
@@ -50,6 +53,7 @@ __all__ = [
     "Tenure",
     "Unit",
     "Vote",
+    "parse_objection_reason",
     "parse_objection_status",
     "parse_vote",
 ]

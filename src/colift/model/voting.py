@@ -86,3 +86,37 @@ def parse_objection_status(text: str) -> ObjectionStatus:
         accepted = ", ".join(s.value for s in ObjectionStatus)
         raise ValueError(f"unknown objection status {text!r}: use one of {accepted}")
     return status
+
+
+class ObjectionReason(StrEnum):
+    """Why a household objects; low floors mostly name light, noise, privacy and value."""
+
+    LIGHT = "light"  # 采光、日照
+    NOISE = "noise"  # 噪音
+    PRIVACY = "privacy"  # 隐私
+    VALUE = "value"  # 房屋价值
+    COST = "cost"  # 费用
+    SAFETY = "safety"  # 结构与施工安全
+    ACCESS = "access"  # 通行、消防通道
+    OTHER = "other"  # 其他
+
+
+def parse_objection_reason(text: str) -> ObjectionReason:
+    zh = {
+        "采光": "light",
+        "日照": "light",
+        "噪音": "noise",
+        "隐私": "privacy",
+        "房价": "value",
+        "价值": "value",
+        "费用": "cost",
+        "安全": "safety",
+        "通行": "access",
+        "其他": "other",
+    }
+    key = text.strip().lower()
+    try:
+        return ObjectionReason(zh.get(key, key))
+    except ValueError:
+        accepted = ", ".join(r.value for r in ObjectionReason)
+        raise ValueError(f"unknown objection reason {text!r}: use one of {accepted}") from None

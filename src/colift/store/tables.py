@@ -182,3 +182,15 @@ ledger = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
 )
+
+# A unit's cost plan, in the request format of `colift costshare` without the households:
+# total, subsidy (fen or profile), scheme, compensation, running costs, payment schedule.
+cost_plans = Table(
+    "cost_plans",
+    metadata,
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
+    Column("total_fen", BigInteger, nullable=False),
+    Column("plan", Text, nullable=False),  # canonical JSON
+    Column("updated_on", Date, nullable=False),
+    Column("updated_by", String(200), nullable=False, default=""),
+)

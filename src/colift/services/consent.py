@@ -1,0 +1,174 @@
+"""Consent use cases: open a vote round, record a vote, see where a unit stands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine
+
+from colift.errors import BadInput, NotFound, RuleViolation
+from colift.model import ObjectionStatus, ScopeKind, Vote, parse_objection_reason
+from colift.rules.consent import ConsentResult, Flat, Objection, evaluate, load_profile
+from colift.store import ConsentInput, UnitInfo, UnitOfWork, VoteRound
+
+
+@dataclass(frozen=True)
+class UnitConsent:
+    """A unit's consent as the unit page and reports show it."""
+
+    unit: UnitInfo
+    input: ConsentInput
+    result: ConsentResult
+
+
+def consent_from_input(data: ConsentInput) -> ConsentResult:
+    """Apply the round's (or the scope's) profile to what the store holds: the one tally."""
+    flats = [
+        Flat(
+            id=row.room,
+            area_cm2=row.area_cm2,
+            owner=f"owner:{row.owner_id}",
+            vote=row.vote,
+            developer_held=row.tenure.developer_held,
+            floor=row.floor,
+        )
+        for row in data.rows
+    ]
+    objections = [Objection(o.room, o.status) for o in data.objections]
+    occupied = [o.room for o in data.occupied]
+    return evaluate(load_profile(data.profile), flats, objections, occupied)
+
+
+def _latest_round(uow: UnitOfWork, unit_id: int) -> VoteRound | None:
+    """The round that speaks for the unit now: the newest open one, else the newest closed one."""
+    rounds = uow.votes.rounds_for_unit(unit_id)
+    return next((r for r in rounds if r.is_open), rounds[0] if rounds else None)
+
+
+def unit_consent(engine: Engine, unit_id: int) -> UnitConsent:
+    with UnitOfWork(engine) as uow:
+        return _unit_consent(uow, unit_id)
+
+
+def _unit_consent(uow: UnitOfWork, unit_id: int) -> UnitConsent:
+    info = uow.units.info(unit_id)
+    latest = _latest_round(uow, unit_id)
+    if latest is None:
+        data = uow.votes.unit_consent_rows(unit_id)
+    else:
+        data = uow.votes.unit_consent_rows(unit_id, round_id=latest.id)
+    return UnitConsent(info, data, consent_from_input(data))
+
+
+def find_unit(engine: Engine, compound_code: str, building: str, unit: str) -> UnitInfo:
+    with UnitOfWork(engine) as uow:
+        compound = uow.compounds.get_by_code(compound_code)
+        assert compound.id is not None
+        return uow.units.find(compound.id, building, unit)
+
+
+def open_vote_round(
+    engine: Engine,
+    unit_id: int,
+    *,
+    actor: str,
+    title: str = "",
+    profile: str | None = None,
+    opened_on: date | None = None,
+) -> VoteRound:
+    """Start a vote or signature campaign for one unit under its (or the given) consent rule."""
+    if profile is not None:
+        load_profile(profile)
+    with UnitOfWork(engine) as uow:
+        opened = uow.votes.open_round(
+            ScopeKind.UNIT, unit_id, actor=actor, profile=profile, title=title, opened_on=opened_on
+        )
+        uow.commit()
+        return opened
+
+
+def cast_vote(
+    engine: Engine,
+    unit_id: int,
+    room: str,
+    vote: Vote,
+    *,
+    actor: str,
+    signed_on: date | None = None,
+) -> UnitConsent:
+    """Record an owner's vote in the unit's open round, for every flat they own there.
+
+    One owner casts one vote (SPC art. 9): the vote given for 501 is also the vote of 502 when
+    one buyer owns both. Returns the unit's consent after the vote.
+    """
+    with UnitOfWork(engine) as uow:
+        current = uow.votes.current_round(unit_id)
+        if current is None:
+            label = uow.units.info(unit_id).label
+            raise RuleViolation(f"{label} has no open vote round: open one before recording votes")
+        flat = uow.households.get_by_room(unit_id, room)
+        data = uow.votes.unit_consent_rows(round_id=current.id)
+        developer = flat.tenure.developer_held
+        same_owner = [
+            r.household_id
+            for r in data.rows
+            if (r.tenure.developer_held if developer else r.owner_id == flat.owner_id)
+        ]
+        uow.votes.set_ballots(
+            current.id, dict.fromkeys(same_owner, vote), actor=actor, signed_on=signed_on
+        )
+        result = _unit_consent(uow, unit_id)
+        uow.commit()
+        return result
+
+
+def raise_objection(
+    engine: Engine,
+    unit_id: int,
+    room: str,
+    reasons: list[str],
+    *,
+    actor: str,
+    raised_on: date | None = None,
+    notes: str = "",
+) -> int:
+    """Record a written, real-name objection by one flat; returns its id."""
+    if not reasons:
+        raise BadInput("an objection needs at least one reason, e.g. light, noise or cost")
+    try:
+        codes = [parse_objection_reason(r).value for r in reasons]
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    with UnitOfWork(engine) as uow:
+        flat = uow.households.get_by_room(unit_id, room)
+        assert flat.id is not None
+        made = uow.objections.add(flat.id, codes, actor=actor, raised_on=raised_on, notes=notes)
+        uow.commit()
+        return made.id
+
+
+def set_objection_status(
+    engine: Engine,
+    objection_id: int,
+    status: ObjectionStatus,
+    *,
+    actor: str,
+    on: date | None = None,
+    notes: str | None = None,
+) -> None:
+    with UnitOfWork(engine) as uow:
+        uow.objections.set_status(objection_id, status, actor=actor, on=on, notes=notes)
+        uow.commit()
+
+
+def unit_by_label(engine: Engine, compound_code: str, label: str) -> UnitInfo:
+    """Find a unit by "3-2", "3/2" or "3栋2单元"."""
+    text = label.strip().replace("栋", "-").replace("单元", "").replace("/", "-")
+    building, sep, unit = text.partition("-")
+    if not sep or not building or not unit:
+        raise BadInput(f"unit {label!r}: write it as building-unit, e.g. 3-2 or 3栋2单元")
+    try:
+        return find_unit(engine, compound_code, building.strip(), unit.strip())
+    except NotFound:
+        raise NotFound(f"compound {compound_code} has no unit {label}") from None

@@ -1,0 +1,1 @@
+"""Alembic migrations of the colift schema; run them with `colift.store.migrate`."""

@@ -1,0 +1,770 @@
+"""Repositories of the registry: compounds, buildings, units, owners, households, people, roles.
+
+Each repository works on the one `Connection` it is given (a unit of work's), translating rows
+to and from the dataclasses of `colift.model`. Adding returns a copy carrying the new id.
+Unknown ids raise `NotFound`; input the schema cannot hold raises `BadInput`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Row,
+    Select,
+    String,
+    Table,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from colift.errors import BadInput, NotFound
+from colift.model import (
+    AgeBand,
+    AreaSource,
+    Building,
+    Compound,
+    Household,
+    Mobility,
+    Owner,
+    OwnerKind,
+    Person,
+    Role,
+    RoleAssignment,
+    ScopeKind,
+    Tenure,
+    Unit,
+)
+from colift.store.tables import (
+    buildings,
+    compounds,
+    households,
+    owners,
+    persons,
+    role_assignments,
+    units,
+)
+
+CM2_PER_M2 = 10_000
+AREA_DECIMALS = 4  # 1 cm² = 0.0001 m²
+# Values per IN list: a city-wide import must stay under SQLite's limit of bound parameters.
+IN_CHUNK = 5_000
+
+K = TypeVar("K", bound=Hashable)
+
+
+# --- conversions and checks shared by the repositories ---------------------------------------
+
+
+def m2_to_cm2(area_m2: Decimal) -> int:
+    """Square metres to whole square centimetres, exactly; more than 4 decimals is BadInput."""
+    try:
+        cm2 = Decimal(area_m2).scaleb(AREA_DECIMALS)
+        exact = cm2.is_finite() and cm2 == cm2.to_integral_value()
+    except (InvalidOperation, TypeError, ValueError):
+        exact = False
+    if not exact:
+        raise BadInput(
+            f"area {area_m2} m² cannot be stored: give at most {AREA_DECIMALS} decimals "
+            "(1 cm² = 0.0001 m²)"
+        )
+    return int(cm2)
+
+
+def cm2_to_m2(area_cm2: int) -> Decimal:
+    """Whole square centimetres to square metres, exactly and without trailing zeros."""
+    area = Decimal(area_cm2).scaleb(-AREA_DECIMALS)
+    # normalize() alone would print 100 m² as 1E+2.
+    return area.quantize(Decimal(1)) if area == area.to_integral_value() else area.normalize()
+
+
+def unit_label(building_number: str, unit_number: str) -> str:
+    """The way residents name a stairwell: building 3, unit 2 is "3栋2单元"."""
+    return f"{building_number}栋{unit_number}单元"
+
+
+def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
+    """Sort "2" before "10" and "2A" after "2", as people number buildings and rooms."""
+    parts = re.findall(r"\d+|\D+", text)
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+
+
+def check_lengths(table: Table, values: Mapping[str, Any]) -> None:
+    """Reject text longer than its column: PostgreSQL would refuse it and SQLite would not."""
+    for name, value in values.items():
+        column_type = table.c[name].type
+        limit = column_type.length if isinstance(column_type, String) else None
+        if isinstance(value, str) and limit and len(value) > limit:
+            raise BadInput(f"{table.name}.{name} is longer than {limit} characters: {value[:40]}…")
+
+
+def insert_ignoring_duplicates(conn: Connection, table: Table, keys: Sequence[str]) -> Insert:
+    """An INSERT that skips rows colliding on the unique `keys` (both supported dialects)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    raise NotImplementedError(f"colift supports SQLite and PostgreSQL, not {conn.dialect.name}")
+
+
+def chunked(values: Iterable[K], size: int | None = None) -> Iterator[list[K]]:
+    """The distinct `values` in lists of at most `size` (IN_CHUNK), for IN lists of any length."""
+    distinct = list(dict.fromkeys(values))
+    size = size or IN_CHUNK
+    for start in range(0, len(distinct), size):
+        yield distinct[start : start + size]
+
+
+def require(conn: Connection, table: Table, ids: Iterable[int], what: str) -> None:
+    """Raise NotFound naming every id of `ids` that `table` does not hold."""
+    wanted = set(ids)
+    found: set[int] = set()
+    for chunk in chunked(wanted):
+        found.update(conn.execute(select(table.c.id).where(table.c.id.in_(chunk))).scalars())
+    missing = sorted(wanted - found)
+    if missing:
+        raise NotFound(f"{what} {', '.join(map(str, missing))} does not exist")
+
+
+def describe_unit(conn: Connection, unit_id: int) -> str:
+    """Name a unit for messages, as 3栋2单元 (unit 7), or unit 7 if it does not exist."""
+    row = conn.execute(
+        select(buildings.c.number.label("building"), units.c.number)
+        .join_from(units, buildings)
+        .where(units.c.id == unit_id)
+    ).first()
+    return (
+        f"unit {unit_id}"
+        if row is None
+        else f"{unit_label(row.building, row.number)} (unit {unit_id})"
+    )
+
+
+class _Repository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _insert(self, table: Table, values: Mapping[str, Any]) -> int:
+        check_lengths(table, values)
+        result = self.conn.execute(insert(table).values(**values))
+        new_id = result.inserted_primary_key
+        assert new_id is not None  # every registry table has an integer id
+        return int(new_id[0])
+
+    def _one(self, table: Table, row_id: int, what: str) -> Row[Any]:
+        row = self.conn.execute(select(table).where(table.c.id == row_id)).first()
+        if row is None:
+            raise NotFound(f"{what} {row_id} does not exist")
+        return row
+
+
+# --- compounds ---------------------------------------------------------------------------------
+
+
+def _compound(row: Row[Any]) -> Compound:
+    return Compound(
+        id=row.id,
+        name=row.name,
+        city=row.city,
+        district=row.district,
+        street=row.street,
+        community=row.community,
+        built_year=row.built_year,
+        consent_profile=row.consent_profile,
+        subsidy_profile=row.subsidy_profile,
+    )
+
+
+class CompoundRepository(_Repository):
+    """Compounds (小区), each known by a short unique `code` used in URLs and files."""
+
+    def add(self, compound: Compound, code: str) -> Compound:
+        code = code.strip()
+        if not code:
+            raise BadInput("a compound needs a code, e.g. its short name in pinyin")
+        if self.conn.execute(select(compounds.c.id).where(compounds.c.code == code)).first():
+            raise BadInput(f"a compound with code {code!r} already exists")
+        if not compound.name.strip() or not compound.city.strip():
+            raise BadInput("a compound needs a name and a city")
+        new_id = self._insert(
+            compounds,
+            {
+                "code": code,
+                "name": compound.name,
+                "city": compound.city,
+                "district": compound.district,
+                "street": compound.street,
+                "community": compound.community,
+                "built_year": compound.built_year,
+                "consent_profile": compound.consent_profile,
+                "subsidy_profile": compound.subsidy_profile,
+            },
+        )
+        return replace(compound, id=new_id)
+
+    def get(self, compound_id: int) -> Compound:
+        return _compound(self._one(compounds, compound_id, "compound"))
+
+    def get_by_code(self, code: str) -> Compound:
+        row = self.conn.execute(select(compounds).where(compounds.c.code == code.strip())).first()
+        if row is None:
+            raise NotFound(f"no compound has the code {code!r}")
+        return _compound(row)
+
+    def all(self) -> list[Compound]:
+        return [_compound(r) for r in self.conn.execute(select(compounds).order_by(compounds.c.id))]
+
+    def code_of(self, compound_id: int) -> str:
+        return str(self._one(compounds, compound_id, "compound").code)
+
+    def codes(self) -> dict[int, str]:
+        """Every compound's code by id: the model's `Compound` does not carry it."""
+        return {r.id: r.code for r in self.conn.execute(select(compounds.c.id, compounds.c.code))}
+
+
+# --- buildings and units -----------------------------------------------------------------------
+
+
+def _building(row: Row[Any]) -> Building:
+    return Building(
+        id=row.id,
+        compound_id=row.compound_id,
+        number=row.number,
+        storeys=row.storeys,
+        built_year=row.built_year,
+    )
+
+
+class BuildingRepository(_Repository):
+    def add(self, building: Building) -> Building:
+        require(self.conn, compounds, [building.compound_id], "compound")
+        number = building.number.strip()
+        if not number:
+            raise BadInput("a building needs a number")
+        if building.storeys < 1:
+            raise BadInput(f"building {number} must have at least one storey")
+        clash = self.conn.execute(
+            select(buildings.c.id).where(
+                buildings.c.compound_id == building.compound_id, buildings.c.number == number
+            )
+        ).first()
+        if clash:
+            raise BadInput(f"building {number} already exists in this compound")
+        new_id = self._insert(
+            buildings,
+            {
+                "compound_id": building.compound_id,
+                "number": number,
+                "storeys": building.storeys,
+                "built_year": building.built_year,
+            },
+        )
+        return replace(building, id=new_id, number=number)
+
+    def get(self, building_id: int) -> Building:
+        return _building(self._one(buildings, building_id, "building"))
+
+    def get_by_number(self, compound_id: int, number: str) -> Building:
+        row = self.conn.execute(
+            select(buildings).where(
+                buildings.c.compound_id == compound_id, buildings.c.number == number.strip()
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"compound {compound_id} has no building {number}")
+        return _building(row)
+
+    def list_by_compound(self, compound_id: int) -> list[Building]:
+        rows = self.conn.execute(select(buildings).where(buildings.c.compound_id == compound_id))
+        return sorted((_building(r) for r in rows), key=lambda b: natural_key(b.number))
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """A unit with what lists and reports show beside it."""
+
+    id: int
+    building_id: int
+    compound_id: int
+    building_number: str
+    number: str
+    consent_profile: str | None  # the unit's own profile, None if the compound's applies
+    effective_profile: str
+    households: int
+
+    @property
+    def label(self) -> str:
+        return unit_label(self.building_number, self.number)
+
+    def to_unit(self) -> Unit:
+        return Unit(
+            id=self.id,
+            building_id=self.building_id,
+            number=self.number,
+            consent_profile=self.consent_profile,
+        )
+
+
+def _unit(row: Row[Any]) -> Unit:
+    return Unit(
+        id=row.id,
+        building_id=row.building_id,
+        number=row.number,
+        consent_profile=row.consent_profile,
+    )
+
+
+class UnitRepository(_Repository):
+    """Units (单元): one stairwell, the scope of one lift."""
+
+    def add(self, unit: Unit) -> Unit:
+        require(self.conn, buildings, [unit.building_id], "building")
+        number = unit.number.strip()
+        if not number:
+            raise BadInput("a unit needs a number")
+        clash = self.conn.execute(
+            select(units.c.id).where(
+                units.c.building_id == unit.building_id, units.c.number == number
+            )
+        ).first()
+        if clash:
+            raise BadInput(f"{describe_unit(self.conn, clash.id)} already exists")
+        new_id = self._insert(
+            units,
+            {
+                "building_id": unit.building_id,
+                "number": number,
+                "consent_profile": unit.consent_profile,
+            },
+        )
+        return replace(unit, id=new_id, number=number)
+
+    def get(self, unit_id: int) -> Unit:
+        return _unit(self._one(units, unit_id, "unit"))
+
+    def list_by_building(self, building_id: int) -> list[Unit]:
+        rows = self.conn.execute(select(units).where(units.c.building_id == building_id))
+        return sorted((_unit(r) for r in rows), key=lambda u: natural_key(u.number))
+
+    def _info_query(self) -> Select[Any]:
+        counts = (
+            select(households.c.unit_id, func.count().label("n"))
+            .group_by(households.c.unit_id)
+            .subquery()
+        )
+        return (
+            select(
+                units.c.id,
+                units.c.building_id,
+                buildings.c.compound_id,
+                buildings.c.number.label("building_number"),
+                units.c.number,
+                units.c.consent_profile,
+                func.coalesce(units.c.consent_profile, compounds.c.consent_profile).label(
+                    "effective_profile"
+                ),
+                func.coalesce(counts.c.n, 0).label("households"),
+            )
+            .select_from(units)
+            .join(buildings, buildings.c.id == units.c.building_id)
+            .join(compounds, compounds.c.id == buildings.c.compound_id)
+            .outerjoin(counts, counts.c.unit_id == units.c.id)
+        )
+
+    @staticmethod
+    def _info(row: Row[Any]) -> UnitInfo:
+        return UnitInfo(
+            id=row.id,
+            building_id=row.building_id,
+            compound_id=row.compound_id,
+            building_number=row.building_number,
+            number=row.number,
+            consent_profile=row.consent_profile,
+            effective_profile=row.effective_profile,
+            households=int(row.households),
+        )
+
+    def info(self, unit_id: int) -> UnitInfo:
+        row = self.conn.execute(self._info_query().where(units.c.id == unit_id)).first()
+        if row is None:
+            raise NotFound(f"unit {unit_id} does not exist")
+        return self._info(row)
+
+    def list_by_compound(self, compound_id: int) -> list[UnitInfo]:
+        """Every unit of the compound, labelled, in building then unit order (one query)."""
+        rows = self.conn.execute(self._info_query().where(buildings.c.compound_id == compound_id))
+        infos = [self._info(r) for r in rows]
+        return sorted(infos, key=lambda u: (natural_key(u.building_number), natural_key(u.number)))
+
+    def find(self, compound_id: int, building_number: str, unit_number: str) -> UnitInfo:
+        """The unit a resident calls e.g. 3栋2单元."""
+        row = self.conn.execute(
+            self._info_query().where(
+                buildings.c.compound_id == compound_id,
+                buildings.c.number == building_number.strip(),
+                units.c.number == unit_number.strip(),
+            )
+        ).first()
+        if row is None:
+            label = unit_label(building_number.strip(), unit_number.strip())
+            raise NotFound(f"compound {compound_id} has no unit {label}")
+        return self._info(row)
+
+
+# --- owners ------------------------------------------------------------------------------------
+
+
+def _owner(row: Row[Any]) -> Owner:
+    return Owner(id=row.id, name=row.name, kind=OwnerKind(row.kind), phone=row.phone)
+
+
+def _owner_identity(owner: Owner) -> tuple[str, str]:
+    name, phone = owner.name.strip(), owner.phone.strip()
+    if not name:
+        raise BadInput("an owner needs a name")
+    return name, phone
+
+
+class OwnerRepository(_Repository):
+    """Owners of record. (compound, name, phone) is one owner, however many flats they hold."""
+
+    def get(self, owner_id: int) -> Owner:
+        return _owner(self._one(owners, owner_id, "owner"))
+
+    def compound_of(self, owner_id: int) -> int:
+        return int(self._one(owners, owner_id, "owner").compound_id)
+
+    def get_or_create(
+        self, compound_id: int, name: str, phone: str = "", kind: OwnerKind = OwnerKind.PERSON
+    ) -> Owner:
+        return self.get_or_create_many(compound_id, [Owner(name=name, phone=phone, kind=kind)])[0]
+
+    def get_or_create_many(self, compound_id: int, wanted: Iterable[Owner]) -> list[Owner]:
+        """The stored owner for each of `wanted`, in order, creating the missing ones at once.
+
+        An existing owner keeps its stored kind; ids of `wanted` are ignored.
+        """
+        require(self.conn, compounds, [compound_id], "compound")
+        items = list(wanted)
+        keys = [_owner_identity(o) for o in items]
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for (name, phone), owner in zip(keys, items, strict=True):
+            row = {
+                "compound_id": compound_id,
+                "name": name,
+                "phone": phone,
+                "kind": owner.kind.value,
+            }
+            check_lengths(owners, row)
+            rows.setdefault((name, phone), row)
+        if not rows:
+            return []
+        # ON CONFLICT DO NOTHING: a concurrent creator of the same owner cannot make a twin.
+        stmt = insert_ignoring_duplicates(self.conn, owners, ["compound_id", "name", "phone"])
+        self.conn.execute(stmt, list(rows.values()))
+        stored: dict[tuple[str, str], Owner] = {}
+        for names in chunked(name for name, _ in rows):
+            query = select(owners).where(
+                owners.c.compound_id == compound_id, owners.c.name.in_(names)
+            )
+            stored.update(((r.name, r.phone), _owner(r)) for r in self.conn.execute(query))
+        return [stored[key] for key in keys]
+
+    def list_by_compound(self, compound_id: int) -> list[Owner]:
+        rows = self.conn.execute(
+            select(owners).where(owners.c.compound_id == compound_id).order_by(owners.c.id)
+        )
+        return [_owner(r) for r in rows]
+
+
+# --- households --------------------------------------------------------------------------------
+
+
+def _household(row: Row[Any]) -> Household:
+    return Household(
+        id=row.id,
+        unit_id=row.unit_id,
+        room=row.room,
+        floor=row.floor,
+        area_m2=cm2_to_m2(row.area_cm2),
+        owner_id=row.owner_id,
+        tenure=Tenure(row.tenure),
+        area_source=AreaSource(row.area_source),
+    )
+
+
+def _household_order(h: Household) -> tuple[int, tuple[tuple[int, int, str], ...]]:
+    return h.floor, natural_key(h.room)
+
+
+class HouseholdRepository(_Repository):
+    """Flats (户) with their registered area, stored as whole cm² and read back exactly."""
+
+    def add(self, household: Household) -> Household:
+        return self.add_many([household])[0]
+
+    def add_many(self, items: Sequence[Household]) -> list[Household]:
+        """Add flats in one statement after checking them all together (for imports)."""
+        if not items:
+            return []
+        unit_compound: dict[int, int] = {}
+        labels: dict[int, str] = {}
+        owner_compound: dict[int, int] = {}
+        taken: set[tuple[int, str]] = set()
+        for chunk in chunked(h.unit_id for h in items):
+            for unit_id, unit_number, building_number, compound_id in self.conn.execute(
+                select(units.c.id, units.c.number, buildings.c.number, buildings.c.compound_id)
+                .join_from(units, buildings)
+                .where(units.c.id.in_(chunk))
+            ):
+                unit_compound[unit_id] = compound_id
+                labels[unit_id] = unit_label(building_number, unit_number)
+            taken.update(
+                (unit_id, room)
+                for unit_id, room in self.conn.execute(
+                    select(households.c.unit_id, households.c.room).where(
+                        households.c.unit_id.in_(chunk)
+                    )
+                )
+            )
+        for chunk in chunked(h.owner_id for h in items):
+            owner_compound.update(
+                (owner_id, compound_id)
+                for owner_id, compound_id in self.conn.execute(
+                    select(owners.c.id, owners.c.compound_id).where(owners.c.id.in_(chunk))
+                )
+            )
+        require(self.conn, units, {h.unit_id for h in items} - unit_compound.keys(), "unit")
+        require(self.conn, owners, {h.owner_id for h in items} - owner_compound.keys(), "owner")
+        rows: list[dict[str, Any]] = []
+        for h in items:
+            room = h.room.strip()
+            where = f"room {room!r} of {labels[h.unit_id]}"
+            if not room:
+                raise BadInput(f"a flat in {labels[h.unit_id]} has no room number")
+            if (h.unit_id, room) in taken:
+                raise BadInput(f"{where} is listed twice")
+            if owner_compound[h.owner_id] != unit_compound[h.unit_id]:
+                raise BadInput(f"owner {h.owner_id} of {where} belongs to another compound")
+            try:
+                area_cm2 = m2_to_cm2(h.area_m2)
+            except BadInput as exc:
+                raise BadInput(f"{where}: {exc.message}") from None
+            taken.add((h.unit_id, room))
+            row = {
+                "unit_id": h.unit_id,
+                "room": room,
+                "floor": h.floor,
+                "area_cm2": area_cm2,
+                "area_source": AreaSource(h.area_source).value,
+                "tenure": Tenure(h.tenure).value,
+                "owner_id": h.owner_id,
+            }
+            check_lengths(households, row)
+            rows.append(row)
+        ids = self.conn.execute(
+            insert(households).returning(households.c.id, sort_by_parameter_order=True), rows
+        ).scalars()
+        return [
+            replace(h, id=new_id, room=row["room"])
+            for h, new_id, row in zip(items, ids, rows, strict=True)
+        ]
+
+    def get(self, household_id: int) -> Household:
+        return _household(self._one(households, household_id, "household"))
+
+    def get_by_room(self, unit_id: int, room: str) -> Household:
+        row = self.conn.execute(
+            select(households).where(
+                households.c.unit_id == unit_id, households.c.room == room.strip()
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"{describe_unit(self.conn, unit_id)} has no room {room}")
+        return _household(row)
+
+    def list_by_unit(self, unit_id: int) -> list[Household]:
+        rows = self.conn.execute(select(households).where(households.c.unit_id == unit_id))
+        return sorted((_household(r) for r in rows), key=_household_order)
+
+    def list_by_owner(self, owner_id: int) -> list[Household]:
+        rows = self.conn.execute(select(households).where(households.c.owner_id == owner_id))
+        return sorted(
+            (_household(r) for r in rows), key=lambda h: (h.unit_id, *_household_order(h))
+        )
+
+
+# --- persons and roles -------------------------------------------------------------------------
+
+
+def _person(row: Row[Any]) -> Person:
+    return Person(
+        id=row.id,
+        name=row.name,
+        household_id=row.household_id,
+        age_band=None if row.age_band is None else AgeBand(row.age_band),
+        mobility=Mobility(row.mobility),
+        party_member=bool(row.party_member),
+        phone=row.phone,
+        owner_id=row.owner_id,
+    )
+
+
+class PersonRepository(_Repository):
+    """Residents and actors. `Person.notes` is not stored: the table has no place for it."""
+
+    def add(self, person: Person, compound_id: int | None = None) -> Person:
+        """Add a person; the compound defaults to that of their flat or of the owner they are."""
+        if not person.name.strip():
+            raise BadInput("a person needs a name")
+        if compound_id is None and person.household_id is not None:
+            compound_id = self._compound_of_household(person.household_id)
+        if compound_id is None and person.owner_id is not None:
+            compound_id = int(self._one(owners, person.owner_id, "owner").compound_id)
+        if compound_id is not None:
+            require(self.conn, compounds, [compound_id], "compound")
+        if person.household_id is not None:
+            require(self.conn, households, [person.household_id], "household")
+        if person.owner_id is not None:
+            require(self.conn, owners, [person.owner_id], "owner")
+        new_id = self._insert(
+            persons,
+            {
+                "compound_id": compound_id,
+                "household_id": person.household_id,
+                "owner_id": person.owner_id,
+                "name": person.name.strip(),
+                "age_band": None if person.age_band is None else AgeBand(person.age_band).value,
+                "mobility": Mobility(person.mobility).value,
+                "party_member": person.party_member,
+                "phone": person.phone.strip(),
+            },
+        )
+        return replace(person, id=new_id, name=person.name.strip(), phone=person.phone.strip())
+
+    def _compound_of_household(self, household_id: int) -> int:
+        found = self.conn.execute(
+            select(buildings.c.compound_id)
+            .select_from(households)
+            .join(units, units.c.id == households.c.unit_id)
+            .join(buildings, buildings.c.id == units.c.building_id)
+            .where(households.c.id == household_id)
+        ).scalar()
+        if found is None:
+            raise NotFound(f"household {household_id} does not exist")
+        return int(found)
+
+    def get(self, person_id: int) -> Person:
+        return _person(self._one(persons, person_id, "person"))
+
+    def list_by_compound(self, compound_id: int) -> list[Person]:
+        rows = self.conn.execute(
+            select(persons).where(persons.c.compound_id == compound_id).order_by(persons.c.id)
+        )
+        return [_person(r) for r in rows]
+
+    def list_by_household(self, household_id: int) -> list[Person]:
+        rows = self.conn.execute(
+            select(persons).where(persons.c.household_id == household_id).order_by(persons.c.id)
+        )
+        return [_person(r) for r in rows]
+
+
+def _assignment(row: Row[Any]) -> RoleAssignment:
+    return RoleAssignment(
+        id=row.id,
+        person_id=row.person_id,
+        role=Role(row.role),
+        scope_kind=ScopeKind(row.scope_kind),
+        scope_id=row.scope_id,
+        since=row.since,
+        until=row.until,
+    )
+
+
+class RoleRepository(_Repository):
+    """Who holds which role over which scope, and since when."""
+
+    def add(self, assignment: RoleAssignment) -> RoleAssignment:
+        require(self.conn, persons, [assignment.person_id], "person")
+        if assignment.since and assignment.until and assignment.until < assignment.since:
+            raise BadInput(f"a role cannot end ({assignment.until}) before it starts")
+        new_id = self._insert(
+            role_assignments,
+            {
+                "person_id": assignment.person_id,
+                "role": Role(assignment.role).value,
+                "scope_kind": ScopeKind(assignment.scope_kind).value,
+                "scope_id": assignment.scope_id,
+                "since": assignment.since,
+                "until": assignment.until,
+            },
+        )
+        return replace(assignment, id=new_id)
+
+    def get(self, assignment_id: int) -> RoleAssignment:
+        return _assignment(self._one(role_assignments, assignment_id, "role assignment"))
+
+    def end(self, assignment_id: int, until: date) -> RoleAssignment:
+        current = self.get(assignment_id)
+        if current.since is not None and until < current.since:
+            raise BadInput(f"a role cannot end ({until}) before it starts ({current.since})")
+        self.conn.execute(
+            update(role_assignments)
+            .where(role_assignments.c.id == assignment_id)
+            .values(until=until)
+        )
+        return replace(current, until=until)
+
+    def list_by_scope(
+        self, scope_kind: ScopeKind, scope_id: int | None, *, on: date | None = None
+    ) -> list[RoleAssignment]:
+        """Assignments over one scope; with `on`, only those active that day."""
+        query = select(role_assignments).where(
+            role_assignments.c.scope_kind == ScopeKind(scope_kind).value,
+            role_assignments.c.scope_id.is_(None)
+            if scope_id is None
+            else role_assignments.c.scope_id == scope_id,
+        )
+        if on is not None:
+            query = query.where(
+                or_(role_assignments.c.since.is_(None), role_assignments.c.since <= on),
+                or_(role_assignments.c.until.is_(None), role_assignments.c.until >= on),
+            )
+        rows = self.conn.execute(query.order_by(role_assignments.c.id))
+        return [_assignment(r) for r in rows]
+
+    def list_by_person(self, person_id: int) -> list[RoleAssignment]:
+        rows = self.conn.execute(
+            select(role_assignments)
+            .where(role_assignments.c.person_id == person_id)
+            .order_by(role_assignments.c.id)
+        )
+        return [_assignment(r) for r in rows]
+
+
+__all__ = [
+    "BuildingRepository",
+    "CompoundRepository",
+    "HouseholdRepository",
+    "OwnerRepository",
+    "PersonRepository",
+    "RoleRepository",
+    "UnitInfo",
+    "UnitRepository",
+    "cm2_to_m2",
+    "m2_to_cm2",
+    "natural_key",
+    "unit_label",
+]

@@ -1,0 +1,101 @@
+"""The unit of work: one connection, one transaction, every repository and the ledger.
+
+    with UnitOfWork(engine) as uow:
+        unit = uow.units.find(compound.id, "3", "2")
+        uow.votes.set_ballot(round_id, household_id, Vote.AGREE, actor="居委会")
+        uow.commit()
+
+Leaving the block without `commit()`, or by an exception, rolls everything back: a half
+import or a vote without its ledger entry is never stored. On SQLite the transaction starts
+with BEGIN IMMEDIATE, so writers queue for the file's single write lock up front.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+
+from colift.store.costplans import CostPlanRepository
+from colift.store.engine import SQLITE_IMMEDIATE
+from colift.store.ledger import Ledger
+from colift.store.repository import (
+    BuildingRepository,
+    CompoundRepository,
+    HouseholdRepository,
+    OwnerRepository,
+    PersonRepository,
+    RoleRepository,
+    UnitRepository,
+)
+from colift.store.voting import ObjectionRepository, VotingRepository
+
+
+class UnitOfWork:
+    """Atomic access to the store; use it as a context manager and call `commit()`."""
+
+    connection: Connection
+    compounds: CompoundRepository
+    buildings: BuildingRepository
+    units: UnitRepository
+    owners: OwnerRepository
+    households: HouseholdRepository
+    persons: PersonRepository
+    roles: RoleRepository
+    votes: VotingRepository
+    objections: ObjectionRepository
+    cost_plans: CostPlanRepository
+    ledger: Ledger
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._entered = False
+
+    def __enter__(self) -> Self:
+        if self._entered:
+            raise RuntimeError("this unit of work is already in use")
+        # The connection begins its transaction on first use, also after each commit.
+        connection = self.engine.connect()
+        if connection.dialect.name == "sqlite":
+            connection.execution_options(**{SQLITE_IMMEDIATE: True})
+        self._entered = True
+        self.connection = connection
+        self.compounds = CompoundRepository(connection)
+        self.buildings = BuildingRepository(connection)
+        self.units = UnitRepository(connection)
+        self.owners = OwnerRepository(connection)
+        self.households = HouseholdRepository(connection)
+        self.persons = PersonRepository(connection)
+        self.roles = RoleRepository(connection)
+        self.votes = VotingRepository(connection)
+        self.objections = ObjectionRepository(connection)
+        self.cost_plans = CostPlanRepository(connection)
+        self.ledger = Ledger(connection)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.connection.rollback()
+        finally:
+            self._entered = False
+            self.connection.close()
+
+    def commit(self) -> None:
+        """Make everything done so far permanent; later writes need another commit."""
+        self._require_entered()
+        self.connection.commit()
+
+    def rollback(self) -> None:
+        """Drop everything done since the last commit."""
+        self._require_entered()
+        self.connection.rollback()
+
+    def _require_entered(self) -> None:
+        if not self._entered:
+            raise RuntimeError("use the unit of work in a `with` block")

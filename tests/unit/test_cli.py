@@ -1,0 +1,144 @@
+"""The CLI contracts: `colift consent evaluate` and `colift costshare`, their JSON and their errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from colift.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def write(tmp_path: Path, data: Any, name: str = "in.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data, ensure_ascii=False) if not isinstance(data, str) else data)
+    return path
+
+
+def unit(**extra: Any) -> dict[str, Any]:
+    hh = [
+        {"id": f"{f}0{d}", "floor": f, "area_m2": "56.30", "owner": f"O{f}{d}", "vote": "agree"}
+        for f in range(1, 7)
+        for d in (1, 2)
+    ]
+    return {"rule": "cn-civil-code-278", "households": hh, **extra}
+
+
+def test_consent_evaluate_json_has_the_contract_fields(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["consent", "evaluate", str(write(tmp_path, unit())), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["passed"] is True and out["quorum_met"] is True and out["approval_met"] is True
+    assert (out["total_area"], out["participating_area"], out["agree_area"]) == ("675.60",) * 3
+    assert (out["total_heads"], out["participating_heads"], out["agree_heads"]) == (12, 12, 12)
+    assert out["reasons"] == []
+
+
+def test_consent_evaluate_example_files() -> None:
+    ok = runner.invoke(
+        app, ["consent", "evaluate", str(ROOT / "examples/unit-consent.json"), "--json"]
+    )
+    assert json.loads(ok.stdout)["passed"] is True
+    blocked = runner.invoke(
+        app, ["consent", "evaluate", str(ROOT / "examples/unit-consent-chengdu.json"), "--json"]
+    )
+    out = json.loads(blocked.stdout)
+    assert out["passed"] is False and out["quorum_met"] is None
+    assert "objection by 101" in out["reasons"][0]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (unit(rule="nowhere-2099"), "unknown consent rule"),
+        ("{not json", "not valid JSON"),
+        ({"households": [{"id": "1", "area_m2": "-1", "vote": "agree"}]}, "positive"),
+        ({"households": [{"id": "1", "area_m2": "x", "vote": "agree"}]}, "not a number"),
+        ({"households": [{"id": "1", "area_m2": "50", "vote": "perhaps"}]}, "unknown vote"),
+        (
+            {
+                "households": [
+                    {"id": "1", "area_m2": "50", "owner": "A", "vote": "agree"},
+                    {"id": "2", "area_m2": "50", "owner": "A", "vote": "disagree"},
+                ]
+            },
+            "one owner casts one vote",
+        ),
+    ],
+)
+def test_consent_bad_input_exits_2_with_one_line(tmp_path: Path, data: Any, message: str) -> None:
+    result = runner.invoke(app, ["consent", "evaluate", str(write(tmp_path, data)), "--json"])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_missing_file_is_bad_input(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["consent", "evaluate", str(tmp_path / "nope.json")])
+    assert result.exit_code == 2
+    assert "file not found" in result.stderr
+
+
+def test_costshare_json_contract(tmp_path: Path) -> None:
+    data = {
+        "total_fen": 45_000_000,
+        "subsidy_fen": 0,
+        "scheme": {
+            "kind": "floor-coefficient",
+            "coefficients": {"1": "0", "3": "0.7"},
+            "area_weighted": True,
+        },
+        "households": [
+            {"id": "101", "floor": 1, "area_m2": "56.30"},
+            {"id": "301", "floor": 3, "area_m2": "56.30"},
+            {"id": "302", "floor": 3, "area_m2": "62.15"},
+        ],
+    }
+    result = runner.invoke(app, ["costshare", str(write(tmp_path, data)), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["payable_fen"] == 45_000_000
+    assert [s["id"] for s in out["shares"]] == ["101", "301", "302"]
+    assert sum(s["fen"] for s in out["shares"]) == 45_000_000
+    assert out["shares"][0]["fen"] == 0
+
+
+def test_costshare_accepts_a_subsidy_profile(tmp_path: Path) -> None:
+    data = {
+        "total_fen": 45_000_000,
+        "subsidy_profile": "shanghai",
+        "scheme": {"kind": "equal"},
+        "households": [{"id": str(i), "floor": 2 + i % 5, "area_m2": "60"} for i in range(10)],
+    }
+    out = json.loads(runner.invoke(app, ["costshare", str(write(tmp_path, data)), "--json"]).stdout)
+    assert out["payable_fen"] == 45_000_000 - 18_000_000  # 40% of ¥450,000, under the ¥280,000 cap
+
+
+def test_costshare_bad_input(tmp_path: Path) -> None:
+    data = {"total_fen": 1.5, "scheme": {"kind": "equal"}, "households": [{"id": "1", "floor": 1}]}
+    result = runner.invoke(app, ["costshare", str(write(tmp_path, data)), "--json"])
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_installed_command_prints_no_traceback(tmp_path: Path) -> None:
+    path = write(tmp_path, unit(rule="nowhere"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "colift.cli", "consent", "evaluate", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("colift: unknown consent rule 'nowhere'")
+    assert "Traceback" not in proc.stderr
