@@ -165,10 +165,21 @@ def costshare(
     assert isinstance(shares, list)
     payable = result["payable_fen"]
     assert isinstance(payable, int)
-    table = Table("户 household", "应付 pays (¥)", title=f"payable ¥{yuan(payable)}")
+    table = Table(
+        "户 flat", "楼层 floor", "应付 pays ¥", "补偿 receives ¥", title=f"payable ¥{yuan(payable)}"
+    )
     for line in shares:
-        table.add_row(str(line["id"]), yuan(int(line["fen"])))
+        table.add_row(
+            str(line["id"]),
+            str(line["floor"]),
+            yuan(int(line["fen"])),
+            yuan(int(line.get("compensation_fen", 0))) if line.get("compensation_fen") else "",
+        )
     out.print(table)
+    explanation = result.get("explanation")
+    if isinstance(explanation, list):
+        for text in explanation:
+            out.print(f"  • {text}", markup=False, soft_wrap=True)
 
 
 def engine_for(database: str | None) -> Engine:
