@@ -1,0 +1,1 @@
+"""The path model as working software: heterogeneity, guidance, roles, tools, cooperation, advice."""

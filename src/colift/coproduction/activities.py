@@ -1,0 +1,352 @@
+"""Activities checked against the tool catalogue: right tool for the role, rooms of this unit.
+
+`parse_activity` reads one activity in the unit-file JSON form; `validate_activity` checks a
+parsed (or stored) activity against the catalogue and the unit, raising BadInput for what must
+be fixed and returning warnings for what is merely unusual.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from colift.coproduction.catalogue import Catalogue, Tool
+from colift.errors import BadInput
+from colift.model.coproduction import (
+    Activity,
+    GuidanceMode,
+    Outcome,
+    StanceChange,
+    parse_stance,
+)
+from colift.model.roles import LEADER_ROLES, ROLE_NAMES_ZH, Role
+
+GUIDANCE_ALIASES: dict[str, GuidanceMode] = {
+    **{g.value: g for g in GuidanceMode},
+    "直接引领": GuidanceMode.DIRECT,
+    "直接": GuidanceMode.DIRECT,
+    "嵌入式引领": GuidanceMode.EMBEDDED,
+    "嵌入式": GuidanceMode.EMBEDDED,
+    "嵌入": GuidanceMode.EMBEDDED,
+    "无": GuidanceMode.NONE,
+}
+ROLE_ALIASES: dict[str, Role] = {
+    **{r.value: r for r in Role},
+    **{zh: r for r, zh in ROLE_NAMES_ZH.items()},
+}
+
+_ACTIVITY_KEYS = frozenset(
+    {"id", "person", "person_id", "role", "guidance", "tool", "date", "targets", "notes", "outcome"}
+)
+_OUTCOME_KEYS = frozenset(
+    {"stances_changed", "objections_resolved", "money_fen", "labour_hours", "participants", "note"}
+)
+_CHANGE_KEYS = frozenset({"household", "from", "to"})
+
+
+# ---------------------------------------------------------------- validation
+
+
+def validate_activity(
+    activity: Activity,
+    catalogue: Catalogue,
+    rooms: Collection[str],
+    *,
+    today: date | None = None,
+) -> list[str]:
+    """Check one activity of a unit whose flats are `rooms`; returns warnings, raises BadInput."""
+    where = _where(activity)
+    try:
+        tool = catalogue.get(activity.tool)
+    except BadInput as exc:
+        raise BadInput(f"{where}: {exc.message}") from None
+    warnings: list[str] = []
+    role = _role(activity.role, where)
+    warning = _check_role(tool, role, catalogue, where)
+    if warning:
+        warnings.append(warning)
+    if activity.guidance not in tool.guidance:
+        usual = ", ".join(g.value for g in tool.guidance)
+        warnings.append(
+            f"{where}: {tool.id} usually runs under {usual} guidance, "
+            f"recorded as {activity.guidance.value}"
+        )
+    if today is not None and activity.on > today:
+        raise BadInput(
+            f"{where}: the date {activity.on.isoformat()} is after today ({today.isoformat()})"
+        )
+    warnings += _check_rooms(activity, rooms, where)
+    warnings += _check_outcome(activity, tool, len(rooms), where)
+    return warnings
+
+
+def _where(activity: Activity) -> str:
+    number = f" {activity.id}" if activity.id is not None else ""
+    return f"activity{number} ({activity.tool}, {activity.on.isoformat()})"
+
+
+def _role(text: str, where: str) -> Role:
+    try:
+        return Role(text)
+    except ValueError:
+        leaders = ", ".join(r.value for r in Role if r in LEADER_ROLES)
+        actors = ", ".join(r.value for r in Role if r not in LEADER_ROLES)
+        raise BadInput(
+            f"{where}: role {text!r} is not a role: use a leader role ({leaders}) "
+            f"or an actor ({actors})"
+        ) from None
+
+
+def _check_role(tool: Tool, role: Role, catalogue: Catalogue, where: str) -> str | None:
+    if tool.used_by(role):
+        return None
+    if role in LEADER_ROLES:
+        users = ", ".join(r.value for r in tool.leader_roles) or "no leader role"
+        own = ", ".join(t.id for t in catalogue.for_role(role))
+        raise BadInput(
+            f"{where}: tool {tool.id} is used by {users}; not by {role.value}. "
+            f"Record it under the role the person acted in, or use a {role.value} tool: {own}"
+        )
+    # An office or a position may act through the tools of leader roles of its own kind.
+    kin = [r for r in tool.leader_roles if r.is_formal == role.is_formal]
+    if not kin:
+        kind = "formal" if role.is_formal else "informal"
+        users = ", ".join(r.value for r in tool.roles)
+        raise BadInput(
+            f"{where}: tool {tool.id} is used by {users} only; {role.value} is {kind} and "
+            "cannot record it. Record it under the person's leader role"
+        )
+    return (
+        f"{where}: {role.value} is not listed for {tool.id} (used by "
+        f"{', '.join(r.value for r in tool.roles)}); accepted as acting like {kin[0].value}"
+    )
+
+
+def _check_rooms(activity: Activity, rooms: Collection[str], where: str) -> list[str]:
+    known = set(rooms)
+    unknown = [t for t in activity.targets if t not in known]
+    if unknown:
+        raise BadInput(
+            f"{where}: target {', '.join(unknown)} is not a flat of this unit "
+            f"(flats: {_listing(rooms)})"
+        )
+    warnings = []
+    twice = sorted(room for room, n in Counter(activity.targets).items() if n > 1)
+    if twice:
+        warnings.append(f"{where}: target {', '.join(twice)} is listed more than once")
+    for change in activity.outcome.stances_changed:
+        if change.household not in known:
+            raise BadInput(
+                f"{where}: stance change names {change.household}, which is not a flat of this "
+                f"unit (flats: {_listing(rooms)})"
+            )
+        if activity.targets and change.household not in activity.targets:
+            warnings.append(
+                f"{where}: the stance of {change.household} changed, but it was not a target"
+            )
+        if change.before is change.after:
+            warnings.append(
+                f"{where}: the stance of {change.household} is recorded as changed from "
+                f"{change.before.value} to the same"
+            )
+    return warnings
+
+
+def _check_outcome(activity: Activity, tool: Tool, households: int, where: str) -> list[str]:
+    outcome = activity.outcome
+    for name, value in (
+        ("money_fen", outcome.money_fen),
+        ("labour_hours", outcome.labour_hours),
+        ("participants", outcome.participants),
+    ):
+        if value < 0:
+            raise BadInput(f"{where}: {name} is {value}; it cannot be negative")
+    bad_ids = [i for i in outcome.objections_resolved if i < 1]
+    if bad_ids:
+        raise BadInput(f"{where}: objection ids are 1 or more, not {bad_ids[0]}")
+    warnings = []
+    if outcome.participants > households:
+        warnings.append(
+            f"{where}: {outcome.participants} participants but the unit has {households} "
+            "households; count households, not people"
+        )
+    if (outcome.money_fen or outcome.labour_hours) and tool.evidences < 4:
+        warnings.append(
+            f"{where}: resident money or labour counts as co-production only with tools "
+            f"such as fund_escrow; {tool.id} does not evidence it"
+        )
+    if tool.evidences >= 2 and not outcome.participants and not activity.targets:
+        warnings.append(
+            f"{where}: how many households took part is not recorded, so this "
+            f"{tool.name_en} counts only as informing residents"
+        )
+    return warnings
+
+
+def _listing(rooms: Collection[str], limit: int = 24) -> str:
+    shown = list(rooms)[:limit]
+    more = f" … {len(rooms) - limit} more" if len(rooms) > limit else ""
+    return ", ".join(shown) + more
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def parse_activity(
+    data: Mapping[str, Any], unit_id: int, today: date, *, where: str = "activity"
+) -> Activity:
+    """One activity from its unit-file JSON form; a wrong field is a BadInput naming it."""
+    if not isinstance(data, Mapping):
+        raise BadInput(f"{where}: must be an object with role, guidance, tool and date")
+    _no_unknown(data, _ACTIVITY_KEYS, where)
+    activity_id = _optional_int(data, "id", where)
+    if activity_id is not None:
+        where = f"{where} {activity_id}"
+    role = _parse_role(_required_text(data, "role", where), where)
+    guidance = _parse_guidance(_required_text(data, "guidance", where), where)
+    tool = _required_text(data, "tool", where)
+    on = _parse_date(data, today, where)
+    person = data.get("person")
+    if person is not None and not isinstance(person, str):
+        raise BadInput(f"{where}: person must be a name")
+    return Activity(
+        unit_id=unit_id,
+        person_id=_optional_int(data, "person_id", where),
+        actor_name=(person or "").strip() or ROLE_NAMES_ZH[role],
+        role=role.value,
+        guidance=guidance,
+        tool=tool,
+        on=on,
+        targets=_rooms(data.get("targets", []), f"{where}: targets"),
+        notes=_optional_text(data, "notes", where),
+        outcome=_parse_outcome(data.get("outcome", {}), f"{where}: outcome"),
+        id=activity_id,
+    )
+
+
+def _parse_role(text: str, where: str) -> Role:
+    role = ROLE_ALIASES.get(text.strip().lower())
+    if role is None:
+        known = ", ".join(r.value for r in Role)
+        raise BadInput(f"{where}: role {text!r} is unknown: use one of {known}")
+    return role
+
+
+def _parse_guidance(text: str, where: str) -> GuidanceMode:
+    mode = GUIDANCE_ALIASES.get(text.strip().lower())
+    if mode is None:
+        raise BadInput(f"{where}: guidance {text!r} is unknown: use direct, embedded or none")
+    return mode
+
+
+def _parse_date(data: Mapping[str, Any], today: date, where: str) -> date:
+    text = _required_text(data, "date", where)
+    try:
+        on = date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"{where}: date {text!r} is not a date like 2026-03-02") from None
+    if on > today:
+        raise BadInput(f"{where}: the date {on.isoformat()} is after today ({today.isoformat()})")
+    return on
+
+
+def _parse_outcome(raw: object, where: str) -> Outcome:
+    if not isinstance(raw, Mapping):
+        raise BadInput(f"{where}: must be an object")
+    _no_unknown(raw, _OUTCOME_KEYS, where)
+    changes = raw.get("stances_changed", [])
+    if not isinstance(changes, Sequence) or isinstance(changes, str):
+        raise BadInput(f"{where}: stances_changed must be a list")
+    resolved = raw.get("objections_resolved", [])
+    if not isinstance(resolved, Sequence) or isinstance(resolved, str):
+        raise BadInput(f"{where}: objections_resolved must be a list of objection ids")
+    return Outcome(
+        stances_changed=tuple(
+            _parse_change(c, f"{where}: stances_changed {i}") for i, c in enumerate(changes, 1)
+        ),
+        objections_resolved=tuple(
+            _whole(v, f"{where}: objections_resolved", minimum=1) for v in resolved
+        ),
+        money_fen=_count(raw, "money_fen", where),
+        labour_hours=_count(raw, "labour_hours", where),
+        participants=_count(raw, "participants", where),
+        note=_optional_text(raw, "note", where),
+    )
+
+
+def _parse_change(raw: object, where: str) -> StanceChange:
+    if not isinstance(raw, Mapping):
+        raise BadInput(
+            f'{where}: write {{"household": "101", "from": "oppose", "to": "undecided"}}'
+        )
+    _no_unknown(raw, _CHANGE_KEYS, where)
+    room = _room(raw.get("household"), f"{where}: household")
+    stances = []
+    for key in ("from", "to"):
+        text = _required_text(raw, key, where)
+        try:
+            stances.append(parse_stance(text))
+        except ValueError as exc:
+            raise BadInput(f"{where}: {key}: {exc}") from None
+    return StanceChange(household=room, before=stances[0], after=stances[1])
+
+
+def _rooms(raw: object, where: str) -> tuple[str, ...]:
+    if not isinstance(raw, Sequence) or isinstance(raw, str):
+        raise BadInput(f'{where}: must be a list of flats, e.g. ["101", "102"]')
+    return tuple(_room(r, where) for r in raw)
+
+
+def _room(value: object, where: str) -> str:
+    # Rooms are often typed as numbers in JSON; 101 and "101" name the same flat.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise BadInput(f'{where}: {value!r} is not a flat number like "101"')
+
+
+def _no_unknown(raw: Mapping[str, Any], known: frozenset[str], where: str) -> None:
+    unknown = sorted(str(k) for k in raw if k not in known)
+    if unknown:
+        raise BadInput(
+            f"{where}: unknown field {', '.join(unknown)}; known fields are {', '.join(sorted(known))}"
+        )
+
+
+def _required_text(raw: Mapping[str, Any], key: str, where: str) -> str:
+    value = raw.get(key)
+    if value is None:
+        raise BadInput(f"{where}: {key} is missing")
+    if not isinstance(value, str) or not value.strip():
+        raise BadInput(f"{where}: {key} must be non-empty text")
+    return value.strip()
+
+
+def _optional_text(raw: Mapping[str, Any], key: str, where: str) -> str:
+    value = raw.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadInput(f"{where}: {key} must be text")
+    return value.strip()
+
+
+def _optional_int(raw: Mapping[str, Any], key: str, where: str) -> int | None:
+    value = raw.get(key)
+    return None if value is None else _whole(value, f"{where}: {key}", minimum=1)
+
+
+def _count(raw: Mapping[str, Any], key: str, where: str) -> int:
+    return _whole(raw.get(key, 0), f"{where}: {key}", minimum=0)
+
+
+def _whole(value: object, where: str, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadInput(f"{where}: {value!r} must be a whole number")
+    if value < minimum:
+        what = "cannot be negative" if minimum == 0 else f"must be {minimum} or more"
+        raise BadInput(f"{where}: {value} {what}")
+    return value

@@ -1,0 +1,521 @@
+"""The advisor: which role should use which tool next, for which households, and why.
+
+Rules first, every step explainable (path-model.md §5, §8):
+1. the obstacles of the unit (heterogeneity.obstacles) and the procedural next step of its stage
+   are the problems to solve;
+2. for each problem, the catalogue's tools that address it are ranked by how strongly their
+   effects act on its cause (a low-floor loss is met first by tools that lower the loss or
+   compensate it, an unreached absentee by tools that reach absentees), weighed by severity and
+   divided by effort;
+3. each tool goes to a role that holds it, preferring a leader the unit already has, under the
+   guidance mode the unit can give (embedded when a Party member lives in the stairwell);
+4. leadership gaps (a missing role, no embedded Party member, an informal leader without formal
+   backing) are reported beside the actions, with candidates from the influence network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from colift.coproduction.catalogue import Catalogue, Reach, Tool
+from colift.coproduction.cooperation import CooperationAssessment, cooperation_level
+from colift.coproduction.heterogeneity import (
+    Finding,
+    HeterogeneityProfile,
+    consent_for,
+    heterogeneity,
+    obstacles,
+)
+from colift.coproduction.network import Candidate, opinion_leader_candidates, unreached
+from colift.coproduction.snapshot import Leader, UnitSnapshot
+from colift.model import INFORMAL_ROLES, LEADER_ROLES, PARTY_ROLES, ROLE_NAMES_ZH, Role
+from colift.model.coproduction import GuidanceMode, Obstacle, Stage
+from colift.rules.consent import ConsentResult
+
+_ToolEffect = Callable[[Tool], float]
+
+# How strongly a tool acts on the cause of each obstacle, read from its catalogue effects.
+# Weights are assumptions; they only order tools and never invent an effect the catalogue lacks.
+CAUSE_LEVERS: dict[Obstacle, tuple[tuple[float, _ToolEffect], ...]] = {
+    Obstacle.INTEREST: (
+        (3.0, lambda t: t.effects.loss_delta),
+        (1.5, lambda t: t.effects.compensation_fen / 1_000_000),  # per ¥10,000 offered
+        (1.0, lambda t: t.effects.support_delta),
+        (0.5, lambda t: t.effects.pressure_delta),
+    ),
+    Obstacle.OBJECTION: (
+        (2.0, lambda t: t.effects.objection_resolve_p),
+        (1.0, lambda t: t.effects.loss_delta),
+        (0.5, lambda t: t.effects.compensation_fen / 1_000_000),
+    ),
+    Obstacle.TENURE: ((2.0, lambda t: t.effects.reach_absentee_p),),
+    Obstacle.INFORMATION: (
+        (2.0, lambda t: t.effects.support_delta),
+        (1.0, lambda t: t.effects.trust_delta),
+        (0.1, lambda t: 1.0 if t.reaches is Reach.UNIT else 0.0),
+    ),
+    Obstacle.TRUST: (
+        (3.0, lambda t: t.effects.trust_delta),
+        (0.1, lambda t: t.effects.stubborn_supporters),
+    ),
+    Obstacle.NEED: ((2.0, lambda t: t.effects.support_delta),),
+    Obstacle.COST: (
+        (4.0, lambda t: t.effects.subsidy_delta),
+        (0.5, lambda t: t.effects.trust_delta),
+    ),
+    Obstacle.TECHNICAL: (
+        (0.1, lambda t: -t.effects.approval_weeks_delta),
+        (1.0, lambda t: t.effects.loss_delta),
+    ),
+    Obstacle.APPROVAL: ((0.25, lambda t: -t.effects.approval_weeks_delta),),
+    Obstacle.LEGITIMACY: (
+        (2.0, lambda t: t.effects.pressure_delta),
+        (1.0, lambda t: t.effects.support_delta),
+        (0.5, lambda t: t.effects.reach_absentee_p),
+    ),
+    Obstacle.COORDINATION: (
+        (1.0, lambda t: t.effects.pressure_delta),
+        (1.0, lambda t: t.effects.trust_delta),
+        (0.1, lambda t: t.effects.stubborn_supporters),
+        (0.05, lambda t: -t.effects.approval_weeks_delta),
+    ),
+}
+FIRST_LISTED_BONUS = 0.2  # the catalogue lists first the obstacle a tool is mainly for
+EFFORT_SCALE = 10.0  # hours: a 10-hour tool counts half as attractive as a free one
+LOCAL_LEADER_BONUS = 1.15  # an action by someone the unit already has is likelier to happen
+
+# Tools that only make sense at some stages (the rest fit any stage).
+STAGE_TOOLS: dict[str, frozenset[Stage]] = {
+    "willingness_survey": frozenset({Stage.SURVEY, Stage.CONSULTATION}),
+    "formal_vote": frozenset({Stage.VOTE}),
+    "signature_collection": frozenset({Stage.CONSULTATION, Stage.VOTE}),
+    "written_agreement": frozenset({Stage.CONSULTATION, Stage.VOTE}),
+    "public_notice": frozenset({Stage.NOTICE}),
+    "hearing": frozenset({Stage.NOTICE, Stage.APPROVAL}),
+    "one_stop_approval": frozenset({Stage.DESIGN, Stage.NOTICE, Stage.APPROVAL}),
+    "joint_acceptance": frozenset({Stage.ACCEPTANCE}),
+    "self_managed_maintenance": frozenset({Stage.ACCEPTANCE, Stage.OPERATION}),
+    "fund_escrow": frozenset(
+        {
+            Stage.CONSULTATION,
+            Stage.VOTE,
+            Stage.DESIGN,
+            Stage.NOTICE,
+            Stage.APPROVAL,
+            Stage.CONSTRUCTION,
+        }
+    ),
+}
+
+# The procedural step each stage needs, when the log shows it has not happened yet.
+STAGE_STEPS: dict[Stage, tuple[str, Obstacle, str]] = {
+    Stage.SURVEY: (
+        "willingness_survey",
+        Obstacle.LEGITIMACY,
+        "意愿征询尚未开展 / no willingness survey yet",
+    ),
+    Stage.CONSULTATION: (
+        "written_agreement",
+        Obstacle.LEGITIMACY,
+        "加装协议尚未签订 / no written agreement yet",
+    ),
+    Stage.VOTE: (
+        "formal_vote",
+        Obstacle.LEGITIMACY,
+        "尚未组织表决或签字 / no formal vote or signatures yet",
+    ),
+    Stage.NOTICE: (
+        "public_notice",
+        Obstacle.INFORMATION,
+        "公示尚未张贴 / the public notice is not posted yet",
+    ),
+    Stage.ACCEPTANCE: (
+        "joint_acceptance",
+        Obstacle.LEGITIMACY,
+        "尚未联合验收 / no joint acceptance yet",
+    ),
+    Stage.OPERATION: (
+        "self_managed_maintenance",
+        Obstacle.COORDINATION,
+        "运维尚未由居民共管 / residents do not co-manage operation yet",
+    ),
+}
+STAGE_STEP_SEVERITY = 0.7
+
+OBSTACLE_NAMES_ZH: dict[Obstacle, str] = {
+    Obstacle.INTEREST: "利益冲突",
+    Obstacle.NEED: "需求不足",
+    Obstacle.COST: "费用",
+    Obstacle.TENURE: "产权与居住",
+    Obstacle.INFORMATION: "信息",
+    Obstacle.TRUST: "信任",
+    Obstacle.TECHNICAL: "技术条件",
+    Obstacle.APPROVAL: "审批",
+    Obstacle.LEGITIMACY: "合法性（同意）",
+    Obstacle.COORDINATION: "组织协调",
+    Obstacle.OBJECTION: "异议",
+}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    role: Role
+    tool: str
+    targets: tuple[str, ...]
+    rationale: str
+    obstacle: Obstacle
+    guidance: GuidanceMode
+    score: float
+    who: str | None = None  # the leader or candidate suggested to act
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "role": self.role.value,
+            "tool": self.tool,
+            "targets": list(self.targets),
+            "rationale": self.rationale,
+            "obstacle": self.obstacle.value,
+            "guidance": self.guidance.value,
+            "score": round(self.score, 3),
+            "who": self.who,
+        }
+
+
+@dataclass(frozen=True)
+class LeadershipGap:
+    kind: str  # missing_role, no_embedded_party_member, informal_without_backing
+    message: str
+    role: Role | None = None
+    candidates: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "role": self.role.value if self.role else None,
+            "message": self.message,
+            "candidates": list(self.candidates),
+        }
+
+
+@dataclass(frozen=True)
+class Advice:
+    snapshot: UnitSnapshot
+    heterogeneity: HeterogeneityProfile
+    findings: list[Finding]
+    cooperation: CooperationAssessment
+    recommendations: list[Recommendation]
+    leadership: list[LeadershipGap]
+    candidates: list[Candidate]
+    unreached: list[str]
+    consent: ConsentResult | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "unit": self.snapshot.label,
+            "stage": self.snapshot.stage.value,
+            "heterogeneity": self.heterogeneity.to_json(),
+            "obstacles": [f.to_json() for f in self.findings],
+            "cooperation_level": self.cooperation.level,
+            "cooperation": {
+                "level": self.cooperation.level,
+                "name": self.cooperation.name,
+                "name_zh": self.cooperation.name_zh,
+                "evidence": [
+                    {"date": e.on.isoformat(), "level": e.level, "tool": e.tool, "text": e.text}
+                    for e in self.cooperation.basis
+                ],
+                "missing": self.cooperation.missing,
+            },
+            "recommendations": [r.to_json() for r in self.recommendations],
+            "leadership": [g.to_json() for g in self.leadership],
+            "opinion_leader_candidates": [c.to_json() for c in self.candidates],
+            "unreached": self.unreached,
+            "consent": None
+            if self.consent is None
+            else {
+                "passed": self.consent.passed,
+                "reasons": list(self.consent.reasons),
+            },
+        }
+
+
+def _has_votes(snapshot: UnitSnapshot) -> bool:
+    return any(h.vote is not None for h in snapshot.households)
+
+
+def advise(snapshot: UnitSnapshot, catalogue: Catalogue, *, limit: int = 8) -> Advice:
+    """Diagnose the unit and rank the next actions."""
+    consent = consent_for(snapshot) if _has_votes(snapshot) else None
+    profile = heterogeneity(snapshot)
+    findings = obstacles(snapshot, consent)
+    cooperation = cooperation_level(
+        snapshot, catalogue, consent_passed=None if consent is None else consent.passed
+    )
+    candidates = opinion_leader_candidates(snapshot)
+    lonely = unreached(snapshot)
+    gaps, gap_recs = _leadership(snapshot, catalogue, candidates)
+    # Every problem gets its best tool before any problem gets a second one.
+    queues = [[r] for r in _stage_steps(snapshot, catalogue) + gap_recs]
+    queues += [_ranked_for(f, snapshot, catalogue, candidates) for f in findings]
+    queues = [sorted(q, key=lambda r: (-r.score, r.tool)) for q in queues if q]
+    chosen: dict[str, Recommendation] = {}
+    ranked: list[Recommendation] = []
+    depth = 0
+    while len(ranked) < limit and any(depth < len(q) for q in queues):
+        round_picks: list[Recommendation] = []
+        for queue in queues:
+            pick = next((r for r in queue[depth:] if r.tool not in chosen), None)
+            if pick is not None and pick not in round_picks:
+                round_picks.append(pick)
+                chosen[pick.tool] = pick
+        ranked += sorted(round_picks, key=lambda r: (-r.score, r.tool))
+        depth += 1
+    ranked = ranked[:limit]
+    return Advice(
+        snapshot, profile, findings, cooperation, ranked, gaps, candidates, lonely, consent
+    )
+
+
+def _done(snapshot: UnitSnapshot, tool: str) -> bool:
+    return any(a.tool == tool for a in snapshot.activities)
+
+
+def _stage_steps(snapshot: UnitSnapshot, catalogue: Catalogue) -> list[Recommendation]:
+    """The procedural step the unit's stage needs, when the log shows it has not happened."""
+    step = STAGE_STEPS.get(snapshot.stage)
+    if step is None:
+        return []
+    tool_id, obstacle, message = step
+    if tool_id not in catalogue or _done(snapshot, tool_id):
+        return []
+    tool = catalogue.get(tool_id)
+    role, holder = _pick_role(tool, snapshot)
+    guidance = _guidance(tool, snapshot)
+    rationale = (
+        f"{message} → {_role_text(role)}组织「{tool.name_zh}」({tool.id}): the {snapshot.stage.value} "
+        f"stage needs it before the project can move on; guidance: {guidance.value}"
+    )
+    return [
+        Recommendation(
+            role,
+            tool.id,
+            tuple(_default_targets(tool, snapshot)),
+            rationale,
+            obstacle,
+            guidance,
+            STAGE_STEP_SEVERITY * (LOCAL_LEADER_BONUS if holder else 1.0),
+            holder.name if holder else None,
+        )
+    ]
+
+
+# Reasons that are a real loss to a low floor: met by lowering or compensating the loss.
+MATERIAL_REASONS = frozenset({"light", "noise", "privacy", "value", "ventilation"})
+
+
+def _material(finding: Finding, snapshot: UnitSnapshot) -> bool:
+    rooms = set(finding.households)
+    reasons = {r for o in snapshot.objections if o.room in rooms for r in o.reasons}
+    reasons |= {r for h in snapshot.households if h.room in rooms for r in h.stance_reasons}
+    return bool(reasons & MATERIAL_REASONS)
+
+
+def _strength(tool: Tool, obstacle: Obstacle, material: bool = False) -> float:
+    levers = CAUSE_LEVERS.get(obstacle, ())
+    if obstacle is Obstacle.OBJECTION and material:
+        # An objection over light or noise is settled by removing the loss, not by procedure alone.
+        levers = CAUSE_LEVERS[Obstacle.INTEREST] + ((1.0, lambda t: t.effects.objection_resolve_p),)
+    strength = sum(weight * max(0.0, effect(tool)) for weight, effect in levers)
+    if tool.addresses and tool.addresses[0] is obstacle:
+        strength += FIRST_LISTED_BONUS
+    return strength
+
+
+def _fits_stage(tool: Tool, stage: Stage) -> bool:
+    stages = STAGE_TOOLS.get(tool.id)
+    return stages is None or stage in stages
+
+
+def _holders(snapshot: UnitSnapshot, role: Role) -> list[Leader]:
+    return [ld for ld in snapshot.leaders if ld.role is role]
+
+
+def _pick_role(tool: Tool, snapshot: UnitSnapshot) -> tuple[Role, Leader | None]:
+    """The tool's leader role that the unit already fills, else its first leader role."""
+    roles = tool.leader_roles or tool.roles
+    for role in roles:
+        holders = _holders(snapshot, role)
+        if holders:
+            local = [h for h in holders if h.room is not None]
+            return role, (local or holders)[0]
+    return roles[0], None
+
+
+def _party_in_stairwell(snapshot: UnitSnapshot) -> bool:
+    residents = any(h.party_member for h in snapshot.households)
+    leaders = any(ld.party_member and ld.room is not None for ld in snapshot.leaders)
+    return residents or leaders
+
+
+def _party_organization(snapshot: UnitSnapshot) -> bool:
+    return any(ld.role in PARTY_ROLES for ld in snapshot.leaders)
+
+
+def _guidance(tool: Tool, snapshot: UnitSnapshot) -> GuidanceMode:
+    modes = tool.guidance or (GuidanceMode.NONE,)
+    if GuidanceMode.EMBEDDED in modes and _party_in_stairwell(snapshot):
+        return GuidanceMode.EMBEDDED
+    if GuidanceMode.DIRECT in modes and _party_organization(snapshot):
+        return GuidanceMode.DIRECT
+    return modes[0]
+
+
+def _role_text(role: Role) -> str:
+    kind = "非正式领导者 informal leader" if role in INFORMAL_ROLES else "正式领导者 formal leader"
+    return f"{ROLE_NAMES_ZH[role]}（{kind}）"
+
+
+def _ranked_for(
+    finding: Finding, snapshot: UnitSnapshot, catalogue: Catalogue, candidates: list[Candidate]
+) -> list[Recommendation]:
+    out = []
+    material = _material(finding, snapshot)
+    for tool in catalogue.for_obstacle(finding.kind):
+        if not _fits_stage(tool, snapshot.stage):
+            continue
+        role, holder = _pick_role(tool, snapshot)
+        strength = _strength(tool, finding.kind, material)
+        score = finding.severity * (0.5 + strength) / (1 + tool.effort_hours / EFFORT_SCALE)
+        if holder is not None:
+            score *= LOCAL_LEADER_BONUS
+        who = holder.name if holder else None
+        if who is None and role in INFORMAL_ROLES and candidates:
+            who = f"candidate {candidates[0].room}"
+        targets = finding.households or _default_targets(tool, snapshot)
+        guidance = _guidance(tool, snapshot)
+        rationale = (
+            f"{finding.message} → {_role_text(role)}用「{tool.name_zh}」({tool.id})："
+            f"它针对{OBSTACLE_NAMES_ZH[finding.kind]} / addresses {finding.kind.value}"
+            f"{_lever_text(tool, finding.kind)}; guidance: {guidance.value}"
+        )
+        if holder is None:
+            rationale += f"; nobody holds {role.value} here yet"
+        out.append(
+            Recommendation(
+                role, tool.id, tuple(targets), rationale, finding.kind, guidance, score, who
+            )
+        )
+    return out
+
+
+def _lever_text(tool: Tool, obstacle: Obstacle) -> str:
+    e = tool.effects
+    parts = []
+    if obstacle in (Obstacle.INTEREST, Obstacle.OBJECTION, Obstacle.TECHNICAL) and e.loss_delta:
+        parts.append(f"lowers the low-floor loss by about {e.loss_delta:.0%}")
+    if obstacle in (Obstacle.INTEREST, Obstacle.OBJECTION) and e.compensation_fen:
+        parts.append(f"compensates about ¥{e.compensation_fen // 100:,} per low-floor flat")
+    if obstacle is Obstacle.OBJECTION and e.objection_resolve_p:
+        parts.append(f"resolves an objection with p≈{e.objection_resolve_p:.2f}")
+    if obstacle is Obstacle.TENURE and e.reach_absentee_p:
+        parts.append(f"reaches an absentee owner with p≈{e.reach_absentee_p:.2f}")
+    if obstacle is Obstacle.COST and e.subsidy_delta:
+        parts.append(f"covers about {e.subsidy_delta:.0%} more of the cost")
+    return (" (" + "; ".join(parts) + ")") if parts else ""
+
+
+def _default_targets(tool: Tool, snapshot: UnitSnapshot) -> list[str]:
+    if tool.reaches is Reach.OWNERS:
+        return list(snapshot.rooms)
+    return [h.room for h in snapshot.households if h.lives_here]
+
+
+def _leadership(
+    snapshot: UnitSnapshot, catalogue: Catalogue, candidates: list[Candidate]
+) -> tuple[list[LeadershipGap], list[Recommendation]]:
+    gaps: list[LeadershipGap] = []
+    recs: list[Recommendation] = []
+    held = {ld.role for ld in snapshot.leaders}
+    names = tuple(c.room for c in candidates)
+    for role in sorted(LEADER_ROLES, key=lambda r: r.value):
+        if role in held:
+            continue
+        if role in INFORMAL_ROLES:
+            who = f"; candidates by centrality and trust: {', '.join(names)}" if names else ""
+            message = f"尚无{ROLE_NAMES_ZH[role]} / no {role.value.replace('_', ' ')} yet{who}"
+            gaps.append(LeadershipGap("missing_role", message, role, names))
+        else:
+            message = (
+                f"尚无{ROLE_NAMES_ZH[role]} / no {role.value.replace('_', ' ')} named for this unit"
+            )
+            gaps.append(LeadershipGap("missing_role", message, role))
+    if not _party_in_stairwell(snapshot):
+        gaps.append(
+            LeadershipGap(
+                "no_embedded_party_member",
+                "本单元没有嵌入的党员 / no embedded Party member in this stairwell: "
+                "pair a Party member with it (党员联系户) or form a building Party group",
+            )
+        )
+        if "building_party_group" in catalogue:
+            tool = catalogue.get("building_party_group")
+            role, holder = _pick_role(tool, snapshot)
+            recs.append(
+                Recommendation(
+                    role,
+                    tool.id,
+                    tuple(h.room for h in snapshot.households if h.lives_here),
+                    "本单元没有党员嵌入居民网络 → 建立楼栋党小组、安排党员联系户 / no Party member "
+                    "lives in this stairwell: embedded guidance (嵌入式引领) is what moves "
+                    "cooperation from low to high in the path model",
+                    Obstacle.TRUST,
+                    GuidanceMode.EMBEDDED,
+                    0.6,
+                    holder.name if holder else None,
+                )
+            )
+    elif not any(ld.party_member and ld.room is not None for ld in snapshot.leaders):
+        tool_id = "party_member_pledge"
+        if tool_id in catalogue and not _done(snapshot, tool_id):
+            tool = catalogue.get(tool_id)
+            role, holder = _pick_role(tool, snapshot)
+            members = tuple(h.room for h in snapshot.households if h.party_member)
+            recs.append(
+                Recommendation(
+                    role,
+                    tool_id,
+                    members,
+                    "党员住在本单元但尚未带头 → 党员带头承诺 / Party members live here but lead "
+                    "nothing yet: a party-member-first pledge seeds early supporters (embedded guidance)",
+                    Obstacle.TRUST,
+                    GuidanceMode.EMBEDDED,
+                    0.5,
+                    holder.name if holder else None,
+                )
+            )
+    informal = [a for a in snapshot.activities if _role_of(a.role) in INFORMAL_ROLES]
+    formal = [
+        a
+        for a in snapshot.activities
+        if _role_of(a.role) not in INFORMAL_ROLES or a.guidance is not GuidanceMode.NONE
+    ]
+    if informal and not formal and not _party_organization(snapshot):
+        gaps.append(
+            LeadershipGap(
+                "informal_without_backing",
+                "只有非正式领导者在推动、缺少组织支持 / only informal leaders act, without "
+                "institutional backing: a known path to failure; ask the community Party committee "
+                "to convene a joint meeting (direct guidance)",
+            )
+        )
+    return gaps, recs
+
+
+def _role_of(value: str) -> Role | None:
+    try:
+        return Role(value)
+    except ValueError:
+        return None

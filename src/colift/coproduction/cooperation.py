@@ -1,0 +1,378 @@
+"""Cooperation level of a unit (path-model.md §6), read from its activity log with the evidence.
+
+Levels, low to high (aligned with the IAP2 spectrum of public participation):
+
+0 none           no organized activity that reached residents
+1 informed       a tool that evidences level 1 or more reached residents (the whole unit, or
+                 named households)
+2 consulted      a consulting tool (evidences 2 or more) heard at least half of the households;
+                 with fewer it only informed, and its evidence says so
+3 collaborating  consent AND a plan: consent is the recorded tally (`consent_passed`) or a
+                 vote/signature tool (counts_as consent) with at least 2/3 of households taking
+                 part; the plan is the unit's cost plan or a written agreement (counts_as agreement)
+4 co-producing   residents co-fund or co-manage: a level-4 tool with resident money or labour,
+                 or a co-management tool (self-managed maintenance, joint acceptance)
+
+Levels never skip evidence: the level is the highest L such that evidence for every level up to
+L exists. Consent with high participation is itself evidence of levels 1 and 2; any activity
+that reached residents is evidence of level 1. Level-4 evidence without consent and a plan
+leaves the unit where its lower evidence puts it, and `missing` says what is lacking.
+A recorded tally (`consent_passed=False`) outranks vote activities: they then count as
+consultation only. The cost plan carries no date: it is taken as existing on every day assessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from enum import IntEnum
+from fractions import Fraction
+from typing import NamedTuple
+
+from colift.coproduction.catalogue import Catalogue, CountsAs, Tool
+from colift.coproduction.snapshot import UnitSnapshot
+from colift.model.coproduction import Activity
+
+# Assumption: a consultation counts once the views of at least half the households are in.
+CONSULTED_SHARE = Fraction(1, 2)
+# Assumption: a vote or signature round shows consent when 2/3 of households take part, the
+# participation most consent rules (Civil Code art. 278) ask for.
+CONSENT_SHARE = Fraction(2, 3)
+# How many tools `missing` suggests for the next level.
+SUGGESTED_TOOLS = 3
+
+
+class CooperationLevel(IntEnum):
+    NONE = 0
+    INFORMED = 1
+    CONSULTED = 2
+    COLLABORATING = 3
+    CO_PRODUCING = 4
+
+    @property
+    def label(self) -> str:
+        return LEVEL_NAMES[self]
+
+    @property
+    def label_zh(self) -> str:
+        return LEVEL_NAMES_ZH[self]
+
+
+LEVEL_NAMES: dict[int, str] = {
+    0: "none",
+    1: "informed",
+    2: "consulted",
+    3: "collaborating",
+    4: "co-producing",
+}
+LEVEL_NAMES_ZH: dict[int, str] = {
+    0: "未合作",
+    1: "告知",
+    2: "咨询",
+    3: "协作决策",
+    4: "合作生产",
+}
+
+# What one piece of evidence shows; level 3 needs both CONSENT and AGREEMENT.
+_INFORMED = "informed"
+_CONSULTED = "consulted"
+_CONSENT = "consent"
+_AGREEMENT = "agreement"
+_CO_PRODUCING = "co_producing"
+_LEVEL_MARKS: dict[int, tuple[str, ...]] = {
+    1: (_INFORMED,),
+    2: (_CONSULTED,),
+    3: (_CONSENT, _AGREEMENT),
+    4: (_CO_PRODUCING,),
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One fact that supports a level: an activity, the consent tally or the cost plan."""
+
+    on: date
+    level: int  # the highest level this fact is evidence of, on its own
+    tool: str | None  # tool id; None for the tally or the cost plan
+    activity_id: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class CooperationAssessment:
+    level: int
+    name: str
+    name_zh: str
+    evidence: list[Evidence]  # every fact found up to the day assessed, oldest first
+    basis: list[Evidence]  # the facts that set each level reached, lowest level first
+    missing: str  # what would raise the level by one
+    notes: list[str] = field(default_factory=list)  # activities that could not be read
+
+
+class CooperationStep(NamedTuple):
+    """The day the level changed, the new level, and the facts that moved it."""
+
+    on: date
+    level: int
+    evidence: list[Evidence]
+
+
+@dataclass(frozen=True)
+class _Finding:
+    evidence: Evidence
+    marks: frozenset[str]
+
+
+def cooperation_level(
+    snapshot: UnitSnapshot,
+    catalogue: Catalogue,
+    on: date | None = None,
+    consent_passed: bool | None = None,
+) -> CooperationAssessment:
+    """The level reached by `on` (default: every activity recorded), with its evidence.
+
+    `consent_passed` is the vote tally's verdict when known; None leaves it to vote activities.
+    """
+    assessment, _ = _assess(snapshot, catalogue, on, consent_passed, on or snapshot.today)
+    return assessment
+
+
+def cooperation_timeline(
+    snapshot: UnitSnapshot, catalogue: Catalogue, consent_passed_on: date | None = None
+) -> list[CooperationStep]:
+    """A step on each day the level changed, from the first activity on.
+
+    `consent_passed_on` is the day the tally passed; before it consent counts as not passed.
+    """
+    days = {a.on for a in snapshot.activities}
+    if consent_passed_on is not None:
+        days.add(consent_passed_on)
+    steps: list[CooperationStep] = []
+    current = 0
+    for day in sorted(days):
+        passed = None if consent_passed_on is None else day >= consent_passed_on
+        assessment, findings = _assess(snapshot, catalogue, day, passed, consent_passed_on or day)
+        if assessment.level == current:
+            continue
+        moved = range(current + 1, assessment.level + 1)
+        steps.append(CooperationStep(day, assessment.level, _basis(findings, moved, prefer=day)))
+        current = assessment.level
+    return steps
+
+
+# ---------------------------------------------------------------- reading the facts
+
+
+def _assess(
+    snapshot: UnitSnapshot,
+    catalogue: Catalogue,
+    on: date | None,
+    consent_passed: bool | None,
+    consent_day: date,
+) -> tuple[CooperationAssessment, list[_Finding]]:
+    households = len(snapshot.households)
+    findings: list[_Finding] = []
+    notes: list[str] = []
+    for activity in snapshot.activities:
+        if on is not None and activity.on > on:
+            continue
+        tool = catalogue.tools.get(activity.tool)
+        if tool is None:
+            notes.append(
+                f"{activity.on.isoformat()} {activity.tool}: not in the tool catalogue, not counted"
+            )
+            continue
+        finding = _read_activity(activity, tool, households, consent_passed is False)
+        if finding is not None:
+            findings.append(finding)
+    if consent_passed:
+        findings.append(
+            _fact(
+                consent_day,
+                f"consent passed under rule {snapshot.consent_profile}",
+                _INFORMED,
+                _CONSULTED,
+                _CONSENT,
+            )
+        )
+    if snapshot.has_cost_plan:
+        findings.append(
+            _fact(on or snapshot.today, "a cost-sharing plan is recorded for the unit", _AGREEMENT)
+        )
+    findings.sort(key=lambda f: (f.evidence.on, f.evidence.level, f.evidence.activity_id or 0))
+
+    marks = frozenset().union(*(f.marks for f in findings))
+    level = 0
+    while level < 4 and all(m in marks for m in _LEVEL_MARKS[level + 1]):
+        level += 1
+    assessment = CooperationAssessment(
+        level=CooperationLevel(level),
+        name=LEVEL_NAMES[level],
+        name_zh=LEVEL_NAMES_ZH[level],
+        evidence=[f.evidence for f in findings],
+        basis=_basis(findings, range(1, level + 1)),
+        missing=_missing(level, marks, findings, households, catalogue),
+        notes=notes,
+    )
+    return assessment, findings
+
+
+def _basis(findings: list[_Finding], levels: range, prefer: date | None = None) -> list[Evidence]:
+    """For each mark of each level, the earliest fact showing it, or one dated `prefer`."""
+    chosen = []
+    for level in levels:
+        for mark in _LEVEL_MARKS[level]:
+            showing = [f.evidence for f in findings if mark in f.marks]
+            dated = [e for e in showing if e.on == prefer]
+            chosen.append((dated or showing)[0])
+    return _unique(chosen)
+
+
+def _read_activity(
+    activity: Activity, tool: Tool, households: int, consent_refused: bool
+) -> _Finding | None:
+    if tool.evidences < 1:
+        return None  # a tool among offices or firms: no resident took part
+    took = _took_part(activity, households)
+    marks = {_INFORMED}
+    said = [_reach_text(activity, took, households)]
+    shortfall = ""  # said only when the activity ends up evidence of informing alone
+    if tool.evidences >= 2:
+        need = _need(CONSULTED_SHARE, households)
+        if took is None:
+            shortfall = "participation not recorded, so it counts as informing only"
+        elif took >= need:
+            marks.add(_CONSULTED)
+        else:
+            shortfall = (
+                f"fewer than the {need} needed to count as consulted, so it counts as informing"
+            )
+    if tool.counts(CountsAs.CONSENT):
+        need = _need(CONSENT_SHARE, households)
+        if consent_refused:
+            said.append("the vote tally says consent has not passed")
+        elif took is not None and took >= need:
+            marks |= {_CONSULTED, _CONSENT}
+            said.append("consent shown")
+        else:
+            said.append(f"consent needs {need} of {households} households")
+    if tool.counts(CountsAs.AGREEMENT):
+        marks.add(_AGREEMENT)
+        said.append("a written agreement exists")
+    money, labour = activity.outcome.money_fen, activity.outcome.labour_hours
+    if tool.counts(CountsAs.CO_MANAGEMENT):
+        marks.add(_CO_PRODUCING)
+        said.append("residents co-manage")
+    if tool.evidences >= 4 and (money > 0 or labour > 0):
+        marks.add(_CO_PRODUCING)
+        said.append(_contribution_text(money, labour))
+    elif tool.evidences >= 4 and not tool.counts(CountsAs.CO_MANAGEMENT):
+        said.append("no resident money or labour recorded yet")
+    if shortfall and marks == {_INFORMED}:
+        said.insert(1, shortfall)
+    evidence = Evidence(
+        on=activity.on,
+        level=_level_of(marks),
+        tool=tool.id,
+        activity_id=activity.id,
+        text=f"{activity.on.isoformat()} {tool.label}: {'; '.join(said)}",
+    )
+    return _Finding(evidence, frozenset(marks))
+
+
+def _fact(day: date, text: str, *marks: str) -> _Finding:
+    evidence = Evidence(day, _level_of(marks), None, None, f"{day.isoformat()} {text}")
+    return _Finding(evidence, frozenset(marks))
+
+
+def _level_of(marks: Iterable[str]) -> int:
+    present = set(marks)
+    return max((lv for lv, ms in _LEVEL_MARKS.items() if present & set(ms)), default=0)
+
+
+def _took_part(activity: Activity, households: int) -> int | None:
+    """Households that took part: the count recorded, else the targets; None when unknown."""
+    if activity.outcome.participants > 0:
+        return min(activity.outcome.participants, households)
+    if activity.targets:
+        return len(set(activity.targets))
+    return None
+
+
+def _need(share: Fraction, households: int) -> int:
+    return -(-share.numerator * households // share.denominator)
+
+
+def _reach_text(activity: Activity, took: int | None, households: int) -> str:
+    if activity.outcome.participants > 0 and took is not None:
+        return f"{took} of {households} households took part"
+    if activity.targets:
+        rooms = ", ".join(dict.fromkeys(activity.targets))
+        return f"{took} of {households} households reached ({rooms})"
+    return "aimed at the whole unit"
+
+
+def _contribution_text(money_fen: int, labour_hours: int) -> str:
+    parts = []
+    if money_fen > 0:
+        parts.append(f"residents contributed {money_fen // 100:,}.{money_fen % 100:02d} yuan")
+    if labour_hours > 0:
+        parts.append(f"residents gave {labour_hours} hours of work")
+    return " and ".join(parts)
+
+
+def _unique(items: Iterable[Evidence]) -> list[Evidence]:
+    return list(dict.fromkeys(items))
+
+
+# ---------------------------------------------------------------- what is missing
+
+
+def _missing(
+    level: int,
+    marks: frozenset[str],
+    findings: list[_Finding],
+    households: int,
+    catalogue: Catalogue,
+) -> str:
+    if households == 0:
+        return "record the unit's households first"
+    if level == 4:
+        return "nothing: co-producing is the highest level"
+    if level == 0:
+        text = f"inform the residents, e.g. {_suggest(catalogue, lambda t: t.evidences == 1)}"
+    elif level == 1:
+        need = _need(CONSULTED_SHARE, households)
+        text = (
+            f"hear the views of at least {need} of {households} households, e.g. "
+            f"{_suggest(catalogue, lambda t: t.evidences == 2)}"
+        )
+    elif level == 2:
+        wanted = []
+        if _CONSENT not in marks:
+            need = _need(CONSENT_SHARE, households)
+            wanted.append(
+                f"reach consent (the tally passes, or a vote or signatures with at least {need} of "
+                f"{households} households: {_suggest(catalogue, lambda t: t.counts(CountsAs.CONSENT))})"
+            )
+        if _AGREEMENT not in marks:
+            wanted.append(
+                "agree the plan and cost sharing (record a cost plan, or "
+                f"{_suggest(catalogue, lambda t: t.counts(CountsAs.AGREEMENT))})"
+            )
+        text = " and ".join(wanted)
+    else:
+        text = (
+            "residents co-fund or co-manage, e.g. "
+            f"{_suggest(catalogue, lambda t: t.evidences == 4)} with resident money or work"
+        )
+    higher = [f.evidence for f in findings if f.evidence.level > level + 1]
+    if higher:
+        text += f"; evidence for level {max(e.level for e in higher)} is already recorded"
+    return text
+
+
+def _suggest(catalogue: Catalogue, wanted: Callable[[Tool], bool]) -> str:
+    chosen = [t.label for t in catalogue if wanted(t)][:SUGGESTED_TOOLS]
+    return ", ".join(chosen) or "a tool added to the catalogue for it"

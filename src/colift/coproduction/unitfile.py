@@ -1,0 +1,311 @@
+"""Read a unit file (the `colift advise FILE` input) into a `UnitSnapshot`.
+
+The file extends the `households` format of `colift consent evaluate` with optional `persons`,
+`stances`, `objections`, `activities`, `leaders`, `technical`, `ties` and a `cost_plan`.
+Every mistake is a `BadInput` naming the entry and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from colift.coproduction.catalogue import Catalogue, load_catalogue
+from colift.coproduction.snapshot import (
+    HouseholdView,
+    Leader,
+    ObjectionView,
+    Resident,
+    UnitSnapshot,
+)
+from colift.errors import BadInput, ColiftError
+from colift.model import (
+    AgeBand,
+    Mobility,
+    Role,
+    Tenure,
+    parse_objection_reason,
+    parse_objection_status,
+)
+from colift.model.coproduction import (
+    Stage,
+    Stance,
+    TechnicalIssue,
+    Tie,
+    parse_stance,
+    parse_stance_reason,
+)
+from colift.rules.consent import request_flats
+
+
+def _list(data: Mapping[str, Any], key: str) -> list[Any]:
+    value = data.get(key) or []
+    if not isinstance(value, list):
+        raise BadInput(f"'{key}' must be a list")
+    return value
+
+
+def _entry(item: object, key: str, n: int) -> Mapping[str, Any]:
+    if not isinstance(item, Mapping):
+        raise BadInput(f"{key} #{n} must be an object")
+    return item
+
+
+def _date(value: object, where: str) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise BadInput(f"{where}: {value!r} is not a date like 2026-03-02") from None
+
+
+def _enum(parse: Any, value: object, where: str) -> Any:
+    try:
+        return parse(str(value))
+    except ValueError as exc:
+        raise BadInput(f"{where}: {exc}") from None
+
+
+def _reasons(value: object, where: str, parse: Any = None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise BadInput(f'{where}: reasons must be a list like ["light", "noise"]')
+    if parse is None:
+        return tuple(_enum(parse_objection_reason, r, where).value for r in value)
+    return tuple(_enum(parse, r, where) for r in value)
+
+
+def _whole(value: object, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BadInput(f"{where}: {value!r} must be a whole number of fen ≥ 0")
+    return value
+
+
+def _tenure(row: Mapping[str, Any], hid: str) -> Tenure:
+    if row.get("developer_unsold"):
+        return Tenure.DEVELOPER_UNSOLD
+    raw = row.get("tenure", Tenure.OWNER_OCCUPIED.value)
+    try:
+        return Tenure(str(raw))
+    except ValueError:
+        accepted = ", ".join(t.value for t in Tenure)
+        raise BadInput(f"household {hid}: tenure {raw!r} must be one of {accepted}") from None
+
+
+def _residents(
+    data: Mapping[str, Any], rooms: set[str]
+) -> tuple[dict[str, list[Resident]], list[Leader]]:
+    by_room: dict[str, list[Resident]] = {r: [] for r in rooms}
+    leaders: list[Leader] = []
+    for n, item in enumerate(_list(data, "persons"), start=1):
+        p = _entry(item, "person", n)
+        name = str(p.get("name") or "").strip()
+        if not name:
+            raise BadInput(f"person #{n} has no name")
+        room = p.get("household")
+        room = None if room in (None, "") else str(room)
+        if room is not None and room not in rooms:
+            raise BadInput(f"person {name}: household {room} is not in the unit")
+        band: AgeBand | None = None
+        if p.get("age") is not None:
+            age = p["age"]
+            if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120:
+                raise BadInput(f"person {name}: age {age!r} must be a whole number 0-120")
+            band = AgeBand.from_age(age)
+        elif p.get("age_band") is not None:
+            band = _enum(AgeBand, p["age_band"], f"person {name}: age_band")
+        mobility = _enum(Mobility, p.get("mobility", "none"), f"person {name}: mobility")
+        party = bool(p.get("party_member", False))
+        if room is not None:
+            by_room[room].append(Resident(name, band, mobility, party))
+        for role in p.get("roles") or []:
+            leaders.append(
+                Leader(
+                    name,
+                    _enum(Role, role, f"person {name}: role"),
+                    str(p.get("scope", "unit")),
+                    party,
+                    room,
+                )
+            )
+    return by_room, leaders
+
+
+def read_unit_file(
+    data: object, today: date | None = None, catalogue: Catalogue | None = None
+) -> UnitSnapshot:
+    """The snapshot of one unit from a parsed JSON unit file; activities checked against the catalogue."""
+    from colift.coproduction.activities import parse_activity, validate_activity
+
+    catalogue = catalogue or load_catalogue()
+
+    if not isinstance(data, Mapping):
+        raise BadInput("the unit file must hold one JSON object with 'households'")
+    today = _date(data["today"], "today") if "today" in data else (today or date.today())
+    flats = request_flats(data)
+    rows = {str(r["id"]): r for r in data["households"]}
+    rooms = set(rows)
+    residents, leaders = _residents(data, rooms)
+    stances: dict[str, tuple[Stance, tuple[str, ...]]] = {}
+    for n, item in enumerate(_list(data, "stances"), start=1):
+        s = _entry(item, "stance", n)
+        room = str(s.get("household", ""))
+        if room not in rooms:
+            raise BadInput(f"stance #{n}: household {room!r} is not in the unit")
+        where = f"stance of {room}"
+        stances[room] = (
+            _enum(parse_stance, s.get("stance"), where),
+            _reasons(s.get("reasons"), where, parse_stance_reason),
+        )
+    shares = _shares(data, flats)
+    households = []
+    for flat in flats:
+        row = rows[flat.id]
+        stance, reasons = stances.get(flat.id, (Stance.UNKNOWN, ()))
+        households.append(
+            HouseholdView(
+                room=flat.id,
+                floor=flat.floor or _floor_of(flat.id),
+                area_m2=_area(flat.area_cm2),
+                owner=flat.owner,
+                tenure=_tenure(row, flat.id),
+                residents=tuple(residents[flat.id]),
+                stance=stance,
+                stance_reasons=reasons,
+                vote=flat.vote if "vote" in row else None,
+                ability_to_pay_fen=_whole(
+                    row.get("ability_to_pay_fen"), f"household {flat.id}: ability_to_pay_fen"
+                ),
+                share_fen=shares.get(flat.id),
+            )
+        )
+    objections = []
+    for n, item in enumerate(_list(data, "objections"), start=1):
+        o = _entry(item, "objection", n)
+        room = str(o.get("household", ""))
+        if room not in rooms:
+            raise BadInput(f"objection #{n}: household {room!r} is not in the unit")
+        where = f"objection of {room}"
+        objections.append(
+            ObjectionView(
+                room,
+                _reasons(o.get("reasons"), where),
+                _enum(parse_objection_status, o.get("status", "open"), where),
+                _date(o["raised_on"], where) if o.get("raised_on") else None,
+            )
+        )
+    activities = []
+    warnings: list[str] = []
+    for n, item in enumerate(_list(data, "activities"), start=1):
+        try:
+            activity = parse_activity(_entry(item, "activity", n), 0, today)
+            warnings += validate_activity(activity, catalogue, rooms, today=today)
+        except ColiftError as exc:
+            raise BadInput(f"activity #{n}: {exc.message}") from None
+        activities.append(activity)
+    for n, item in enumerate(_list(data, "leaders"), start=1):
+        ld = _entry(item, "leader", n)
+        name = str(ld.get("name") or "").strip()
+        if not name:
+            raise BadInput(f"leader #{n} has no name")
+        home = ld.get("household")
+        if home is not None and str(home) not in rooms:
+            raise BadInput(f"leader {name}: household {home} is not in the unit")
+        leaders.append(
+            Leader(
+                name,
+                _enum(Role, ld.get("role"), f"leader {name}: role"),
+                str(ld.get("scope", "unit")),
+                bool(ld.get("party_member", False)),
+                None if home is None else str(home),
+            )
+        )
+    technical = []
+    for n, item in enumerate(_list(data, "technical"), start=1):
+        t = _entry(item, "technical issue", n)
+        severity = t.get("severity", 1)
+        if severity not in (1, 2, 3):
+            raise BadInput(f"technical issue #{n}: severity must be 1, 2 or 3")
+        technical.append(
+            TechnicalIssue(
+                str(t.get("kind", "other")),
+                int(severity),
+                bool(t.get("resolved", False)),
+                str(t.get("note", "")),
+            )
+        )
+    ties = []
+    for n, item in enumerate(_list(data, "ties"), start=1):
+        t = _entry(item, "tie", n)
+        a, b = str(t.get("a", "")), str(t.get("b", ""))
+        if a not in rooms or b not in rooms or a == b:
+            raise BadInput(f"tie #{n}: a and b must be two different households of the unit")
+        weight = t.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+            raise BadInput(f"tie #{n}: weight must be a positive number")
+        ties.append(Tie(a, b, str(t.get("kind", "friend")), float(weight)))
+    occupied = [str(h) for h in _list(data, "occupied")]
+    for room in occupied:
+        if room not in rooms:
+            raise BadInput(f"occupied flat {room} is not in the unit")
+    stage_text = str(data.get("stage", Stage.SURVEY.value))
+    return UnitSnapshot(
+        label=str(data.get("label", data.get("unit", "unit"))),
+        households=tuple(households),
+        today=today,
+        storeys=data.get("storeys") if isinstance(data.get("storeys"), int) else None,
+        stage=_enum(Stage, stage_text, "stage"),
+        consent_profile=str(data.get("rule", "cn-civil-code-278")),
+        objections=tuple(objections),
+        activities=tuple(activities),
+        leaders=tuple(leaders),
+        technical=tuple(technical),
+        ties=tuple(ties),
+        occupied=tuple(occupied),
+        has_cost_plan="cost_plan" in data,
+        notes=tuple(warnings),
+    )
+
+
+def _shares(data: Mapping[str, Any], flats: list[Any]) -> dict[str, int]:
+    plan = data.get("cost_plan")
+    if plan is None:
+        return {}
+    if not isinstance(plan, Mapping):
+        raise BadInput("'cost_plan' must be an object in the `colift costshare` format")
+    from colift.rules.costshare import evaluate_request
+
+    request = dict(plan)
+    request["households"] = [
+        {"id": f.id, "floor": f.floor or _floor_of(f.id), "area_m2": str(_area(f.area_cm2))}
+        for f in flats
+    ]
+    if ("subsidy_profile" in request or "subsidy" in request) and "storeys" not in request:
+        request["storeys"] = data.get("storeys") or max(
+            int(h["floor"]) for h in request["households"]
+        )
+    try:
+        result = evaluate_request(request)
+    except ColiftError as exc:
+        raise BadInput(f"cost_plan: {exc.message}") from None
+    shares = result["shares"]
+    assert isinstance(shares, list)
+    return {str(s["id"]): int(s["fen"]) for s in shares}
+
+
+def _area(cm2: int) -> Any:
+    from decimal import Decimal
+
+    from colift.rules.consent import CM2_PER_M2
+
+    return Decimal(cm2) / CM2_PER_M2
+
+
+def _floor_of(room: str) -> int:
+    digits = "".join(ch for ch in room if ch.isdigit())
+    if len(digits) < 3:
+        raise BadInput(f"household {room}: give its floor (the room number does not show it)")
+    return int(digits[:-2])
