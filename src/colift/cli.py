@@ -417,6 +417,64 @@ def print_compound_report(report: Any) -> None:
     out.print(f"{passed} of {len(report.units)} units have consent under their rule.")
 
 
+@app.command("advise")
+@user_errors
+def advise_cmd(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Unit file: households, persons, stances, objections, activities…"),
+    ] = None,
+    unit: Annotated[
+        int | None, typer.Option("--unit", help="Unit id in the database instead of a file")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the advice as JSON")] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Diagnose a unit (heterogeneity, obstacles, cooperation level) and rank the next actions."""
+    from colift.coproduction.advisor import advise
+    from colift.coproduction.catalogue import load_catalogue
+
+    if (file is None) == (unit is None):
+        raise BadInput("give either a unit FILE or --unit ID")
+    if file is not None:
+        from colift.coproduction.unitfile import read_unit_file
+
+        advice = advise(read_unit_file(read_json(file)), load_catalogue())
+    else:
+        from colift.services.advice import unit_advice
+
+        assert unit is not None
+        advice = unit_advice(ready_engine(database), unit)
+    if as_json:
+        print_json(advice.to_json())
+        return
+    print_advice(advice)
+
+
+def print_advice(advice: Any) -> None:
+    h = advice.heterogeneity
+    c = advice.cooperation
+    out.print(f"[bold]{advice.snapshot.label}[/] · stage {advice.snapshot.stage.value}")
+    out.print(
+        f"异质性 heterogeneity {h.index:.2f} (driven by {h.driver or '—'}) · "
+        f"合作水平 cooperation level {c.level} {c.name_zh} {c.name}"
+    )
+    for f in advice.findings:
+        out.print(f"  ! {f.message}", markup=False, soft_wrap=True)
+    table = Table("#", "角色 role", "工具 tool", "对象 targets", "引领 guidance", "谁 who")
+    for n, r in enumerate(advice.recommendations, start=1):
+        table.add_row(
+            str(n), r.role.value, r.tool, " ".join(r.targets), r.guidance.value, r.who or "—"
+        )
+    out.print(table)
+    for n, r in enumerate(advice.recommendations, start=1):
+        out.print(f"  {n}. {r.rationale}", markup=False, soft_wrap=True)
+    for g in advice.leadership:
+        out.print(f"  ◦ {g.message}", markup=False, soft_wrap=True)
+    if c.missing:
+        out.print(f"  next level: {c.missing}", markup=False, soft_wrap=True)
+
+
 def yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     fen = abs(fen)

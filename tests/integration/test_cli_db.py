@@ -71,3 +71,16 @@ def test_demo_prints_the_compound_and_the_ledger_verifies(tmp_path: Path) -> Non
     broken = runner.invoke(app, ["ledger", "verify", *db(tmp_path)])
     assert broken.exit_code == 1
     assert "BROKEN at entry 30" in broken.stderr
+
+
+def test_advise_a_stored_unit(tmp_path: Path) -> None:
+    runner.invoke(app, ["demo", *db(tmp_path)])
+    result = runner.invoke(app, ["advise", "--unit", "1", "--json", *db(tmp_path)])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert set(out) >= {"heterogeneity", "obstacles", "cooperation_level", "recommendations"}
+    assert 0 <= out["heterogeneity"]["index"] <= 1
+    missing = runner.invoke(app, ["advise", "--unit", "9999", *db(tmp_path)])
+    assert missing.exit_code == 2
+    neither = runner.invoke(app, ["advise", *db(tmp_path)])
+    assert neither.exit_code == 2 and "either a unit FILE or --unit" in neither.stderr

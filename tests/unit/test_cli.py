@@ -142,3 +142,25 @@ def test_the_installed_command_prints_no_traceback(tmp_path: Path) -> None:
     assert proc.stdout == ""
     assert proc.stderr.startswith("colift: unknown consent rule 'nowhere'")
     assert "Traceback" not in proc.stderr
+
+
+def test_advise_file_contract() -> None:
+    result = runner.invoke(app, ["advise", str(ROOT / "examples/unit-advise.json"), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert isinstance(out["heterogeneity"]["index"], float)
+    assert isinstance(out["heterogeneity"]["dimensions"], dict)
+    assert isinstance(out["obstacles"], list) and out["obstacles"]
+    assert out["cooperation_level"] == 2
+    first = out["recommendations"][0]
+    assert {"role", "tool", "targets", "rationale"} <= set(first)
+
+
+def test_advise_bad_file_is_one_line(tmp_path: Path) -> None:
+    data = {
+        "households": [{"id": "101", "floor": 1, "area_m2": "50"}],
+        "stances": [{"household": "909", "stance": "support"}],
+    }
+    result = runner.invoke(app, ["advise", str(write(tmp_path, data)), "--json"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "colift: stance #1: household '909' is not in the unit"

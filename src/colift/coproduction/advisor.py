@@ -82,8 +82,8 @@ CAUSE_LEVERS: dict[Obstacle, tuple[tuple[float, _ToolEffect], ...]] = {
         (0.05, lambda t: -t.effects.approval_weeks_delta),
     ),
 }
-FIRST_LISTED_BONUS = 0.2  # the catalogue lists first the obstacle a tool is mainly for
-EFFORT_SCALE = 10.0  # hours: a 10-hour tool counts half as attractive as a free one
+FIRST_LISTED_BONUS = 0.1  # the catalogue lists first the obstacle a tool is mainly for
+EFFORT_SCALE = 20.0  # hours: a 20-hour tool counts half as attractive as a free one
 LOCAL_LEADER_BONUS = 1.15  # an action by someone the unit already has is likelier to happen
 
 # Tools that only make sense at some stages (the rest fit any stage).

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from colift.coproduction.objections import route
 from colift.demo import (
     DEMO_COMPENSATION,
     DEMO_RUNNING,
@@ -21,6 +22,7 @@ from colift.model import (
     Building,
     Compound,
     Household,
+    ObjectionStatus,
     Owner,
     OwnerKind,
     Person,
@@ -169,8 +171,9 @@ def _store(uow: UnitOfWork, demo: DemoCompound, today: date) -> None:
                 raised_on=o.raised_on,
                 notes=o.notes,
             )
-            if o.status.value != "open":
-                uow.objections.set_status(made.id, o.status, actor=o.handled_by, on=o.updated_on)
+            # Each step of the lifecycle on the way to the story's status goes to the ledger.
+            for status in route(ObjectionStatus.OPEN, o.status):
+                uow.objections.set_status(made.id, status, actor=o.handled_by, on=o.updated_on)
         for room in du.occupied:
             uow.objections.mark_occupied(
                 flat_id[room], actor=DEMO_ACTOR, note="电梯连廊占用北侧窗前空间"

@@ -194,3 +194,111 @@ cost_plans = Table(
     Column("updated_on", Date, nullable=False),
     Column("updated_by", String(200), nullable=False, default=""),
 )
+
+# --- co-production: the stage of each unit's project and what was done to move it ------------
+
+# One row per unit whose project has been started; a unit without a row is at the survey stage.
+unit_projects = Table(
+    "unit_projects",
+    metadata,
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
+    Column("stage", String(16), nullable=False),
+    Column("stage_since", Date, nullable=False),
+    Column("suspended_from", String(16)),  # the stage to resume, while suspended
+    Column("notice_opened_on", Date),
+    Column("approval_reference", String(100)),  # permit or planning filing number
+    Column("acceptance_on", Date),
+    Column("registration_reference", String(100)),  # special-equipment use registration
+)
+
+# Every stage change with who made it and why; each also goes to the ledger.
+stage_transitions = Table(
+    "stage_transitions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=False),
+    Column("from_stage", String(16)),  # NULL: the project's first record
+    Column("to_stage", String(16), nullable=False),
+    Column("on", Date, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("reference", String(100), nullable=False, default=""),
+)
+Index("ix_stage_transitions_unit", stage_transitions.c.unit_id)
+
+# The activity log (path-model.md §5): who, in which role, under which guidance, with which tool.
+# `outcome` holds the rest of the outcome as canonical JSON: stance changes, objections, note.
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=False),
+    Column("person_id", ForeignKey("persons.id", ondelete="SET NULL")),
+    Column("actor_name", String(200), nullable=False),
+    Column("role", String(64), nullable=False),
+    Column("guidance", String(16), nullable=False),
+    Column("tool", String(64), nullable=False),
+    Column("on", Date, nullable=False),
+    Column("notes", Text, nullable=False, default=""),
+    Column("outcome", Text, nullable=False),
+    Column("money_fen", BigInteger, nullable=False, default=0),
+    Column("labour_hours", Integer, nullable=False, default=0),
+    Column("participants", Integer, nullable=False, default=0),
+)
+Index("ix_activities_unit", activities.c.unit_id)
+
+# The households an activity was aimed at; none means the whole unit.
+activity_targets = Table(
+    "activity_targets",
+    metadata,
+    Column("activity_id", ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True),
+    Column("household_id", ForeignKey("households.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# Each household's stance as last heard; every change also goes to the ledger.
+stances = Table(
+    "stances",
+    metadata,
+    Column("household_id", ForeignKey("households.id", ondelete="CASCADE"), primary_key=True),
+    Column("stance", String(16), nullable=False),
+    Column("reasons", String(200), nullable=False, default=""),  # comma-separated reason codes
+    Column("recorded_on", Date, nullable=False),
+    Column("activity_id", ForeignKey("activities.id", ondelete="SET NULL")),
+)
+
+# What a household says it can pay towards its share; NULL: not known.
+household_profiles = Table(
+    "household_profiles",
+    metadata,
+    Column("household_id", ForeignKey("households.id", ondelete="CASCADE"), primary_key=True),
+    Column("ability_to_pay_fen", BigInteger),
+)
+
+# Physical constraints found by a survey (管线踏勘, structure check); severity 3 blocks any plan.
+technical_issues = Table(
+    "technical_issues",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("severity", Integer, nullable=False),
+    Column("resolved", Boolean, nullable=False, default=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("found_on", Date, nullable=False),
+    Column("resolved_on", Date),
+)
+Index("ix_technical_issues_unit", technical_issues.c.unit_id)
+
+# Social ties between two households of a unit, stored once with household_a < household_b.
+ties = Table(
+    "ties",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=False),
+    Column("household_a", ForeignKey("households.id", ondelete="CASCADE"), nullable=False),
+    Column("household_b", ForeignKey("households.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("weight_permille", Integer, nullable=False),  # tie strength × 1000, exact
+    UniqueConstraint("household_a", "household_b", "kind", name="uq_ties_pair_kind"),
+)
+Index("ix_ties_unit", ties.c.unit_id)

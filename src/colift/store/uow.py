@@ -17,6 +17,14 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from colift.store.coproduction import (
+    ActivityRepository,
+    HouseholdProfileRepository,
+    ProjectRepository,
+    StanceRepository,
+    TechnicalRepository,
+    TieRepository,
+)
 from colift.store.costplans import CostPlanRepository
 from colift.store.engine import SQLITE_IMMEDIATE
 from colift.store.ledger import Ledger
@@ -46,6 +54,12 @@ class UnitOfWork:
     votes: VotingRepository
     objections: ObjectionRepository
     cost_plans: CostPlanRepository
+    projects: ProjectRepository
+    activities: ActivityRepository
+    stances: StanceRepository
+    household_profiles: HouseholdProfileRepository
+    technical: TechnicalRepository
+    ties: TieRepository
     ledger: Ledger
 
     def __init__(self, engine: Engine) -> None:
@@ -71,6 +85,12 @@ class UnitOfWork:
         self.votes = VotingRepository(connection)
         self.objections = ObjectionRepository(connection)
         self.cost_plans = CostPlanRepository(connection)
+        self.projects = ProjectRepository(connection)
+        self.activities = ActivityRepository(connection)
+        self.stances = StanceRepository(connection)
+        self.household_profiles = HouseholdProfileRepository(connection)
+        self.technical = TechnicalRepository(connection)
+        self.ties = TieRepository(connection)
         self.ledger = Ledger(connection)
         return self
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import BindParameter
 
+from colift.coproduction.objections import check_move
 from colift.errors import BadInput, NotFound, RuleViolation
 from colift.model import ObjectionStatus, OwnerKind, ScopeKind, Tenure, Vote
 from colift.store import ledger
@@ -619,10 +620,19 @@ class ObjectionRepository:
         on: date | None = None,
         notes: str | None = None,
     ) -> Objection:
-        """Move an objection to `status` (written to the ledger with the status it left)."""
+        """Move an objection to `status` (written to the ledger with the status it left).
+
+        Only the moves of the objection lifecycle are allowed (`coproduction.objections`).
+        """
         ledger.lock(self.conn)
         before = self.get(objection_id)
         new_status = ObjectionStatus(status)
+        try:
+            check_move(before.status, new_status)
+        except RuleViolation as exc:
+            raise RuleViolation(
+                f"objection {objection_id} ({before.room}): {exc.message}"
+            ) from None
         day = on or date.today()
         if day < before.raised_on:
             raise BadInput(f"objection {objection_id} cannot change before it was raised")

@@ -1,0 +1,114 @@
+"""Diagnosis and advice for a stored unit: the snapshot the path model reads, built from the store."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Engine
+
+from colift.coproduction.advisor import Advice, advise
+from colift.coproduction.catalogue import Catalogue, load_catalogue
+from colift.coproduction.snapshot import (
+    HouseholdView,
+    Leader,
+    ObjectionView,
+    Resident,
+    UnitSnapshot,
+)
+from colift.model import Person, ScopeKind
+from colift.model.coproduction import Stage, Stance
+from colift.rules.costshare import evaluate_request
+from colift.services.consent import _unit_consent
+from colift.services.costshare import _flats, _request
+from colift.store import UnitOfWork
+
+
+def build_snapshot(uow: UnitOfWork, unit_id: int, today: date | None = None) -> UnitSnapshot:
+    """Everything the path model needs about one unit, read in one transaction."""
+    today = today or date.today()
+    consent = _unit_consent(uow, unit_id)
+    info = consent.unit
+    building = uow.buildings.get(info.building_id)
+    people = [p for p in uow.persons.list_by_compound(info.compound_id)]
+    rooms_by_id = {row.household_id: row.room for row in consent.input.rows}
+    residents: dict[str, list[Resident]] = {}
+    for p in people:
+        if p.household_id in rooms_by_id:
+            residents.setdefault(rooms_by_id[p.household_id], []).append(_resident(p))
+    stances = uow.stances.for_unit(unit_id)
+    ability = uow.household_profiles.for_unit(unit_id)
+    plan = uow.cost_plans.find(unit_id)
+    shares: dict[str, int] = {}
+    if plan is not None:
+        result = evaluate_request(_request(plan.plan, *_flats(uow, unit_id)))
+        lines = result["shares"]
+        assert isinstance(lines, list)
+        shares = {str(s["id"]): int(s["fen"]) for s in lines}
+    voted = consent.input.round is not None
+    households = tuple(
+        HouseholdView(
+            room=row.room,
+            floor=row.floor,
+            area_m2=row.area_m2,
+            owner=f"owner:{row.owner_id}",
+            tenure=row.tenure,
+            residents=tuple(residents.get(row.room, ())),
+            stance=stances[row.room].stance if row.room in stances else Stance.UNKNOWN,
+            stance_reasons=stances[row.room].reasons if row.room in stances else (),
+            vote=row.vote if voted else None,
+            ability_to_pay_fen=ability.get(row.room),
+            share_fen=shares.get(row.room),
+        )
+        for row in consent.input.rows
+    )
+    by_id = {p.id: p for p in people}
+    leaders: list[Leader] = []
+    for kind, scope_id in (
+        (ScopeKind.UNIT, unit_id),
+        (ScopeKind.BUILDING, info.building_id),
+        (ScopeKind.COMPOUND, info.compound_id),
+    ):
+        for a in uow.roles.list_by_scope(kind, scope_id, on=today):
+            person = by_id.get(a.person_id)
+            if person is None:
+                continue
+            room = rooms_by_id.get(person.household_id) if person.household_id else None
+            leaders.append(
+                Leader(person.name, a.role, kind.value, person.party_member, room, person.id)
+            )
+    project = uow.projects.find(unit_id)
+    return UnitSnapshot(
+        label=info.label,
+        households=households,
+        today=today,
+        unit_id=unit_id,
+        storeys=building.storeys,
+        stage=project.stage if project else Stage.SURVEY,
+        consent_profile=consent.input.profile,
+        objections=tuple(
+            ObjectionView(o.room, o.reasons, o.status, o.raised_on, o.id)
+            for o in consent.input.objections
+        ),
+        activities=tuple(a for a in uow.activities.list_by_unit(unit_id) if a.on <= today),
+        leaders=tuple(leaders),
+        technical=tuple(t.to_issue() for t in uow.technical.list_by_unit(unit_id)),
+        ties=tuple(t.to_tie() for t in uow.ties.list_by_unit(unit_id)),
+        occupied=tuple(o.room for o in consent.input.occupied),
+        has_cost_plan=plan is not None,
+    )
+
+
+def _resident(p: Person) -> Resident:
+    return Resident(p.name, p.age_band, p.mobility, p.party_member, p.id)
+
+
+def unit_snapshot(engine: Engine, unit_id: int, today: date | None = None) -> UnitSnapshot:
+    with UnitOfWork(engine) as uow:
+        return build_snapshot(uow, unit_id, today)
+
+
+def unit_advice(
+    engine: Engine, unit_id: int, *, today: date | None = None, catalogue: Catalogue | None = None
+) -> Advice:
+    """Heterogeneity, obstacles, cooperation level and ranked next actions for a stored unit."""
+    return advise(unit_snapshot(engine, unit_id, today), catalogue or load_catalogue())
