@@ -39,7 +39,7 @@ app.add_typer(consent_app, name="consent")
 app.add_typer(ledger_app, name="ledger")
 
 # Reports are tables: keep them readable when output is piped (Rich would assume 80 columns).
-out = Console(width=None if sys.stdout.isatty() else 120)
+out = Console(width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True)
 
 DatabaseOption = Annotated[
@@ -350,7 +350,8 @@ def demo(
     ] = False,
 ) -> None:
     """Seed the demo compound (红星机械厂家属院) and print each unit's consent and cost shares."""
-    from colift.services.demo import compound_report, seed_demo
+    from colift.services.demo import seed_demo
+    from colift.services.reports import compound_report
 
     engine = engine_for(database)
     code, created = seed_demo(engine, seed=seed)
@@ -361,23 +362,42 @@ def demo(
         out.print("the web app arrives with the web issue; `colift demo` prints the report for now")
 
 
-def print_compound_report(report: Any) -> None:
-    from colift.rules.consent import format_area
+@app.command("report")
+@user_errors
+def report_cmd(
+    compound: Annotated[str, typer.Option("--compound", "-c", help="Compound code")],
+    database: DatabaseOption = None,
+) -> None:
+    """Every unit of a compound: stage, consent, heterogeneity, cooperation, top share, next action."""
+    from colift.services.reports import compound_report
 
+    print_compound_report(compound_report(ready_engine(database), compound))
+
+
+def print_compound_report(report: Any) -> None:
+    from colift.coproduction.catalogue import load_catalogue
+    from colift.model.coproduction import STAGE_NAMES_ZH
+    from colift.model.roles import ROLE_NAMES_ZH
+
+    catalogue = load_catalogue()
     c = report.compound
     rules = {u.consent.result.profile.id for u in report.units}
     table = Table(
         "单元",
+        "阶段",
         "同意/参与/总户",
-        "同意面积m²",
-        "结果",
+        "表决",
         "还差",
         "未决异议",
-        "分摊¥",
-        "顶层¥",
-        "三层¥",
+        "异质性",
+        "合作水平",
+        "顶层分摊¥",
+        "下一步建议 next action",
         title=f"{c.name} · {c.city}{c.district} · {c.built_year}年 · 规则 {', '.join(sorted(rules))}",
-        caption="户 = owners counted per SPC arts. 8-9 · shares to the fen under each unit's cost plan",
+        caption=(
+            "户 = owners counted per SPC arts. 8-9 · 异质性 0-1 with its main driver · "
+            "合作水平 0 none … 4 co-producing · shares to the fen"
+        ),
     )
     passed = 0
     for u in report.units:
@@ -387,7 +407,7 @@ def print_compound_report(report: Any) -> None:
         margin = r.margin()
         gap = "" if r.passed else f"{margin['heads']}户/{margin['area_m2']}m²"
         if u.consent.input.round is None:
-            result, gap = "[dim]未启动表决[/]", ""
+            result, gap = "[dim]未启动[/]", ""
         elif r.passed:
             result = "[green]通过[/]"
         elif r.approval_met and r.quorum_met is not False:
@@ -396,25 +416,39 @@ def print_compound_report(report: Any) -> None:
             result = "[yellow]参与不足[/]"
         else:
             result = "[red]同意不足[/]"
-        top = third = payable = "—"
+        top = "—"
         if u.shares:
-            payable = yuan(int(u.shares["payable_fen"]))
             by_floor = {int(s["floor"]): int(s["fen"]) for s in u.shares["shares"]}
             top = yuan(by_floor[max(by_floor)])
-            third = yuan(by_floor.get(3, 0))
+        a = u.advice
+        h = a.heterogeneity
+        driver = {
+            "interest": "利益",
+            "demographic": "人口",
+            "economic": "经济",
+            "tenure": "产权",
+            "trust_information": "信息",
+            "technical": "技术",
+        }.get(h.driver or "", "—")
+        nxt = "—"
+        if a.recommendations:
+            first = a.recommendations[0]
+            nxt = f"{ROLE_NAMES_ZH[first.role]}·{catalogue.get(first.tool).name_zh}"
         table.add_row(
             u.consent.unit.label,
+            STAGE_NAMES_ZH[a.snapshot.stage],
             f"{k.agree_heads}/{k.participating_heads}/{k.total_heads}",
-            format_area(k.agree_area_cm2),
             result,
             gap,
             str(u.open_objections or ""),
-            payable,
+            f"{h.index:.2f} {driver}",
+            f"{a.cooperation.level} {a.cooperation.name_zh}",
             top,
-            third,
+            nxt,
         )
     out.print(table)
     out.print(f"{passed} of {len(report.units)} units have consent under their rule.")
+    out.print("Details of one unit: colift advise --unit ID · colift consent unit 3-2 -c CODE")
 
 
 @app.command("advise")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from decimal import Decimal
 
-from colift.model import AgeBand, Mobility, ObjectionStatus, Tenure, Vote
+from colift.model import AgeBand, Mobility, Tenure, Vote
+from colift.model.coproduction import Stage
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
@@ -134,25 +134,13 @@ class DemoFlat:
 
 
 @dataclass
-class DemoObjection:
-    room: str
-    reasons: tuple[str, ...]
-    status: ObjectionStatus
-    raised_on: date
-    updated_on: date
-    handled_by: str
-    notes: str
-
-
-@dataclass
 class DemoUnit:
     building: str
     unit: str
     story: str  # surveying, voting, passed, short, contested
+    stage: Stage  # the stage the unit has reached; `demo_history` writes how it got there
     flats: list[DemoFlat]
     votes: dict[str, Vote] | None  # None: no vote round opened yet
-    round_opened: date | None
-    objections: list[DemoObjection]
     occupied: list[str]
     total_cost_fen: int
 
@@ -198,7 +186,21 @@ DEMO_SCHEDULE = [
     {"name": "验收后 after acceptance", "percent": "20"},
 ]
 
-STORIES = ["passed"] * 9 + ["voting"] * 5 + ["short"] * 4 + ["contested"] * 3 + ["surveying"] * 3
+# Where each of the 24 units stands: a story for its votes and the stage it has reached.
+UNIT_PLANS: tuple[tuple[str, Stage], ...] = (
+    *[("surveying", Stage.SURVEY)] * 2,
+    ("surveying", Stage.CONSULTATION),
+    *[("voting", Stage.VOTE)] * 4,
+    ("voting", Stage.SUSPENDED),
+    *[("short", Stage.VOTE)] * 4,
+    ("contested", Stage.DESIGN),
+    *[("contested", Stage.NOTICE)] * 2,
+    ("passed", Stage.NOTICE),
+    *[("passed", Stage.APPROVAL)] * 2,
+    *[("passed", Stage.CONSTRUCTION)] * 2,
+    *[("passed", Stage.ACCEPTANCE)] * 2,
+    *[("passed", Stage.OPERATION)] * 2,
+)
 
 
 class _People:
@@ -307,40 +309,18 @@ def _fits(story: str, flats: list[DemoFlat], votes: dict[str, Vote]) -> bool:
     return bool(result.quorum_met) and bool(heads) and 1 <= heads[0].short_by <= 2
 
 
-OBJECTION_TEXTS = (
-    (("light",), "一楼采光本来就差，电梯井挡在窗前，冬天屋里见不到太阳。"),
-    (("noise", "privacy"), "电梯停靠平台正对卧室窗户，担心噪音和隐私。"),
-    (("value",), "当初买一楼就是图没有电梯的价格，加装后房子更难卖。"),
-    (("light", "value"), "北侧窗户被遮挡，要求补偿或者改用玻璃井道。"),
-    (("cost",), "退休金不高，分摊的费用承担不起。"),
-    (("safety",), "担心施工影响楼体结构和燃气管道。"),
-)
-STATUS_PATH = (
-    ObjectionStatus.OPEN,
-    ObjectionStatus.NEGOTIATION,
-    ObjectionStatus.MEDIATION,
-    ObjectionStatus.HEARING,
-    ObjectionStatus.RESOLVED,
-    ObjectionStatus.WITHDRAWN,
-    ObjectionStatus.OVERRULED,
-    ObjectionStatus.LITIGATION,
-)
-HANDLERS = ("社区党委 刘书记", "居委会 孙主任", "街道人民调解委员会", "区住建局 规划科")
-
-
-def build_demo(seed: int = 1994, today: date = date(2026, 11, 1)) -> DemoCompound:
+def build_demo(seed: int = 1994) -> DemoCompound:
     """The demo compound: 8 buildings × 3 units × 6 floors × 2 flats, stories in every state."""
     rng = random.Random(seed)
     people = _People(rng)
-    stories = list(STORIES)
-    rng.shuffle(stories)
+    plans = list(UNIT_PLANS)
+    rng.shuffle(plans)
     buildings = [(str(b), 6, rng.choice((1992, 1993, 1994, 1995, 1996))) for b in range(1, 9)]
     units: list[DemoUnit] = []
-    objection_turn = 0
     for b_number, storeys, _year in buildings:
         east, west = rng.choice(PLANS)
         for u in range(1, 4):
-            story = stories.pop()
+            story, stage = plans.pop()
             flats: list[DemoFlat] = []
             for floor in range(1, storeys + 1):
                 for door, area in ((1, east), (2, west)):
@@ -375,9 +355,7 @@ def build_demo(seed: int = 1994, today: date = date(2026, 11, 1)) -> DemoCompoun
                         [],
                     )
             votes: dict[str, Vote] | None = None
-            opened: date | None = None
             if story != "surveying":
-                opened = today - timedelta(days=rng.randint(20, 400))
                 pending = 0.45 if story == "voting" else 0.0
                 for _ in range(400):
                     raw = {f.room: _support(rng, f, pending) for f in flats}
@@ -387,30 +365,9 @@ def build_demo(seed: int = 1994, today: date = date(2026, 11, 1)) -> DemoCompoun
                         break
                 else:  # pragma: no cover - the priors make every story reachable
                     raise RuntimeError(f"demo story {story} not reached")
-            objections: list[DemoObjection] = []
-            if votes is not None and story in ("contested", "short", "passed"):
-                low = [f for f in flats if f.floor <= 2 and votes[f.room] is not Vote.AGREE]
-                for f in low[: 2 if story == "contested" else 1]:
-                    reasons, note = OBJECTION_TEXTS[objection_turn % len(OBJECTION_TEXTS)]
-                    status = STATUS_PATH[objection_turn % len(STATUS_PATH)]
-                    objection_turn += 1
-                    raised = (opened or today) + timedelta(days=rng.randint(5, 15))
-                    objections.append(
-                        DemoObjection(
-                            f.room,
-                            reasons,
-                            status,
-                            raised,
-                            raised + timedelta(days=rng.randint(0, 60)),
-                            rng.choice(HANDLERS),
-                            note,
-                        )
-                    )
             occupied = ["101"] if rng.random() < 0.25 else []
             total = rng.randrange(42_000_000, 48_000_001, 100_000)
-            units.append(
-                DemoUnit(b_number, str(u), story, flats, votes, opened, objections, occupied, total)
-            )
+            units.append(DemoUnit(b_number, str(u), story, stage, flats, votes, occupied, total))
     return DemoCompound(
         code="hx-1994",
         name="红星机械厂家属院",

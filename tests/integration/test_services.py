@@ -11,7 +11,8 @@ from sqlalchemy import Engine, func, select
 
 from colift.errors import BadInput, NotFound, RowError, RuleViolation
 from colift.io import read_roster
-from colift.model import ObjectionStatus, Vote
+from colift.model import LEADER_ROLES, ObjectionStatus, Vote
+from colift.model.coproduction import Stage
 from colift.services.consent import (
     cast_vote,
     open_vote_round,
@@ -21,7 +22,7 @@ from colift.services.consent import (
     unit_consent,
 )
 from colift.services.costshare import set_cost_plan, unit_cost_shares
-from colift.services.demo import compound_report, seed_demo
+from colift.services.demo import seed_demo
 from colift.services.ledger import verify_ledger
 from colift.services.registry import (
     UNNAMED_DEVELOPER,
@@ -29,6 +30,7 @@ from colift.services.registry import (
     export_roster,
     import_roster,
 )
+from colift.services.reports import compound_report
 from colift.store import tables
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,16 +174,25 @@ def test_demo_seeds_once_and_reports_every_unit(engine: Engine) -> None:
     code, created = seed_demo(engine, today=date(2026, 11, 1))
     assert created
     assert seed_demo(engine, today=date(2026, 11, 1)) == (code, False)
-    report = compound_report(engine, code)
+    report = compound_report(engine, code, today=date(2026, 11, 1))
     assert len(report.units) == 24
     assert sum(len(u.consent.input.rows) for u in report.units) == 288
     passed = [u for u in report.units if u.consent.result.passed]
     assert 0 < len(passed) < 24
     for u in report.units:
-        assert u.shares is not None
-        assert sum(int(s["fen"]) for s in u.shares["shares"]) == u.shares["payable_fen"]
+        if u.shares is not None:
+            assert sum(int(s["fen"]) for s in u.shares["shares"]) == u.shares["payable_fen"]
+        assert 0 <= u.advice.heterogeneity.index <= 1
+    # The history reaches every stage, every objection state and every cooperation level.
+    assert {u.advice.snapshot.stage for u in report.units} == set(Stage)
     statuses = {o.status for u in report.units for o in u.consent.input.objections}
     assert statuses == set(ObjectionStatus)
+    assert {u.advice.cooperation.level for u in report.units} == {0, 1, 2, 3, 4}
+    roles = {ld.role for u in report.units for ld in u.advice.snapshot.leaders}
+    assert roles >= LEADER_ROLES
+    assert all(
+        u.advice.recommendations or u.advice.snapshot.stage is not Stage.VOTE for u in report.units
+    )
     assert verify_ledger(engine).ok
 
 

@@ -30,7 +30,14 @@ from colift.coproduction.heterogeneity import (
 )
 from colift.coproduction.network import Candidate, opinion_leader_candidates, unreached
 from colift.coproduction.snapshot import Leader, UnitSnapshot
-from colift.model import INFORMAL_ROLES, LEADER_ROLES, PARTY_ROLES, ROLE_NAMES_ZH, Role
+from colift.model import (
+    INFORMAL_ROLES,
+    LEADER_ROLES,
+    PARTY_ROLES,
+    ROLE_NAMES_ZH,
+    ObjectionStatus,
+    Role,
+)
 from colift.model.coproduction import GuidanceMode, Obstacle, Stage
 from colift.rules.consent import ConsentResult
 
@@ -97,6 +104,13 @@ STAGE_TOOLS: dict[str, frozenset[Stage]] = {
     "one_stop_approval": frozenset({Stage.DESIGN, Stage.NOTICE, Stage.APPROVAL}),
     "joint_acceptance": frozenset({Stage.ACCEPTANCE}),
     "self_managed_maintenance": frozenset({Stage.ACCEPTANCE, Stage.OPERATION}),
+    # Compensation and design changes are bargained before approval, not after the lift is built.
+    "compensation_agreement": frozenset(
+        {Stage.CONSULTATION, Stage.VOTE, Stage.DESIGN, Stage.NOTICE, Stage.SUSPENDED}
+    ),
+    "design_change": frozenset(
+        {Stage.CONSULTATION, Stage.VOTE, Stage.DESIGN, Stage.NOTICE, Stage.SUSPENDED}
+    ),
     "fund_escrow": frozenset(
         {
             Stage.CONSULTATION,
@@ -108,6 +122,22 @@ STAGE_TOOLS: dict[str, frozenset[Stage]] = {
         }
     ),
 }
+
+# Once the notice has passed, the decision stands: the split of interests, need, information and
+# consent are history and weigh little; objections, money, coordination and technique still matter.
+DECIDED_STAGES = frozenset({Stage.APPROVAL, Stage.CONSTRUCTION, Stage.ACCEPTANCE, Stage.OPERATION})
+SETTLED_OBSTACLES = frozenset(
+    {Obstacle.INTEREST, Obstacle.NEED, Obstacle.LEGITIMACY, Obstacle.INFORMATION, Obstacle.TENURE}
+)
+SETTLED_WEIGHT = 0.25
+
+
+def stage_weight(obstacle: Obstacle, stage: Stage) -> float:
+    """How much an obstacle still matters at this stage."""
+    if stage in DECIDED_STAGES and obstacle in SETTLED_OBSTACLES:
+        return SETTLED_WEIGHT
+    return 1.0
+
 
 # The procedural step each stage needs, when the log shows it has not happened yet.
 STAGE_STEPS: dict[Stage, tuple[str, Obstacle, str]] = {
@@ -323,6 +353,20 @@ def _material(finding: Finding, snapshot: UnitSnapshot) -> bool:
     return bool(reasons & MATERIAL_REASONS)
 
 
+# Once an objector has sued, talks and mediation are over: the court decides.
+PRE_COURT_TOOLS = frozenset(
+    {"mediation", "hearing", "deliberation_meeting", "neighbourly_persuasion"}
+)
+
+
+def _in_court(finding: Finding, snapshot: UnitSnapshot) -> bool:
+    if finding.kind is not Obstacle.OBJECTION:
+        return False
+    rooms = set(finding.households)
+    live = [o for o in snapshot.objections if o.room in rooms and o.status.unresolved]
+    return bool(live) and all(o.status is ObjectionStatus.LITIGATION for o in live)
+
+
 def _strength(tool: Tool, obstacle: Obstacle, material: bool = False) -> float:
     levers = CAUSE_LEVERS.get(obstacle, ())
     if obstacle is Obstacle.OBJECTION and material:
@@ -383,12 +427,14 @@ def _ranked_for(
 ) -> list[Recommendation]:
     out = []
     material = _material(finding, snapshot)
+    in_court = _in_court(finding, snapshot)
     for tool in catalogue.for_obstacle(finding.kind):
-        if not _fits_stage(tool, snapshot.stage):
+        if not _fits_stage(tool, snapshot.stage) or (in_court and tool.id in PRE_COURT_TOOLS):
             continue
         role, holder = _pick_role(tool, snapshot)
         strength = _strength(tool, finding.kind, material)
-        score = finding.severity * (0.5 + strength) / (1 + tool.effort_hours / EFFORT_SCALE)
+        severity = finding.severity * stage_weight(finding.kind, snapshot.stage)
+        score = severity * (0.5 + strength) / (1 + tool.effort_hours / EFFORT_SCALE)
         if holder is not None:
             score *= LOCAL_LEADER_BONUS
         who = holder.name if holder else None

@@ -79,40 +79,50 @@ def record_activity(
     day), and the objections it resolved are moved to resolved through their lifecycle.
     `validator` (default: the tool catalogue) may refuse it; its warnings come back with it.
     """
+    with UnitOfWork(engine) as uow:
+        made = record_activity_in(uow, activity, actor=actor, validator=validator)
+        uow.commit()
+        return made
+
+
+def record_activity_in(
+    uow: UnitOfWork,
+    activity: Activity,
+    *,
+    actor: str,
+    validator: Validator | None = catalogue_validator,
+) -> RecordedActivity:
+    """`record_activity` inside a caller's unit of work (the caller commits)."""
     outcome = activity.outcome
     changed = [c.household.strip() for c in outcome.stances_changed]
     twice = sorted({r for r in changed if changed.count(r) > 1})
     if twice:
         raise BadInput(f"the outcome changes the stance of {', '.join(twice)} twice")
-    with UnitOfWork(engine) as uow:
-        unit_id = activity.unit_id
-        label = uow.units.info(unit_id).label
-        target_ids = _room_ids(uow, unit_id, activity.targets)
-        changed_ids = _room_ids(uow, unit_id, changed)
-        objections = {o.id: o for o in uow.objections.list_by_unit(unit_id)}
-        strangers = [i for i in outcome.objections_resolved if i not in objections]
-        if strangers:
-            raise BadInput(
-                f"objection {', '.join(map(str, strangers))} is not an objection in {label}"
+    unit_id = activity.unit_id
+    label = uow.units.info(unit_id).label
+    target_ids = _room_ids(uow, unit_id, activity.targets)
+    changed_ids = _room_ids(uow, unit_id, changed)
+    objections = {o.id: o for o in uow.objections.list_by_unit(unit_id)}
+    strangers = [i for i in outcome.objections_resolved if i not in objections]
+    if strangers:
+        raise BadInput(f"objection {', '.join(map(str, strangers))} is not an objection in {label}")
+    warnings = () if validator is None else tuple(validator(activity, _rooms(uow, unit_id)))
+    made = uow.activities.add(activity, target_ids, actor=actor)
+    assert made.id is not None
+    for change, household_id in zip(outcome.stances_changed, changed_ids, strict=True):
+        current = uow.stances.find(household_id)
+        after = Stance(change.after)
+        reasons = () if current is None or after in _SUPPORTING else current.reasons
+        uow.stances.set(
+            household_id, after, reasons, actor=actor, on=activity.on, activity_id=made.id
+        )
+    for objection_id in dict.fromkeys(outcome.objections_resolved):
+        if objections[objection_id].status is not ObjectionStatus.RESOLVED:
+            uow.objections.set_status(
+                objection_id, ObjectionStatus.RESOLVED, actor=actor, on=activity.on
             )
-        warnings = () if validator is None else tuple(validator(activity, _rooms(uow, unit_id)))
-        made = uow.activities.add(activity, target_ids, actor=actor)
-        assert made.id is not None
-        for change, household_id in zip(outcome.stances_changed, changed_ids, strict=True):
-            current = uow.stances.find(household_id)
-            after = Stance(change.after)
-            reasons = () if current is None or after in _SUPPORTING else current.reasons
-            uow.stances.set(
-                household_id, after, reasons, actor=actor, on=activity.on, activity_id=made.id
-            )
-        for objection_id in dict.fromkeys(outcome.objections_resolved):
-            if objections[objection_id].status is not ObjectionStatus.RESOLVED:
-                uow.objections.set_status(
-                    objection_id, ObjectionStatus.RESOLVED, actor=actor, on=activity.on
-                )
-        uow.commit()
-        stored = {f.name: getattr(made, f.name) for f in fields(made)}
-        return RecordedActivity(**stored, warnings=warnings)
+    stored = {f.name: getattr(made, f.name) for f in fields(made)}
+    return RecordedActivity(**stored, warnings=warnings)
 
 
 def unit_activities(engine: Engine, unit_id: int) -> list[Activity]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 
-from colift.coproduction.objections import route
 from colift.demo import (
     DEMO_COMPENSATION,
     DEMO_RUNNING,
@@ -17,22 +15,35 @@ from colift.demo import (
     DemoCompound,
     build_demo,
 )
+from colift.demo_history import (
+    ActivityEvent,
+    CompoundHistory,
+    CostPlanEvent,
+    ObjectionEvent,
+    ObjectionMove,
+    RoundEvent,
+    StageEvent,
+    TechnicalEvent,
+    TechnicalResolved,
+    UnitHistory,
+    VotesEvent,
+    build_history,
+)
 from colift.errors import NotFound
 from colift.model import (
     Building,
     Compound,
     Household,
-    ObjectionStatus,
     Owner,
     OwnerKind,
     Person,
-    Role,
     RoleAssignment,
     ScopeKind,
     Unit,
 )
-from colift.services.consent import UnitConsent, _unit_consent
-from colift.services.costshare import _flats, _request
+from colift.model.coproduction import Activity, Outcome, StanceChange, TechnicalIssue
+from colift.services.activities import record_activity_in
+from colift.services.workflow import advance_in
 from colift.store import UnitOfWork, migrate
 
 DEMO_ACTOR = "colift demo"
@@ -47,19 +58,19 @@ def seed_demo(engine: Engine, *, seed: int = 1994, today: date | None = None) ->
     """Store the demo compound once; returns its code and whether it was created now."""
     migrate(engine)
     today = today or date.today()
-    demo = build_demo(seed, today)
+    demo = build_demo(seed)
     with UnitOfWork(engine) as uow:
         try:
             uow.compounds.get_by_code(demo.code)
             return demo.code, False
         except NotFound:
             pass
-        _store(uow, demo, today)
+        _store(uow, demo, build_history(demo, today, seed), today)
         uow.commit()
     return demo.code, True
 
 
-def _store(uow: UnitOfWork, demo: DemoCompound, today: date) -> None:
+def _store(uow: UnitOfWork, demo: DemoCompound, history: CompoundHistory, today: date) -> None:
     compound = uow.compounds.add(
         Compound(
             name=demo.name,
@@ -90,20 +101,13 @@ def _store(uow: UnitOfWork, demo: DemoCompound, today: date) -> None:
         ],
     )
     owner_of = {(f.owner, f.owner_phone): o for f, o in zip(demo.flats, owners, strict=True)}
-    secretary = uow.persons.add(Person("刘红英", party_member=True), compound_id=cid)
-    director = uow.persons.add(Person("孙立平", party_member=True), compound_id=cid)
-    since = today - timedelta(days=900)
-    for person, role in (
-        (secretary, Role.COMMUNITY_PARTY_COMMITTEE),
-        (secretary, Role.VISION_PROMOTER),
-        (director, Role.RESIDENTS_COMMITTEE),
-        (director, Role.CONSULTATION_ORGANIZER),
-    ):
-        uow.roles.add(RoleAssignment(_id(person.id), role, ScopeKind.COMPOUND, cid, since))
-    leaders: set[str] = set()
+    unit_ids: dict[str, int] = {}
+    flat_ids: dict[str, dict[str, int]] = {}
+    person_ids: dict[str, int] = {}
     for du in demo.units:
         unit = uow.units.add(Unit(building_ids[du.building], du.unit))
         unit_id = _id(unit.id)
+        unit_ids[du.label] = unit_id
         flats = uow.households.add_many(
             [
                 Household(
@@ -117,14 +121,14 @@ def _store(uow: UnitOfWork, demo: DemoCompound, today: date) -> None:
                 for f in du.flats
             ]
         )
-        flat_id = {f.room: _id(h.id) for f, h in zip(du.flats, flats, strict=True)}
+        flat_ids[du.label] = {f.room: _id(h.id) for f, h in zip(du.flats, flats, strict=True)}
         for f in du.flats:
             owner = owner_of[(f.owner, f.owner_phone)]
             for r in f.residents:
                 person = uow.persons.add(
                     Person(
                         r.name,
-                        household_id=flat_id[f.room],
+                        household_id=flat_ids[du.label][f.room],
                         age_band=r.age_band,
                         mobility=r.mobility,
                         party_member=r.party_member,
@@ -132,55 +136,131 @@ def _store(uow: UnitOfWork, demo: DemoCompound, today: date) -> None:
                     ),
                     compound_id=cid,
                 )
-                # The first Party member of each building leads it (楼栋长), as is common.
-                if r.party_member and du.building not in leaders and r.age < 80:
-                    leaders.add(du.building)
-                    for role in (
-                        Role.BUILDING_LEADER,
-                        Role.BUILDING_PARTY_GROUP,
-                        Role.ACTION_LEADER,
-                    ):
-                        uow.roles.add(
-                            RoleAssignment(
-                                _id(person.id),
-                                role,
-                                ScopeKind.BUILDING,
-                                building_ids[du.building],
-                                since,
-                            )
-                        )
-        if du.votes is not None and du.round_opened is not None:
-            current = uow.votes.open_round(
-                ScopeKind.UNIT,
-                unit_id,
-                actor=DEMO_ACTOR,
-                title=f"{du.label}加装电梯表决",
-                opened_on=du.round_opened,
-            )
-            uow.votes.set_ballots(
-                current.id,
-                {flat_id[room]: v for room, v in du.votes.items()},
-                actor=DEMO_ACTOR,
-                signed_on=du.round_opened + timedelta(days=7),
-            )
-        for o in du.objections:
-            made = uow.objections.add(
-                flat_id[o.room],
-                list(o.reasons),
-                actor=o.handled_by,
-                raised_on=o.raised_on,
-                notes=o.notes,
-            )
-            # Each step of the lifecycle on the way to the story's status goes to the ledger.
-            for status in route(ObjectionStatus.OPEN, o.status):
-                uow.objections.set_status(made.id, status, actor=o.handled_by, on=o.updated_on)
-        for room in du.occupied:
-            uow.objections.mark_occupied(
-                flat_id[room], actor=DEMO_ACTOR, note="电梯连廊占用北侧窗前空间"
-            )
-        uow.cost_plans.set(
-            unit_id, demo_plan(du.total_cost_fen, demo.subsidy_profile), actor=DEMO_ACTOR, on=today
+                person_ids[r.name] = _id(person.id)
+    since = today - timedelta(days=1200)
+    for plan in history.leaders:
+        if plan.name not in person_ids:
+            outsider = uow.persons.add(Person(plan.name, party_member=True), compound_id=cid)
+            person_ids[plan.name] = _id(outsider.id)
+        kind, scope_id = _scope(plan.scope, cid, building_ids, unit_ids)
+        for role in plan.roles:
+            uow.roles.add(RoleAssignment(person_ids[plan.name], role, kind, scope_id, since))
+    for uh in history.units:
+        du = uh.unit
+        _apply(
+            uow, uh, unit_ids[du.label], flat_ids[du.label], person_ids, demo.subsidy_profile, today
         )
+
+
+def _scope(
+    scope: str, compound_id: int, buildings: dict[str, int], units: dict[str, int]
+) -> tuple[ScopeKind, int]:
+    kind, _, key = scope.partition(":")
+    if kind == "building":
+        return ScopeKind.BUILDING, buildings[key]
+    if kind == "unit":
+        building, _, unit = key.partition("-")
+        return ScopeKind.UNIT, units[f"{building}栋{unit}单元"]
+    return ScopeKind.COMPOUND, compound_id
+
+
+def _apply(
+    uow: UnitOfWork,
+    uh: UnitHistory,
+    unit_id: int,
+    flat_id: dict[str, int],
+    person_ids: dict[str, int],
+    subsidy_profile: str,
+    today: date,
+) -> None:
+    """Replay one unit's history through the same steps a worker's actions take."""
+    events = uh.ordered()
+    first = events[0].on if events else today
+    uow.projects.get_or_create(unit_id, actor=DEMO_ACTOR, on=first)
+    for room, fen in uh.ability_to_pay.items():
+        uow.household_profiles.set_ability_to_pay(flat_id[room], fen)
+    for a, b, kind in uh.ties:
+        uow.ties.add(unit_id, flat_id[a], flat_id[b], kind)
+    for room in uh.unit.occupied:
+        uow.objections.mark_occupied(
+            flat_id[room], actor=DEMO_ACTOR, note="电梯连廊占用北侧窗前空间"
+        )
+    objections: dict[str, int] = {}
+    technical: dict[str, int] = {}
+    round_id: int | None = None
+    for e in events:
+        if isinstance(e, StageEvent):
+            advance_in(
+                uow,
+                unit_id,
+                e.target,
+                actor=e.actor,
+                reason=e.reason,
+                reference=e.reference,
+                on=e.on,
+                acceptance_on=e.acceptance_on,
+            )
+        elif isinstance(e, ActivityEvent):
+            outcome = Outcome(
+                stances_changed=tuple(StanceChange(r, b, a) for r, b, a in e.stance_changes),
+                objections_resolved=tuple(objections[k] for k in e.resolves),
+                money_fen=e.money_fen,
+                labour_hours=e.labour_hours,
+                participants=e.participants,
+            )
+            record_activity_in(
+                uow,
+                Activity(
+                    unit_id,
+                    person_ids.get(e.person),
+                    e.person,
+                    e.role.value,
+                    e.guidance,
+                    e.tool,
+                    e.on,
+                    e.targets,
+                    e.notes,
+                    outcome,
+                ),
+                actor=e.person,
+            )
+        elif isinstance(e, RoundEvent):
+            opened = uow.votes.open_round(
+                ScopeKind.UNIT, unit_id, actor=DEMO_ACTOR, title=e.title, opened_on=e.on
+            )
+            round_id = opened.id
+        elif isinstance(e, VotesEvent):
+            assert round_id is not None
+            uow.votes.set_ballots(
+                round_id,
+                {flat_id[room]: v for room, v in e.votes.items()},
+                actor=DEMO_ACTOR,
+                signed_on=e.on,
+            )
+        elif isinstance(e, CostPlanEvent):
+            plan = demo_plan(uh.unit.total_cost_fen, subsidy_profile)
+            uow.cost_plans.set(unit_id, plan, actor=DEMO_ACTOR, on=e.on)
+        elif isinstance(e, ObjectionEvent):
+            made = uow.objections.add(
+                flat_id[e.room],
+                list(e.reasons),
+                actor=f"{e.room}业主",
+                raised_on=e.on,
+                notes=e.notes,
+            )
+            objections[e.key] = made.id
+        elif isinstance(e, ObjectionMove):
+            uow.objections.set_status(objections[e.key], e.status, actor=e.handler, on=e.on)
+        elif isinstance(e, TechnicalEvent):
+            issue = uow.technical.add(
+                unit_id,
+                TechnicalIssue(e.kind, e.severity, note=e.note),
+                actor=DEMO_ACTOR,
+                found_on=e.on,
+            )
+            technical[e.key] = issue.id
+        elif isinstance(e, TechnicalResolved):
+            uow.technical.resolve(technical[e.key], actor=DEMO_ACTOR, on=e.on)
 
 
 def demo_plan(total_fen: int, subsidy_profile: str) -> dict[str, Any]:
@@ -192,33 +272,3 @@ def demo_plan(total_fen: int, subsidy_profile: str) -> dict[str, Any]:
         "running": DEMO_RUNNING,
         "schedule": DEMO_SCHEDULE,
     }
-
-
-@dataclass(frozen=True)
-class UnitReport:
-    consent: UnitConsent
-    shares: dict[str, Any] | None
-    open_objections: int
-
-
-@dataclass(frozen=True)
-class CompoundReport:
-    code: str
-    compound: Compound
-    units: list[UnitReport]
-
-
-def compound_report(engine: Engine, code: str) -> CompoundReport:
-    """Every unit's consent and cost shares, read back from the store."""
-    from colift.rules.costshare import evaluate_request
-
-    with UnitOfWork(engine) as uow:
-        compound = uow.compounds.get_by_code(code)
-        reports = []
-        for info in uow.units.list_by_compound(_id(compound.id)):
-            consent = _unit_consent(uow, info.id)
-            plan = uow.cost_plans.find(info.id)
-            shares = evaluate_request(_request(plan.plan, *_flats(uow, info.id))) if plan else None
-            unresolved = sum(1 for o in consent.input.objections if o.status.unresolved)
-            reports.append(UnitReport(consent, shares, unresolved))
-        return CompoundReport(code, compound, reports)

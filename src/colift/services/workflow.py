@@ -131,39 +131,64 @@ def advance_stage(
     public notice records `on` as the day it opened. Refusals raise RuleViolation and write
     nothing; the returned transition carries the gate's warnings.
     """
+    with UnitOfWork(engine) as uow:
+        made = advance_in(
+            uow,
+            unit_id,
+            target,
+            actor=actor,
+            reason=reason,
+            reference=reference,
+            on=on,
+            acceptance_on=acceptance_on,
+        )
+        uow.commit()
+        return made
+
+
+def advance_in(
+    uow: UnitOfWork,
+    unit_id: int,
+    target: Stage,
+    *,
+    actor: str,
+    reason: str = "",
+    reference: str = "",
+    on: date | None = None,
+    acceptance_on: date | None = None,
+) -> StageAdvance:
+    """`advance_stage` inside a caller's unit of work (the caller commits)."""
     target = Stage(target)
     if acceptance_on is not None and target not in (Stage.ACCEPTANCE, Stage.OPERATION):
         raise BadInput(
             f"an acceptance date belongs to a move into acceptance or operation, not {target.value}"
         )
     today = on or date.today()
-    with UnitOfWork(engine) as uow:
-        project = uow.projects.get_or_create(unit_id, actor=actor, on=today)
-        if project.stage_since is not None and today < project.stage_since:
-            raise BadInput(
-                f"a stage change on {today} cannot come before the current stage began "
-                f"({project.stage_since})"
-            )
-        given, updates = _references(target, reference, acceptance_on)
-        facts = _facts(uow, project, today, **given)
-        warnings = check_transition(
-            project.stage, target, facts, reason, suspended_from=project.suspended_from
+    project = uow.projects.get_or_create(unit_id, actor=actor, on=today)
+    if project.stage_since is not None and today < project.stage_since:
+        raise BadInput(
+            f"a stage change on {today} cannot come before the current stage began "
+            f"({project.stage_since})"
         )
-        if target is Stage.NOTICE and project.stage is not Stage.SUSPENDED:
-            updates["notice_opened_on"] = today  # a resumed notice keeps its first day
-        made = uow.projects.record_transition(
-            unit_id,
-            target,
-            actor=actor,
-            on=today,
-            reason=reason,
-            reference=reference,
-            expected_from=project.stage,
-            updates=updates,
-        )
-        uow.commit()
-        kept = {f.name: getattr(made, f.name) for f in fields(made)}
-        return StageAdvance(**kept, warnings=tuple(warnings))
+    given, updates = _references(target, reference, acceptance_on)
+    facts = _facts(uow, project, today, **given)
+    warnings = check_transition(
+        project.stage, target, facts, reason, suspended_from=project.suspended_from
+    )
+    if target is Stage.NOTICE and project.stage is not Stage.SUSPENDED:
+        updates["notice_opened_on"] = today  # a resumed notice keeps its first day
+    made = uow.projects.record_transition(
+        unit_id,
+        target,
+        actor=actor,
+        on=today,
+        reason=reason,
+        reference=reference,
+        expected_from=project.stage,
+        updates=updates,
+    )
+    kept = {f.name: getattr(made, f.name) for f in fields(made)}
+    return StageAdvance(**kept, warnings=tuple(warnings))
 
 
 def check_stage(

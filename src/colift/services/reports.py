@@ -1,0 +1,50 @@
+"""The compound report: every unit's stage, consent, cost shares, diagnosis and next action."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine
+
+from colift.coproduction.advisor import Advice, advise
+from colift.coproduction.catalogue import load_catalogue
+from colift.model import Compound
+from colift.rules.costshare import evaluate_request
+from colift.services.advice import build_snapshot
+from colift.services.consent import UnitConsent, _unit_consent
+from colift.services.costshare import _flats, _request
+from colift.store import UnitOfWork
+
+
+@dataclass(frozen=True)
+class UnitReport:
+    consent: UnitConsent
+    shares: dict[str, Any] | None
+    open_objections: int
+    advice: Advice
+
+
+@dataclass(frozen=True)
+class CompoundReport:
+    code: str
+    compound: Compound
+    units: list[UnitReport]
+
+
+def compound_report(engine: Engine, code: str, today: date | None = None) -> CompoundReport:
+    """Every unit of the compound, read back from the store in one transaction."""
+    catalogue = load_catalogue()
+    with UnitOfWork(engine) as uow:
+        compound = uow.compounds.get_by_code(code)
+        assert compound.id is not None
+        reports = []
+        for info in uow.units.list_by_compound(compound.id):
+            consent = _unit_consent(uow, info.id)
+            plan = uow.cost_plans.find(info.id)
+            shares = evaluate_request(_request(plan.plan, *_flats(uow, info.id))) if plan else None
+            unresolved = sum(1 for o in consent.input.objections if o.status.unresolved)
+            advice = advise(build_snapshot(uow, info.id, today), catalogue)
+            reports.append(UnitReport(consent, shares, unresolved, advice))
+        return CompoundReport(code, compound, reports)
