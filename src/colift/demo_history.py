@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from colift.demo import DemoCompound, DemoFlat, DemoUnit
 from colift.model import ObjectionStatus, Role, Tenure, Vote
-from colift.model.coproduction import GuidanceMode, Stage, Stance
+from colift.model.coproduction import STAGE_ORDER, GuidanceMode, Stage, Stance
 
 # The formal leaders of the compound: people of the community and the street office.
 SECRETARY = "刘红英"  # 社区党委书记
@@ -255,17 +255,6 @@ DURATIONS: dict[Stage, tuple[int, int]] = {
     Stage.CONSTRUCTION: (50, 75),  # building the shaft and installing the car
     Stage.ACCEPTANCE: (15, 25),  # acceptance, filing, use registration
 }
-ORDER = (
-    Stage.SURVEY,
-    Stage.CONSULTATION,
-    Stage.VOTE,
-    Stage.DESIGN,
-    Stage.NOTICE,
-    Stage.APPROVAL,
-    Stage.CONSTRUCTION,
-    Stage.ACCEPTANCE,
-    Stage.OPERATION,
-)
 
 
 def build_history(demo: DemoCompound, today: date, seed: int = 1994) -> CompoundHistory:
@@ -294,7 +283,7 @@ def _unit_history(
 ) -> UnitHistory:
     h = UnitHistory(du)
     reached = du.stage if du.stage is not Stage.SUSPENDED else Stage.VOTE
-    path = ORDER[: ORDER.index(reached) + 1]
+    path = STAGE_ORDER[: STAGE_ORDER.index(reached) + 1]
     spans = [rng.randint(*DURATIONS[s]) for s in path[:-1]]
     # A unit still in its notice is inside the 20 days unless an objection holds it there; the
     # rest have been in their stage long enough for the events that stage brings.
