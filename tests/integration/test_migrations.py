@@ -112,3 +112,50 @@ def test_postgres_urls_use_psycopg_3(url: str, driver: str) -> None:
 def test_sqlite_url_of_a_path(tmp_path: Path) -> None:
     assert sqlite_url("data/colift.db") == "sqlite:///data/colift.db"
     assert sqlite_url(tmp_path / "a.db") == f"sqlite:///{tmp_path}/a.db"
+
+
+def test_0004_marks_the_flat_carrying_each_owners_head(unmigrated_url: str) -> None:
+    migrate(unmigrated_url, "0003")
+    engine = make_engine(unmigrated_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO compounds (id, code, name, city, district, street, community,"
+                    " consent_profile) VALUES (1, 'c', 'c', 'c', '', '', '', 'cn-civil-code-278')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO buildings (id, compound_id, number, storeys) VALUES (1, 1, '1', 6)"
+                )
+            )
+            conn.execute(text("INSERT INTO units (id, building_id, number) VALUES (1, 1, '1')"))
+            conn.execute(
+                text(
+                    "INSERT INTO owners (id, compound_id, name, kind, phone) VALUES"
+                    " (1, 1, 'a', 'person', ''), (2, 1, 'dev', 'developer', ''), (3, 1, 'b', 'person', '')"
+                )
+            )
+            flats = [
+                (1, 1, "owner_occupied"),
+                (2, 1, "rented"),
+                (3, 2, "developer_unsold"),
+                (4, 3, "developer_undelivered"),
+                (5, 3, "owner_occupied"),
+            ]
+            for hid, owner, tenure in flats:
+                conn.execute(
+                    text(
+                        "INSERT INTO households (id, unit_id, room, floor, area_cm2, area_source,"
+                        " tenure, owner_id) VALUES (:id, 1, :room, 1, 500000, 'registered', :t, :o)"
+                    ),
+                    {"id": hid, "room": f"r{hid}", "t": tenure, "o": owner},
+                )
+        migrate(unmigrated_url)
+        with engine.connect() as conn:
+            heads = dict(conn.execute(text("SELECT id, owner_head FROM households")).all())
+        # owner 1 once (flat 1), the developer once (flat 3, with flat 4), owner 3 (flat 5).
+        assert heads == {1: 1, 2: 0, 3: 1, 4: 0, 5: 1}
+    finally:
+        engine.dispose()

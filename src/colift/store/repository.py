@@ -21,6 +21,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    case,
     func,
     insert,
     or_,
@@ -491,6 +492,33 @@ class OwnerRepository(_Repository):
 # --- households --------------------------------------------------------------------------------
 
 
+def mark_owner_heads(conn: Connection, unit_ids: Iterable[int] | None = None) -> None:
+    """Recompute which flat carries each owner's head, set-based (after a bulk load).
+
+    The lowest-numbered flat of each owner in a unit carries it; all developer-held flats of a
+    unit share one head.
+    """
+    flat = households.alias("flat")
+    developer = flat.c.tenure.in_([t.value for t in Tenure if t.developer_held])
+    key = case((developer, -1), else_=flat.c.owner_id)
+    chunks: Iterable[Sequence[int] | None] = [None] if unit_ids is None else chunked(unit_ids)
+    for chunk in chunks:
+        heads = select(func.min(flat.c.id).label("id")).group_by(flat.c.unit_id, key)
+        reset = update(households).where(households.c.owner_head != 0)
+        if chunk is not None:
+            heads = heads.where(flat.c.unit_id.in_(chunk))
+            reset = reset.where(households.c.unit_id.in_(chunk))
+        conn.execute(reset.values(owner_head=0))
+        # UPDATE … FROM a grouped subquery: a hash join on both backends, not a per-row lookup.
+        chosen = heads.subquery("heads")
+        conn.execute(update(households).where(households.c.id == chosen.c.id).values(owner_head=1))
+
+
+def _head_key(tenure: Tenure, owner_id: int) -> int:
+    """The owner as the head count sees it: all developer-held flats are one owner (-1)."""
+    return -1 if tenure.developer_held else owner_id
+
+
 def _household(row: Row[Any]) -> Household:
     return Household(
         id=row.id,
@@ -547,6 +575,7 @@ class HouseholdRepository(_Repository):
             )
         require(self.conn, units, {h.unit_id for h in items} - unit_compound.keys(), "unit")
         require(self.conn, owners, {h.owner_id for h in items} - owner_compound.keys(), "owner")
+        heads = self._head_keys(unit_compound)
         rows: list[dict[str, Any]] = []
         for h in items:
             room = h.room.strip()
@@ -562,6 +591,7 @@ class HouseholdRepository(_Repository):
             except BadInput as exc:
                 raise BadInput(f"{where}: {exc.message}") from None
             taken.add((h.unit_id, room))
+            key = (h.unit_id, _head_key(Tenure(h.tenure), h.owner_id))
             row = {
                 "unit_id": h.unit_id,
                 "room": room,
@@ -570,7 +600,9 @@ class HouseholdRepository(_Repository):
                 "area_source": AreaSource(h.area_source).value,
                 "tenure": Tenure(h.tenure).value,
                 "owner_id": h.owner_id,
+                "owner_head": 0 if key in heads else 1,
             }
+            heads.add(key)
             check_lengths(households, row)
             rows.append(row)
         ids = self.conn.execute(
@@ -580,6 +612,18 @@ class HouseholdRepository(_Repository):
             replace(h, id=new_id, room=row["room"])
             for h, new_id, row in zip(items, ids, rows, strict=True)
         ]
+
+    def _head_keys(self, unit_ids: Iterable[int]) -> set[tuple[int, int]]:
+        """(unit, owner key) pairs that already have a flat carrying the owner's head."""
+        found: set[tuple[int, int]] = set()
+        for chunk in chunked(unit_ids):
+            for unit_id, tenure, owner_id in self.conn.execute(
+                select(households.c.unit_id, households.c.tenure, households.c.owner_id).where(
+                    households.c.unit_id.in_(chunk), households.c.owner_head == 1
+                )
+            ):
+                found.add((unit_id, _head_key(Tenure(tenure), owner_id)))
+        return found
 
     def get(self, household_id: int) -> Household:
         return _household(self._one(households, household_id, "household"))

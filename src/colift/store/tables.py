@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 NAMING = {
@@ -91,6 +92,10 @@ households = Table(
     Column("area_source", String(32), nullable=False),
     Column("tenure", String(32), nullable=False),
     Column("owner_id", ForeignKey("owners.id"), nullable=False),
+    # 1 on the one flat that carries its owner's head in the unit's count (SPC art. 9: one buyer
+    # of several flats is one owner; all developer-held flats are one owner), 0 on the others.
+    # Set when flats are added, so a city-wide tally sums heads in one pass.
+    Column("owner_head", Integer, nullable=False, server_default=text("0")),
     UniqueConstraint("unit_id", "room", name="uq_households_unit_room"),
 )
 Index("ix_households_owner", households.c.owner_id)
