@@ -5,10 +5,11 @@ Every `ColiftError` becomes one line on stderr and exit code 2; nothing prints a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -507,6 +508,354 @@ def print_advice(advice: Any) -> None:
         out.print(f"  ◦ {g.message}", markup=False, soft_wrap=True)
     if c.missing:
         out.print(f"  next level: {c.missing}", markup=False, soft_wrap=True)
+
+
+# ---------------------------------------------------------------- simulation
+
+
+@app.command("simulate")
+@user_errors
+def simulate_cmd(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Unit file (.json, as for advise), city (.toml with \\[city]) or unit scenario (.toml)"
+        ),
+    ] = None,
+    unit: Annotated[
+        int | None, typer.Option("--unit", help="Unit id in the database instead of a file")
+    ] = None,
+    strategy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--strategy",
+            "-s",
+            help="Strategy to compare; repeat it (default: informal_only, guided, advisor)",
+        ),
+    ] = None,
+    runs: Annotated[
+        int | None, typer.Option(help="Monte Carlo runs of the unit per strategy [default: 200]")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed [default: 0; a city: its file's seed]")
+    ] = None,
+    weeks: Annotated[
+        int | None, typer.Option(help="Weeks to simulate (default: the scenario's)")
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(help="0 runs here; 1 or more starts a local Dask cluster of processes")
+    ] = 0,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786")
+    ] = None,
+    scenario_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario", help="Scenario TOML for a unit FILE or --unit (rule, money, defaults)"
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Save a figure: PATH.png or PATH.svg")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Simulate a unit under each strategy, or a whole city under a policy, week by week."""
+    from colift.services.simulation import DEFAULT_STRATEGIES
+    from colift.sim.city import is_city_file
+
+    if (file is None) == (unit is None):
+        raise BadInput("give either a FILE (unit .json, city or scenario .toml) or --unit ID")
+    for name, value, least in (
+        ("--runs", runs, 1),
+        ("--weeks", weeks, 1),
+        ("--workers", workers, 0),
+    ):
+        if value is not None and value < least:
+            raise BadInput(f"{name} must be at least {least}, got {value}")
+    if seed is not None and seed < 0:
+        raise BadInput(f"--seed must be 0 or more, got {seed}")
+    if plot is not None:
+        from colift.sim.plots import plot_path
+
+        plot_path(plot)
+    options: dict[str, Any] = {"scheduler": scheduler, "n_workers": workers}
+    document = read_toml(file) if file is not None and file.suffix.lower() == ".toml" else None
+    if document is not None and is_city_file(document):
+        if strategy or runs is not None or scenario_file is not None:
+            raise BadInput(
+                "--strategy, --runs and --scenario are for a unit; a city sets guidance_share "
+                "and its levers in the [city] table"
+            )
+        assert file is not None
+        simulate_city(file, seed, weeks, as_json, plot, options)
+        return
+    unit_args = (list(strategy or DEFAULT_STRATEGIES), runs or 200, seed or 0)
+    with simulation_progress(as_json, "simulating") as progress:
+        options["progress"] = progress
+        result = simulate_unit(
+            file, unit, document, scenario_file, unit_args, weeks, database, options
+        )
+    if as_json:
+        print_json(result)
+    else:
+        print_unit_simulation(result)
+    if plot is not None:
+        from colift.sim.plots import plot_comparison
+
+        plot_comparison(result["strategies"], plot)
+        if not as_json:
+            out.print(f"wrote {plot}", markup=False)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise BadInput(f"file not found: {path}") from None
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{path} is not valid TOML: {exc}") from None
+
+
+def simulate_unit(
+    file: Path | None,
+    unit: int | None,
+    document: dict[str, Any] | None,
+    scenario_file: Path | None,
+    args: tuple[list[str], int, int],
+    weeks: int | None,
+    database: str | None,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """A unit file, a stored unit or a unit-scenario document, simulated per strategy."""
+    from colift.services import simulation as sim
+
+    if document is not None:
+        if scenario_file is not None:
+            raise BadInput("a scenario .toml is the FILE itself; --scenario goes with a unit file")
+        assert file is not None
+        return sim.simulate_document(document, file.parent, *args, weeks=weeks, **options)
+    scenario = None
+    if scenario_file is not None:
+        scenario = sim.scenario_of_document(read_toml(scenario_file))
+    if file is not None:
+        if file.suffix.lower() != ".json":
+            raise BadInput(f"{file.name}: give a unit file (.json) or a scenario or city (.toml)")
+        return sim.simulate_unit_file(read_json(file), scenario, *args, weeks=weeks, **options)
+    assert unit is not None
+    engine = ready_engine(database)
+    return sim.simulate_stored_unit(engine, unit, scenario, *args, weeks=weeks, **options)
+
+
+def simulate_city(
+    file: Path,
+    seed: int | None,
+    weeks: int | None,
+    as_json: bool,
+    plot: Path | None,
+    options: dict[str, Any],
+) -> None:
+    from colift.sim.city import load_city, run_city
+
+    city = load_city(file)
+    if seed is not None:
+        city = city.replace(seed=seed)
+    if weeks is not None:
+        city = city.replace(weeks=weeks)
+    with simulation_progress(as_json, "simulating the city (weeks × chunks)") as progress:
+        result = run_city(city, progress, **options)
+    summary = result.summary()
+    if as_json:
+        print_json(summary)
+    else:
+        print_city_simulation(summary)
+    if plot is not None:
+        from colift.sim.plots import plot_city
+
+        plot_city(summary, plot)
+        if not as_json:
+            out.print(f"wrote {plot}", markup=False)
+
+
+@contextlib.contextmanager
+def simulation_progress(
+    quiet: bool, description: str
+) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr, so stdout holds only the report; none with --json or no terminal."""
+    if quiet or not err.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], top: float, width: int = 27) -> str:
+    """Values from 0 to `top` as block characters, `width` evenly spaced samples."""
+    if not values:
+        return ""
+    step = max(1, -(-(len(values) - 1) // (width - 1)))
+    picks = values[::step]
+    return "".join(SPARK[min(len(SPARK) - 1, int(v / top * (len(SPARK) - 1) + 0.5))] for v in picks)
+
+
+def _quartile_text(q: dict[str, Any]) -> str:
+    if q.get("median") is None:
+        return "—"
+    return f"{q['median']:.0f} ({q['q1']:.0f}–{q['q3']:.0f})"
+
+
+def print_unit_simulation(result: dict[str, Any]) -> None:
+    sc = result["scenario"]
+    out.print(
+        f"[bold]{result['unit']}[/] · {result['households']} households · "
+        f"{result['runs']} runs × {result['weeks']} weeks · seed {result['seed']}",
+        highlight=False,
+    )
+    out.print(
+        f"rule {sc['consent_profile']} · subsidy {sc['subsidy_profile'] or 'none'} · "
+        f"cost ¥{yuan(sc['total_cost_fen'])} · compensation ¥{yuan(sc['compensation_fen'])} "
+        "per 1F flat",
+        markup=False,
+        highlight=False,
+    )
+    strategies: dict[str, Any] = result["strategies"]
+    table = Table(
+        "strategy 策略",
+        "P(service) 成功率",
+        "95% CI",
+        "weeks to consent 同意",
+        "weeks to service 投用",
+        "failed 失败",
+        "still open 进行中",
+        title="weeks: median (quartiles), over the runs that got there",
+    )
+    for name, s in strategies.items():
+        lo, hi = s["success_ci95"]
+        table.add_row(
+            name,
+            f"{s['success_rate']:.1%}",
+            f"{lo:.1%}–{hi:.1%}",
+            _quartile_text(s["weeks_to_consent"]),
+            _quartile_text(s["weeks_to_service"]),
+            str(s["failed"]),
+            str(s["running"]),
+        )
+    out.print(table)
+    causes = list(next(iter(strategies.values()))["failure_causes"]) if strategies else []
+    mix = Table("strategy", *causes, title="failure causes 失败原因 (runs)")
+    for name, s in strategies.items():
+        mix.add_row(name, *(str(s["failure_causes"][c]) for c in causes))
+    out.print(mix)
+    weeks = result["weeks"]
+    marks = list(range(0, weeks + 1, 13))
+    coop = Table(
+        "strategy",
+        "0 → 4",
+        *(f"w{w}" for w in marks),
+        title="mean cooperation level 合作水平 (0–4)",
+    )
+    for name, s in strategies.items():
+        series = [float(v) for v in s["mean_cooperation"]]
+        coop.add_row(
+            name,
+            sparkline(series, 4.0),
+            *(f"{series[w]:.1f}" if w < len(series) else "" for w in marks),
+        )
+    out.print(coop)
+
+
+def print_city_simulation(s: dict[str, Any]) -> None:
+    levers = s["levers"]
+    out.print(
+        f"[bold]{s['city']}[/] · {s['households']:,} households · {s['units']:,} units · "
+        f"{s['compounds']:,} compounds · {s['weeks']} weeks · seed {s['seed']}",
+        highlight=False,
+    )
+    lo, hi = levers["approval_weeks"]
+    out.print(
+        f"levers: subsidy {levers['subsidy_profile'] or 'none'} · compensation "
+        f"¥{yuan(levers['compensation_fen'])} per 1F flat · approval {lo}–{hi} weeks · "
+        f"guidance {levers['guidance_share']:.0%} of compounds · "
+        f"{levers['start_share_per_year']:.1%} of units start a project each year",
+        markup=False,
+        highlight=False,
+    )
+    years = Table(
+        "year 年", "lifts installed 加装", "government cost 政府补贴 ¥", title="installations"
+    )
+    for y, (n, fen) in enumerate(
+        zip(s["installations_per_year"], s["government_cost_per_year_fen"], strict=True), start=1
+    ):
+        years.add_row(str(y), f"{n:,}", yuan(fen))
+    years.add_row("total", f"{s['installed']:,}", yuan(s["government_cost_fen"]))
+    out.print(years)
+    out.print(
+        f"{s['started']:,} units started a project; {s['installed']:,} in service "
+        f"({s['success_rate']:.1%} of started, {s['installed_share_of_units']:.1%} of all units); "
+        f"weeks to service {_quartile_text(s['weeks_to_service'])}; subsidy per lift "
+        f"¥{yuan(s['government_cost_per_lift_fen'])}; residents paid ¥{yuan(s['residents_fen'])}",
+        markup=False,
+        highlight=False,
+    )
+    groups = list(s["by_guidance"])
+    types = Table(
+        "compound type 类型",
+        "units",
+        "started",
+        "installed",
+        "success (95% CI)",
+        *groups,
+        title="by compound type and guidance",
+    )
+
+    def rate(g: dict[str, Any]) -> str:
+        lo, hi = g["success_ci95"]
+        return f"{g['success_rate']:.0%} ({lo:.0%}–{hi:.0%})" if g["started"] else "—"
+
+    for tid, t in s["by_type"].items():
+        types.add_row(
+            f"{tid} {t['name_zh']}",
+            f"{t['units']:,}",
+            f"{t['started']:,}",
+            f"{t['installed']:,}",
+            rate(t),
+            *(rate(t["by_guidance"][g]) for g in groups),
+        )
+    types.add_row(
+        "all",
+        f"{s['units']:,}",
+        f"{s['started']:,}",
+        f"{s['installed']:,}",
+        "",
+        *(rate(s["by_guidance"][g]) for g in groups),
+    )
+    out.print(types)
+    stalls = s["stalls"]
+    failed = ", ".join(f"{k} {v:,}" for k, v in stalls["failed"].items() if v) or "none"
+    running = ", ".join(f"{k} {v:,}" for k, v in stalls["running"].items() if v) or "none"
+    out.print(f"stalls 卡点: not started {stalls['not_started']:,}", markup=False, highlight=False)
+    out.print(f"  failed: {failed}", markup=False, highlight=False)
+    out.print(f"  still open at the end, by phase: {running}", markup=False, highlight=False)
 
 
 def yuan(fen: int) -> str:

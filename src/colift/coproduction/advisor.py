@@ -383,6 +383,27 @@ def _fits_stage(tool: Tool, stage: Stage) -> bool:
     return stages is None or stage in stages
 
 
+def tool_ranking(
+    obstacle: Obstacle, stage: Stage, catalogue: Catalogue, *, material: bool = False
+) -> list[tuple[Tool, float]]:
+    """The catalogue's tools for one obstacle at one stage, best first, scored as `advise` does.
+
+    Score is (0.5 + strength) / (1 + effort / EFFORT_SCALE), before severity and the local-leader
+    bonus; ties go to the tool id. The simulation's advisor strategy reads this order.
+    """
+    ranked = [
+        (tool, _tool_score(tool, obstacle, material))
+        for tool in catalogue.for_obstacle(obstacle)
+        if _fits_stage(tool, stage)
+    ]
+    return sorted(ranked, key=lambda pair: (-pair[1], pair[0].id))
+
+
+def _tool_score(tool: Tool, obstacle: Obstacle, material: bool) -> float:
+    """How well a tool meets an obstacle for the effort it takes (before severity)."""
+    return (0.5 + _strength(tool, obstacle, material)) / (1 + tool.effort_hours / EFFORT_SCALE)
+
+
 def _holders(snapshot: UnitSnapshot, role: Role) -> list[Leader]:
     return [ld for ld in snapshot.leaders if ld.role is role]
 
@@ -432,9 +453,8 @@ def _ranked_for(
         if not _fits_stage(tool, snapshot.stage) or (in_court and tool.id in PRE_COURT_TOOLS):
             continue
         role, holder = _pick_role(tool, snapshot)
-        strength = _strength(tool, finding.kind, material)
         severity = finding.severity * stage_weight(finding.kind, snapshot.stage)
-        score = severity * (0.5 + strength) / (1 + tool.effort_hours / EFFORT_SCALE)
+        score = severity * _tool_score(tool, finding.kind, material)
         if holder is not None:
             score *= LOCAL_LEADER_BONUS
         who = holder.name if holder else None

@@ -1,0 +1,705 @@
+"""Units as arrays: one row per unit (stairwell), one column per flat, a mask for real flats.
+
+`UnitSpec`/`HouseholdSpec` describe one unit in Python objects (from a snapshot, a file or
+`synthetic_unit`). `UnitBatch` holds many units as NumPy arrays of shape (U, H), built once and
+read by the model; `UnitBatch.synthetic` builds a city of 1990s walk-ups directly as arrays, with
+no per-household objects. Unknown values stay as sentinels (NaN support or ability, -1 vote or
+technical block) and are drawn by the model from its own seed.
+
+Cost shares come from `rules.costshare`: `from_specs` calls its JSON contract per unit;
+the array path applies the same weights (parsed by costshare's own scheme parser) and the same
+payable (total − subsidy + compensation), without the largest-remainder rounding, which moves no
+share by a fen or more (a test checks it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from colift.coproduction.snapshot import UnitSnapshot
+from colift.errors import BadInput
+from colift.model import INFORMAL_ROLES, LEADER_ROLES, ObjectionStatus, Role, Tenure, Vote
+from colift.model.coproduction import Stage
+from colift.rules.consent import CM2_PER_M2, area_to_cm2, load_profile
+from colift.rules.costshare import ShareInput, evaluate_request
+from colift.rules.subsidy import SubsidyInput, load_subsidy_profile
+from colift.sim.params import Scenario, scheme_of
+from colift.sim.strategies import (
+    ACCEPTANCE,
+    APPROVAL,
+    CONSTRUCTION,
+    NEGOTIATION,
+    NOTICE,
+    SERVICE,
+)
+from colift.sim.tally import VOTE_CODES
+
+TENURE_CODES: dict[Tenure, int] = {
+    Tenure.OWNER_OCCUPIED: 0,
+    Tenure.RENTED: 1,
+    Tenure.ABSENTEE: 2,
+    Tenure.DEVELOPER_UNSOLD: 3,
+    Tenure.DEVELOPER_UNDELIVERED: 4,
+}
+LEADER_ORDER: tuple[Role, ...] = tuple(sorted(LEADER_ROLES, key=lambda r: r.value))
+ROLE_INDEX: dict[Role, int] = {r: i for i, r in enumerate(LEADER_ORDER)}
+OBJECTION_CODES: dict[ObjectionStatus, int] = {
+    ObjectionStatus.OPEN: 1,
+    ObjectionStatus.NEGOTIATION: 1,
+    ObjectionStatus.MEDIATION: 2,
+    ObjectionStatus.HEARING: 3,
+    ObjectionStatus.LITIGATION: 4,
+}
+STAGE_PHASE: dict[Stage, int] = {
+    Stage.SURVEY: NEGOTIATION,
+    Stage.CONSULTATION: NEGOTIATION,
+    Stage.VOTE: NEGOTIATION,
+    Stage.SUSPENDED: NEGOTIATION,
+    Stage.DESIGN: NOTICE,  # design follows the vote; the notice is the next gate
+    Stage.NOTICE: NOTICE,
+    Stage.APPROVAL: APPROVAL,
+    Stage.CONSTRUCTION: CONSTRUCTION,
+    Stage.ACCEPTANCE: ACCEPTANCE,
+    Stage.OPERATION: SERVICE,
+}
+DEVELOPER_ABILITY_FEN = 10**12  # a developer never fails to pay its share
+
+
+@dataclass(frozen=True)
+class HouseholdSpec:
+    """One flat. `support` is an observed stance score in [0, 1]; it overrides the prior."""
+
+    room: str
+    floor: int
+    area_cm2: int
+    owner: str
+    tenure: Tenure = Tenure.OWNER_OCCUPIED
+    elderly: bool = False
+    need: bool = False
+    party: bool = False
+    ability_fen: int | None = None
+    support: float | None = None
+    vote: Vote | None = None
+    leader: bool = False  # an informal leader (action or opinion leader) lives here
+    occupied: bool = False  # the plan occupies this flat's exclusive part
+    objection: ObjectionStatus | None = None  # its objection, if it has one
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    label: str
+    households: tuple[HouseholdSpec, ...]
+    storeys: int = 6
+    leaders: frozenset[Role] = frozenset()
+    technical_block: bool | None = None  # None: drawn with p_technical
+    stage: Stage = Stage.SURVEY
+    ties: tuple[tuple[str, str, float], ...] = ()  # extra ties between rooms (kin, friends)
+
+
+# ---------------------------------------------------------------- from a snapshot
+
+
+def unit_spec_from_snapshot(snapshot: UnitSnapshot) -> UnitSpec:
+    """The simulation's view of a recorded unit: flats, people, stances, leaders, objections."""
+    leader_rooms = {
+        ld.room for ld in snapshot.leaders if ld.room is not None and ld.role in INFORMAL_ROLES
+    }
+    objection = {o.room: o.status for o in snapshot.objections if o.status.unresolved}
+    occupied = set(snapshot.occupied)
+    households = tuple(
+        HouseholdSpec(
+            room=h.room,
+            floor=h.floor,
+            area_cm2=area_to_cm2(h.area_m2, f"household {h.room}: area_m2"),
+            owner=h.owner,
+            tenure=h.tenure,
+            elderly=h.elderly,
+            need=h.needs_lift,
+            party=h.party_member,
+            ability_fen=h.ability_to_pay_fen,
+            support=h.stance.score,
+            vote=h.vote,
+            leader=h.room in leader_rooms,
+            occupied=h.room in occupied,
+            objection=objection.get(h.room),
+        )
+        for h in snapshot.households
+    )
+    if snapshot.technical:
+        technical: bool | None = any(t.severity >= 3 and not t.resolved for t in snapshot.technical)
+    else:
+        technical = None
+    rooms = set(snapshot.rooms)
+    ties = tuple(
+        (t.a, t.b, float(t.weight)) for t in snapshot.ties if t.a in rooms and t.b in rooms
+    )
+    return UnitSpec(
+        label=snapshot.label,
+        households=households,
+        storeys=snapshot.top_floor,
+        leaders=frozenset(ld.role for ld in snapshot.leaders if ld.role in LEADER_ROLES),
+        technical_block=technical,
+        stage=snapshot.stage,
+        ties=ties,
+    )
+
+
+# ---------------------------------------------------------------- one synthetic unit
+
+
+def synthetic_unit(
+    rng: np.random.Generator,
+    *,
+    storeys: int = 6,
+    per_floor: int = 2,
+    label: str = "",
+    scenario: Scenario | None = None,
+) -> UnitSpec:
+    """A 1990s walk-up stairwell: areas 45–90 m², tenure 72/15/12/1 %, elderly 35 %, a few
+    owners of two flats, one informal leader living upstairs (`defaults` of `scenario`).
+    Ability to pay is left to the model, which draws it from its scenario's defaults."""
+    d = (scenario or Scenario()).defaults
+    n = storeys * per_floor
+    lo, hi = d.area_m2
+    areas = rng.integers(round(lo * 100), round(hi * 100) + 1, size=n) * 100
+    tenures = rng.choice(4, size=n, p=list(d.tenure_shares))
+    elderly = rng.random(n) < d.elderly_share
+    need = rng.random(n) < d.need_share
+    party = rng.random(n) < d.party_share
+    second = rng.random(n) < d.two_flat_share
+    partner = rng.integers(0, n, size=n)
+    leader_key = rng.random(n)
+    occupied_unit = rng.random() < d.p_occupied
+    tenure_list = [Tenure.OWNER_OCCUPIED, Tenure.RENTED, Tenure.ABSENTEE, Tenure.DEVELOPER_UNSOLD]
+    rooms = [f"{i // per_floor + 1}{i % per_floor + 1:02d}" for i in range(n)]
+    owners = [f"owner-{r}" for r in rooms]
+    for i in range(n):
+        j = int(partner[i])
+        if second[i] and j != i and not second[j] and tenures[i] != 3 and tenures[j] != 3:
+            owners[i] = owners[j]
+    floors = [i // per_floor + 1 for i in range(n)]
+    lives = [int(t) in (0, 1) for t in tenures]
+    candidates = [i for i in range(n) if lives[i] and floors[i] >= 3] or [
+        i for i in range(n) if lives[i]
+    ]
+    leader = max(candidates, key=lambda i: leader_key[i]) if candidates else -1
+    households = tuple(
+        HouseholdSpec(
+            room=rooms[i],
+            floor=floors[i],
+            area_cm2=int(areas[i]),
+            owner=owners[i],
+            tenure=tenure_list[int(tenures[i])],
+            elderly=bool(elderly[i]),
+            need=bool(need[i]),
+            party=bool(party[i]),
+            leader=i == leader,
+            occupied=occupied_unit and i == 0 and lives[0],
+        )
+        for i in range(n)
+    )
+    return UnitSpec(label or "synthetic", households, storeys=storeys)
+
+
+# ---------------------------------------------------------------- the arrays
+
+
+def _scenario_key(scenario: Scenario) -> tuple[Any, ...]:
+    return (
+        scenario.consent_profile,
+        scenario.subsidy_profile,
+        scenario.total_cost_fen,
+        repr(sorted(_flat(scenario.scheme).items())),
+        scenario.compensation_fen,
+    )
+
+
+def _flat(scheme: Mapping[str, Any]) -> dict[str, str]:
+    return {str(k): repr(v) for k, v in scheme.items()}
+
+
+@dataclass
+class UnitBatch:
+    """Many units as arrays of shape (U, H) plus per-unit arrays of shape (U,)."""
+
+    labels: list[str]
+    mask: NDArray[np.bool_]
+    floor: NDArray[np.int16]
+    stack: NDArray[np.int16]
+    area_cm2: NDArray[np.int64]
+    tenure: NDArray[np.int8]
+    lead: NDArray[np.int16]  # index of the flat that casts this flat's owner's vote
+    elderly: NDArray[np.bool_]
+    need: NDArray[np.bool_]
+    party: NDArray[np.bool_]
+    leader: NDArray[np.bool_]
+    occupied: NDArray[np.bool_]
+    ability_fen: NDArray[np.float64]  # NaN: drawn by the model
+    support: NDArray[np.float64]  # NaN: drawn from the prior by the model
+    vote: NDArray[np.int8]  # -1: no vote recorded
+    objection: NDArray[np.int8]  # 0 none, 1-4 negotiation … litigation
+    weight: NDArray[np.float64]  # cost-share weight under the scheme
+    share_fen: NDArray[np.float64]
+    storeys: NDArray[np.int16]
+    total_fen: NDArray[np.int64]
+    subsidy_fen: NDArray[np.int64]
+    compensation_fen: NDArray[np.int64]  # K per 1F household
+    payable_fen: NDArray[np.int64]
+    technical: NDArray[np.int8]  # -1 drawn, 0 none, 1 blocking
+    phase0: NDArray[np.int8]
+    leaders: NDArray[np.bool_]  # (U, 6) in LEADER_ORDER
+    profile_index: NDArray[np.int16]
+    profiles: tuple[str, ...]
+    ties: NDArray[np.float32] | None = None  # (U, H, H) extra tie weights
+    rooms: list[tuple[str, ...]] | None = None
+    scenario_key: tuple[Any, ...] = ()
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    # -------------------------------------------------------- shape and views
+
+    @property
+    def n_units(self) -> int:
+        return int(self.mask.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.mask.shape[1])
+
+    @property
+    def n_households(self) -> int:
+        return int(self.mask.sum())
+
+    @property
+    def is_lead(self) -> NDArray[np.bool_]:
+        cached = self._cache.get("is_lead")
+        if cached is None:
+            cached = self.lead == np.arange(self.width, dtype=np.int16)
+            self._cache["is_lead"] = cached
+        result: NDArray[np.bool_] = cached
+        return result
+
+    @property
+    def lives_here(self) -> NDArray[np.bool_]:
+        return self.mask & (self.tenure <= 1)
+
+    @property
+    def developer(self) -> NDArray[np.bool_]:
+        return self.mask & (self.tenure >= 3)
+
+    def _arrays(self) -> dict[str, Any]:
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if isinstance(getattr(self, f.name), np.ndarray)
+        }
+
+    def select(self, index: NDArray[np.integer] | NDArray[np.bool_]) -> UnitBatch:
+        """The units at `index` (integer positions or a boolean mask), in that order."""
+        idx = np.flatnonzero(index) if np.asarray(index).dtype == bool else np.asarray(index)
+        arrays = {k: v[idx] for k, v in self._arrays().items()}
+        return dataclasses.replace(
+            self,
+            labels=[self.labels[i] for i in idx],
+            rooms=None if self.rooms is None else [self.rooms[i] for i in idx],
+            _cache={},
+            **arrays,
+        )
+
+    @classmethod
+    def concatenate(cls, batches: Sequence[UnitBatch]) -> UnitBatch:
+        """One batch of all units (padded to the widest); profiles are merged by name."""
+        if not batches:
+            raise BadInput("no batches to join")
+        width = max(b.width for b in batches)
+        profiles = tuple(dict.fromkeys(p for b in batches for p in b.profiles))
+        parts: dict[str, list[Any]] = {}
+        for b in batches:
+            for name, arr in b._arrays().items():
+                if name == "profile_index":
+                    remap = np.array([profiles.index(p) for p in b.profiles], dtype=np.int16)
+                    arr = remap[arr]
+                elif arr.ndim >= 2 and arr.shape[1] == b.width and name != "leaders":
+                    arr = _pad(arr, width, name)
+                parts.setdefault(name, []).append(arr)
+        ties_any = any(b.ties is not None for b in batches)
+        arrays: dict[str, Any] = {}
+        for name, chunks in parts.items():
+            if name == "ties":
+                continue
+            arrays[name] = np.concatenate(chunks, axis=0)
+        ties = None
+        if ties_any:
+            ties = np.concatenate(
+                [
+                    _pad(b.ties, width, "ties")
+                    if b.ties is not None
+                    else np.zeros((b.n_units, width, width), np.float32)
+                    for b in batches
+                ]
+            )
+        keys = {b.scenario_key for b in batches}
+        return cls(
+            labels=[lb for b in batches for lb in b.labels],
+            rooms=None
+            if any(b.rooms is None for b in batches)
+            else [r for b in batches for r in (b.rooms or [])],
+            profiles=profiles,
+            ties=ties,
+            scenario_key=keys.pop() if len(keys) == 1 else (),
+            **arrays,
+        )
+
+    # -------------------------------------------------------- scenario-dependent parts
+
+    def for_scenario(self, scenario: Scenario) -> UnitBatch:
+        """This batch under `scenario`'s rule and money: itself when they already match."""
+        key = _scenario_key(scenario)
+        if key == self.scenario_key:
+            return self
+        money = _money(self.floor, self.area_cm2, self.mask, self.storeys, scenario)
+        profiles = (scenario.consent_profile,)
+        return dataclasses.replace(
+            self,
+            profiles=profiles,
+            profile_index=np.zeros(self.n_units, dtype=np.int16),
+            scenario_key=key,
+            _cache={},
+            **money,
+        )
+
+    def with_consent_profile(self, name: str) -> UnitBatch:
+        """The same units counted under another consent rule."""
+        load_profile(name)
+        return dataclasses.replace(
+            self,
+            profiles=(name,),
+            profile_index=np.zeros(self.n_units, dtype=np.int16),
+            scenario_key=(),
+            _cache={},
+        )
+
+    # -------------------------------------------------------- builders
+
+    @classmethod
+    def from_specs(cls, specs: Sequence[UnitSpec], scenario: Scenario) -> UnitBatch:
+        """Arrays from unit specs; shares from `rules.costshare` for each unit."""
+        if not specs:
+            raise BadInput("no units to simulate")
+        u_n = len(specs)
+        width = max(len(s.households) for s in specs)
+        if width == 0:
+            raise BadInput(f"unit {specs[0].label} has no households")
+        shape = (u_n, width)
+        mask = np.zeros(shape, bool)
+        floor = np.zeros(shape, np.int16)
+        stack = np.zeros(shape, np.int16)
+        area = np.zeros(shape, np.int64)
+        tenure = np.zeros(shape, np.int8)
+        lead = np.tile(np.arange(width, dtype=np.int16), (u_n, 1))
+        flags: dict[str, Any] = {
+            k: np.zeros(shape, bool) for k in ("elderly", "need", "party", "leader", "occupied")
+        }
+        ability = np.full(shape, np.nan)
+        support = np.full(shape, np.nan)
+        vote = np.full(shape, -1, np.int8)
+        objection = np.zeros(shape, np.int8)
+        share = np.zeros(shape)
+        storeys = np.zeros(u_n, np.int16)
+        subsidy = np.zeros(u_n, np.int64)
+        payable = np.zeros(u_n, np.int64)
+        technical = np.full(u_n, -1, np.int8)
+        phase0 = np.zeros(u_n, np.int8)
+        leaders = np.zeros((u_n, len(LEADER_ORDER)), bool)
+        ties: NDArray[np.float32] | None = None
+        rooms: list[tuple[str, ...]] = []
+        for u, spec in enumerate(specs):
+            _check_spec(spec)
+            rooms.append(tuple(h.room for h in spec.households))
+            storeys[u] = spec.storeys
+            technical[u] = -1 if spec.technical_block is None else int(spec.technical_block)
+            phase0[u] = STAGE_PHASE.get(spec.stage, NEGOTIATION)
+            for role in spec.leaders:
+                if role in ROLE_INDEX:
+                    leaders[u, ROLE_INDEX[role]] = True
+            first: dict[str, int] = {}
+            seen_floor: dict[int, int] = {}
+            for i, h in enumerate(spec.households):
+                mask[u, i] = True
+                floor[u, i] = h.floor
+                stack[u, i] = seen_floor.get(h.floor, 0)
+                seen_floor[h.floor] = stack[u, i] + 1
+                area[u, i] = h.area_cm2
+                tenure[u, i] = TENURE_CODES[h.tenure]
+                key = "\x00developer" if h.tenure.developer_held else h.owner
+                lead[u, i] = first.setdefault(key, i)
+                for k in flags:
+                    flags[k][u, i] = bool(getattr(h, k))
+                if h.ability_fen is not None:
+                    ability[u, i] = h.ability_fen
+                elif h.tenure.developer_held:
+                    ability[u, i] = DEVELOPER_ABILITY_FEN
+                if h.support is not None:
+                    support[u, i] = h.support
+                if h.vote is not None:
+                    vote[u, i] = VOTE_CODES[h.vote]
+                if h.objection is not None:
+                    objection[u, i] = OBJECTION_CODES.get(h.objection, 0)
+            if spec.ties:
+                if ties is None:
+                    ties = np.zeros((u_n, width, width), np.float32)
+                index = {r: i for i, r in enumerate(rooms[-1])}
+                for a, b, w in spec.ties:
+                    if a in index and b in index and a != b:
+                        ties[u, index[a], index[b]] += w
+                        ties[u, index[b], index[a]] += w
+            result = evaluate_request(_share_request(spec, scenario))
+            shares = result["shares"]
+            assert isinstance(shares, list)
+            for i, line in enumerate(shares):
+                share[u, i] = line["fen"]
+            subsidy[u] = int(result["subsidy_fen"])  # type: ignore[call-overload]
+            payable[u] = int(result["payable_fen"])  # type: ignore[call-overload]
+        money = _money(floor, area, mask, storeys, scenario)
+        money.update(share_fen=share, subsidy_fen=subsidy, payable_fen=payable)
+        return cls(
+            labels=[s.label for s in specs],
+            mask=mask,
+            floor=floor,
+            stack=stack,
+            area_cm2=area,
+            tenure=tenure,
+            lead=lead,
+            ability_fen=ability,
+            support=support,
+            vote=vote,
+            objection=objection,
+            storeys=storeys,
+            technical=technical,
+            phase0=phase0,
+            leaders=leaders,
+            profile_index=np.zeros(u_n, np.int16),
+            profiles=(scenario.consent_profile,),
+            ties=ties,
+            rooms=rooms,
+            scenario_key=_scenario_key(scenario),
+            **flags,
+            **money,
+        )
+
+    @classmethod
+    def synthetic(
+        cls,
+        n_units: int,
+        scenario: Scenario,
+        rng: np.random.Generator,
+        *,
+        storeys: Sequence[int] = (6,),
+        storey_weights: Sequence[float] | None = None,
+        per_floor: int = 2,
+        label_prefix: str = "u",
+    ) -> UnitBatch:
+        """A city of 1990s walk-ups drawn directly as arrays (the distributions of
+        `synthetic_unit`); one million households build in about a second."""
+        if n_units < 1:
+            raise BadInput("n_units must be at least 1")
+        if any(s < 1 for s in storeys) or per_floor < 1:
+            raise BadInput("storeys and per_floor must be at least 1")
+        d = scenario.defaults
+        p = None if storey_weights is None else np.asarray(storey_weights, float)
+        if p is not None:
+            p = p / p.sum()
+        n_storeys = rng.choice(np.asarray(storeys, np.int16), size=n_units, p=p).astype(np.int16)
+        width = int(max(storeys)) * per_floor
+        shape = (n_units, width)
+        col = np.arange(width, dtype=np.int16)
+        floor1 = (col // per_floor + 1).astype(np.int16)
+        mask = floor1[None, :] <= n_storeys[:, None]
+        floor = np.where(mask, floor1[None, :], 0).astype(np.int16)
+        stack = np.broadcast_to((col % per_floor).astype(np.int16), shape).copy()
+        lo, hi = d.area_m2
+        area = rng.integers(round(lo * 100), round(hi * 100) + 1, size=shape) * 100
+        cum = np.cumsum(d.tenure_shares)
+        tenure = np.searchsorted(cum, rng.random(shape) * cum[-1], side="right")
+        tenure = np.minimum(tenure, 3).astype(np.int8)
+        elderly = (rng.random(shape) < d.elderly_share) & mask
+        need = (rng.random(shape) < d.need_share) & mask
+        party = (rng.random(shape) < d.party_share) & mask
+        dev = (tenure == 3) & mask
+        # Ability to pay is drawn by the model, so a sweep over its defaults takes effect.
+        ability = np.where(dev, float(DEVELOPER_ABILITY_FEN), np.nan)
+        # Owners of two flats: a second flat joins a random first flat of the same unit.
+        n_here = (n_storeys.astype(np.int64) * per_floor)[:, None]
+        second = (rng.random(shape) < d.two_flat_share) & mask & ~dev
+        partner = (rng.random(shape) * n_here).astype(np.int64)
+        row = np.arange(n_units)[:, None]
+        ok = second & (partner != col[None, :]) & ~second[row, partner] & ~dev[row, partner]
+        group = np.where(ok, partner, col[None, :].astype(np.int64))
+        first_dev = np.where(dev.any(axis=1), np.argmax(dev, axis=1), 0)
+        group = np.where(dev, first_dev[:, None], group)
+        same = (group[:, :, None] == group[:, None, :]) & mask[:, None, :]
+        lead = np.argmax(same, axis=2).astype(np.int16)
+        lead = np.where(mask, lead, col[None, :]).astype(np.int16)
+        # The informal leader lives upstairs in the stairwell when anyone does.
+        lives = mask & (tenure <= 1)
+        key = rng.random(shape) + np.where(floor >= 3, 1.0, 0.0)
+        key = np.where(lives, key, -1.0)
+        pick = np.argmax(key, axis=1)
+        leader = np.zeros(shape, bool)
+        leader[np.arange(n_units), pick] = key[np.arange(n_units), pick] >= 0
+        occupied = np.zeros(shape, bool)
+        occupied[:, 0] = (rng.random(n_units) < d.p_occupied) & lives[:, 0]
+        money = _money(floor, area, mask, n_storeys, scenario)
+        return cls(
+            labels=[f"{label_prefix}{i}" for i in range(n_units)],
+            mask=mask,
+            floor=floor,
+            stack=stack,
+            area_cm2=area.astype(np.int64),
+            tenure=tenure,
+            lead=lead,
+            elderly=elderly,
+            need=need,
+            party=party,
+            leader=leader,
+            occupied=occupied,
+            ability_fen=ability,
+            support=np.full(shape, np.nan),
+            vote=np.full(shape, -1, np.int8),
+            objection=np.zeros(shape, np.int8),
+            storeys=n_storeys,
+            technical=np.full(n_units, -1, np.int8),
+            phase0=np.zeros(n_units, np.int8),
+            leaders=np.zeros((n_units, len(LEADER_ORDER)), bool),
+            profile_index=np.zeros(n_units, np.int16),
+            profiles=(scenario.consent_profile,),
+            scenario_key=_scenario_key(scenario),
+            **money,
+        )
+
+
+def _pad(arr: NDArray[Any], width: int, name: str) -> NDArray[Any]:
+    extra = width - arr.shape[1]
+    if extra <= 0:
+        return arr
+    if name == "ties":
+        return np.pad(arr, ((0, 0), (0, extra), (0, extra)))
+    fill: Any = 0
+    if name in ("ability_fen", "support"):
+        fill = np.nan
+    elif name == "vote":
+        fill = -1
+    pad = np.full((arr.shape[0], extra, *arr.shape[2:]), fill, dtype=arr.dtype)
+    if name == "lead":
+        pad = np.broadcast_to(
+            np.arange(arr.shape[1], width, dtype=arr.dtype), (arr.shape[0], extra)
+        ).copy()
+    return np.concatenate([arr, pad], axis=1)
+
+
+def _check_spec(spec: UnitSpec) -> None:
+    if not spec.households:
+        raise BadInput(f"unit {spec.label}: no households")
+    rooms = [h.room for h in spec.households]
+    if len(set(rooms)) != len(rooms):
+        raise BadInput(f"unit {spec.label}: a room is listed twice")
+    for h in spec.households:
+        if h.floor < 1 or h.floor > spec.storeys:
+            raise BadInput(
+                f"unit {spec.label}: household {h.room} on floor {h.floor}, "
+                f"outside storeys 1–{spec.storeys}"
+            )
+        if h.area_cm2 <= 0:
+            raise BadInput(f"unit {spec.label}: household {h.room} needs an area above 0")
+        if h.support is not None and not 0.0 <= h.support <= 1.0:
+            raise BadInput(f"unit {spec.label}: household {h.room} support must be in [0, 1]")
+
+
+def _m2_text(cm2: int) -> str:
+    return str(Decimal(cm2) / CM2_PER_M2)
+
+
+def _share_request(spec: UnitSpec, scenario: Scenario) -> dict[str, object]:
+    """The cost-share contract's request for one unit under the scenario."""
+    request: dict[str, object] = {
+        "total_fen": scenario.total_cost_fen,
+        "scheme": dict(scenario.scheme),
+        "households": [
+            {"id": h.room, "floor": h.floor, "area_m2": _m2_text(h.area_cm2)}
+            for h in spec.households
+        ],
+    }
+    if scenario.subsidy_profile is not None:
+        request["subsidy_profile"] = scenario.subsidy_profile
+        request["storeys"] = spec.storeys
+    if scenario.compensation_fen > 0 and any(h.floor == 1 for h in spec.households):
+        request["compensation"] = [{"floors": [1], "fen_each": scenario.compensation_fen}]
+    return request
+
+
+def scheme_weights(
+    scenario: Scenario,
+    floor: NDArray[np.int16],
+    area_cm2: NDArray[np.int64],
+    mask: NDArray[np.bool_],
+) -> NDArray[np.float64]:
+    """Each flat's weight under the scenario's scheme, read from costshare's `CostScheme`."""
+    scheme = scheme_of(scenario)
+    top = int(floor.max()) if floor.size else 1
+    per_floor = np.zeros(top + 1)
+    for f in range(1, top + 1):
+        # A 1 m² flat's weight is the floor coefficient under area schemes.
+        per_floor[f] = float(scheme.weight(ShareInput(f"floor {f}", f, Decimal(1)), "scheme"))
+    weight = per_floor[floor]
+    if scheme.uses_area:
+        weight = weight * area_cm2
+    result: NDArray[np.float64] = np.where(mask, weight, 0.0)
+    return result
+
+
+def subsidy_by_storeys(scenario: Scenario, storeys: NDArray[np.int16]) -> NDArray[np.int64]:
+    """The subsidy profile's amount for each unit, computed once per storey count."""
+    out = np.zeros(storeys.shape, np.int64)
+    if scenario.subsidy_profile is None:
+        return out
+    profile = load_subsidy_profile(scenario.subsidy_profile)
+    for s in np.unique(storeys):
+        fen = profile.compute(SubsidyInput(scenario.total_cost_fen, int(s))).fen
+        out[storeys == s] = fen
+    return out
+
+
+def _money(
+    floor: NDArray[np.int16],
+    area: NDArray[np.int64],
+    mask: NDArray[np.bool_],
+    storeys: NDArray[np.int16],
+    scenario: Scenario,
+) -> dict[str, Any]:
+    weight = scheme_weights(scenario, floor, area, mask)
+    total_w = weight.sum(axis=1)
+    u_n = mask.shape[0]
+    total = np.full(u_n, scenario.total_cost_fen, np.int64)
+    subsidy = subsidy_by_storeys(scenario, storeys)
+    n1 = ((floor == 1) & mask).sum(axis=1)
+    comp = np.full(u_n, scenario.compensation_fen, np.int64)
+    payable = total - subsidy + comp * n1
+    if np.any((total_w <= 0) & (payable > 0)):
+        raise BadInput("every household weighs 0 under the scheme in some unit: nobody can pay")
+    frac = np.divide(
+        weight, total_w[:, None], out=np.zeros_like(weight), where=total_w[:, None] > 0
+    )
+    return {
+        "weight": weight,
+        "share_fen": payable[:, None] * frac,
+        "total_fen": total,
+        "subsidy_fen": subsidy,
+        "compensation_fen": comp,
+        "payable_fen": payable,
+    }
