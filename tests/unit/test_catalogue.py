@@ -280,12 +280,12 @@ def test_new_tool_reaches_absentees_by_default_when_it_reaches_owners() -> None:
         (tool_text(id='"Stairwell Tea"'), "must be snake_case"),
         (tool_text(effort_hours='"two"'), "effort_hours must be a number"),
         (tool_text(effort_hours="-1"), "effort_hours = -1 is outside"),
-        (GOOD_TOOL + "colour = 1\n", "unknown field colour"),
+        (GOOD_TOOL + "colour = 1\n", "unknown field 'colour'"),
         (
             GOOD_TOOL.replace("support_delta = 0.04", "support_delta = 3"),
             "effects: support_delta = 3",
         ),
-        (GOOD_TOOL.replace("support_delta = 0.04", "luck = 1"), "effects: unknown field luck"),
+        (GOOD_TOOL.replace("support_delta = 0.04", "luck = 1"), "effects: unknown field 'luck'"),
         (
             GOOD_TOOL.replace("support_delta = 0.04", "compensation_fen = 1.5"),
             "compensation_fen must be a whole",
@@ -502,12 +502,12 @@ GOOD_JSON = {
         ({"targets": [None]}, "is not a flat number"),
         ({"person_id": "seven"}, "person_id: 'seven' must be a whole number"),
         ({"id": 0}, "id: 0 must be 1 or more"),
-        ({"target": ["101"]}, "unknown field target"),
+        ({"target": ["101"]}, "unknown field 'target'"),
         ({"outcome": {"money_fen": -1}}, "money_fen: -1 cannot be negative"),
         ({"outcome": {"money_fen": 12.5}}, "money_fen: 12.5 must be a whole number"),
         ({"outcome": {"labour_hours": -2}}, "labour_hours: -2 cannot be negative"),
         ({"outcome": {"participants": True}}, "participants: True must be a whole number"),
-        ({"outcome": {"votes": 3}}, "outcome: unknown field votes"),
+        ({"outcome": {"votes": 3}}, "outcome: unknown field 'votes'"),
         (
             {
                 "outcome": {

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from colift.coproduction.catalogue import Catalogue, Tool
+from colift.datafiles import reject_unknown
 from colift.errors import BadInput
 from colift.model.coproduction import (
     Activity,
@@ -200,7 +201,7 @@ def parse_activity(
     """One activity from its unit-file JSON form; a wrong field is a BadInput naming it."""
     if not isinstance(data, Mapping):
         raise BadInput(f"{where}: must be an object with role, guidance, tool and date")
-    _no_unknown(data, _ACTIVITY_KEYS, where)
+    reject_unknown(data, _ACTIVITY_KEYS, where)
     activity_id = _optional_int(data, "id", where)
     if activity_id is not None:
         where = f"{where} {activity_id}"
@@ -255,7 +256,7 @@ def _parse_date(data: Mapping[str, Any], today: date, where: str) -> date:
 def _parse_outcome(raw: object, where: str) -> Outcome:
     if not isinstance(raw, Mapping):
         raise BadInput(f"{where}: must be an object")
-    _no_unknown(raw, _OUTCOME_KEYS, where)
+    reject_unknown(raw, _OUTCOME_KEYS, where)
     changes = raw.get("stances_changed", [])
     if not isinstance(changes, Sequence) or isinstance(changes, str):
         raise BadInput(f"{where}: stances_changed must be a list")
@@ -281,7 +282,7 @@ def _parse_change(raw: object, where: str) -> StanceChange:
         raise BadInput(
             f'{where}: write {{"household": "101", "from": "oppose", "to": "undecided"}}'
         )
-    _no_unknown(raw, _CHANGE_KEYS, where)
+    reject_unknown(raw, _CHANGE_KEYS, where)
     room = _room(raw.get("household"), f"{where}: household")
     stances = []
     for key in ("from", "to"):
@@ -306,14 +307,6 @@ def _room(value: object, where: str) -> str:
     if isinstance(value, str) and value.strip():
         return value.strip()
     raise BadInput(f'{where}: {value!r} is not a flat number like "101"')
-
-
-def _no_unknown(raw: Mapping[str, Any], known: frozenset[str], where: str) -> None:
-    unknown = sorted(str(k) for k in raw if k not in known)
-    if unknown:
-        raise BadInput(
-            f"{where}: unknown field {', '.join(unknown)}; known fields are {', '.join(sorted(known))}"
-        )
 
 
 def _required_text(raw: Mapping[str, Any], key: str, where: str) -> str:

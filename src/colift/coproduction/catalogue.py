@@ -19,6 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from colift.datafiles import reject_unknown
 from colift.errors import BadInput
 from colift.model.coproduction import GuidanceMode, Obstacle
 from colift.model.roles import LEADER_ROLES, Role
@@ -190,7 +191,7 @@ def _packaged_catalogue() -> Catalogue:
 def parse_catalogue(text: str, origin: str = "catalogue") -> Catalogue:
     """A catalogue from TOML text alone; `replace` and `remove` have no meaning here."""
     raw = _read_toml(text, origin)
-    _no_unknown(raw, {"tool"}, origin)
+    reject_unknown(raw, {"tool"}, origin)
     catalogue = Catalogue(_parse_tools(raw, origin))
     if not len(catalogue):
         raise BadInput(f"{origin}: the catalogue lists no [[tool]]")
@@ -202,7 +203,7 @@ def merge_catalogue(
 ) -> Catalogue:
     """Apply a user's TOML over `base`: same id replaces a tool whole, new ids are appended."""
     raw = _read_toml(text, origin)
-    _no_unknown(raw, {"tool", "replace", "remove"}, origin)
+    reject_unknown(raw, {"tool", "replace", "remove"}, origin)
     file_replace = raw.get("replace", False)
     if not isinstance(file_replace, bool):
         raise BadInput(f"{origin}: replace must be true or false")
@@ -291,7 +292,7 @@ def _parse_tool(raw: object, origin: str, index: int) -> Tool:
         raise BadInput(f"{where}: id {tool_id!r} must be snake_case English (a-z, 0-9, _)")
     # From here on, messages name the tool by its id, which the author can search for.
     where = f"{origin}: tool {tool_id}"
-    _no_unknown(raw, _TOOL_KEYS, where)
+    reject_unknown(raw, _TOOL_KEYS, where)
     return Tool(
         id=tool_id,
         name_zh=_text(raw, "name_zh", where),
@@ -315,22 +316,13 @@ def _parse_tool(raw: object, origin: str, index: int) -> Tool:
 def _effects(raw: object, where: str) -> ToolEffects:
     if not isinstance(raw, dict):
         raise BadInput(f"{where}: must be a [tool.effects] table")
-    _no_unknown(raw, {*_FLOAT_EFFECTS, *_INT_EFFECTS, "source"}, where)
+    reject_unknown(raw, {*_FLOAT_EFFECTS, *_INT_EFFECTS, "source"}, where)
     values: dict[str, Any] = {
         k: _number(raw, k, where, bounds) for k, bounds in _FLOAT_EFFECTS.items() if k in raw
     }
     values.update({k: _count(raw, k, where) for k in _INT_EFFECTS if k in raw})
     values["source"] = _text(raw, "source", where) if "source" in raw else "assumption"
     return ToolEffects(**values)
-
-
-def _no_unknown(raw: Mapping[str, Any], known: Iterable[str], where: str) -> None:
-    allowed = set(known)
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise BadInput(
-            f"{where}: unknown field {', '.join(unknown)}; known fields are {', '.join(sorted(allowed))}"
-        )
 
 
 def _text(raw: Mapping[str, Any], key: str, where: str) -> str:

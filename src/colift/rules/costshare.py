@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from colift.datafiles import reject_unknown
 from colift.errors import BadInput
 from colift.rules.subsidy import SubsidyInput, SubsidyResult, load_subsidy_profile
 
@@ -521,14 +522,6 @@ _RUNNING_KEYS = frozenset({"name", "annual_fen", "scheme"})
 _STAGE_KEYS = frozenset({"name", "percent"})
 
 
-def _no_unknown(raw: Mapping[str, object], allowed: frozenset[str], where: str) -> None:
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise BadInput(
-            f"{where}: unknown field {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}"
-        )
-
-
 def _parse_ratio(value: object, where: str) -> Fraction:
     """An exact ratio from "0.7", 0.7 (read as its text), 7 or "7/10"; never through float."""
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal | Fraction):
@@ -578,7 +571,7 @@ def _parse_scheme(raw: object, where: str) -> CostScheme:
         raise BadInput(f"{where} is missing: give {example}")
     if not isinstance(raw, dict):
         raise BadInput(f"{where} must be an object such as {example}")
-    _no_unknown(raw, _SCHEME_KEYS, where)
+    reject_unknown(raw, _SCHEME_KEYS, where)
     kind_raw = raw.get("kind")
     if not isinstance(kind_raw, str):
         raise BadInput(f"{where}: kind is missing: use {', '.join(SCHEME_KINDS)}")
@@ -658,7 +651,7 @@ def _parse_compensation(raw: object) -> list[Compensation]:
         where = f"compensation {number}"
         if not isinstance(item, dict):
             raise BadInput(f"{where} must be an object such as {shape[1:-1]}")
-        _no_unknown(item, _COMP_KEYS, where)
+        reject_unknown(item, _COMP_KEYS, where)
         fen_each = _parse_fen(item, "fen_each", f"{where}: ")
         if fen_each is None:
             raise BadInput(f"{where}: fen_each is missing (fen paid to each flat)")
@@ -688,7 +681,7 @@ def _parse_running(raw: object, scheme: CostScheme) -> list[RunningCost]:
         where = "running" if len(items) == 1 else f"running {number}"
         if not isinstance(item, dict):
             raise BadInput(f'{where} must be an object such as {{"annual_fen": 350000}}')
-        _no_unknown(item, _RUNNING_KEYS, where)
+        reject_unknown(item, _RUNNING_KEYS, where)
         annual = _parse_fen(item, "annual_fen", f"{where}: ")
         if annual is None:
             raise BadInput(f"{where}: annual_fen is missing (the yearly cost in fen)")
@@ -712,7 +705,7 @@ def _parse_schedule(raw: object) -> PaymentSchedule | None:
     for number, item in enumerate(raw, start=1):
         if not isinstance(item, dict):
             raise BadInput(f"schedule stage {number} must be an object such as {shape[1:-6]}")
-        _no_unknown(item, _STAGE_KEYS, f"schedule stage {number}")
+        reject_unknown(item, _STAGE_KEYS, f"schedule stage {number}")
         name = item.get("name", f"stage {number}")
         if not isinstance(name, str) or not name.strip():
             raise BadInput(f"schedule stage {number}: name must be a non-empty text")
@@ -780,7 +773,7 @@ def evaluate_request(data: dict[str, object]) -> dict[str, object]:
     """
     if not isinstance(data, dict):
         raise BadInput("the request must be a JSON object with total_fen, scheme and households")
-    _no_unknown(data, _TOP_KEYS | _NOTE_KEYS, "request")
+    reject_unknown(data, _TOP_KEYS | _NOTE_KEYS, "request")
     if data.get("total_fen") is None:
         raise BadInput(
             "total_fen is missing: give the whole cost in fen (1 yuan = 100 fen), "

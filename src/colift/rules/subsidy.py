@@ -17,6 +17,7 @@ from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
+from colift.datafiles import reject_unknown
 from colift.errors import BadInput
 
 COMPONENT_KINDS = ("percentage", "fixed", "per-storey")
@@ -302,11 +303,11 @@ def parse_subsidy_profile(text: str, origin: str = "profile") -> SubsidyProfile:
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"subsidy profile {origin}: not valid TOML ({exc})") from None
     where = f"subsidy profile {origin}"
-    _no_unknown(raw, _PROFILE_KEYS, where)
+    reject_unknown(raw, _PROFILE_KEYS, where)
     source_raw = raw.get("source")
     if not isinstance(source_raw, dict):
         raise BadInput(f"{where}: a [source] table is required")
-    _no_unknown(source_raw, _SOURCE_KEYS, f"{where} [source]")
+    reject_unknown(source_raw, _SOURCE_KEYS, f"{where} [source]")
     source = SubsidySource(
         title=_text(source_raw, "title", f"{where} [source]"),
         publisher=_text(source_raw, "publisher", f"{where} [source]"),
@@ -337,7 +338,7 @@ def parse_subsidy_profile(text: str, origin: str = "profile") -> SubsidyProfile:
 def _parse_component(raw: object, where: str) -> SubsidyComponent:
     if not isinstance(raw, dict):
         raise BadInput(f"{where}: must be a table")
-    _no_unknown(raw, _COMPONENT_KEYS, where)
+    reject_unknown(raw, _COMPONENT_KEYS, where)
     kind = _text(raw, "kind", where)
     if kind not in COMPONENT_KINDS:
         raise BadInput(f"{where}: kind {kind!r} is unknown: use {', '.join(COMPONENT_KINDS)}")
@@ -383,14 +384,6 @@ def _parse_component(raw: object, where: str) -> SubsidyComponent:
         max_storeys=_storeys_field(raw, "max_storeys", where),
         existing_shaft=shaft,
     )
-
-
-def _no_unknown(raw: Mapping[str, object], allowed: frozenset[str], where: str) -> None:
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise BadInput(
-            f"{where}: unknown field {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}"
-        )
 
 
 def _text(raw: Mapping[str, object], key: str, where: str, required: bool = True) -> str:

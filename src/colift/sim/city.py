@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from colift.datafiles import read_toml
 from colift.errors import BadInput
 from colift.sim.batch import UnitBatch
 from colift.sim.model import FAILURES, UnitModel, wilson
@@ -829,13 +829,7 @@ def is_city_file(data: Mapping[str, Any]) -> bool:
 
 def load_city(path: Path) -> CityScenario:
     """A city scenario from a TOML file with a [city] table."""
-    try:
-        with Path(path).open("rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise BadInput(f"cannot read city {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"city {Path(path).name}: not valid TOML ({exc})") from None
+    data = read_toml(path, "city")
     if not is_city_file(data):
         raise BadInput(f"{Path(path).name}: a city file needs a [city] table")
     return city_from_dict(MappingProxyType(data["city"]))

@@ -10,13 +10,13 @@ are refused by name so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from colift.datafiles import read_toml
 from colift.errors import BadInput, NotFound
 
 BRIEF = "simulation brief (assumption to calibrate)"
@@ -320,11 +320,4 @@ def scenario_from_dict(data: Mapping[str, Any]) -> Scenario:
 
 def load_scenario(path: Path) -> Scenario:
     """A scenario from a TOML file: top-level fields and a [defaults] table."""
-    try:
-        with Path(path).open("rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise BadInput(f"cannot read scenario {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"scenario {Path(path).name}: not valid TOML ({exc})") from None
-    return scenario_from_dict(data)
+    return scenario_from_dict(read_toml(path, "scenario"))
