@@ -13,20 +13,11 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 
 from colift.errors import RuleViolation
-from colift.model.voting import ObjectionStatus
+from colift.model.voting import OBJECTION_STATUS_NAMES_ZH, ObjectionStatus
 
 _S = ObjectionStatus
 
-STATUS_NAMES_ZH: Mapping[ObjectionStatus, str] = {
-    _S.OPEN: "已提出",
-    _S.NEGOTIATION: "协商中",
-    _S.MEDIATION: "调解中",
-    _S.HEARING: "听证",
-    _S.LITIGATION: "诉讼中",
-    _S.WITHDRAWN: "已撤回",
-    _S.RESOLVED: "已化解",
-    _S.OVERRULED: "已驳回",
-}
+STATUS_NAMES_ZH: Mapping[ObjectionStatus, str] = OBJECTION_STATUS_NAMES_ZH
 
 # The order the statuses are listed in messages: the way an objection escalates.
 _ORDER: tuple[ObjectionStatus, ...] = (

@@ -66,17 +66,21 @@ class ObjectionStatus(StrEnum):
         )
 
 
+OBJECTION_STATUS_NAMES_ZH: dict[ObjectionStatus, str] = {
+    ObjectionStatus.OPEN: "已提出",
+    ObjectionStatus.NEGOTIATION: "协商中",
+    ObjectionStatus.MEDIATION: "调解中",
+    ObjectionStatus.HEARING: "听证",
+    ObjectionStatus.LITIGATION: "诉讼中",
+    ObjectionStatus.WITHDRAWN: "已撤回",
+    ObjectionStatus.RESOLVED: "已化解",
+    ObjectionStatus.OVERRULED: "已驳回",
+}
+
 OBJECTION_STATUS_ALIASES: dict[str, ObjectionStatus] = {
     **{s.value: s for s in ObjectionStatus},
+    **{zh: s for s, zh in OBJECTION_STATUS_NAMES_ZH.items()},
     "mediated": ObjectionStatus.RESOLVED,
-    "已提出": ObjectionStatus.OPEN,
-    "协商中": ObjectionStatus.NEGOTIATION,
-    "调解中": ObjectionStatus.MEDIATION,
-    "听证": ObjectionStatus.HEARING,
-    "诉讼中": ObjectionStatus.LITIGATION,
-    "已撤回": ObjectionStatus.WITHDRAWN,
-    "已化解": ObjectionStatus.RESOLVED,
-    "已驳回": ObjectionStatus.OVERRULED,
 }
 
 
