@@ -172,3 +172,18 @@ def unit_by_label(engine: Engine, compound_code: str, label: str) -> UnitInfo:
         return find_unit(engine, compound_code, building.strip(), unit.strip())
     except NotFound:
         raise NotFound(f"compound {compound_code} has no unit {label}") from None
+
+
+def unit_place(engine: Engine, unit_id: int) -> tuple[str, UnitInfo]:
+    """The code of the compound a unit belongs to, and the unit; NotFound if there is none."""
+    with UnitOfWork(engine) as uow:
+        info = uow.units.info(unit_id)
+        return uow.compounds.code_of(info.compound_id), info
+
+
+def objection_place(engine: Engine, objection_id: int) -> tuple[str, int]:
+    """The compound code and unit id of an objection; NotFound if there is none."""
+    with UnitOfWork(engine) as uow:
+        objection = uow.objections.get(objection_id)
+        unit_id = uow.households.get(objection.household_id).unit_id
+        return uow.compounds.code_of(uow.units.info(unit_id).compound_id), unit_id

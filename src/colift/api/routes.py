@@ -1,0 +1,254 @@
+"""The /api/v1 endpoints; each checks the caller's scope, then calls one service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+
+from colift.api.auth import (
+    CurrentPrincipal,
+    Principal,
+    Role,
+    UnitPlace,
+    can_act_for_room,
+    can_manage_unit,
+    can_read_unit,
+    forbidden,
+)
+from colift.errors import BadInput, NotFound
+from colift.model import ObjectionStatus, parse_vote
+from colift.model.coproduction import Stage
+from colift.services.advice import unit_advice
+from colift.services.consent import (
+    UnitConsent,
+    cast_vote,
+    objection_place,
+    open_vote_round,
+    raise_objection,
+    set_objection_status,
+    unit_consent,
+    unit_place,
+)
+from colift.services.registry import list_compounds
+from colift.services.reports import UnitReport, compound_report
+from colift.services.workflow import advance_stage, unit_stage
+
+router = APIRouter()
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+class VoteIn(BaseModel):
+    unit_id: int
+    room: str = Field(min_length=1)
+    vote: str = Field(description="agree/同意, disagree/反对, abstain/弃权 or absent/未投票")
+
+
+class RoundIn(BaseModel):
+    unit_id: int
+    title: str = ""
+    profile: str | None = None
+
+
+class ObjectionIn(BaseModel):
+    unit_id: int
+    room: str = Field(min_length=1)
+    reasons: list[str]
+    notes: str = ""
+
+
+class ObjectionStatusIn(BaseModel):
+    status: ObjectionStatus
+    notes: str | None = None
+
+
+class StageIn(BaseModel):
+    target: Stage
+    reason: str = ""
+    reference: str = ""
+
+
+def locate_unit(engine: Engine, unit_id: int) -> UnitPlace:
+    """The unit's compound, or NotFound; checked before the role so unknown ids read as 404."""
+    code, _ = unit_place(engine, unit_id)
+    return UnitPlace(unit_id, code)
+
+
+def consent_json(consent: UnitConsent, who: Principal) -> dict[str, Any]:
+    """The unit's consent; a resident sees counts, never another household's vote or room."""
+    result = consent.result.to_json()
+    rows = consent.input.rows
+    body: dict[str, Any] = {"unit_id": consent.unit.id, "label": consent.unit.label}
+    if who.role is Role.RESIDENT:
+        result["unresolved_objections"] = len(result["unresolved_objections"])
+        result["occupied_not_agreeing"] = len(result["occupied_not_agreeing"])
+        own = [r for r in rows if r.room == who.room]
+        body["household"] = (
+            {"room": own[0].room, "floor": own[0].floor, "vote": own[0].vote.value} if own else None
+        )
+    else:
+        body["households"] = [
+            {"room": r.room, "floor": r.floor, "vote": r.vote.value} for r in rows
+        ]
+    body["consent"] = result
+    return body
+
+
+def report_line(line: UnitReport) -> dict[str, Any]:
+    counts = line.consent.result.to_json()
+    advice = line.advice
+    first = advice.recommendations[0].to_json() if advice.recommendations else None
+    return {
+        "unit_id": line.consent.unit.id,
+        "label": line.consent.unit.label,
+        "stage": advice.snapshot.stage.value,
+        "passed": line.consent.result.passed,
+        "counts": {
+            k: counts[k]
+            for k in (
+                "total_heads",
+                "participating_heads",
+                "agree_heads",
+                "total_area",
+                "participating_area",
+                "agree_area",
+            )
+        },
+        "open_objections": line.open_objections,
+        "cooperation_level": advice.cooperation.level,
+        "heterogeneity_index": round(advice.heterogeneity.index, 3),
+        "first_recommendation": first,
+    }
+
+
+@router.get("/compounds", tags=["compounds"])
+def get_compounds(engine: EngineDep, who: CurrentPrincipal) -> list[dict[str, Any]]:
+    """Compounds the caller may see."""
+    rows = list_compounds(engine)
+    if who.role is not Role.ADMIN and who.role is not Role.STREET_VIEWER:
+        rows = [(code, c) for code, c in rows if code == who.compound]
+    return [
+        {"code": code, "name": c.name, "city": c.city, "district": c.district, "street": c.street}
+        for code, c in rows
+    ]
+
+
+@router.get("/compounds/{code}/report", tags=["compounds"])
+def get_report(code: str, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
+    """Every unit's stage, consent, cooperation level and first recommendation."""
+    if who.role not in (Role.ADMIN, Role.STREET_VIEWER) and not (
+        who.role is Role.WORKER and who.compound == code
+    ):
+        raise forbidden("read this compound's report")
+    report = compound_report(engine, code)
+    return {
+        "code": report.code,
+        "name": report.compound.name,
+        "units": [report_line(u) for u in report.units],
+    }
+
+
+@router.get("/units/{unit_id}", tags=["units"])
+def get_unit(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
+    """The unit's consent and stage."""
+    place = locate_unit(engine, unit_id)
+    if not can_read_unit(who, place):
+        raise forbidden("read this unit")
+    body = consent_json(unit_consent(engine, unit_id), who)
+    body["stage"] = unit_stage(engine, unit_id).stage.value
+    return body
+
+
+@router.get("/units/{unit_id}/advice", tags=["units"])
+def get_advice(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
+    """Heterogeneity, obstacles, cooperation level and ranked next actions."""
+    place = locate_unit(engine, unit_id)
+    # advice names households and people, so a resident gets the aggregates of GET /units only
+    if who.role is Role.RESIDENT or not can_read_unit(who, place):
+        raise forbidden("read this unit's advice")
+    return unit_advice(engine, unit_id).to_json()
+
+
+@router.post("/votes", tags=["consent"])
+def post_vote(body: VoteIn, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
+    """Record a flat's vote in the unit's open round; returns the unit's consent."""
+    place = locate_unit(engine, body.unit_id)
+    if not can_act_for_room(who, place, body.room):
+        raise forbidden(f"vote for room {body.room}")
+    try:
+        vote = parse_vote(body.vote)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    consent = cast_vote(engine, body.unit_id, body.room.strip(), vote, actor=who.name)
+    return consent_json(consent, who)
+
+
+@router.post("/rounds", tags=["consent"], status_code=201)
+def post_round(body: RoundIn, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
+    """Open a vote round for a unit."""
+    place = locate_unit(engine, body.unit_id)
+    if not can_manage_unit(who, place):
+        raise forbidden("open a vote round")
+    opened = open_vote_round(
+        engine, body.unit_id, actor=who.name, title=body.title, profile=body.profile
+    )
+    made: dict[str, Any] = jsonable_encoder(opened)
+    return made
+
+
+@router.post("/objections", tags=["objections"], status_code=201)
+def post_objection(body: ObjectionIn, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
+    """Record a written objection by one flat."""
+    place = locate_unit(engine, body.unit_id)
+    if not can_act_for_room(who, place, body.room):
+        raise forbidden(f"object for room {body.room}")
+    made = raise_objection(
+        engine, body.unit_id, body.room.strip(), body.reasons, actor=who.name, notes=body.notes
+    )
+    return {"id": made, "unit_id": body.unit_id, "room": body.room.strip()}
+
+
+def _objection_unit(engine: Engine, objection_id: int, who: Principal) -> None:
+    """404 unless the objection lies in a unit the caller manages (admins need no search)."""
+    if who.role is Role.ADMIN:
+        return
+    if who.role is not Role.WORKER or who.compound is None:
+        raise forbidden("handle objections")
+    code, _ = objection_place(engine, objection_id)
+    if code != who.compound:
+        raise NotFound(f"objection {objection_id} does not exist in compound {who.compound}")
+
+
+@router.post("/objections/{objection_id}/status", tags=["objections"])
+def post_objection_status(
+    objection_id: int, body: ObjectionStatusIn, engine: EngineDep, who: CurrentPrincipal
+) -> dict[str, Any]:
+    """Move an objection along its lifecycle (negotiation, mediation, resolved, ...)."""
+    _objection_unit(engine, objection_id, who)
+    set_objection_status(engine, objection_id, body.status, actor=who.name, notes=body.notes)
+    return {"id": objection_id, "status": body.status.value}
+
+
+@router.post("/units/{unit_id}/stage", tags=["units"])
+def post_stage(
+    unit_id: int, body: StageIn, engine: EngineDep, who: CurrentPrincipal
+) -> dict[str, Any]:
+    """Move the unit's project to `target` through its gate; a closed gate answers 409."""
+    place = locate_unit(engine, unit_id)
+    if not can_manage_unit(who, place):
+        raise forbidden("change the stage")
+    made = advance_stage(
+        engine, unit_id, body.target, actor=who.name, reason=body.reason, reference=body.reference
+    )
+    moved: dict[str, Any] = jsonable_encoder(made)
+    return moved
