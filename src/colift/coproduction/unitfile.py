@@ -276,17 +276,14 @@ def _shares(data: Mapping[str, Any], flats: list[Any]) -> dict[str, int]:
         return {}
     if not isinstance(plan, Mapping):
         raise BadInput("'cost_plan' must be an object in the `colift costshare` format")
-    from colift.rules.costshare import evaluate_request
+    from colift.rules.costshare import evaluate_request, plan_request
 
-    request = dict(plan)
-    request["households"] = [
+    households = [
         {"id": f.id, "floor": f.floor or _floor_of(f.id), "area_m2": str(_area(f.area_cm2))}
         for f in flats
     ]
-    if ("subsidy_profile" in request or "subsidy" in request) and "storeys" not in request:
-        request["storeys"] = data.get("storeys") or max(
-            int(h["floor"]) for h in request["households"]
-        )
+    storeys = data.get("storeys") or max(int(h["floor"]) for h in households)
+    request = plan_request(plan, households, storeys)
     try:
         result = evaluate_request(request)
     except ColiftError as exc:

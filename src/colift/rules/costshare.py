@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from colift.datafiles import reject_unknown
 from colift.errors import BadInput
@@ -761,6 +761,20 @@ def _subsidy(
         existing_shaft=shaft,
     )
     return profile.compute(subsidy_input)
+
+
+def plan_request(
+    plan: Mapping[str, Any], households: Sequence[Mapping[str, Any]], storeys: int
+) -> dict[str, Any]:
+    """A stored cost plan applied to a unit's flats, as an `evaluate_request` input.
+
+    A subsidy profile may depend on the building's storeys; the plan's own figure wins.
+    """
+    request = dict(plan)
+    request["households"] = [dict(h) for h in households]
+    if ("subsidy_profile" in request or "subsidy" in request) and "storeys" not in request:
+        request["storeys"] = storeys
+    return request
 
 
 def evaluate_request(data: dict[str, object]) -> dict[str, object]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -17,16 +18,25 @@ from colift.coproduction.snapshot import (
 )
 from colift.model import Person, ScopeKind
 from colift.model.coproduction import Stage, Stance
-from colift.rules.costshare import evaluate_request
-from colift.services.consent import _unit_consent
-from colift.services.costshare import _flats, _request
+from colift.services.consent import UnitConsent, unit_consent_in
+from colift.services.costshare import unit_shares_in
 from colift.store import UnitOfWork
 
 
-def build_snapshot(uow: UnitOfWork, unit_id: int, today: date | None = None) -> UnitSnapshot:
-    """Everything the path model needs about one unit, read in one transaction."""
+def build_snapshot(
+    uow: UnitOfWork,
+    unit_id: int,
+    today: date | None = None,
+    *,
+    consent: UnitConsent | None = None,
+    shares: dict[str, Any] | None = None,
+) -> UnitSnapshot:
+    """Everything the path model needs about one unit, read in one transaction.
+
+    A caller that already counted the unit's consent or split its costs passes them in.
+    """
     today = today or date.today()
-    consent = _unit_consent(uow, unit_id)
+    consent = consent or unit_consent_in(uow, unit_id)
     info = consent.unit
     building = uow.buildings.get(info.building_id)
     people = [p for p in uow.persons.list_by_compound(info.compound_id)]
@@ -37,13 +47,12 @@ def build_snapshot(uow: UnitOfWork, unit_id: int, today: date | None = None) -> 
             residents.setdefault(rooms_by_id[p.household_id], []).append(_resident(p))
     stances = uow.stances.for_unit(unit_id)
     ability = uow.household_profiles.for_unit(unit_id)
-    plan = uow.cost_plans.find(unit_id)
-    shares: dict[str, int] = {}
-    if plan is not None:
-        result = evaluate_request(_request(plan.plan, *_flats(uow, unit_id)))
-        lines = result["shares"]
+    split = shares if shares is not None else unit_shares_in(uow, unit_id)
+    fen: dict[str, int] = {}
+    if split is not None:
+        lines = split["shares"]
         assert isinstance(lines, list)
-        shares = {str(s["id"]): int(s["fen"]) for s in lines}
+        fen = {str(s["id"]): int(s["fen"]) for s in lines}
     voted = consent.input.round is not None
     households = tuple(
         HouseholdView(
@@ -57,7 +66,7 @@ def build_snapshot(uow: UnitOfWork, unit_id: int, today: date | None = None) -> 
             stance_reasons=stances[row.room].reasons if row.room in stances else (),
             vote=row.vote if voted else None,
             ability_to_pay_fen=ability.get(row.room),
-            share_fen=shares.get(row.room),
+            share_fen=fen.get(row.room),
         )
         for row in consent.input.rows
     )
@@ -94,7 +103,7 @@ def build_snapshot(uow: UnitOfWork, unit_id: int, today: date | None = None) -> 
         technical=tuple(t.to_issue() for t in uow.technical.list_by_unit(unit_id)),
         ties=tuple(t.to_tie() for t in uow.ties.list_by_unit(unit_id)),
         occupied=tuple(o.room for o in consent.input.occupied),
-        has_cost_plan=plan is not None,
+        has_cost_plan=split is not None,
     )
 
 

@@ -48,10 +48,11 @@ def _latest_round(uow: UnitOfWork, unit_id: int) -> VoteRound | None:
 
 def unit_consent(engine: Engine, unit_id: int) -> UnitConsent:
     with UnitOfWork(engine) as uow:
-        return _unit_consent(uow, unit_id)
+        return unit_consent_in(uow, unit_id)
 
 
-def _unit_consent(uow: UnitOfWork, unit_id: int) -> UnitConsent:
+def unit_consent_in(uow: UnitOfWork, unit_id: int) -> UnitConsent:
+    """`unit_consent` inside a caller's unit of work."""
     info = uow.units.info(unit_id)
     latest = _latest_round(uow, unit_id)
     if latest is None:
@@ -118,7 +119,7 @@ def cast_vote(
         uow.votes.set_ballots(
             current.id, dict.fromkeys(same_owner, vote), actor=actor, signed_on=signed_on
         )
-        result = _unit_consent(uow, unit_id)
+        result = unit_consent_in(uow, unit_id)
         uow.commit()
         return result
 

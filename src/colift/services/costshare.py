@@ -7,17 +7,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from colift.rules.costshare import evaluate_request
+from colift.errors import NotFound
+from colift.rules.costshare import evaluate_request, plan_request
 from colift.store import UnitOfWork
-from colift.store.costplans import CostPlan
-
-
-def _request(plan: dict[str, Any], flats: list[dict[str, Any]], storeys: int) -> dict[str, Any]:
-    request = dict(plan)
-    request["households"] = flats
-    if ("subsidy_profile" in request or "subsidy" in request) and "storeys" not in request:
-        request["storeys"] = storeys
-    return request
 
 
 def set_cost_plan(
@@ -25,7 +17,7 @@ def set_cost_plan(
 ) -> dict[str, Any]:
     """Store a unit's plan after checking it splits cleanly over the unit's flats."""
     with UnitOfWork(engine) as uow:
-        result = evaluate_request(_request(plan, *_flats(uow, unit_id)))
+        result = _split(uow, unit_id, plan)
         uow.cost_plans.set(unit_id, plan, actor=actor, on=on)
         uow.commit()
         return result
@@ -34,15 +26,23 @@ def set_cost_plan(
 def unit_cost_shares(engine: Engine, unit_id: int) -> dict[str, Any]:
     """The unit's shares under its stored plan, in the `colift costshare --json` shape."""
     with UnitOfWork(engine) as uow:
-        plan: CostPlan = uow.cost_plans.get(unit_id)
-        return evaluate_request(_request(plan.plan, *_flats(uow, unit_id)))
+        shares = unit_shares_in(uow, unit_id)
+        if shares is None:
+            raise NotFound(f"unit {unit_id} has no cost plan yet")
+        return shares
 
 
-def _flats(uow: UnitOfWork, unit_id: int) -> tuple[list[dict[str, Any]], int]:
+def unit_shares_in(uow: UnitOfWork, unit_id: int) -> dict[str, Any] | None:
+    """The unit's shares under its stored plan inside a caller's unit of work; None without one."""
+    plan = uow.cost_plans.find(unit_id)
+    return None if plan is None else _split(uow, unit_id, plan.plan)
+
+
+def _split(uow: UnitOfWork, unit_id: int, plan: dict[str, Any]) -> dict[str, Any]:
     info = uow.units.info(unit_id)
-    storeys = uow.buildings.get(info.building_id).storeys
     flats = [
         {"id": h.room, "floor": h.floor, "area_m2": str(h.area_m2)}
         for h in uow.households.list_by_unit(unit_id)
     ]
-    return flats, storeys
+    storeys = uow.buildings.get(info.building_id).storeys
+    return evaluate_request(plan_request(plan, flats, storeys))

@@ -11,10 +11,9 @@ from sqlalchemy import Engine
 from colift.coproduction.advisor import Advice, advise
 from colift.coproduction.catalogue import load_catalogue
 from colift.model import Compound
-from colift.rules.costshare import evaluate_request
 from colift.services.advice import build_snapshot
-from colift.services.consent import UnitConsent, _unit_consent
-from colift.services.costshare import _flats, _request
+from colift.services.consent import UnitConsent, unit_consent_in
+from colift.services.costshare import unit_shares_in
 from colift.store import UnitOfWork
 
 
@@ -41,10 +40,10 @@ def compound_report(engine: Engine, code: str, today: date | None = None) -> Com
         assert compound.id is not None
         reports = []
         for info in uow.units.list_by_compound(compound.id):
-            consent = _unit_consent(uow, info.id)
-            plan = uow.cost_plans.find(info.id)
-            shares = evaluate_request(_request(plan.plan, *_flats(uow, info.id))) if plan else None
+            consent = unit_consent_in(uow, info.id)
+            shares = unit_shares_in(uow, info.id)
             unresolved = sum(1 for o in consent.input.objections if o.status.unresolved)
-            advice = advise(build_snapshot(uow, info.id, today), catalogue)
+            snapshot = build_snapshot(uow, info.id, today, consent=consent, shares=shares)
+            advice = advise(snapshot, catalogue)
             reports.append(UnitReport(consent, shares, unresolved, advice))
         return CompoundReport(code, compound, reports)

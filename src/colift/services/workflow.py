@@ -28,7 +28,7 @@ from colift.coproduction.workflow import (
 from colift.errors import BadInput, RuleViolation
 from colift.model.coproduction import Stage, StageTransition
 from colift.rules.consent import ConsentResult, load_profile
-from colift.services.consent import _unit_consent
+from colift.services.consent import unit_consent_in
 from colift.store import UnitOfWork
 from colift.store.coproduction import UnitProject
 
@@ -57,7 +57,7 @@ class GateReport:
 
 def _consent(uow: UnitOfWork, unit_id: int) -> ConsentResult | None:
     try:
-        return _unit_consent(uow, unit_id).result
+        return unit_consent_in(uow, unit_id).result
     except BadInput:
         return None  # nothing to count (a unit without flats): the gates say no vote was counted
 

@@ -28,7 +28,7 @@ from colift.errors import BadInput
 from colift.model import INFORMAL_ROLES, LEADER_ROLES, ObjectionStatus, Role, Tenure, Vote
 from colift.model.coproduction import Stage
 from colift.rules.consent import CM2_PER_M2, area_to_cm2, load_profile
-from colift.rules.costshare import ShareInput, evaluate_request
+from colift.rules.costshare import ShareInput, evaluate_request, plan_request
 from colift.rules.subsidy import SubsidyInput, load_subsidy_profile
 from colift.sim.params import Scenario, scheme_of
 from colift.sim.strategies import (
@@ -627,20 +627,18 @@ def _m2_text(cm2: int) -> str:
 
 def _share_request(spec: UnitSpec, scenario: Scenario) -> dict[str, object]:
     """The cost-share contract's request for one unit under the scenario."""
-    request: dict[str, object] = {
+    plan: dict[str, object] = {
         "total_fen": scenario.total_cost_fen,
         "scheme": dict(scenario.scheme),
-        "households": [
-            {"id": h.room, "floor": h.floor, "area_m2": _m2_text(h.area_cm2)}
-            for h in spec.households
-        ],
     }
     if scenario.subsidy_profile is not None:
-        request["subsidy_profile"] = scenario.subsidy_profile
-        request["storeys"] = spec.storeys
+        plan["subsidy_profile"] = scenario.subsidy_profile
     if scenario.compensation_fen > 0 and any(h.floor == 1 for h in spec.households):
-        request["compensation"] = [{"floors": [1], "fen_each": scenario.compensation_fen}]
-    return request
+        plan["compensation"] = [{"floors": [1], "fen_each": scenario.compensation_fen}]
+    flats = [
+        {"id": h.room, "floor": h.floor, "area_m2": _m2_text(h.area_cm2)} for h in spec.households
+    ]
+    return plan_request(plan, flats, spec.storeys)
 
 
 def scheme_weights(
