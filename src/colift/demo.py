@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from colift.model import AgeBand, Mobility, Tenure, Vote
-from colift.model.coproduction import Stage
+from colift.model.coproduction import LOW_FLOOR_MAX, Stage
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
@@ -277,7 +277,7 @@ def _support(rng: random.Random, flat: DemoFlat, pending: float = 0.0) -> Vote:
         agree_p = min(0.98, agree_p + 0.08)
     if rng.random() < agree_p:
         return Vote.AGREE
-    return Vote.DISAGREE if flat.floor <= 2 or rng.random() < 0.6 else Vote.ABSTAIN
+    return Vote.DISAGREE if flat.floor <= LOW_FLOOR_MAX or rng.random() < 0.6 else Vote.ABSTAIN
 
 
 def _owner_votes(flats: list[DemoFlat], raw: dict[str, Vote]) -> dict[str, Vote]:

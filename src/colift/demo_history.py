@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from colift.demo import DemoCompound, DemoFlat, DemoUnit
 from colift.model import ObjectionStatus, Role, Tenure, Vote
-from colift.model.coproduction import STAGE_ORDER, GuidanceMode, Stage, Stance
+from colift.model.coproduction import LOW_FLOOR_MAX, STAGE_ORDER, GuidanceMode, Stage, Stance
 
 # The formal leaders of the compound: people of the community and the street office.
 SECRETARY = "刘红英"  # 社区党委书记
@@ -162,14 +162,14 @@ def _stance_of(
     if vote is Vote.AGREE:
         return (Stance.SUPPORT if rng.random() < 0.7 else Stance.LEAN_SUPPORT), ()
     if vote is Vote.DISAGREE:
-        reasons = rng.choice(LOW_FLOOR_REASONS) if flat.floor <= 2 else ("cost",)
+        reasons = rng.choice(LOW_FLOOR_REASONS) if flat.floor <= LOW_FLOOR_MAX else ("cost",)
         return Stance.OPPOSE, reasons
     if vote is Vote.ABSTAIN:
         return Stance.UNDECIDED, ("cost",) if flat.floor >= 3 and rng.random() < 0.5 else ()
     if vote is Vote.ABSENT:
         return Stance.UNKNOWN, ()
     # No vote yet: keen upstairs, wary downstairs.
-    if flat.floor <= 2:
+    if flat.floor <= LOW_FLOOR_MAX:
         choice = rng.choice(
             (Stance.OPPOSE, Stance.LEAN_OPPOSE, Stance.UNDECIDED, Stance.LEAN_SUPPORT)
         )
@@ -358,7 +358,8 @@ def _unit_history(
         low = [
             f.room
             for f in du.flats
-            if f.floor <= 2 and stances[f.room][0] in (Stance.OPPOSE, Stance.LEAN_OPPOSE)
+            if f.floor <= LOW_FLOOR_MAX
+            and stances[f.room][0] in (Stance.OPPOSE, Stance.LEAN_OPPOSE)
         ]
         visitor = opinion or action
         if low and visitor:

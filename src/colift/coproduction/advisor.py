@@ -38,7 +38,7 @@ from colift.model import (
     ObjectionStatus,
     Role,
 )
-from colift.model.coproduction import GuidanceMode, Obstacle, Stage
+from colift.model.coproduction import LOSS_REASONS, GuidanceMode, Obstacle, Stage
 from colift.rules.consent import ConsentResult
 
 _ToolEffect = Callable[[Tool], float]
@@ -342,15 +342,11 @@ def _stage_steps(snapshot: UnitSnapshot, catalogue: Catalogue) -> list[Recommend
     ]
 
 
-# Reasons that are a real loss to a low floor: met by lowering or compensating the loss.
-MATERIAL_REASONS = frozenset({"light", "noise", "privacy", "value", "ventilation"})
-
-
 def _material(finding: Finding, snapshot: UnitSnapshot) -> bool:
     rooms = set(finding.households)
     reasons = {r for o in snapshot.objections if o.room in rooms for r in o.reasons}
     reasons |= {r for h in snapshot.households if h.room in rooms for r in h.stance_reasons}
-    return bool(reasons & MATERIAL_REASONS)
+    return bool(reasons & set(LOSS_REASONS))
 
 
 # Once an objector has sued, talks and mediation are over: the court decides.

@@ -18,7 +18,7 @@ from typing import Any
 from colift.coproduction.snapshot import HouseholdView, UnitSnapshot
 from colift.errors import BadInput, ColiftError
 from colift.model import ObjectionStatus, Tenure, Vote
-from colift.model.coproduction import Obstacle, Stance
+from colift.model.coproduction import LOSS_REASONS, LOW_FLOOR_MAX, Obstacle, Stance
 from colift.rules.consent import (
     ConsentResult,
     Flat,
@@ -41,11 +41,6 @@ DIMENSIONS: tuple[str, ...] = (
 # Assumption: no study ranks the six dimensions, so each counts the same until calibrated.
 DEFAULT_WEIGHTS: Mapping[str, float] = {name: 1.0 for name in DIMENSIONS}
 
-# Floors 1-2 lose light, quiet and privacy and gain little; floor 3 is the reported break-even.
-LOW_FLOOR_MAX = 2
-
-# Reasons that low floors give (domain.md §7); codes as recorded on stances and objections.
-LOW_FLOOR_REASONS: tuple[str, ...] = ("light", "noise", "privacy", "value", "ventilation")
 
 # Substrings of a stance reason that signal distrust of the organizers or rumours.
 DISTRUST_MARKERS: tuple[str, ...] = ("trust", "rumour", "rumor", "信任", "谣言", "传言")
@@ -532,19 +527,19 @@ def _interest_findings(snapshot: UnitSnapshot, order: _Rooms) -> list[Finding]:
     low_rooms = {h.room for h in low}
     if not low:
         return []
-    by_reason: dict[str, set[str]] = {r: set() for r in (*LOW_FLOOR_REASONS, "unstated")}
+    by_reason: dict[str, set[str]] = {r: set() for r in (*LOSS_REASONS, "unstated")}
     covered: set[str] = set()
     for h in low:
         if h.stance not in (Stance.OPPOSE, Stance.LEAN_OPPOSE):
             continue
         for reason in h.stance_reasons:
-            if reason in LOW_FLOOR_REASONS:
+            if reason in LOSS_REASONS:
                 by_reason[reason].add(h.room)
                 covered.add(h.room)
     for o in snapshot.objections:
         if o.room in low_rooms and o.status.unresolved:
             for reason in o.reasons:
-                if reason in LOW_FLOOR_REASONS:
+                if reason in LOSS_REASONS:
                     by_reason[reason].add(o.room)
                     covered.add(o.room)
     # An opposing low floor with no reason recorded is still the interest conflict.

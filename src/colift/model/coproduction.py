@@ -9,6 +9,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+# Floors 1-2 lose light, quiet and privacy and gain little; floor 3 is the reported break-even
+# floor (Shanghai hedonic data), above which households should pay rather than be compensated.
+LOW_FLOOR_MAX = 2
+
+# What a low floor loses (domain.md §7), as recorded on stances and objections: met by
+# lowering the loss (design changes) or compensating it, not by procedure alone.
+LOSS_REASONS: tuple[str, ...] = ("light", "noise", "privacy", "value", "ventilation")
+
 
 class GuidanceMode(StrEnum):
     """How Party organization guides an activity (基层党建引领)."""

@@ -33,7 +33,7 @@ from colift.coproduction.advisor import stage_weight, tool_ranking
 from colift.coproduction.catalogue import Catalogue, Reach, Tool, load_catalogue
 from colift.coproduction.heterogeneity import OBJECTION_SEVERITY, SEVERITY_SCALE
 from colift.model import ObjectionStatus, Role
-from colift.model.coproduction import Obstacle, Stage
+from colift.model.coproduction import LOW_FLOOR_MAX, Obstacle, Stage
 from colift.sim.batch import LEADER_ORDER, ROLE_INDEX, UnitBatch, UnitSpec
 from colift.sim.params import Scenario
 from colift.sim.strategies import (
@@ -579,7 +579,7 @@ class UnitModel:
         elif code == 2:
             result = self.technical[idx]
         elif code == 3:
-            low = b.mask[idx] & (b.floor[idx] <= 2) & self.lives[idx]
+            low = b.mask[idx] & (b.floor[idx] <= LOW_FLOOR_MAX) & self.lives[idx]
             result = _rows_any(low & (self.votes[idx] != AGREE))
         elif code == 4:
             result = _rows_any(b.mask[idx] & (self.share[idx] > self.ability[idx]))
@@ -685,7 +685,7 @@ class UnitModel:
         b = self.batch
         lives = self.lives[idx]
         if use.target == "low_floor":
-            result: NDArray[np.bool_] = lives & (b.floor[idx] <= 2)
+            result: NDArray[np.bool_] = lives & (b.floor[idx] <= LOW_FLOOR_MAX)
             return result
         if use.target == "objectors":
             stage = self.obj_stage[idx]
@@ -785,7 +785,7 @@ class UnitModel:
         open_stage = np.where((stage >= 1) & (stage <= 4), stage, 0).max(axis=1)
         out[:, 0] = _OBJECTION_STAGE_SEVERITY[open_stage]
         out[:, 1] = np.where(self.technical[idx], 1.0, 0.0)
-        low = lives & (b.floor[idx] <= 2)
+        low = lives & (b.floor[idx] <= LOW_FLOOR_MAX)
         out[:, 2] = scaled(
             Obstacle.INTEREST, (low & (votes != AGREE)).sum(1) / np.maximum(low.sum(1), 1)
         )
@@ -923,7 +923,7 @@ class UnitModel:
             return
         b = self.batch
         below = self.support[idx] < self._theta_eff(idx)
-        low = self.lives[idx] & (b.floor[idx] <= 2) & below & (self.obj_stage[idx] == 0)
+        low = self.lives[idx] & (b.floor[idx] <= LOW_FLOOR_MAX) & below & (self.obj_stage[idx] == 0)
         draw = self.rng.random(low.shape, dtype=np.float32)
         files = low & (draw < np.float32(self.d.p_object))
         self.obj_stage[idx] = np.where(files, 1, self.obj_stage[idx]).astype(np.int8)
