@@ -16,7 +16,8 @@ def reject_unknown(raw: Mapping[str, Any], allowed: Iterable[str], where: str) -
     unknown = sorted(str(k) for k in raw if k not in known)
     if unknown:
         raise BadInput(
-            f"{where}: unknown field {', '.join(repr(u) for u in unknown)}; "
+            f"{where}: unknown field{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(u) for u in unknown)}; "
             f"known fields are {', '.join(sorted(known))}"
         )
 

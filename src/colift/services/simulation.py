@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import Engine
 
 from colift.coproduction.snapshot import UnitSnapshot
+from colift.datafiles import reject_unknown
 from colift.errors import BadInput
 from colift.sim.batch import UnitBatch, UnitSpec, unit_spec_from_snapshot
 from colift.sim.params import Scenario
@@ -203,11 +204,7 @@ def unit_of_document(
     raw = data.get("unit", {})
     if not isinstance(raw, Mapping):
         raise BadInput('[unit] must be a table: file = "unit.json", or storeys and per_floor')
-    unknown = sorted(set(raw) - _UNIT_KEYS)
-    if unknown:
-        raise BadInput(
-            f"[unit]: unknown field {unknown[0]!r}; known: {', '.join(sorted(_UNIT_KEYS))}"
-        )
+    reject_unknown(raw, _UNIT_KEYS, "[unit]")
     if "file" in raw:
         if set(raw) - {"file"}:
             raise BadInput("[unit]: give either file or storeys and per_floor, not both")

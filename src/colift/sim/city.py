@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from colift.datafiles import read_toml
+from colift.datafiles import read_toml, reject_unknown
 from colift.errors import BadInput
 from colift.sim.batch import UnitBatch
 from colift.sim.model import FAILURES, UnitModel, wilson
@@ -702,11 +702,7 @@ def city_from_dict(data: Mapping[str, Any]) -> CityScenario:
     """A city scenario from the [city] table of a TOML file (or the same as a dict)."""
     if not isinstance(data, Mapping):
         raise BadInput("a city must be a table of fields")
-    unknown = sorted(set(data) - _CITY_KEYS)
-    if unknown:
-        raise BadInput(
-            f"city: unknown field {unknown[0]!r}; known: {', '.join(sorted(_CITY_KEYS))}"
-        )
+    reject_unknown(data, _CITY_KEYS, "city")
     values: dict[str, Any] = {}
     for key in (
         "name",
@@ -753,11 +749,7 @@ def _compound_type(raw: object, n: int) -> CompoundType:
     if not isinstance(raw, Mapping):
         raise BadInput(f"compound type #{n} must be a table")
     where = f"compound type {raw.get('id', f'#{n}')!r}"
-    unknown = sorted(set(raw) - _TYPE_KEYS)
-    if unknown:
-        raise BadInput(
-            f"{where}: unknown field {unknown[0]!r}; known: {', '.join(sorted(_TYPE_KEYS))}"
-        )
+    reject_unknown(raw, _TYPE_KEYS, where)
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "source":

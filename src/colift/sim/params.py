@@ -16,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from colift.datafiles import read_toml
+from colift.datafiles import read_toml, reject_unknown
 from colift.errors import BadInput, NotFound
 
 BRIEF = "simulation brief (assumption to calibrate)"
@@ -290,12 +290,7 @@ def scenario_from_dict(data: Mapping[str, Any]) -> Scenario:
     """A scenario from plain data (parsed TOML or JSON); unknown keys are named in the error."""
     if not isinstance(data, Mapping):
         raise BadInput("a scenario must be a table of fields")
-    unknown = sorted(set(data) - _TOP_KEYS)
-    if unknown:
-        raise BadInput(
-            f"scenario: unknown field{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
-            f"known fields are {', '.join(sorted(_TOP_KEYS))}"
-        )
+    reject_unknown(data, _TOP_KEYS, "scenario")
     values = {k: v for k, v in data.items() if k != "defaults"}
     raw_defaults = data.get("defaults", {})
     if not isinstance(raw_defaults, Mapping):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from colift.datafiles import reject_unknown
 from colift.errors import BadInput
 from colift.model import LEADER_ROLES, Role
 from colift.model.coproduction import GuidanceMode
@@ -222,12 +223,7 @@ def strategy_for(scenario_strategy: str | Mapping[str, Any]) -> StrategySpec:
     if not isinstance(scenario_strategy, Mapping):
         raise BadInput("strategy must be a name or a table with a schedule")
     where = "strategy"
-    unknown = sorted(set(scenario_strategy) - _STRATEGY_KEYS)
-    if unknown:
-        raise BadInput(
-            f"{where}: unknown field {', '.join(unknown)}; known: "
-            f"{', '.join(sorted(_STRATEGY_KEYS))}"
-        )
+    reject_unknown(scenario_strategy, _STRATEGY_KEYS, where)
     base_name = scenario_strategy.get("base")
     base = strategy_for(str(base_name)) if base_name is not None else None
     schedule = _schedule(scenario_strategy.get("schedule", {}), where)
