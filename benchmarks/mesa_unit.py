@@ -7,7 +7,9 @@ dynamics of `colift.sim.model` (leaders, tool plans through the catalogue's effe
 Friedkin–Johnsen influence with two-step flow, thresholds, the consent tally, phases,
 objections, failures) but shares none of its code: the default numbers are copied below from
 `colift.sim.params.Defaults` and the plans from `colift.sim.strategies`, so a timing comparison
-measures the two implementations, not a shared kernel. The tool catalogue (data) is read from
+measures the two implementations, not a shared kernel. A week's tools act as colift's do: which
+are due and whom they target is read before any of them acts, chances combine as independent
+draws, and lasting boosts are added use by use, less credible messengers first. The tool catalogue (data) is read from
 the package, as both models read it. The advisor policy is not implemented here.
 
     python benchmarks/mesa_unit.py [--units 100] [--weeks 104] [--seed 0] [--strategy guided]
@@ -70,8 +72,8 @@ class Params:
     w_same_floor: float = 1.0
     w_adjacent: float = 0.5
     w_party: float = 0.7
-    persuasion_cap: float = 0.30
-    pressure_cap: float = 0.15
+    persuasion_cap: float = 0.20
+    pressure_cap: float = 0.10
     targets_per_use: int = 2
     trust_alone: float = 0.6
     trust_direct: float = 1.3
@@ -509,6 +511,8 @@ class Stairwell(mesa.Agent):
             self.intervene()
 
     def intervene(self) -> None:
+        """The week's tool uses: which are due, and whom they reach, read before any acts."""
+        uses = []
         for tool_id, phases, start, every, when in self.model.strategy.plan:
             if self.phase not in phases:
                 continue
@@ -519,7 +523,11 @@ class Stairwell(mesa.Agent):
                 continue
             if when != "always" and not self.condition(when):
                 continue
-            self.apply(self.model.tools[tool_id])
+            use = self.model.tools[tool_id]
+            if use.formal or use.other_informal or (use.action and self.action_here):
+                uses.append(use)
+        if uses:
+            self.apply(uses)
 
     def condition(self, when: str) -> bool:
         hs = self.households
@@ -535,71 +543,97 @@ class Stairwell(mesa.Agent):
             return any(not h.lives and not h.reached for h in hs)
         return True
 
-    def apply(self, use: ToolUse) -> None:
-        """One use of a tool through its catalogue effects."""
-        if not (use.formal or use.other_informal or (use.action and self.action_here)):
-            return
+    def apply(self, uses: list[ToolUse]) -> None:
+        """The week's uses through their catalogue effects (docs/simulation.md §3): targets are
+        chosen before any use acts; chances combine as independent draws; lasting boosts are
+        added use by use, the less credible messengers' first."""
         model = self.model
         p = model.p
         rng = self.random
-        e = use.tool.effects
-        mult = model.formal_mult if use.formal else model.informal_mult
-        reached = self.targets(use)
-        if use.tool.reaches_absentees and e.reach_absentee_p > 0:
-            pr = min(1.0, e.reach_absentee_p * mult)
-            reached += [h for h in self.households if not h.lives and rng.random() < pr]
-        for h in reached:
+        hs = self.households
+        mults = [model.formal_mult if u.formal else model.informal_mult for u in uses]
+        targets = [self.targets(u) for u in uses]
+        objecting = [h for h in hs if h.objecting]
+        # Absentees found this week, by any of the week's uses that seek them.
+        seeks = [u.tool.reaches_absentees and u.tool.effects.reach_absentee_p > 0 for u in uses]
+        missed = 1.0
+        for use, m, seek in zip(uses, mults, seeks, strict=True):
+            if seek:
+                missed *= 1.0 - min(1.0, use.tool.effects.reach_absentee_p * m)
+        found = [h for h in hs if not h.lives and rng.random() < 1.0 - missed] if any(seeks) else []
+        # Opinion leaders who follow this week's official messages (two-step flow).
+        heard = []
+        if any(u.message for u in uses):
+            heard = [h for h in hs if h.opinion and rng.random() < p.p_media]
+        for h in found:
             h.reached = True
-        dv = e.support_delta + e.trust_delta
-        if dv > 0:
-            if use.message:  # two-step flow: the message lands with opinion leaders only
-                receivers = [h for h in self.households if h.opinion and rng.random() < p.p_media]
-            else:
-                receivers = reached
-            cap = p.persuasion_cap * mult
-            for h in receivers:
-                h.boost += dv * mult * max(0.0, 1.0 - h.boost / cap)
-        if e.pressure_delta:
-            cap = p.pressure_cap
-            self.pressure = min(
-                max(self.pressure + e.pressure_delta * mult * (1 - self.pressure / cap), 0.0), cap
-            )
-        first = self.uses.get(use.tool.id, 0) == 0
+        boosts: list[tuple[float, float, list[Household]]] = []
+        first_uses = {u.tool.id: u for u in uses if self.uses.get(u.tool.id, 0) == 0}
+        stubborn = 0
+        kept_objection = kept_technical = 1.0
         money = False
-        if e.loss_delta and first:
-            self.loss_factor *= 1 - e.loss_delta
-        if e.compensation_fen:
-            self.comp = max(self.comp, min(self.comp + e.compensation_fen, p.compensation_full_fen))
-            money = True
-        if e.subsidy_delta and first:
-            self.extra_subsidy = min(p.subsidy_tool_cap, self.extra_subsidy + e.subsidy_delta)
-            money = True
+        for use, m, reached, seek in zip(uses, mults, targets, seeks, strict=True):
+            e = use.tool.effects
+            for h in reached:
+                h.reached = True
+            dv = e.support_delta + e.trust_delta
+            if dv > 0:
+                receivers = heard if use.message else reached
+                boosts.append((p.persuasion_cap * m, dv, receivers + (found if seek else [])))
+            if e.compensation_fen:
+                self.comp = max(
+                    self.comp, min(self.comp + e.compensation_fen, p.compensation_full_fen)
+                )
+                money = True
+            if e.approval_weeks_delta and self.phase <= APPROVAL:
+                self.approval_adjust += e.approval_weeks_delta
+            stubborn += e.stubborn_supporters
+            if e.objection_resolve_p:
+                kept_objection *= 1.0 - min(1.0, e.objection_resolve_p * m)
+            if use.technical:
+                kept_technical *= 1.0 - min(1.0, p.technical_fix_p * m)
+            if use.pooling:
+                self.pooling = True
+            level = use.tool.evidences
+            touched = bool(reached) or (use.target in ("unit", "owners") and bool(found))
+            if level >= 1 and touched:
+                self.cooperation = max(self.cooperation, min(level, 2))
+            if level >= 4 and self.phase >= NOTICE:
+                self.cooperation = 4
+            self.uses[use.tool.id] = self.uses.get(use.tool.id, 0) + 1
+        for cap, dv, receivers in sorted(boosts, key=lambda b: b[0]):
+            step = min(1.0, dv / p.persuasion_cap)
+            for h in receivers:
+                h.boost += max(0.0, cap - h.boost) * step
+        for use in first_uses.values():
+            e = use.tool.effects
+            if e.loss_delta:
+                self.loss_factor *= 1 - e.loss_delta
+            if e.subsidy_delta:
+                self.extra_subsidy = min(p.subsidy_tool_cap, self.extra_subsidy + e.subsidy_delta)
+                money = True
         if money:
             total = p.total_cost_fen
             self.subsidy = min(total, p.subsidy_fen + math.floor(self.extra_subsidy * total))
             self.payable = total - self.subsidy + self.comp * self.n1
-            for h in self.households:
+            for h in hs:
                 h.set_share(self.payable, self.total_weight)
-        if e.approval_weeks_delta and self.phase <= APPROVAL:
-            self.approval_adjust += e.approval_weeks_delta
-        if e.stubborn_supporters:
-            self.seed_stubborn(e.stubborn_supporters)
-        if e.objection_resolve_p:
-            pr = min(1.0, e.objection_resolve_p * mult)
-            for h in self.households:
-                if h.objecting and rng.random() < pr:
+        if stubborn:
+            self.seed_stubborn(stubborn)
+        if kept_objection < 1.0:
+            for h in objecting:
+                if rng.random() < 1.0 - kept_objection:
                     h.obj_stage = 0
-        if use.technical and rng.random() < min(1.0, p.technical_fix_p * mult):
+        if kept_technical < 1.0 and self.technical and rng.random() < 1.0 - kept_technical:
             self.technical = False
-        if use.pooling:
-            self.pooling = True
-        level = use.tool.evidences
-        if level >= 1:
-            if reached:
-                self.cooperation = max(self.cooperation, min(level, 2))
-            if level >= 4 and self.phase >= NOTICE:
-                self.cooperation = 4
-        self.uses[use.tool.id] = self.uses.get(use.tool.id, 0) + 1
+        # Social pressure last: the week's targets were chosen under last week's pressure.
+        for use, m in zip(uses, mults, strict=True):
+            delta = use.tool.effects.pressure_delta
+            if delta:
+                cap = p.pressure_cap
+                self.pressure = min(
+                    max(self.pressure + delta * m * (1 - self.pressure / cap), 0.0), cap
+                )
 
     def targets(self, use: ToolUse) -> list[Household]:
         hs = self.households

@@ -1,12 +1,16 @@
 """The unit model: stairwells simulated week by week, many at once (docs/simulation.md §3).
 
 `UnitModel` keeps Mesa's vocabulary (`step`, `run`, `datacollector`) but holds every unit and
-household in arrays of shape (U, H): nothing loops over units or households in Python; loops run
-over the strategy's tools and the phases only. Each week:
+household in arrays, households household-major (H, U): nothing loops over units, households or
+tool uses in Python. Each week:
 
 1. leaders: an action leader may quit; formal guidance may find a new one; a unit with no leader
    left stalls;
-2. interventions: the strategy's tools act through their catalogue effects;
+2. interventions: the week's tool uses act together through their catalogue effects. Which are
+   due and whom they target is read from the state at the start of the week; their effects are
+   summed as rows of a matrix (`_effect_row`), and for a plan the sum for each (phase, week in
+   phase, conditions, leader, make-up) is a table built once, so a week is one lookup per unit;
+   chances combine as 1 − ∏(1 − p), saturating boosts and pressure as products;
 3. influence: Friedkin–Johnsen, y ← Λ W y + (I − Λ) a, with a the lasting anchors;
 4. decisions: reached owner groups agree, abstain or disagree by their thresholds;
 5. objections move through their stages;
@@ -35,7 +39,7 @@ from colift.coproduction.heterogeneity import OBJECTION_SEVERITY, SEVERITY_SCALE
 from colift.model import ObjectionStatus, Role
 from colift.model.coproduction import LOW_FLOOR_MAX, Obstacle, Stage
 from colift.sim.batch import LEADER_ORDER, ROLE_INDEX, UnitBatch, UnitSpec
-from colift.sim.params import Scenario
+from colift.sim.params import Defaults, Scenario
 from colift.sim.strategies import (
     ACCEPTANCE,
     APPROVAL,
@@ -50,7 +54,7 @@ from colift.sim.strategies import (
     StrategySpec,
     strategy_for,
 )
-from colift.sim.tally import ABSENT, ABSTAIN, AGREE, DISAGREE, rule_table, tally
+from colift.sim.tally import ABSENT, ABSTAIN, AGREE, DISAGREE, passes, rule_table
 
 FAILURES = ("", "no_consent", "objection", "funding", "technical", "initiator_exit", "deadline")
 NO_CONSENT, F_OBJECTION, F_FUNDING, F_TECHNICAL, F_EXIT, F_DEADLINE = range(1, 7)
@@ -114,20 +118,19 @@ class DataCollector:
     """Unit-wide aggregates per week (index 0: before the first step)."""
 
     def __init__(self) -> None:
-        self.series: dict[str, list[NDArray[Any]]] = {name: [] for name in SERIES}
+        self.series: dict[str, list[float]] = {name: [] for name in SERIES}
 
     def collect(self, model: UnitModel) -> None:
         n = max(model.batch.n_units, 1)
-        mask = model.batch.mask
-        values = {
-            "week": np.asarray(model.week),
-            "mean_support": np.asarray(float(model.support[mask].mean()) if mask.any() else 0.0),
-            "share_consented": np.asarray(float((model.week_consent >= 0).sum()) / n),
-            "share_in_service": np.asarray(float((model.phase == SERVICE).sum()) / n),
-            "share_failed": np.asarray(float((model.phase == FAILED).sum()) / n),
-            "mean_cooperation": np.asarray(float(model.cooperation.mean())),
-        }
-        for name, value in values.items():
+        values = (
+            model.week,
+            model.mean_support(),
+            model.n_consented / n,
+            model.n_in_service / n,
+            model.n_failed / n,
+            int(model.cooperation.sum(dtype=np.int64)) / n,
+        )
+        for name, value in zip(SERIES, values, strict=True):
             self.series[name].append(value)
 
     def frame(self) -> dict[str, NDArray[Any]]:
@@ -199,13 +202,42 @@ class RunResult:
 
 # ---------------------------------------------------------------- compiled tools
 
+# Whom a use reaches (and so who counts as reached from then on).
+R_LIVES, R_LOW, R_OBJ, R_PERS = range(4)
+N_REACH = 4
+_REACH_OF = {
+    "unit": R_LIVES,
+    "owners": R_LIVES,
+    "low_floor": R_LOW,
+    "objectors": R_OBJ,
+    "persuade": R_PERS,
+}
+# Who receives a use's lasting support: as reached, except whole-unit messages (opinion leaders
+# who heard the week's messages) and absentees (those found this week).
+B_LIVES, B_LOW, B_OBJ, B_PERS, B_MSG, B_ABS = range(6)
+N_BOOST = 6
+_BOOST_OF = {R_LIVES: B_LIVES, R_LOW: B_LOW, R_OBJ: B_OBJ, R_PERS: B_PERS}
+# Rows of the week's combined effects: one matrix product of the week's uses by these rows.
+E_PRESSURE, E_OBJECTION, E_TECHNICAL, E_ABSENTEE, E_APPROVAL, E_STUBBORN, E_POOL, E_COMP = range(8)
+E_LEVEL4 = 8  # uses evidencing level 4 (co-funding, co-management)
+E_FIRST = 9  # uses of tools whose first use only counts (loss, subsidy)
+# 2 × N_BOOST rows: log-factors of boosts per group, the less then the more credible messengers
+E_BOOST = 10
+E_ANY = E_BOOST + 2 * N_BOOST  # N_REACH rows: uses per reach group
+E_L1 = E_ANY + N_REACH  # N_REACH rows: uses evidencing level 1, per reach group
+E_L2 = E_L1 + N_REACH  # N_REACH rows: uses evidencing level 2 or more
+E_COOP = E_L2 + N_REACH  # the level residents' and low floors' uses and co-funding give
+N_EFFECTS = E_COOP + 1
+_TINY = 1e-300
+_BIG = np.float32(1e30)
+
 
 @dataclass
 class _ToolUse:
     """One catalogue tool as the model applies it, with what the strategy's roles make of it."""
 
     tool: Tool
-    col: int  # column in the use counters
+    col: int  # column in the per-tool arrays
     formal: NDArray[np.bool_]  # (U,) a formal role of the unit holds it
     other_informal: NDArray[np.bool_]  # (U,) an informal role other than the action leader
     action: NDArray[np.bool_]  # (U,) the action leader holds it
@@ -215,17 +247,16 @@ class _ToolUse:
     pooling: bool
 
 
-@dataclass(frozen=True)
-class _Planned:
-    use: _ToolUse
-    phases: NDArray[np.bool_]  # (7,)
-    start: int
-    every: int
-    when: int
-
-
 def _rows_any(a: NDArray[np.bool_]) -> NDArray[np.bool_]:
-    return np.asarray(a.any(axis=1), dtype=bool)
+    """Any along axis 1, as a plain ufunc reduction (no Python-level wrapper)."""
+    result: NDArray[np.bool_] = np.logical_or.reduce(a, axis=1)
+    return result
+
+
+def _nz(a: NDArray[Any]) -> NDArray[np.intp]:
+    """Flat positions of the true (non-zero) items, without numpy's Python-level wrappers."""
+    result: NDArray[np.intp] = a.reshape(-1).nonzero()[0]
+    return result
 
 
 def _target_kind(tool: Tool) -> str:
@@ -245,11 +276,89 @@ def _target_kind(tool: Tool) -> str:
     return "none"
 
 
+def _keep_log(p: float) -> float:
+    """log of the chance that something survives one use acting with probability p."""
+    return math.log(max(1.0 - min(1.0, max(p, 0.0)), _TINY))
+
+
+def _effect_row(use: _ToolUse, mult: float, credible: int, d: Defaults) -> NDArray[np.float64]:
+    """What one use does, as a row of the week's effect matrix (docs/simulation.md §3)."""
+    tool = use.tool
+    e = tool.effects
+    row = np.zeros(N_EFFECTS)
+    if e.pressure_delta and d.pressure_cap > 0:
+        row[E_PRESSURE] = math.log(max(1.0 - e.pressure_delta * mult / d.pressure_cap, _TINY))
+    if e.objection_resolve_p:
+        row[E_OBJECTION] = _keep_log(e.objection_resolve_p * mult)
+    if use.technical:
+        row[E_TECHNICAL] = _keep_log(d.technical_fix_p * mult)
+    seeks_absentees = tool.reaches_absentees and e.reach_absentee_p > 0
+    if seeks_absentees:
+        row[E_ABSENTEE] = _keep_log(e.reach_absentee_p * mult)
+    row[E_APPROVAL] = e.approval_weeks_delta
+    row[E_STUBBORN] = e.stubborn_supporters
+    row[E_POOL] = float(use.pooling)
+    row[E_COMP] = e.compensation_fen
+    row[E_LEVEL4] = float(tool.evidences >= 4)
+    row[E_FIRST] = float(bool(e.loss_delta or e.subsidy_delta))
+    group = _REACH_OF.get(use.target)
+    dv = e.support_delta + e.trust_delta
+    if dv > 0 and d.persuasion_cap > 0:
+        factor = math.log(max(1.0 - dv / d.persuasion_cap, _TINY))
+        if group is not None:
+            row[E_BOOST + 2 * (B_MSG if use.message else _BOOST_OF[group]) + credible] = factor
+        if seeks_absentees:
+            row[E_BOOST + 2 * B_ABS + credible] = factor
+    if group is not None:
+        row[E_ANY + group] = 1.0
+        row[E_L1 + group] = float(tool.evidences == 1)
+        row[E_L2 + group] = float(tool.evidences >= 2)
+    return row
+
+
+def _levels(feats: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Turn the per-group counts of level-1 and level-2 uses into the level reached (0, 1, 2)
+    in the E_L1 rows, so that a week's cooperation evidence is one product per group."""
+    l1 = feats[:, E_L1 : E_L1 + N_REACH]
+    l2 = feats[:, E_L2 : E_L2 + N_REACH]
+    feats[:, E_L1 : E_L1 + N_REACH] = np.where(l2 > 0, 2, (l1 > 0) * 1)
+    feats[:, E_L2 : E_L2 + N_REACH] = 0
+    return feats
+
+
+def _settle(
+    feats: NDArray[np.float32],
+    phase: NDArray[np.integer],
+    lives_any: NDArray[np.bool_],
+    low_any: NDArray[np.bool_],
+) -> NDArray[np.float32]:
+    """Fold what the units' phase and fixed make-up decide into the effect rows: approval is
+    sped up only up to approval, and E_COOP is the cooperation level the week's uses give
+    through residents and low floors (a unit with none of either is not touched that way) and
+    co-funding or co-management after consent."""
+    feats[:, E_APPROVAL] *= phase <= APPROVAL
+    level = np.maximum(feats[:, E_L1 + R_LIVES] * lives_any, feats[:, E_L1 + R_LOW] * low_any)
+    four = (feats[:, E_LEVEL4] > 0) & (phase >= NOTICE) & (phase <= ACCEPTANCE)
+    feats[:, E_COOP] = np.maximum(level, four * np.float32(4))
+    return feats
+
+
+def _lcm(values: Sequence[int]) -> int:
+    out = 1
+    for v in values:
+        out = out * v // math.gcd(out, v)
+    return out
+
+
 # ---------------------------------------------------------------- the model
 
 
 class UnitModel:
-    """Stairwells simulated forward under one scenario; see the module docstring."""
+    """Stairwells simulated forward under one scenario; see the module docstring.
+
+    Household arrays are held household-major, shape (H, U), so that sums over a unit's flats
+    run along contiguous rows; `support`, `votes` and `reached` give them as (U, H).
+    """
 
     def __init__(
         self,
@@ -274,8 +383,7 @@ class UnitModel:
         self.week = 0
         u_n, h_n = b.n_units, b.width
         mask = b.mask
-        self.lives = lives = b.lives_here
-        self.nonres = mask & ~lives
+        lives = b.lives_here
         band = (np.clip(b.floor, 1, 4) - 1).astype(np.intp)
 
         # ---- households: prior support, thresholds, ability (init stream, fixed order)
@@ -285,18 +393,18 @@ class UnitModel:
         prior = lo[band] + (hi - lo)[band] * draw
         needy = (b.floor >= d.need_floor_min) & (b.elderly | b.need)
         prior = np.where(needy, np.float32(d.support_need_upper), prior)
-        self.theta = np.asarray(d.thresholds, np.float32)[band]
+        theta = np.asarray(d.thresholds, np.float32)[band]
         voted = b.vote >= 0
         from_vote = np.select(
             [b.vote == AGREE, b.vote == ABSTAIN, b.vote == DISAGREE],
-            [self.theta + 0.1, self.theta - 0.1, self.theta - 0.35],
+            [theta + 0.1, theta - 0.1, theta - 0.35],
             prior,
         )
         prior = np.where(voted, from_vote, prior)
         prior = np.where(np.isnan(b.support), prior, b.support)
-        self.prior = np.where(mask, np.clip(prior, 0, 1), 0).astype(np.float32)
+        prior = np.where(mask, np.clip(prior, 0, 1), 0).astype(np.float32)
         ability = rng.lognormal(np.log(d.ability_median_fen), d.ability_sigma, (u_n, h_n))
-        self.ability = np.maximum(np.where(np.isnan(b.ability_fen), ability, b.ability_fen), 1.0)
+        ability = np.maximum(np.where(np.isnan(b.ability_fen), ability, b.ability_fen), 1.0)
         tech_draw = rng.random(u_n) < d.p_technical
         self.technical: NDArray[np.bool_] = np.where(b.technical < 0, tech_draw, b.technical == 1)
         neg = rng.lognormal(np.log(d.negotiation_median_weeks), d.negotiation_sigma, u_n)
@@ -310,77 +418,155 @@ class UnitModel:
         self.notice_weeks = -(-table.notice_days[b.profile_index] // 7)
         self.no_objection_rule = table.no_objection[b.profile_index]
 
+        def hu(a: NDArray[Any], dtype: Any = None) -> NDArray[Any]:
+            return np.ascontiguousarray(a.T, dtype=dtype)
+
+        # ---- household-major copies of what the weeks read
+        self._mask = hu(mask)
+        self._lives = hu(lives)
+        self._livesf = self._lives.astype(np.float32)
+        self._nonres = self._mask & ~self._lives
+        self._low_lives = self._lives & hu(b.floor <= LOW_FLOOR_MAX)
+        self._low_livesf = self._low_lives.astype(np.float32)
+        self._lives_any = _rows_any(self._lives.T)
+        self._low_any = _rows_any(self._low_lives.T)
+        self._some_without_residents = not bool(self._lives_any.all())
+        self._theta = hu(theta, np.float32)
+        self._theta_off = self._theta - ~self._lives * _BIG  # θ, far down off the residents
+        self._prior = prior.T.copy()
+        self._ability = hu(ability, np.float64)
+        self._ability_masked = self._ability * self._mask
+        self._gap_fen = np.zeros(u_n)
+        self._spare_fen = np.zeros(u_n)
+        self._party = hu(b.party)
+        self._n_mask = max(int(mask.sum()), 1)
+
         # ---- low-floor loss D and money
-        self.floor1 = (b.floor == 1) & mask
-        self.n1 = self.floor1.sum(axis=1)
-        self.d0 = np.where(
-            self.floor1,
-            d.low_floor_loss_1f,
-            np.where((b.floor == 2) & mask, d.low_floor_loss_2f, 0.0),
+        self._floor1 = hu((b.floor == 1) & mask)
+        self.n1 = self._floor1.sum(axis=0)
+        self._d0 = np.where(
+            self._floor1,
+            np.float32(d.low_floor_loss_1f),
+            np.where(hu((b.floor == 2) & mask), np.float32(d.low_floor_loss_2f), np.float32(0)),
         ).astype(np.float32)
         self.loss_factor = np.ones(u_n, np.float32)
         self.comp = b.compensation_fen.astype(np.int64).copy()
         self.extra_subsidy = np.zeros(u_n)
         total_w = b.weight.sum(axis=1, keepdims=True)
-        self.frac = np.divide(b.weight, total_w, out=np.zeros_like(b.weight), where=total_w > 0)
-        self.share = b.share_fen.astype(np.float64).copy()
+        frac = np.divide(b.weight, total_w, out=np.zeros_like(b.weight), where=total_w > 0)
+        self._frac = hu(frac, np.float64)
+        self._share = hu(b.share_fen, np.float64)
         self.subsidy = b.subsidy_fen.astype(np.int64).copy()
         self.payable = b.payable_fen.astype(np.int64).copy()
         self.pooling = np.zeros(u_n, bool)
-        self._penalty()
+        self._pen = self._penalty(self._share, self._ability, self._mask)
         # An observed stance already holds the household's view of its share: count only changes.
-        observed = voted | ~np.isnan(b.support)
-        self.penalty_base = np.where(observed, self.cost_penalty, 0).astype(np.float32)
+        observed = hu(voted | ~np.isnan(b.support))
+        self._pen_base = np.where(observed, self._pen, np.float32(0)).astype(np.float32)
+        self._cost_cond: NDArray[np.bool_] = _rows_any(
+            (self._mask & (self._share > self._ability)).T
+        )
+        self._money_sums(slice(None))
+        self._base = np.zeros((h_n, u_n), np.float32)  # the anchor without boost and stubbornness
+        self._refresh_base(None)
 
         # ---- roles and guidance
         self._roles(b)
 
         # ---- influence network and susceptibility
-        self.W = self._network(b)
-        self.opinion = lives & (b.leader | b.party)
-        self.stubborn: NDArray[np.bool_] = lives & b.party & np.bool_(self.strategy.embedded)
-        self.lam = np.where(mask, np.float32(d.susceptibility_resident), np.float32(0))
+        self._W = np.ascontiguousarray(self._network(b).transpose(1, 2, 0))
+        self._opinion = self._lives & hu(b.leader | b.party)
+        self._opinion_pos = _nz(self._opinion)
+        self._opinion_unit = self._opinion_pos % max(u_n, 1)
+        self._nonres_pos = _nz(self._nonres)
+        self._nonres_unit = self._nonres_pos % max(u_n, 1)
+        self._stubborn: NDArray[np.bool_] = (
+            self._lives & self._party & np.bool_(self.strategy.embedded)
+        )
+        lam = np.where(mask, np.float32(d.susceptibility_resident), np.float32(0))
         informal_here = _rows_any(self.roles[:, [ROLE_INDEX[r] for r in INFORMAL]])
-        self.lam = np.where(
-            b.leader & informal_here[:, None], np.float32(d.susceptibility_leader), self.lam
-        )
-        self.lam = np.where(self.stubborn, np.float32(d.susceptibility_leader), self.lam).astype(
-            np.float32
-        )
-        self.boost = np.zeros((u_n, h_n), np.float32)
+        lam = np.where(b.leader & informal_here[:, None], np.float32(d.susceptibility_leader), lam)
+        self._lam = hu(lam, np.float32)
+        self._lam[self._stubborn] = np.float32(d.susceptibility_leader)
+        self._oml = (np.float32(1) - self._lam).astype(np.float32)
+        self._stub_anchor = (self._stubborn * np.float32(d.party_anchor)).astype(np.float32)
+        self._boost = np.zeros((h_n, u_n), np.float32)
+        self._buf_log = np.zeros((h_n, u_n), np.float32)
+        self._buf_gap = np.zeros((h_n, u_n), np.float32)
         self.pressure = np.zeros(u_n, np.float32)
         self.approval_adjust = np.zeros(u_n, np.float32)
 
-        # ---- owner groups: flats that are not their owner's lead flat
+        # ---- owner groups: flats that are not their owner's lead flat (flat positions h·U + u)
         self.is_lead = b.is_lead
         nu, nh = np.nonzero(~self.is_lead & mask)
-        self._non_lead = (nu, nh, b.lead[nu, nh].astype(np.intp))
-        self._lead_index = b.lead.astype(np.intp)
+        self._nonlead_pos = nh.astype(np.intp) * u_n + nu
+        self._lead_pos = b.lead[nu, nh].astype(np.intp) * u_n + nu
+        self._absent3 = np.zeros((h_n, u_n), np.int8)
+        self._groups_dirty = True
+        self._absentees_dirty = True
+        self._absentees_left = np.zeros(u_n, bool)
+
+        # ---- the consent tally's fixed parts
+        self._compile_tally()
 
         # ---- phases, objections, outcomes
         self.phase = b.phase0.astype(np.int8).copy()
         self.wip = np.zeros(u_n, np.int32)  # whole weeks spent in the current phase
-        self.obj_stage = np.where(mask, b.objection, 0).astype(np.int8)
-        self.obj_weeks = np.zeros((u_n, h_n), np.int16)
-        self.obj_age = np.zeros((u_n, h_n), np.int16)
-        self.reached = (b.vote >= 0) & (b.vote != ABSENT) & mask
+        self._obj_stage = hu(np.where(mask, b.objection, 0), np.int8)
+        self._obj_weeks = np.zeros((h_n, u_n), np.int16)
+        self._obj_age = np.zeros((h_n, u_n), np.int16)
+        self._open = self._obj_stage > 0
+        self._reached = hu((b.vote >= 0) & (b.vote != ABSENT) & mask)
+        self._residents_left = True
         self.week_consent = np.where(self.phase >= NOTICE, 0, -1).astype(np.int32)
         self.week_service = np.where(self.phase == SERVICE, 0, -1).astype(np.int32)
         self.failure = np.zeros(u_n, np.int8)
         self.leaderless = np.zeros(u_n, np.int32)
         self.cooperation = np.where(self.phase >= NOTICE, 3, 0).astype(np.int8)
+        self.n_consented = int(np.count_nonzero(self.week_consent >= 0))
+        self.n_in_service = int(np.count_nonzero(self.phase == SERVICE))
+        self.n_failed = int(np.count_nonzero(self.phase == FAILED))
+        self._cols = np.arange(u_n)
+        self._bits_seen: dict[int, list[bool]] = {}
+        # weeks each phase lasts, per unit (service and failure never end)
+        self._need = np.full((u_n, 8), 1e9)
+        self._need[:, NEGOTIATION] = self.neg_weeks
+        self._need[:, NOTICE] = self.notice_weeks
+        self._need[:, CONSTRUCTION] = self.construction_weeks
+        self._need[:, ACCEPTANCE] = self.acceptance_weeks
+        self._need[:, APPROVAL] = self.approval_weeks
+        self._no_objection_any = bool(self.no_objection_rule.any())
+        self._tally_failed = np.zeros(u_n, bool)  # counted last week in negotiation, and failed
+        self._need_at = np.arange(u_n) * 8  # flat position of each unit's row in _need
 
         # ---- tools
         self._compile_tools()
-        self.uses = np.zeros((u_n, len(self._uses)), np.int16)
-        self.last_use = np.full((u_n, len(self._uses)), -(10**4), np.int32)
 
         # ---- state at week 0
-        self.support = self._anchor()
-        self.votes = self._decide()
+        self._support = self._anchor()
+        self._votes = self._decide()
+        self._votes_before = self._votes
         self.datacollector = DataCollector()
         self._history: list[NDArray[np.int8]] = [self.cooperation.copy()]
         self.datacollector.collect(self)
+
+    # ------------------------------------------------------------ views, shape (U, H)
+
+    @property
+    def support(self) -> NDArray[np.float32]:
+        return self._support.T
+
+    @property
+    def votes(self) -> NDArray[np.int8]:
+        return self._votes.T
+
+    @property
+    def reached(self) -> NDArray[np.bool_]:
+        return self._reached.T
+
+    @property
+    def obj_stage(self) -> NDArray[np.int8]:
+        return self._obj_stage.T
 
     # ------------------------------------------------------------ setup helpers
 
@@ -404,6 +590,8 @@ class UnitModel:
         self.roles = roles
         self.formal_here = roles[:, _FORMAL_IDX].any(axis=1)
         self.other_informal = roles[:, _OTHER_INFORMAL_IDX].any(axis=1)
+        self._other_leader = self.formal_here | self.other_informal
+        self._always_led = bool(self._other_leader.all())
         self.had_action = roles[:, _ACTION].copy()
         self.action_here = roles[:, _ACTION].copy()
         d = self.d
@@ -428,7 +616,7 @@ class UnitModel:
         if b.ties is not None:
             w += b.ties
         # Absentee and developer flats neither hear nor are heard: self-loop only.
-        live = self.lives
+        live = b.lives_here
         w *= live[:, :, None] & live[:, None, :]
         rows = w.sum(axis=2)
         w += (rows == 0)[:, :, None] * eye
@@ -472,18 +660,13 @@ class UnitModel:
         return use
 
     def _compile_tools(self) -> None:
+        """Every tool the strategy may use, as arrays; the plan as a lookup table."""
         self._uses: list[_ToolUse] = []
         self._by_id: dict[str, _ToolUse] = {}
-        self._plan: list[_Planned] = []
-        for item in self.strategy.plan:
-            use = self._use_for(self.catalogue.get(item.tool))
-            phases = np.zeros(7, bool)
-            phases[list(item.phases)] = True
-            self._plan.append(
-                _Planned(use, phases, item.start, item.every, CONDITION_CODES[item.when])
-            )
+        plan = self.strategy.plan
+        item_tools = [self._use_for(self.catalogue.get(item.tool)).col for item in plan]
         self._schedule = {
-            week: [self._use_for(self.catalogue.get(t)) for t in tools]
+            week: [self._use_for(self.catalogue.get(t)).col for t in tools]
             for week, tools in self.strategy.schedule.items()
         }
         self._advisor: dict[tuple[int, int], list[_ToolUse]] = {}
@@ -505,243 +688,597 @@ class UnitModel:
                     self._advisor[(oi, si)] = [
                         self._use_for(t) for t in usable[:ADVISOR_CANDIDATES]
                     ]
+        uses = self._uses
+        u_n = self.batch.n_units
+        n_t = len(uses)
+        d = self.d
+        fm, im = self.formal_mult, self.informal_mult
+        lo_mult, hi_mult = min(fm, im), max(fm, im)
+        self._caps = (
+            np.float32(d.persuasion_cap * lo_mult),
+            np.float32(d.persuasion_cap * hi_mult),
+        )
+        f_base = 0 if fm == lo_mult else 1
+        i_base = 0 if im == lo_mult else 1
+        shape = (n_t, N_EFFECTS)
+        self._pressure_rises = all(u.tool.effects.pressure_delta >= 0 for u in uses)
+        self._e_formal = np.array([_effect_row(u, fm, f_base, d) for u in uses]).reshape(shape)
+        self._e_informal = np.array([_effect_row(u, im, i_base, d) for u in uses]).reshape(shape)
+        # (U, T): who may use each tool, and whether a formal holder does (trust_direct).
+        col = np.zeros((u_n, 0), bool)
+        self._t_formal = np.stack([u.formal for u in uses], axis=1) if uses else col
+        self._t_able = (
+            np.stack([u.formal | u.other_informal for u in uses], axis=1) if uses else col
+        )
+        self._t_action = np.stack([u.action for u in uses], axis=1) if uses else col
+        # First-use effects (loss and subsidy) need to know which tools a unit has used.
+        first = [u.col for u in uses if u.tool.effects.loss_delta or u.tool.effects.subsidy_delta]
+        self._first_cols = np.array(first, np.intp)
+        self._first_loss = np.array(
+            [math.log(max(1.0 - uses[c].tool.effects.loss_delta, _TINY)) for c in first]
+        )
+        self._first_subsidy = np.array([uses[c].tool.effects.subsidy_delta for c in first])
+        self._used_first = np.zeros((u_n, len(first)), bool)
+        self.last_use = np.full((u_n, n_t if self._advisor else 0), -(10**4), np.int32)
+
+        # ---- the plan: items (K) as a table of (phase, week in phase, conditions) → due
+        self._k = len(plan)
+        if not plan:
+            return
+        ti = np.array(item_tools, np.intp)
+        k_formal = self._t_formal[:, ti]
+        k_able = self._t_able[:, ti]
+        k_action = self._t_action[:, ti]
+        first_of = {c: j for j, c in enumerate(first)}
+        k_first = np.zeros((len(plan), len(first)), np.float32)
+        for k, c in enumerate(item_tools):
+            if c in first_of:
+                k_first[k, first_of[c]] = 1.0
+        # Conditions the plan reads, one bit each.
+        whens = sorted({CONDITION_CODES[item.when] for item in plan} - {0})
+        self._when_codes = whens
+        n_c = 1 << len(whens)
+        starts = [item.start for item in plan]
+        periods = [item.every for item in plan if item.every]
+        s0 = max(starts) + 1
+        period = _lcm(periods)
+        rows = s0 + period
+        self._s0, self._period, self._rows, self._n_c = s0, period, rows, n_c
+        self._phase_pos = np.arange(8, dtype=np.intp) * rows
+        self._cond_buf = np.zeros((max(len(whens), 1), u_n), bool)
+        w = np.arange(rows)
+        timing = np.zeros((len(plan), rows), bool)
+        phases = np.zeros((len(plan), 8), bool)  # phase 7: a unit that does not work this week
+        sat = np.zeros((n_c, len(plan)), bool)
+        bits = np.arange(n_c)
+        for k, item in enumerate(plan):
+            if item.every:
+                timing[k] = (w >= item.start) & ((w - item.start) % item.every == 0)
+            else:
+                timing[k] = w == item.start
+            phases[k, sorted(item.phases)] = True
+            code = CONDITION_CODES[item.when]
+            sat[:, k] = True if code == 0 else (bits >> whens.index(code)) & 1 == 1
+        due = phases.T[:, None, None, :] & timing.T[None, :, None, :] & sat[None, None, :, :]
+        due = due.reshape(8 * rows * n_c, len(plan))
+        # for each condition, the (phase, week in phase) rows where an item reading it is due
+        at = (phases.T[:, None, :] & timing.T[None, :, :]).reshape(8 * rows, len(plan))
+        codes = [CONDITION_CODES[item.when] for item in plan]
+        self._cond_rows = np.array(
+            [at[:, [k for k, c in enumerate(codes) if c == when]].any(axis=1) for when in whens]
+        ).reshape(len(whens), 8 * rows)
+        uniform = bool((k_formal == k_formal[:1]).all() and (k_able == k_able[:1]).all())
+        uniform = uniform and bool((k_action == k_action[:1]).all()) and u_n > 0
+        self._k_table = uniform and due.shape[0] * 8 * N_EFFECTS <= 16_000_000
+        if self._k_table:
+            # Every unit has the same holders: the week's effects are a row of a table indexed
+            # by (phase, week in phase, conditions, action leader present).
+            effects = np.where(k_formal[0][:, None], self._e_formal[ti], self._e_informal[ti])
+            with_leader = due & (k_able[0] | k_action[0])
+            without = due & k_able[0]
+            self._k_has_action = bool(k_action[0].any())
+            both = np.concatenate([without, with_leader]) if self._k_has_action else without
+            raw = _levels((both.astype(np.float64) @ effects).astype(np.float32))
+            # rows again for each make-up: residents (bit 0) and low-floor residents (bit 1)
+            row_phase = np.tile(np.repeat(np.arange(8), rows * n_c), raw.shape[0] // due.shape[0])
+            tables = []
+            for make_up in range(4):
+                lives_bit = np.full(raw.shape[0], bool(make_up & 1))
+                low_bit = np.full(raw.shape[0], bool(make_up & 2))
+                tables.append(_settle(raw.copy(), row_phase, lives_bit, low_bit))
+            self._feature_table = np.concatenate(tables)
+            self._static_code = (self._lives_any + 2 * self._low_any.astype(np.intp)) * raw.shape[0]
+            self._buf_feats = np.empty((u_n, N_EFFECTS), np.float32)
+            nonzero = self._feature_table != 0
+            self._feature_bits = (nonzero * (1 << np.arange(N_EFFECTS, dtype=np.int64))).sum(
+                axis=1, dtype=np.int64
+            )
+            first_rows = both.astype(np.float32) @ k_first
+            self._first_table = np.concatenate([first_rows] * 4) if first else None
+        else:
+            self._plan_due = due
+            self._k_able, self._k_action, self._k_formal = k_able, k_action, k_formal
+            self._k_e_formal = self._e_formal[ti].astype(np.float32)
+            self._k_e_informal = self._e_informal[ti].astype(np.float32)
+            self._k_first = k_first
 
     # ------------------------------------------------------------ state readings
 
-    def _penalty(self) -> None:
+    def _penalty(
+        self, share: NDArray[np.float64], ability: NDArray[np.float64], mask: NDArray[np.bool_]
+    ) -> NDArray[np.float32]:
         d = self.d
-        ratio = self.share / self.ability
-        pen = np.clip(d.cost_weight * (ratio - d.cost_reference), 0.0, d.cost_cap)
-        self.cost_penalty = np.where(self.batch.mask, pen, 0.0).astype(np.float32)
+        pen = np.clip(d.cost_weight * (share / ability - d.cost_reference), 0.0, d.cost_cap)
+        result: NDArray[np.float32] = np.where(mask, pen, 0.0).astype(np.float32)
+        return result
 
-    def _recompute_money(self, idx: NDArray[np.intp]) -> None:
+    def _some(self, sel: NDArray[np.bool_]) -> Any:
+        """The units `sel` as an index, or all units when most are selected (cheaper, and the
+        recomputations it feeds give the same values for units that did not change)."""
+        n = np.count_nonzero(sel)
+        return slice(None) if 4 * n > sel.size else _nz(sel)
+
+    def _recompute_money(self, idx: Any) -> None:
         b = self.batch
         total = b.total_fen[idx]
         extra = np.floor(self.extra_subsidy[idx] * total).astype(np.int64)
         self.subsidy[idx] = np.minimum(total, b.subsidy_fen[idx] + extra)
         self.payable[idx] = total - self.subsidy[idx] + self.comp[idx] * self.n1[idx]
-        self.share[idx] = self.payable[idx, None] * self.frac[idx]
-        d = self.d
-        ratio = self.share[idx] / self.ability[idx]
-        pen = np.clip(d.cost_weight * (ratio - d.cost_reference), 0.0, d.cost_cap)
-        self.cost_penalty[idx] = np.where(b.mask[idx], pen, 0.0)
+        share = self.payable[idx][None, :] * self._frac[:, idx]
+        self._share[:, idx] = share
+        mask, ability = self._mask[:, idx], self._ability[:, idx]
+        self._pen[:, idx] = self._penalty(share, ability, mask)
+        self._cost_cond[idx] = _rows_any((mask & (share > ability)).T)
+        self._money_sums(idx)
 
-    def _anchor(self) -> NDArray[np.float32]:
+    def _refresh_base(self, idx: Any) -> None:
+        """The anchor's lasting part: prior, low-floor loss and compensation, cost (−1 off mask)."""
         d = self.d
-        loss = self.d0 * self.loss_factor[:, None]
+        sel: Any = slice(None) if idx is None else idx
+        d0 = self._d0[:, sel]
+        loss = d0 * self.loss_factor[sel]
         offset = np.minimum(
             loss,
             np.float32(d.low_floor_loss_1f)
-            * (self.comp[:, None] / d.compensation_full_fen).astype(np.float32),
+            * (self.comp[sel] / d.compensation_full_fen).astype(np.float32),
         )
-        a = self.prior + self.boost + (self.d0 - loss) - (self.cost_penalty - self.penalty_base)
-        a = np.where(self.floor1, a + offset, a)
-        a = np.clip(a, 0.0, 1.0)
-        a = np.where(self.stubborn, np.maximum(a, np.float32(d.party_anchor)), a)
-        return np.where(self.batch.mask, a, 0.0).astype(np.float32)
+        a = self._prior[:, sel] + (d0 - loss) - (self._pen[:, sel] - self._pen_base[:, sel])
+        a = np.where(self._floor1[:, sel], a + offset, a)
+        self._base[:, sel] = np.where(self._mask[:, sel], a, np.float32(-1))
+
+    def _anchor(self) -> NDArray[np.float32]:
+        # clip to [0, 1], then embedded Party members hold at least their anchor (≥ 0 always)
+        a = self._base + self._boost
+        np.minimum(a, np.float32(1), out=a)
+        np.maximum(a, self._stub_anchor, out=a)
+        return a
 
     def _theta_eff(self, idx: NDArray[np.intp] | None = None) -> NDArray[np.float32]:
-        """Thresholds lowered by the unit's social pressure (of the units `idx`, or all)."""
+        """Thresholds lowered by the unit's social pressure, (H, U) (of the units `idx`, or all)."""
         if idx is None:
-            result: NDArray[np.float32] = self.theta - self.pressure[:, None]
+            result: NDArray[np.float32] = self._theta - self.pressure
         else:
-            result = self.theta[idx] - self.pressure[idx, None]
+            result = self._theta[:, idx] - self.pressure[idx]
         return result
 
     def _decide(self) -> NDArray[np.int8]:
         """Vote codes per flat: the owner's lead flat decides for all the owner's flats."""
-        te = self._theta_eff()
-        y = self.support
-        code = np.where(
-            y >= te, AGREE, np.where(y >= te - np.float32(self.d.abstain_band), ABSTAIN, DISAGREE)
-        ).astype(np.int8)
-        reached = self.reached.copy()
-        nu, nh, nl = self._non_lead
-        if nu.size:
-            np.logical_or.at(reached, (nu, nl), self.reached[nu, nh])
-        code = np.where(reached, code, np.int8(ABSENT)).astype(np.int8)
-        votes = np.take_along_axis(code, self._lead_index, axis=1)
-        result: NDArray[np.int8] = np.where(self.batch.mask, votes, np.int8(ABSENT)).astype(np.int8)
-        return result
+        if self._groups_dirty:
+            reached = self._reached.copy()
+            if self._nonlead_pos.size:
+                np.logical_or.at(
+                    reached.reshape(-1),
+                    self._lead_pos,
+                    self._reached.reshape(-1)[self._nonlead_pos],
+                )
+            np.multiply(~(reached & self._mask), np.int8(ABSENT), out=self._absent3)
+            self._groups_dirty = False
+        te = self._theta - self.pressure
+        y = self._support
+        agree = (y >= te).view(np.int8)
+        te -= np.float32(self.d.abstain_band)
+        code = (y >= te).view(np.int8) + np.int8(1)  # agree 0, disagree 1, abstain 2
+        code -= agree
+        code -= agree
+        code |= self._absent3
+        if self._nonlead_pos.size:
+            flat = code.reshape(-1)
+            flat[self._nonlead_pos] = flat[self._lead_pos]
+        return code
 
     def open_objections(self) -> NDArray[np.int64]:
-        result: NDArray[np.int64] = ((self.obj_stage >= 1) & (self.obj_stage <= 4)).sum(
-            axis=1, dtype=np.int64
-        )
+        result: NDArray[np.int64] = self._open.sum(axis=0, dtype=np.int64)
         return result
 
-    def _condition(self, code: int, idx: NDArray[np.intp]) -> NDArray[np.bool_]:
-        """Which units `idx` meet a plan item's condition this week."""
-        b = self.batch
-        result: NDArray[np.bool_]
-        if code == 1:
-            result = _rows_any((self.obj_stage[idx] >= 1) & (self.obj_stage[idx] <= 4))
-        elif code == 2:
-            result = self.technical[idx]
-        elif code == 3:
-            low = b.mask[idx] & (b.floor[idx] <= LOW_FLOOR_MAX) & self.lives[idx]
-            result = _rows_any(low & (self.votes[idx] != AGREE))
-        elif code == 4:
-            result = _rows_any(b.mask[idx] & (self.share[idx] > self.ability[idx]))
-        elif code == 5:
-            result = _rows_any(self.nonres[idx] & ~self.reached[idx])
-        else:
-            result = np.ones(idx.size, bool)
-        return result
+    def _conditions(self, open_any: NDArray[np.bool_], pos: NDArray[np.intp]) -> NDArray[np.uint8]:
+        """The plan's conditions per unit this week, one bit each (at most 8); `pos` is each
+        unit's (phase, week in phase) row. A condition no due item reads is left false."""
+        rows = self._cond_buf
+        for j, code in enumerate(self._when_codes):
+            if code in (3, 5) and not self._cond_rows[j].take(pos).any():
+                rows[j] = False
+            elif code == 1:
+                rows[j] = open_any
+            elif code == 2:
+                rows[j] = self.technical
+            elif code == 3:  # a low-floor resident who does not agree
+                np.logical_or.reduce(self._low_lives & (self._votes != AGREE), axis=0, out=rows[j])
+            elif code == 4:
+                rows[j] = self._cost_cond
+            else:
+                if self._absentees_dirty:
+                    self._absentees_left = _rows_any((self._nonres & ~self._reached).T)
+                    self._absentees_dirty = False
+                rows[j] = self._absentees_left
+        packed: NDArray[np.uint8] = np.packbits(rows, axis=0, bitorder="little")[0]
+        return packed
 
     # ------------------------------------------------------------ interventions
 
-    def _apply(self, use: _ToolUse, idx: NDArray[np.intp]) -> None:
-        """One use of a tool in the units `idx`, through its catalogue effects."""
-        if idx.size == 0:
-            return
-        able_formal = use.formal[idx]
-        able = able_formal | use.other_informal[idx] | (use.action[idx] & self.action_here[idx])
-        if not able.all():
-            idx = idx[able]
-            able_formal = able_formal[able]
-            if idx.size == 0:
-                return
-        d = self.d
-        rng = self.rng
-        tool = use.tool
-        e = tool.effects
-        mult = np.where(able_formal, self.formal_mult, self.informal_mult).astype(np.float32)
-        lives = self.lives[idx]
-        # ---- whom it reaches
-        reached = lives.copy() if use.target in ("unit", "owners") else self._targets(use, idx)
-        if tool.reaches_absentees and e.reach_absentee_p > 0:
-            p = np.minimum(1.0, e.reach_absentee_p * mult)[:, None]
-            nonres = self.nonres[idx]
-            reached |= nonres & (rng.random(nonres.shape, dtype=np.float32) < p)
-        self.reached[idx] |= reached
-        # ---- lasting support: saturating boost, capped by the messenger's credibility
-        dv = e.support_delta + e.trust_delta
-        if dv > 0:
-            if use.message:
-                recv = self.opinion[idx] & (
-                    rng.random(lives.shape, dtype=np.float32) < np.float32(d.p_media)
-                )
-            else:
-                recv = reached
-            boost = self.boost[idx]
-            cap = np.float32(d.persuasion_cap) * mult[:, None]
-            gain = np.float32(dv) * mult[:, None] * np.maximum(0, 1 - boost / cap)
-            self.boost[idx] = np.where(recv, boost + gain, boost)
-        # ---- unit effects
-        if e.pressure_delta:
-            pcap = np.float32(d.pressure_cap)
-            p = self.pressure[idx]
-            self.pressure[idx] = np.clip(
-                p + np.float32(e.pressure_delta) * mult * (1 - p / pcap), 0, pcap
-            )
-        first = self.uses[idx, use.col] == 0
-        money = False
-        if e.loss_delta and first.any():
-            self.loss_factor[idx] *= np.where(first, np.float32(1 - e.loss_delta), 1)
-        if e.compensation_fen:
-            full = max(d.compensation_full_fen, 0)
-            comp = self.comp[idx]
-            self.comp[idx] = np.maximum(comp, np.minimum(comp + e.compensation_fen, full))
-            money = True
-        if e.subsidy_delta and first.any():
-            self.extra_subsidy[idx] = np.where(
-                first,
-                np.minimum(d.subsidy_tool_cap, self.extra_subsidy[idx] + e.subsidy_delta),
-                self.extra_subsidy[idx],
-            )
-            money = True
-        if money:
-            self._recompute_money(idx)
-        if e.approval_weeks_delta:
-            before = self.phase[idx] <= APPROVAL
-            self.approval_adjust[idx] += np.where(before, np.float32(e.approval_weeks_delta), 0)
-        if e.stubborn_supporters:
-            self._seed_stubborn(idx, e.stubborn_supporters)
-        if e.objection_resolve_p:
-            stage = self.obj_stage[idx]
-            open_ = (stage >= 1) & (stage <= 4)
-            p = np.minimum(1.0, e.objection_resolve_p * mult)[:, None]
-            settled = open_ & (rng.random(stage.shape, dtype=np.float32) < p)
-            self.obj_stage[idx] = np.where(settled, 0, stage)
-        if use.technical:
-            fix = rng.random(idx.size, dtype=np.float32) < np.minimum(1.0, d.technical_fix_p * mult)
-            self.technical[idx] &= ~fix
-        if use.pooling:
-            self.pooling[idx] = True
-        # ---- cooperation evidence
-        level = tool.evidences
-        if level >= 1:
-            touched = reached.any(axis=1)
-            coop = self.cooperation[idx]
-            new = np.where(touched, np.maximum(coop, min(level, 2)), coop)
-            if level >= 4:
-                new = np.where(self.phase[idx] >= NOTICE, np.int8(4), new)
-            self.cooperation[idx] = new.astype(np.int8)
-        self.uses[idx, use.col] += 1
-        self.last_use[idx, use.col] = self.week
-
-    def _targets(self, use: _ToolUse, idx: NDArray[np.intp]) -> NDArray[np.bool_]:
-        b = self.batch
-        lives = self.lives[idx]
-        if use.target == "low_floor":
-            result: NDArray[np.bool_] = lives & (b.floor[idx] <= LOW_FLOOR_MAX)
-            return result
-        if use.target == "objectors":
-            stage = self.obj_stage[idx]
-            return (stage >= 1) & (stage <= 4)
-        if use.target == "persuade":
-            te = self._theta_eff(idx)
-            y = self.support[idx]
-            margin = np.where(lives & (y < te), y - te, np.inf)
-            k = min(self.d.targets_per_use, margin.shape[1])
-            order = np.argsort(margin, axis=1, kind="stable")[:, :k]
-            chosen = np.zeros(margin.shape, bool)
-            rows = np.arange(idx.size)[:, None]
-            chosen[rows, order] = np.isfinite(margin[rows, order])
-            return chosen
-        return np.zeros(lives.shape, bool)
-
-    def _seed_stubborn(self, idx: NDArray[np.intp], n: int) -> None:
-        """Party members first, then supporters, become stubborn early supporters."""
-        b = self.batch
-        y = self.support[idx]
-        agree = y >= self._theta_eff(idx)
-        cand = self.lives[idx] & ~self.stubborn[idx] & (b.party[idx] | agree)
-        key = np.where(cand, b.party[idx] * 2.0 + y, -np.inf)
-        k = min(n, key.shape[1])
-        order = np.argsort(-key, axis=1, kind="stable")[:, :k]
-        rows = np.arange(idx.size)[:, None]
-        pick = np.zeros(key.shape, bool)
-        pick[rows, order] = np.isfinite(key[rows, order])
-        self.stubborn[idx] |= pick
-        self.lam[idx] = np.where(pick, np.float32(self.d.susceptibility_leader), self.lam[idx])
-
     def _interventions(self, working: NDArray[np.bool_]) -> None:
+        """The week's tool uses, all read from the state at the start of the week."""
         if not working.any():
             return
-        phase = self.phase
-        wip = self.wip
-        for item in self._plan:
-            sel = working & item.phases[phase]
-            if item.every:
-                sel &= (wip >= item.start) & ((wip - item.start) % item.every == 0)
+        open_any = _rows_any(self._open.T)
+        feats: NDArray[np.float32] | None = None
+        first: NDArray[np.float32] | None = None
+        bits = -1  # which effect rows are not zero somewhere; -1: not known
+        if self._k:
+            wip = self.wip
+            if int(wip.max()) < self._rows:
+                wi = wip
+            else:  # the plan repeats with its period once every first use has passed
+                wi = np.minimum(wip, self._s0 + (wip - self._s0) % self._period)
+            # row of (phase, week in phase); a unit that does not work reads phase 7 (no use)
+            ph = self.phase if self._always_led else np.where(working, self.phase, 7)
+            pos = self._phase_pos.take(ph)
+            pos += wi
+            code = pos * self._n_c
+            if self._when_codes:
+                code += self._conditions(open_any, pos)
+            if self._k_table:
+                if self._k_has_action:
+                    code += self.action_here * (8 * self._rows * self._n_c)
+                code += self._static_code
+                unit_bits = self._feature_bits.take(code)
+                bits = int(np.bitwise_or.reduce(unit_bits))
+                if bits == 0 and not self._schedule and not self._advisor:
+                    return
+                busy = np.count_nonzero(unit_bits)
+                if 3 * busy < code.size and not self._schedule and not self._advisor:
+                    # few units do anything this week: work on those alone
+                    idx = _nz(unit_bits)
+                    code = code[idx]
+                    first = None
+                    if self._first_table is not None:
+                        first = self._first_table.take(code, axis=0)
+                    feats = self._feature_table.take(code, axis=0)
+                    self._apply_week(feats, first, open_any[idx], bits, idx)
+                    return
+                feats = np.take(self._feature_table, code, axis=0, out=self._buf_feats)
+                if self._first_table is not None:
+                    first = self._first_table.take(code, axis=0)
             else:
-                sel &= wip == item.start
-            idx = np.flatnonzero(sel)
-            if idx.size and item.when:
-                idx = idx[self._condition(item.when, idx)]
-            self._apply(item.use, idx)
-        for use in self._schedule.get(self.week, ()):
-            self._apply(use, np.flatnonzero(working))
-        if self._advisor:
-            self._advise(working)
+                due = self._plan_due[code]
+                due &= self._k_able | (self._k_action & self.action_here[:, None])
+                formal = (due & self._k_formal).astype(np.float32)
+                feats = (
+                    formal @ self._k_e_formal
+                    + (due & ~self._k_formal).astype(np.float32) @ self._k_e_informal
+                )
+                first = due.astype(np.float32) @ self._k_first
+                _settle(_levels(feats), ph, self._lives_any, self._low_any)
+        extra = self._extra_uses(working)
+        if extra is not None:
+            able = self._t_able | (self._t_action & self.action_here[:, None])
+            extra *= able
+            formal = extra * self._t_formal
+            more = (formal @ self._e_formal + (extra - formal) @ self._e_informal).astype(
+                np.float32
+            )
+            if feats is not None:  # levels of the plan's uses back to counts, then add
+                feats[:, E_L2 : E_L2 + N_REACH] = feats[:, E_L1 : E_L1 + N_REACH] == 2
+                feats[:, E_L1 : E_L1 + N_REACH] = feats[:, E_L1 : E_L1 + N_REACH] == 1
+            feats = _levels(more if feats is None else feats + more)
+            phase_now = np.where(working, self.phase, 7)
+            _settle(feats, phase_now, self._lives_any, self._low_any)
+            bits = -1
+            if self._first_cols.size:
+                f2 = extra[:, self._first_cols].astype(np.float32)
+                first = f2 if first is None else first + f2
+            if self.last_use.size:
+                self.last_use[extra > 0] = self.week
+        if feats is not None:
+            if bits < 0:
+                nz = feats.any(axis=0)
+                bits = int((nz * (1 << np.arange(N_EFFECTS, dtype=np.int64))).sum())
+            self._apply_week(feats, first, open_any, bits)
 
-    def _advise(self, working: NDArray[np.bool_]) -> None:
-        """Each unit uses the tool the advisor ranks first for its largest obstacle now."""
-        idx = np.flatnonzero(working)
-        if idx.size == 0:
+    def _extra_uses(self, working: NDArray[np.bool_]) -> NDArray[np.float64] | None:
+        """Uses this week outside the plan, (U, T): the schedule's and the advisor's."""
+        cols = self._schedule.get(self.week, ())
+        if not cols and not self._advisor:
+            return None
+        extra = np.zeros((self.batch.n_units, len(self._uses)))
+        for c in cols:
+            extra[:, c] += working
+        if self._advisor:
+            idx, chosen = self._advise(working)
+            extra[idx, chosen] += 1.0
+        return extra
+
+    def _apply_week(
+        self,
+        feats: NDArray[np.float32],
+        first: NDArray[np.float32] | None,
+        open_any: NDArray[np.bool_],
+        bits: int,
+        idx: NDArray[np.intp] | None = None,
+    ) -> None:
+        """The week's uses through their catalogue effects; `feats` (n, N_EFFECTS) sums them
+        for the units `idx` (all units when None).
+
+        Whom a use reaches and which households it targets are read from the state at the start
+        of the week; chances combine as independent draws, saturating effects as if applied one
+        after the other (the less credible messengers first).
+        """
+        d = self.d
+        rng = self.rng
+        full = idx is None
+        sel: Any = slice(None) if idx is None else idx
+        at: NDArray[np.intp] = np.arange(feats.shape[0]) if idx is None else idx
+        n = feats.shape[0]
+        nz = self._bits_seen.get(bits)
+        if nz is None:
+            nz = self._bits_seen[bits] = [bool(bits >> j & 1) for j in range(N_EFFECTS)]
+
+        def cols(a: NDArray[Any]) -> NDArray[Any]:
+            return a if idx is None else a[:, idx]
+
+        open_start = cols(self._open)
+        # ---- whom the week's uses reach
+        pers: NDArray[np.bool_] | None = None
+        pers_any: NDArray[np.bool_] | None = None
+        if nz[E_ANY + R_PERS]:
+            pers, pers_any = self._persuade_targets(feats[:, E_ANY + R_PERS] > 0, idx)
+        abs_pos: NDArray[np.intp] | None = None
+        abs_unit: NDArray[np.intp] | None = None
+        abs_any: NDArray[np.bool_] | None = None
+        if nz[E_ABSENTEE]:
+            if full:
+                pos, unit = self._nonres_pos, self._nonres_unit
+            else:
+                pos = _nz(cols(self._nonres))
+                unit = pos % n
+            chance = -np.expm1(feats[unit, E_ABSENTEE])
+            hit = (rng.random(pos.size, dtype=np.float32) < chance).nonzero()[0]
+            abs_pos, abs_unit = pos.take(hit), unit.take(hit)
+            abs_any = np.zeros(n, bool)
+            abs_any[abs_unit] = True
+        msg_pos: NDArray[np.intp] | None = None
+        msg_unit: NDArray[np.intp] | None = None
+        if nz[E_BOOST + 2 * B_MSG] or nz[E_BOOST + 2 * B_MSG + 1]:
+            if full:
+                pos, unit = self._opinion_pos, self._opinion_unit
+            else:
+                pos = _nz(cols(self._opinion))
+                unit = pos % n
+            heard = (rng.random(pos.size, dtype=np.float32) < np.float32(d.p_media)).nonzero()[0]
+            msg_pos, msg_unit = pos.take(heard), unit.take(heard)
+        # ---- lasting support: each class of messenger saturates toward its own cap
+        boost = cols(self._boost)
+        if any(nz[E_BOOST : E_BOOST + 2 * N_BOOST]):
+            # per unit and group, the product of the week's (1 − dv/cap) factors
+            factor = np.exp(feats[:, E_BOOST : E_BOOST + 2 * N_BOOST])
+            # households that this week's messages, searches, visits and hearings reached
+            parts = [(B_MSG, msg_pos, msg_unit), (B_ABS, abs_pos, abs_unit)]
+            if pers is not None and (nz[E_BOOST + 2 * B_PERS] or nz[E_BOOST + 2 * B_PERS + 1]):
+                p_pos = _nz(pers)
+                parts.append((B_PERS, p_pos, p_pos % n))
+            if nz[E_BOOST + 2 * B_OBJ] or nz[E_BOOST + 2 * B_OBJ + 1]:
+                o_pos = _nz(open_start)
+                parts.append((B_OBJ, o_pos, o_pos % n))
+            hits = [
+                (g, pos, unit) for g, pos, unit in parts if pos is not None and unit is not None
+            ]
+            gap = self._buf_gap if full else np.empty(boost.shape, np.float32)
+            for k in (0, 1):
+                if not any(nz[E_BOOST + k : E_BOOST + 2 * N_BOOST : 2]):
+                    continue
+                keep = self._buf_log if full else np.empty(boost.shape, np.float32)
+                if nz[E_BOOST + 2 * B_LIVES + k]:  # 1 + lives·(F − 1)
+                    np.multiply(cols(self._livesf), factor[:, 2 * B_LIVES + k] - 1, out=keep)
+                    keep += 1
+                else:
+                    keep.fill(1)
+                if nz[E_BOOST + 2 * B_LOW + k]:
+                    keep *= cols(self._low_livesf) * (factor[:, 2 * B_LOW + k] - 1) + 1
+                flat = keep.reshape(-1)
+                for g, pos, unit in hits:  # no flat twice within a group
+                    if nz[E_BOOST + 2 * g + k]:
+                        flat[pos] *= factor[unit, 2 * g + k]
+                cap = self._caps[k]
+                np.subtract(cap, boost, out=gap)
+                gap *= keep
+                np.subtract(cap, gap, out=gap)
+                np.maximum(boost, gap, out=boost)
+            if not full:
+                self._boost[:, idx] = boost
+        # ---- reached from now on
+        changed = False
+        reached = cols(self._reached)
+        if self._residents_left:
+            if nz[E_ANY + R_LIVES]:
+                reached |= cols(self._lives) & (feats[:, E_ANY + R_LIVES] > 0)
+            if nz[E_ANY + R_LOW]:
+                reached |= cols(self._low_lives) & (feats[:, E_ANY + R_LOW] > 0)
+            if pers is not None:
+                reached |= pers
+            changed = True
+        reach = reached.reshape(-1)
+        if nz[E_ANY + R_OBJ] and open_any.any():
+            pos = _nz(open_start)
+            pos = pos[feats[pos % n, E_ANY + R_OBJ] > 0]
+            changed |= not reach[pos].all()
+            reach[pos] = True
+        if abs_pos is not None and abs_pos.size and not reach[abs_pos].all():
+            reach[abs_pos] = True
+            changed = True
+        if changed:
+            if not full:
+                self._reached[:, idx] = reached
+            if self._residents_left:
+                self._residents_left = bool((self._lives & ~self._reached).any())
+            self._groups_dirty = True
+            self._absentees_dirty = True
+        # ---- cooperation evidence: a use that reached someone, and co-funding after consent
+        level: NDArray[np.float32] | None = feats[:, E_COOP] if nz[E_COOP] else None
+        dynamic = [(R_OBJ, open_any), (R_PERS, pers_any)]
+        if abs_any is not None and self._some_without_residents:
+            dynamic.append((R_LIVES, abs_any & ~self._lives_any[sel]))
+        for group, touched in dynamic:
+            if touched is None or not nz[E_L1 + group]:
+                continue
+            raised = feats[:, E_L1 + group] * touched
+            level = raised if level is None else np.maximum(level, raised)
+        if level is not None:
+            coop = self.cooperation[sel]
+            np.maximum(coop, level.astype(np.int8), out=coop)
+            if not full:
+                self.cooperation[idx] = coop
+        # ---- stubborn early supporters (Party members first, then supporters)
+        if nz[E_STUBBORN]:
+            count = feats[:, E_STUBBORN]
+            if not full:
+                count = np.zeros(self.batch.n_units, np.float32)
+                count[idx] = feats[:, E_STUBBORN]
+            self._seed_stubborn(count)
+        # ---- objections settled, technical blocks solved, funds pooled, approval sped up
+        if nz[E_OBJECTION] and open_any.any():
+            pos = _nz(open_start)
+            chance = -np.expm1(feats[pos % n, E_OBJECTION])
+            pos, chance = pos[chance > 0], chance[chance > 0]
+            if pos.size:
+                settled = pos[rng.random(pos.size) < chance]
+                if full:
+                    self._obj_stage.reshape(-1)[settled] = 0
+                else:
+                    stage = cols(self._obj_stage)
+                    stage.reshape(-1)[settled] = 0
+                    self._obj_stage[:, idx] = stage
+                self._open = self._obj_stage > 0
+        if nz[E_TECHNICAL]:
+            tech = _nz(self.technical[sel] & (feats[:, E_TECHNICAL] < 0))
+            if tech.size:
+                fixed = rng.random(tech.size) < -np.expm1(feats[tech, E_TECHNICAL])
+                self.technical[at[tech[fixed]]] = False
+        if nz[E_POOL]:
+            self.pooling[sel] |= feats[:, E_POOL] > 0
+        if nz[E_APPROVAL]:  # (only units up to approval have it: see _settle)
+            self.approval_adjust[sel] += feats[:, E_APPROVAL]
+            self._need[sel, APPROVAL] += feats[:, E_APPROVAL]
+        # ---- money and the low-floor loss
+        money: NDArray[np.bool_] | None = None
+        if nz[E_COMP]:
+            fen = max(d.compensation_full_fen, 0)
+            more = np.rint(feats[:, E_COMP]).astype(np.int64)
+            comp = self.comp[sel]
+            self.comp[sel] = np.maximum(comp, np.minimum(comp + more, fen))
+            money = more > 0
+        loss: NDArray[np.bool_] | None = None
+        if first is not None and nz[E_FIRST]:
+            used = first > 0
+            fresh = used & ~self._used_first[sel]
+            if fresh.any():
+                self._used_first[sel] |= used
+                ff = fresh.astype(np.float64)
+                if self._first_loss.any():
+                    factor = np.exp(ff @ self._first_loss).astype(np.float32)
+                    self.loss_factor[sel] *= factor
+                    loss = factor < 1
+                if self._first_subsidy.any():
+                    add = ff @ self._first_subsidy
+                    got = _nz(add > 0)
+                    where = at[got]
+                    self.extra_subsidy[where] = np.minimum(
+                        d.subsidy_tool_cap, self.extra_subsidy[where] + add[got]
+                    )
+                    money = add > 0 if money is None else money | (add > 0)
+        if money is not None and money.any():
+            self._recompute_money(self._some(money) if full else at[money])
+            loss = money if loss is None else loss | money
+        if loss is not None and loss.any():
+            self._refresh_base(self._some(loss) if full else at[loss])
+        # ---- social pressure last: the week's targets were chosen under last week's pressure
+        if nz[E_PRESSURE]:
+            pcap = np.float32(d.pressure_cap)
+            rest = pcap - self.pressure[sel]
+            rest *= np.exp(feats[:, E_PRESSURE])
+            pressure = pcap - rest
+            if not self._pressure_rises:  # a tool lowers pressure: keep it within [0, cap]
+                pressure = np.minimum(np.maximum(pressure, 0), pcap)
+            self.pressure[sel] = pressure
+
+    def _persuade_targets(
+        self, want: NDArray[np.bool_], idx: NDArray[np.intp] | None = None
+    ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+        """The households furthest below their threshold, `targets_per_use` in each unit that
+        persuades this week (ties: the lower flat first), and which units have any; of the
+        units `idx` (all when None), `want` being theirs."""
+        sel: Any = slice(None) if idx is None else idx
+        te = self._theta_off[:, sel] - self.pressure[sel]  # far down off the residents
+        y = self._support[:, sel]
+        below = y < te
+        below &= want
+        count = np.add.reduce(below.view(np.int8), axis=0, dtype=np.int16)  # flats below
+        k = self.d.targets_per_use
+        crowded = count > k  # more below than targets: the furthest below are chosen
+        if k > 0 and crowded.any():
+            c = _nz(crowded)
+            margin = y[:, c] - te[:, c]
+            margin += ~below[:, c] * _BIG
+            pick = np.zeros(margin.shape, bool)
+            for _ in range(k):  # the lowest margin, k times (a tie: the lower flat first)
+                low = margin.min(axis=0)
+                top = margin == low
+                if np.count_nonzero(top) != c.size:
+                    top = np.zeros(margin.shape, bool)
+                    top[margin.argmin(axis=0), np.arange(c.size)] = True
+                pick |= top
+                margin += top * _BIG
+            below[:, c] = pick
+        elif k <= 0:
+            below[:] = False
+        return below, count > 0 if k > 0 else np.zeros(count.shape, bool)
+
+    def _seed_stubborn(self, count: NDArray[np.float32]) -> None:
+        """Party members first, then supporters, become stubborn early supporters."""
+        n = count.copy()
+        y = self._support
+        agree = y >= self._theta_eff()
+        party = self._party
+        cand = self._lives & ~self._stubborn & (party | agree)
+        cand &= n > 0
+        key = np.where(cand, party * np.float32(2) + y, -np.inf)
+        pick = np.zeros(key.shape, bool)
+        cols = self._cols
+        for k in range(min(int(n.max()), key.shape[0])):
+            top = key.argmax(axis=0)
+            ok = (k < n) & np.isfinite(key[top, cols])
+            pick[top[ok], cols[ok]] = True
+            key[top, cols] = -np.inf
+        if not pick.any():
             return
+        self._stubborn |= pick
+        self._lam[pick] = np.float32(self.d.susceptibility_leader)
+        self._oml[pick] = np.float32(1) - np.float32(self.d.susceptibility_leader)
+        self._stub_anchor[pick] = np.float32(self.d.party_anchor)
+
+    def _advise(self, working: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Each unit uses the tool the advisor ranks first for its largest obstacle now."""
+        idx = _nz(working)
+        if idx.size == 0:
+            return idx, idx
         sev = self._severities(idx)
         best = np.argmax(sev, axis=1)
         has = sev[np.arange(idx.size), best] > 0
@@ -750,9 +1287,9 @@ class UnitModel:
             phase == NEGOTIATION, np.where(self.wip[idx] < self.neg_weeks[idx], 0, 1), phase + 1
         )
         cooldown = self.d.advisor_cooldown_weeks
-        chosen = np.full(idx.size, -1, np.int32)
+        chosen = np.full(idx.size, -1, np.intp)
         for key in set(zip(best[has].tolist(), stage_i[has].tolist(), strict=True)):
-            rows = np.flatnonzero(has & (best == key[0]) & (stage_i == key[1]))
+            rows = _nz(has & (best == key[0]) & (stage_i == key[1]))
             for use in self._advisor.get(key, []):
                 free = chosen[rows] < 0
                 ok = free & (self.week - self.last_use[idx[rows], use.col] >= cooldown)
@@ -762,18 +1299,19 @@ class UnitModel:
                     | (use.action[idx[rows]] & self.action_here[idx[rows]])
                 )
                 chosen[rows[ok]] = use.col
-        for col in np.unique(chosen[chosen >= 0]).tolist():
-            self._apply(self._uses[col], idx[chosen == col])
+        sel = chosen >= 0
+        return idx[sel], chosen[sel]
 
     def _severities(self, idx: NDArray[np.intp]) -> NDArray[np.float64]:
         """Severity of each advisor obstacle per unit, scaled as heterogeneity scales them."""
         b = self.batch
         mask = b.mask[idx]
-        lives = self.lives[idx]
-        nonres = self.nonres[idx]
+        lives = self._lives.T[idx]
+        nonres = self._nonres.T[idx]
+        reached = self._reached.T[idx]
         n = np.maximum(mask.sum(axis=1), 1)
         phase = self.phase[idx]
-        votes = self.votes[idx]
+        votes = self._votes.T[idx]
         out = np.zeros((idx.size, len(ADVISOR_OBSTACLES)))
 
         def scaled(ob: Obstacle, share: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -781,7 +1319,7 @@ class UnitModel:
             res: NDArray[np.float64] = np.where(share > 0, base + slope * share, 0.0)
             return res
 
-        stage = self.obj_stage[idx]
+        stage = self._obj_stage.T[idx]
         open_stage = np.where((stage >= 1) & (stage <= 4), stage, 0).max(axis=1)
         out[:, 0] = _OBJECTION_STAGE_SEVERITY[open_stage]
         out[:, 1] = np.where(self.technical[idx], 1.0, 0.0)
@@ -789,9 +1327,10 @@ class UnitModel:
         out[:, 2] = scaled(
             Obstacle.INTEREST, (low & (votes != AGREE)).sum(1) / np.maximum(low.sum(1), 1)
         )
-        out[:, 3] = scaled(Obstacle.TENURE, (nonres & ~self.reached[idx]).sum(1) / n)
-        out[:, 4] = scaled(Obstacle.COST, (mask & (self.share[idx] > self.ability[idx])).sum(1) / n)
-        out[:, 5] = scaled(Obstacle.INFORMATION, (lives & ~self.reached[idx]).sum(1) / n)
+        out[:, 3] = scaled(Obstacle.TENURE, (nonres & ~reached).sum(1) / n)
+        costly = mask & (self._share.T[idx] > self._ability.T[idx])
+        out[:, 4] = scaled(Obstacle.COST, costly.sum(1) / n)
+        out[:, 5] = scaled(Obstacle.INFORMATION, (lives & ~reached).sum(1) / n)
         heads = self.is_lead[idx] & mask
         agree = (heads & (votes == AGREE)).sum(1) / np.maximum(heads.sum(1), 1)
         out[:, 6] = np.where(
@@ -817,34 +1356,38 @@ class UnitModel:
 
     def step(self) -> None:
         d = self.d
-        rng = self.rng
-        u_n = self.batch.n_units
         active = self.phase < SERVICE
         # 1. leaders: exit, replacement under formal guidance, stall
-        quit_draw = rng.random(u_n)
-        quits = active & self.action_here & (quit_draw < d.p_initiator_exit)
-        self.action_here &= ~quits
-        replace_draw = rng.random(u_n)
+        # (only working units read action_here, so finished ones may change it freely)
+        draw = self.rng.random((2, self.batch.n_units))
+        stays = self.action_here & (draw[0] >= d.p_initiator_exit)
         if self.strategy.direct:
-            back = (
-                active & self.had_action & ~self.action_here & (replace_draw < d.p_replace_guided)
-            )
-            self.action_here |= back
-        stalled = active & ~self.formal_here & ~self.other_informal & ~self.action_here
-        self.leaderless = np.where(stalled, self.leaderless + 1, 0).astype(np.int32)
-        working = active & ~stalled
+            stays |= self.had_action & (draw[1] < d.p_replace_guided)
+        self.action_here = stays
+        if self._always_led:
+            working = active
+        else:
+            stalled = active & ~self._other_leader & ~self.action_here
+            self.leaderless += stalled
+            self.leaderless *= stalled
+            working = active & ~stalled
         # 2. interventions
         self._interventions(working)
-        # 3. influence
+        # 3. influence: y ← Λ W y + (I − Λ) a
         anchor = self._anchor()
-        wy = np.einsum("uij,uj->ui", self.W, self.support)
-        self.support = (self.lam * wy + (1 - self.lam) * anchor).astype(np.float32)
+        wy = np.einsum("iju,ju->iu", self._W, self._support)
+        wy *= self._lam
+        anchor *= self._oml
+        wy += anchor
+        self._support = wy
         # 4. decisions
-        self.votes = self._decide()
+        self._votes_before = self._votes
+        self._votes = self._decide()
         # 5. objections
-        self._objections(active)
+        if self._open.any():
+            self._objections(active)
         # 6. phases
-        self.wip = np.where(working, self.wip + 1, self.wip).astype(np.int32)
+        self.wip += working
         self._phases(working)
         # 7. failures
         self._failures(active)
@@ -853,108 +1396,217 @@ class UnitModel:
         self.datacollector.collect(self)
 
     def _objections(self, active: NDArray[np.bool_]) -> None:
-        stage_all = self.obj_stage
-        has = active & ((stage_all >= 1) & (stage_all <= 4)).any(axis=1)
-        idx = np.flatnonzero(has)
+        has = active & self._open.any(axis=0)
+        idx = _nz(has)
         if idx.size == 0:
             return
         d = self.d
-        stage = self.obj_stage[idx]
+        stage = self._obj_stage[:, idx]
         open_ = (stage >= 1) & (stage <= 4)
         p = np.asarray((0.0, *d.objection_resolve_weekly), np.float32)[stage]
         esc = np.asarray((0, *d.objection_escalate_weeks, 10**4), np.int32)[stage]
         draw = self.rng.random(stage.shape, dtype=np.float32)
         settled = open_ & (draw < p)
-        weeks = np.where(open_ & ~settled, self.obj_weeks[idx] + 1, 0)
+        weeks = np.where(open_ & ~settled, self._obj_weeks[:, idx] + 1, 0)
         up = open_ & ~settled & (stage < 4) & (weeks >= esc)
-        self.obj_stage[idx] = np.where(settled, 0, np.where(up, stage + 1, stage)).astype(np.int8)
-        self.obj_weeks[idx] = np.where(up, 0, weeks).astype(np.int16)
-        self.obj_age[idx] = np.where(open_ & ~settled, self.obj_age[idx] + 1, 0).astype(np.int16)
+        self._obj_stage[:, idx] = np.where(settled, 0, np.where(up, stage + 1, stage))
+        self._obj_weeks[:, idx] = np.where(up, 0, weeks)
+        self._obj_age[:, idx] = np.where(open_ & ~settled, self._obj_age[:, idx] + 1, 0)
+        self._open = self._obj_stage > 0
+
+    def _compile_tally(self) -> None:
+        """The consent rule as integer rows, when every unit follows one profile: a count
+        passes when num·q − p·den ≥ 0 (≥ 1 for exclusive words) and den > 0 on every row."""
+        b = self.batch
+        mask = b.mask
+        self._tally_w = np.ascontiguousarray(
+            np.stack(
+                [
+                    np.where(mask, b.area_cm2, 0).T,
+                    (self.is_lead & mask).T,
+                    (b.occupied & mask).T,
+                ],
+                axis=1,
+            ).astype(np.int64)
+        )  # (H, 3, U): area, heads, occupied
+        self._tally_total = self._tally_w.sum(axis=0)  # (3, U)
+        pi = b.profile_index
+        self._rule: tuple[Any, ...] | None = None
+        if pi.size and not (pi == pi[0]).all():
+            return
+        t = rule_table(b.profiles)
+        p = int(pi[0]) if pi.size else 0
+        rows = []  # (kind of numerator, row of counts, denominator of total?, fraction, inclusive)
+        if t.q_has_area[p]:
+            rows.append((0, 0, True, t.q_area[p], t.q_inclusive[p]))
+        if t.q_has_heads[p]:
+            rows.append((0, 1, True, t.q_heads[p], t.q_inclusive[p]))
+        if t.a_has_area[p]:
+            rows.append((1, 0, bool(t.a_total[p]), t.a_area[p], t.a_inclusive[p]))
+        if t.a_has_heads[p]:
+            rows.append((1, 1, bool(t.a_total[p]), t.a_heads[p], t.a_inclusive[p]))
+        q = np.array([[int(r[3][1])] for r in rows], np.int64).reshape(-1, 1)
+        frac = np.array([[int(r[3][0])] for r in rows], np.int64).reshape(-1, 1)
+        thr = np.array([[0 if r[4] else 1] for r in rows], np.int64).reshape(-1, 1)
+        # rows of (part, agree, total) stacked: part 0-2, agree 3-5, total 6-8
+        num_rows = np.array([3 * r[0] + r[1] for r in rows], np.intp)
+        den_rows = np.array([(6 if r[2] else 0) + r[1] for r in rows], np.intp)
+        self._rule = (
+            num_rows,
+            den_rows,
+            q,
+            frac,
+            thr,
+            bool(t.no_objection[p]),
+            bool(t.occupied_agree[p]),
+        )
+
+    def _tally(self, idx: NDArray[np.intp], open_n: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """`sim.tally.tally` on the units `idx`, counted from the household-major arrays."""
+        votes = self._votes[:, idx]
+        w = self._tally_w[:, :, idx]  # (H, 3, n)
+        part = (w * (votes != ABSENT)[:, None, :]).sum(axis=0)  # (3, n)
+        agree = (w * (votes == AGREE)[:, None, :]).sum(axis=0)
+        total = self._tally_total[:, idx]
+        if self._rule is None:
+            counts = {
+                "total_area_cm2": total[0],
+                "participating_area_cm2": part[0],
+                "agree_area_cm2": agree[0],
+                "total_heads": total[1],
+                "participating_heads": part[1],
+                "agree_heads": agree[1],
+                "occupied_not_agreeing": total[2] - agree[2],
+            }
+            return passes(self.batch.profiles, self.batch.profile_index[idx], counts, open_n)
+        num_rows, den_rows, q, frac, thr, no_objection, occupied = self._rule
+        ok = np.ones(idx.size, bool)
+        if num_rows.size:
+            c = np.concatenate((part, agree, total))  # (9, n)
+            den = c[den_rows]
+            met = c[num_rows] * q - frac * den >= thr
+            met &= den > 0
+            ok = np.asarray(met.all(axis=0), dtype=bool)
+        if no_objection:
+            ok &= open_n <= 0
+        if occupied:
+            ok &= total[2] - agree[2] <= 0
+        return ok
 
     def _phases(self, working: NDArray[np.bool_]) -> None:
-        d = self.d
+        """At most one phase a week, once the phase's weeks have passed."""
+        need = self._need.take(self._need_at + self.phase)
+        ready = working & (self.wip >= need)
+        open_now = self._open.any()
+        if self._no_objection_any and open_now:
+            # notice: a "no objection" rule restarts it while an objection is open
+            restart = working & (self.phase == NOTICE) & self.no_objection_rule
+            restart &= self._open.any(axis=0)
+            self.wip[restart] = 0
+            ready &= ~restart
+        idx = _nz(ready)
+        if idx.size == 0:
+            self._tally_failed[:] = False
+            return
         done_week = self.week + 1
-        phase = self.phase.copy()
-        wip = self.wip
-        open_n = self.open_objections()
+        phase = self.phase[idx]
+        present = np.bincount(phase, minlength=8)
+        open_n = self._open[:, idx].sum(axis=0) if open_now else np.zeros(idx.size, np.int64)
         # negotiation: the vote is counted weekly once the negotiation time has passed
-        cand = working & (phase == NEGOTIATION) & (wip >= self.neg_weeks)
-        if cand.any():
-            idx = np.flatnonzero(cand)
-            new = idx[tally(self.batch, self.votes[idx], open_n[idx], rows=idx)]
-            self.phase[new] = NOTICE
-            self.wip[new] = 0
-            self.week_consent[new] = done_week
-            self.cooperation[new] = np.maximum(self.cooperation[new], 3)
-            self._file_objections(new)
-            open_n[new] = self.open_objections()[new]
-        # notice: a "no objection" rule restarts it while an objection is open
-        notice = working & (phase == NOTICE)
-        restart = notice & self.no_objection_rule & (open_n > 0)
-        self.wip[restart] = 0
-        go = notice & ~restart & (wip >= self.notice_weeks) & (open_n == 0)
-        self._move(go, APPROVAL)
+        if present[NEGOTIATION]:
+            neg = phase == NEGOTIATION
+            cand = idx[neg]
+            # a unit whose count failed last week and whose votes have not moved fails again
+            same = self._tally_failed[cand] & ~self.no_objection_rule[cand]
+            if same.any():
+                moved = self._votes[:, cand] != self._votes_before[:, cand]
+                same &= ~_rows_any(moved.T)
+            count = cand[~same]
+            new = count[self._tally(count, open_n[neg][~same])] if count.size else count
+            self._tally_failed[:] = False
+            self._tally_failed[cand] = True
+            if new.size:
+                self._tally_failed[new] = False
+                self.phase[new] = NOTICE
+                self.wip[new] = 0
+                self.week_consent[new] = done_week
+                self.n_consented += new.size
+                self.cooperation[new] = np.maximum(self.cooperation[new], 3)
+                self._file_objections(new)
+        else:
+            self._tally_failed[:] = False
         # approval: waits for the technical block; the funding check opens construction
-        need = np.maximum(d.approval_min_weeks, self.approval_weeks + self.approval_adjust)
-        go = working & (phase == APPROVAL) & (wip >= need) & ~self.technical
-        if go.any():
-            idx = np.flatnonzero(go)
-            short = np.zeros_like(go)
-            short[idx] = self._funding_gap(idx)
-            self._fail(short, F_FUNDING)
-            self._move(go & ~short, CONSTRUCTION)
-        self._move(working & (phase == CONSTRUCTION) & (wip >= self.construction_weeks), ACCEPTANCE)
-        served = working & (phase == ACCEPTANCE) & (wip >= self.acceptance_weeks)
-        self._move(served, SERVICE)
-        self.week_service[served] = done_week
+        if present[APPROVAL]:
+            go = idx[(phase == APPROVAL) & ~self.technical[idx]]
+            go = go[self.wip[go] >= self.d.approval_min_weeks]
+            if go.size:
+                short = self._funding_gap(go)
+                self._fail(go[short], F_FUNDING)
+                self._move(go[~short], CONSTRUCTION)
+        # notice (once no objection is open), construction and acceptance: the next phase
+        if present[NOTICE] or present[CONSTRUCTION] or present[ACCEPTANCE]:
+            step = (phase == CONSTRUCTION) | (phase == ACCEPTANCE)
+            if present[NOTICE]:
+                step |= (phase == NOTICE) & (open_n == 0)
+            on = idx[step]
+            self.phase[on] += 1
+            self.wip[on] = 0
+            if present[ACCEPTANCE]:
+                served = idx[phase == ACCEPTANCE]
+                self.n_in_service += served.size
+                self.week_service[served] = done_week
 
-    def _move(self, sel: NDArray[np.bool_], to: int) -> None:
+    def _move(self, sel: NDArray[np.intp], to: int) -> None:
         self.phase[sel] = to
         self.wip[sel] = 0
 
-    def _fail(self, sel: NDArray[np.bool_], code: int) -> None:
-        sel = sel & (self.phase < SERVICE)
+    def _fail(self, sel: NDArray[np.intp], code: int) -> None:
+        sel = sel[self.phase[sel] < SERVICE]
         self.phase[sel] = FAILED
         self.failure[sel] = code
+        self.n_failed += sel.size
 
     def _file_objections(self, idx: NDArray[np.intp]) -> None:
         """At the notice, each opposing low-floor household objects with p_object."""
-        if idx.size == 0:
+        low = self._low_lives[:, idx] & (self._support[:, idx] < self._theta_eff(idx))
+        low &= self._obj_stage[:, idx] == 0
+        h, k = np.nonzero(low)
+        files = self.rng.random(h.size, dtype=np.float32) < np.float32(self.d.p_object)
+        if not files.any():
             return
-        b = self.batch
-        below = self.support[idx] < self._theta_eff(idx)
-        low = self.lives[idx] & (b.floor[idx] <= LOW_FLOOR_MAX) & below & (self.obj_stage[idx] == 0)
-        draw = self.rng.random(low.shape, dtype=np.float32)
-        files = low & (draw < np.float32(self.d.p_object))
-        self.obj_stage[idx] = np.where(files, 1, self.obj_stage[idx]).astype(np.int8)
-        self.obj_weeks[idx] = np.where(files, 0, self.obj_weeks[idx])
-        self.obj_age[idx] = np.where(files, 0, self.obj_age[idx])
+        h, u = h[files], idx[k[files]]
+        self._obj_stage[h, u] = 1
+        self._obj_weeks[h, u] = 0
+        self._obj_age[h, u] = 0
+        self._open[h, u] = True
 
     def _funding_gap(self, idx: NDArray[np.intp]) -> NDArray[np.bool_]:
         """Shares above afford_factor × ability not covered by pooled spare ability."""
-        d = self.d
-        mask = self.batch.mask[idx]
-        share, ability = self.share[idx], self.ability[idx]
-        gap = np.where(mask, np.maximum(0.0, share - d.afford_factor * ability), 0.0)
-        spare = np.where(mask, np.maximum(0.0, ability - share), 0.0)
-        pooled = np.where(self.pooling[idx], d.pool_share * spare.sum(axis=1), 0.0)
-        result: NDArray[np.bool_] = gap.sum(axis=1) > pooled + 0.5
+        gap = self._gap_fen[idx] - self.pooling[idx] * (self.d.pool_share * self._spare_fen[idx])
+        result: NDArray[np.bool_] = gap > 0.5
         return result
+
+    def _money_sums(self, idx: Any) -> None:
+        """Per unit: the shares above afford_factor × ability, and the spare ability left."""
+        share = self._share[:, idx]
+        # off the mask share is 0 and ability positive: no gap there, and no spare (masked)
+        over = np.maximum(share - self.d.afford_factor * self._ability[:, idx], 0.0)
+        self._gap_fen[idx] = over.sum(axis=0)
+        self._spare_fen[idx] = np.maximum(self._ability_masked[:, idx] - share, 0.0).sum(axis=0)
 
     def _failures(self, active: NDArray[np.bool_]) -> None:
         d = self.d
-        phase = self.phase
-        self._fail(
-            active
-            & (phase == APPROVAL)
-            & self.technical
-            & (self.wip >= d.technical_deadline_weeks),
-            F_TECHNICAL,
-        )
-        stage = self.obj_stage
-        old = ((stage >= 1) & (stage <= 4) & (self.obj_age >= d.objection_deadline_weeks)).any(1)
-        self._fail(active & old, F_OBJECTION)
-        self._fail(active & (self.leaderless >= d.stall_fail_weeks), F_EXIT)
+        if self.technical.any():
+            stuck = active & self.technical & (self.phase == APPROVAL)
+            stuck &= self.wip >= d.technical_deadline_weeks
+            if stuck.any():
+                self._fail(_nz(stuck), F_TECHNICAL)
+        if self._open.any():
+            old = (self._open & (self._obj_age >= d.objection_deadline_weeks)).any(axis=0)
+            if old.any():
+                self._fail(_nz(active & old), F_OBJECTION)
+        if not self._always_led:
+            self._fail(_nz(active & (self.leaderless >= d.stall_fail_weeks)), F_EXIT)
         if self.week + 1 >= d.deadline_weeks:
             late = self.phase < SERVICE
             cause = np.full(self.batch.n_units, F_DEADLINE, np.int8)
@@ -966,6 +1618,7 @@ class UnitModel:
             cause = np.where(self.leaderless > 0, F_EXIT, cause)
             self.failure[late] = cause[late]
             self.phase[late] = FAILED
+            self.n_failed += int(np.count_nonzero(late))
 
     # ------------------------------------------------------------ running
 
@@ -998,6 +1651,10 @@ class UnitModel:
 
     def phase_names(self) -> list[str]:
         return [PHASE_NAMES[p] for p in self.phase]
+
+    def mean_support(self) -> float:
+        """Mean support over real flats (zero off the mask)."""
+        return float(self._support.sum()) / self._n_mask
 
 
 # ---------------------------------------------------------------- helpers

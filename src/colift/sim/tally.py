@@ -123,6 +123,65 @@ def _meets(
     return ok & (den > 0)
 
 
+def passes(
+    profiles: tuple[str, ...],
+    profile_index: NDArray[np.integer],
+    counts: dict[str, NDArray[np.int64]],
+    objections: NDArray[np.integer] | None = None,
+) -> NDArray[np.bool_]:
+    """Whether counts (as `tally_counts` gives them) pass each unit's consent profile."""
+    t = rule_table(profiles)
+    pi = np.asarray(profile_index)
+    if len(profiles) == 1 or (pi.size and (pi == pi[0]).all()):
+        return _passes_profile(t, int(pi[0]) if pi.size else 0, counts, objections)
+    present = np.unique(pi)
+    ok = np.zeros(pi.shape[0], dtype=bool)
+    for p in present.tolist():
+        sel = pi == p
+        part = {k: v[sel] for k, v in counts.items()}
+        ok[sel] = _passes_profile(t, p, part, None if objections is None else objections[sel])
+    return ok
+
+
+def _passes_profile(
+    t: RuleTable,
+    p: int,
+    c: dict[str, NDArray[np.int64]],
+    objections: NDArray[np.integer] | None,
+) -> NDArray[np.bool_]:
+    """`passes` for units that all follow profile `p`: its fractions are plain numbers."""
+    if t.a_total[p]:
+        den_area, den_heads = c["total_area_cm2"], c["total_heads"]
+    else:
+        den_area, den_heads = c["participating_area_cm2"], c["participating_heads"]
+    # every threshold of the profile as one row: num/den ≥ p/q ⇔ num·q ≥ p·den (or >)
+    checks = [
+        (t.q_has_area[p], c["participating_area_cm2"], c["total_area_cm2"], t.q_area[p], 0),
+        (t.q_has_heads[p], c["participating_heads"], c["total_heads"], t.q_heads[p], 0),
+        (t.a_has_area[p], c["agree_area_cm2"], den_area, t.a_area[p], 1),
+        (t.a_has_heads[p], c["agree_heads"], den_heads, t.a_heads[p], 1),
+    ]
+    used = [row for row in checks if row[0]]
+    ok = np.ones(c["total_area_cm2"].shape[0], dtype=bool)
+    if used:
+        num = np.stack([row[1] for row in used])
+        den = np.stack([row[2] for row in used])
+        q = np.array([[int(row[3][1])] for row in used], dtype=np.int64)
+        pp = np.array([[int(row[3][0])] for row in used], dtype=np.int64)
+        incl = np.array(
+            [[bool(t.q_inclusive[p] if row[4] == 0 else t.a_inclusive[p])] for row in used]
+        )
+        lhs = num * q
+        rhs = pp * den
+        met = np.where(incl, lhs >= rhs, lhs > rhs) & (den > 0)
+        ok = np.asarray(met.all(axis=0), dtype=bool)
+    if objections is not None and t.no_objection[p]:
+        ok &= objections <= 0
+    if t.occupied_agree[p]:
+        ok &= c["occupied_not_agreeing"] <= 0
+    return ok
+
+
 def tally(
     batch: UnitBatch,
     votes: NDArray[np.int8],
@@ -135,23 +194,5 @@ def tally(
     With `rows`, `votes` and `objections` hold those units only and the answer is theirs.
     """
     c = tally_counts(batch, votes, rows=rows)
-    t = rule_table(batch.profiles)
     pi = batch.profile_index if rows is None else batch.profile_index[rows]
-    incl = t.q_inclusive[pi]
-    ok = np.ones(votes.shape[0], dtype=bool)
-    ok &= ~t.q_has_area[pi] | _meets(
-        c["participating_area_cm2"], c["total_area_cm2"], t.q_area[pi], incl
-    )
-    ok &= ~t.q_has_heads[pi] | _meets(
-        c["participating_heads"], c["total_heads"], t.q_heads[pi], incl
-    )
-    total = t.a_total[pi]
-    den_area = np.where(total, c["total_area_cm2"], c["participating_area_cm2"])
-    den_heads = np.where(total, c["total_heads"], c["participating_heads"])
-    incl = t.a_inclusive[pi]
-    ok &= ~t.a_has_area[pi] | _meets(c["agree_area_cm2"], den_area, t.a_area[pi], incl)
-    ok &= ~t.a_has_heads[pi] | _meets(c["agree_heads"], den_heads, t.a_heads[pi], incl)
-    if objections is not None:
-        ok &= ~(t.no_objection[pi] & (objections > 0))
-    ok &= ~(t.occupied_agree[pi] & (c["occupied_not_agreeing"] > 0))
-    return ok
+    return passes(batch.profiles, pi, c, objections)
