@@ -181,3 +181,14 @@ def test_example_unit_file_advises() -> None:
 def test_bad_unit_files_are_clear_errors(change: dict[str, Any], message: str) -> None:
     with pytest.raises(BadInput, match=message):
         read_unit_file(unit(**change), today=date(2026, 11, 1))
+
+
+def test_ballots_already_cast_count_as_the_formal_vote() -> None:
+    asked = run(unit(stage="vote"))
+    assert any(r["tool"] == "formal_vote" for r in asked["recommendations"])
+    voted = unit(stage="vote")
+    for h in voted["households"]:
+        h["vote"] = "agree"  # consent passed through ballots, with no formal_vote activity logged
+    out = run(voted)
+    assert not any(r["tool"] == "formal_vote" for r in out["recommendations"])
+    assert not any("no formal vote" in r["rationale"] for r in out["recommendations"])

@@ -129,6 +129,7 @@ def test_level_1_informed(catalogue: Catalogue) -> None:
     )
     assert found.basis == [evidence]
     assert "at least 6 of 12 households" in found.missing
+    assert "听取至少6户（共12户）的意见" in found.missing_zh
 
 
 def test_targeted_visit_informs(catalogue: Catalogue) -> None:
@@ -164,6 +165,7 @@ def test_level_2_consulted(catalogue: Catalogue) -> None:
     )
     assert [e.tool for e in found.basis] == ["policy_briefing", "willingness_survey"]
     assert "reach consent" in found.missing and "agree the plan" in found.missing
+    assert "达成同意" in found.missing_zh and "商定方案和费用分摊" in found.missing_zh
 
 
 def test_consultation_alone_is_also_evidence_of_being_informed(catalogue: Catalogue) -> None:

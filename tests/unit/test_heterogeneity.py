@@ -517,3 +517,13 @@ def test_findings_sorted_and_serializable() -> None:
     data = [f.to_json() for f in found]
     json.dumps(data, ensure_ascii=False)
     assert set(data[0]) == {"kind", "severity", "households", "message"}
+
+
+def test_a_ballot_counts_as_asked_and_reached() -> None:
+    voted = hh("501", vote=Vote.AGREE)
+    absent = hh("502", vote=Vote.ABSENT)
+    snap = unit(voted, absent, hh("601"))
+    assert reached_rooms(snap) == {"501"}
+    measured = heterogeneity(snap).dimensions["trust_information"].measured
+    assert measured["stance_unknown_rooms"] == ["502", "601"]
+    assert measured["never_reached_rooms"] == ["502", "601"]

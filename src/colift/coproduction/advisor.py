@@ -310,6 +310,11 @@ def advise(snapshot: UnitSnapshot, catalogue: Catalogue, *, limit: int = 8) -> A
 
 
 def _done(snapshot: UnitSnapshot, tool: str) -> bool:
+    """The log shows the tool used; for the formal vote, ballots cast count as well."""
+    if tool == "formal_vote" and any(
+        h.vote is not None and h.vote.participates for h in snapshot.households
+    ):
+        return True
     return any(a.tool == tool for a in snapshot.activities)
 
 

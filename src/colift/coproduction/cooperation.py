@@ -108,6 +108,7 @@ class CooperationAssessment:
     basis: list[Evidence]  # the facts that set each level reached, lowest level first
     missing: str  # what would raise the level by one
     notes: list[str] = field(default_factory=list)  # activities that could not be read
+    missing_zh: str = ""  # the same in Chinese, for the web pages
 
 
 class CooperationStep(NamedTuple):
@@ -214,6 +215,7 @@ def _assess(
         basis=_basis(findings, range(1, level + 1)),
         missing=_missing(level, marks, findings, households, catalogue),
         notes=notes,
+        missing_zh=_missing_zh(level, marks, findings, households, catalogue),
     )
     return assessment, findings
 
@@ -371,6 +373,56 @@ def _missing(
     if higher:
         text += f"; evidence for level {max(e.level for e in higher)} is already recorded"
     return text
+
+
+def _missing_zh(
+    level: int,
+    marks: frozenset[str],
+    findings: list[_Finding],
+    households: int,
+    catalogue: Catalogue,
+) -> str:
+    """`_missing` in Chinese, from the same facts and thresholds."""
+    if households == 0:
+        return "请先登记本单元的住户"
+    if level == 4:
+        return "无：合作生产已是最高水平"
+    if level == 0:
+        text = f"向居民告知情况，如{_suggest_zh(catalogue, lambda t: t.evidences == 1)}"
+    elif level == 1:
+        need = _need(CONSULTED_SHARE, households)
+        text = (
+            f"听取至少{need}户（共{households}户）的意见，如"
+            f"{_suggest_zh(catalogue, lambda t: t.evidences == 2)}"
+        )
+    elif level == 2:
+        wanted = []
+        if _CONSENT not in marks:
+            need = _need(CONSENT_SHARE, households)
+            wanted.append(
+                f"达成同意（计票通过，或至少{need}户（共{households}户）参与表决或签字："
+                f"{_suggest_zh(catalogue, lambda t: t.counts(CountsAs.CONSENT))}）"
+            )
+        if _AGREEMENT not in marks:
+            wanted.append(
+                "商定方案和费用分摊（录入费用分摊方案，或"
+                f"{_suggest_zh(catalogue, lambda t: t.counts(CountsAs.AGREEMENT))}）"
+            )
+        text = "，并".join(wanted)
+    else:
+        text = (
+            f"居民出资或共同管理，如以居民的资金或劳动开展"
+            f"{_suggest_zh(catalogue, lambda t: t.evidences == 4)}"
+        )
+    higher = [f.evidence for f in findings if f.evidence.level > level + 1]
+    if higher:
+        text += f"；已记录了{max(e.level for e in higher)}级合作的证据"
+    return text
+
+
+def _suggest_zh(catalogue: Catalogue, wanted: Callable[[Tool], bool]) -> str:
+    chosen = [f"「{t.name_zh}」" for t in catalogue if wanted(t)][:SUGGESTED_TOOLS]
+    return "、".join(chosen) or "为此加入目录的工具"
 
 
 def _suggest(catalogue: Catalogue, wanted: Callable[[Tool], bool]) -> str:

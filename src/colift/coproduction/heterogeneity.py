@@ -106,7 +106,10 @@ def reached_rooms(snapshot: UnitSnapshot) -> frozenset[str]:
     """Rooms some activity up to today has reached: named targets, or everyone living there."""
     known = set(snapshot.rooms)
     living = {h.room for h in snapshot.households if h.lives_here}
-    reached: set[str] = set()
+    # an owner who cast a ballot (in person, by proxy or on the web) has been reached
+    reached: set[str] = {
+        h.room for h in snapshot.households if h.vote is not None and h.vote.participates
+    }
     for activity in snapshot.activities:
         if activity.on > snapshot.today:
             continue  # a planned activity has reached nobody yet
@@ -384,7 +387,12 @@ def _tenure(snapshot: UnitSnapshot) -> _Measure:
 def _trust_information(snapshot: UnitSnapshot) -> _Measure:
     hs = snapshot.households
     reached = reached_rooms(snapshot)
-    unknown = [h.room for h in hs if h.stance is Stance.UNKNOWN]
+    # a ballot is the owner's answer: a voter with no recorded stance was asked
+    unknown = [
+        h.room
+        for h in hs
+        if h.stance is Stance.UNKNOWN and not (h.vote is not None and h.vote.participates)
+    ]
     unreached = [h.room for h in hs if h.room not in reached]
     distrust = [h.room for h in hs if distrustful(h)]
     affected = set(unknown) | set(unreached) | set(distrust)
