@@ -1,0 +1,1 @@
+"""Evidence: grounded-theory coding of interviews and meeting records, agreement, REFI-QDA."""
