@@ -157,3 +157,18 @@ def unmigrated_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest)
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'fresh.db'}"
     return str(request.getfixturevalue("postgres_database"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2id with small costs in tests: the same algorithm, a millisecond per hash."""
+    from argon2 import PasswordHasher
+
+    from colift.services import accounts
+
+    production = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    try:
+        yield
+    finally:
+        accounts._hasher = production

@@ -6,22 +6,27 @@ Every `ColiftError` becomes one line on stderr and exit code 2; nothing prints a
 from __future__ import annotations
 
 import contextlib
-import functools
-import json
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from colift.errors import BadInput, ColiftError, RowError
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from colift.cli_common import (
+    DatabaseOption,
+    engine_for,
+    err,
+    fail,
+    out,
+    print_json,
+    read_json,
+    ready_engine,
+    user_errors,
+)
+from colift.cli_evidence import evidence_app
+from colift.errors import BadInput
 
 app = typer.Typer(
     name="colift",
@@ -38,64 +43,11 @@ ledger_app = typer.Typer(
 )
 app.add_typer(consent_app, name="consent")
 app.add_typer(ledger_app, name="ledger")
-
-# Reports are tables: keep them readable when output is piped (Rich would assume 80 columns).
-out = Console(width=None if sys.stdout.isatty() else 150)
-err = Console(stderr=True)
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database", "-d", help="Database URL; default COLIFT_DATABASE_URL or sqlite:///colift.db"
-    ),
-]
-
-
-def fail(message: str, code: int = 2) -> None:
-    err.print(f"colift: {message}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def user_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn the errors a user can fix into one line and exit code 2."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except RowError as exc:
-            err.print(f"colift: {exc.message}", markup=False, highlight=False, soft_wrap=True)
-            for row, column, message in exc.errors:
-                err.print(
-                    f"  row {row}, {column}: {message}",
-                    markup=False,
-                    highlight=False,
-                    soft_wrap=True,
-                )
-            raise typer.Exit(2) from None
-        except ColiftError as exc:
-            fail(exc.message)
-            raise  # unreachable: fail() always exits
-
-    return wrapper
-
-
-def read_json(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadInput(f"file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read {path}: {exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
-
-
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
+app.add_typer(evidence_app, name="evidence")
+account_app = typer.Typer(help="Web app accounts.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for programs.", no_args_is_help=True)
+app.add_typer(account_app, name="account")
+app.add_typer(token_app, name="token")
 
 # ---------------------------------------------------------------- consent
 
@@ -181,25 +133,6 @@ def costshare(
     if isinstance(explanation, list):
         for text in explanation:
             out.print(f"  • {text}", markup=False, soft_wrap=True)
-
-
-def engine_for(database: str | None) -> Engine:
-    from colift.store import make_engine
-
-    return make_engine(database)
-
-
-def ready_engine(database: str | None) -> Engine:
-    """An engine on a database that exists and is at the current schema."""
-    from colift.store import current_revision, head_revision
-
-    engine = engine_for(database)
-    if current_revision(engine) != head_revision():
-        raise BadInput("the database is not set up or is out of date: run `colift init` first")
-    return engine
-
-
-# ---------------------------------------------------------------- database
 
 
 @app.command("init")
@@ -347,20 +280,106 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the fictional compound")] = 1994,
     serve: Annotated[
         bool,
-        typer.Option("--serve/--no-serve", help="Serve the web app afterwards (when installed)"),
+        typer.Option("--serve/--no-serve", help="Serve the web app afterwards"),
     ] = False,
+    host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on")] = 8000,
 ) -> None:
-    """Seed the demo compound (红星机械厂家属院) and print each unit's consent and cost shares."""
+    """Seed the demo compound (红星机械厂家属院) and its demo logins, print them, optionally serve."""
     from colift.services.demo import seed_demo
+    from colift.services.demo_accounts import seed_demo_accounts
     from colift.services.reports import compound_report
 
     engine = engine_for(database)
     code, created = seed_demo(engine, seed=seed)
+    logins = seed_demo_accounts(engine, code)
     where = engine.url.render_as_string()
     out.print(f"demo compound {code} {'seeded into' if created else 'already in'} {where}")
     print_compound_report(compound_report(engine, code))
+    table = Table(title="demo logins / 演示账号", show_lines=False)
+    for column in ("username", "password", "role", "sees"):
+        table.add_column(column)
+    for login in logins:
+        table.add_row(login.username, login.password, login.role.value, login.what)
+    out.print(table)
     if serve:
-        out.print("the web app arrives with the web issue; `colift demo` prints the report for now")
+        run_server(engine, host, port)
+
+
+def run_server(engine: Engine, host: str, port: int) -> None:
+    import uvicorn
+
+    from colift.api.app import create_app
+
+    out.print(f"serving on http://{host}:{port}/ (Ctrl+C stops)")
+    uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
+
+
+@app.command("serve")
+@user_errors
+def serve_cmd(
+    database: DatabaseOption = None,
+    host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on")] = 8000,
+) -> None:
+    """Serve the web app and the REST API (/api/v1, docs at /api/v1/docs) on the database."""
+    engine = ready_engine(database)
+    run_server(engine, host, port)
+
+
+@account_app.command("create")
+@user_errors
+def account_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="worker, unit_leader, resident, street_viewer, admin")],
+    name: Annotated[str, typer.Option(help="Name shown in the app")] = "",
+    compound: Annotated[str | None, typer.Option(help="Compound code")] = None,
+    unit: Annotated[str | None, typer.Option(help="Unit, e.g. 3-2 or 3栋2单元")] = None,
+    room: Annotated[str | None, typer.Option(help="Room of a resident's household")] = None,
+    street: Annotated[str | None, typer.Option(help="Street a street-office viewer reads")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Create an account; the password is asked for (or read from COLIFT_PASSWORD)."""
+    import os
+
+    from colift.model.accounts import Account, AccountRole
+    from colift.services.accounts import create_account
+    from colift.services.consent import unit_by_label
+
+    engine = ready_engine(database)
+    try:
+        kind = AccountRole(role)
+    except ValueError:
+        fail(f"unknown role {role!r}: use one of {', '.join(r.value for r in AccountRole)}")
+        return
+    unit_id = None
+    if unit is not None:
+        if compound is None:
+            fail("--unit needs --compound")
+            return
+        unit_id = unit_by_label(engine, compound, unit).id
+    password = os.environ.get("COLIFT_PASSWORD") or typer.prompt(
+        "password", hide_input=True, confirmation_prompt=True
+    )
+    made = create_account(
+        engine,
+        Account(0, username, name or username, kind, compound, unit_id, room, street),
+        password,
+    )
+    out.print(f"account {made.username} ({made.role.value}) created")
+
+
+@token_app.command("create")
+@user_errors
+def token_create(
+    username: str,
+    label: Annotated[str, typer.Option(help="What the token is for")] = "",
+    database: DatabaseOption = None,
+) -> None:
+    """Print a new API bearer token acting as USERNAME (shown once; only its digest is kept)."""
+    from colift.services.accounts import create_api_token
+
+    print(create_api_token(ready_engine(database), username, label))
 
 
 @app.command("report")

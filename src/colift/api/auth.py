@@ -1,41 +1,57 @@
-"""Bearer-token principals and what each role may see and change.
+"""Who is calling, and what each role may see and change.
 
-Tokens live in memory (`create_app(engine, tokens=...)`); persistent accounts with hashed
-secrets come later with their own table and migration.
+A caller is known by a bearer token (programs: `colift token create`, or the in-memory tokens a
+test hands to `create_app`) or by the web app's session cookie. A cookie-borne request that
+changes anything must also carry the session's CSRF token (`X-CSRF-Token` header or the
+`csrf_token` form field), so another site cannot post in a signed-in user's name.
 """
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
+from colift.model.accounts import Account, AccountRole
+from colift.services.accounts import session_account, token_account
 from colift.services.consent import unit_consent
 from colift.services.registry import list_units
 
-
-class Role(StrEnum):
-    WORKER = "worker"  # community worker: manages one compound
-    UNIT_LEADER = "unit_leader"  # 单元长: one unit
-    RESIDENT = "resident"  # one household
-    STREET_VIEWER = "street_viewer"  # street office: reads everything, writes nothing
-    ADMIN = "admin"
+Role = AccountRole
+SESSION_COOKIE = "colift_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling; `compound`, `unit_id` and `room` scope the role."""
+    """Who is calling; `compound`, `unit_id`, `room` and `street` scope the role."""
 
     name: str
     role: Role
     compound: str | None = None
     unit_id: int | None = None
     room: str | None = None
+    street: str | None = None
+    account_id: int | None = None
+
+
+def principal_of(account: Account) -> Principal:
+    return Principal(
+        name=account.display_name or account.username,
+        role=account.role,
+        compound=account.compound_code,
+        unit_id=account.unit_id,
+        room=account.room,
+        street=account.street,
+        account_id=account.id,
+    )
 
 
 @dataclass(frozen=True)
@@ -44,14 +60,26 @@ class UnitPlace:
 
     unit_id: int
     compound: str
+    street: str = ""
+
+
+def can_read_compound(p: Principal, code: str, street: str) -> bool:
+    if p.role is Role.ADMIN:
+        return True
+    if p.role is Role.STREET_VIEWER:
+        return p.street is None or p.street == street
+    return p.role is Role.WORKER and p.compound == code
 
 
 def can_read_unit(p: Principal, place: UnitPlace) -> bool:
-    if p.role in (Role.ADMIN, Role.STREET_VIEWER):
-        return True
-    if p.role is Role.WORKER:
-        return p.compound == place.compound
+    if p.role in (Role.ADMIN, Role.STREET_VIEWER, Role.WORKER):
+        return can_read_compound(p, place.compound, place.street)
     return p.unit_id == place.unit_id
+
+
+def can_lead_unit(p: Principal, place: UnitPlace) -> bool:
+    """Record activities and stances: the compound's managers or the unit's own leader."""
+    return can_manage_unit(p, place) or (p.role is Role.UNIT_LEADER and p.unit_id == place.unit_id)
 
 
 def can_manage_unit(p: Principal, place: UnitPlace) -> bool:
@@ -70,25 +98,82 @@ def can_act_for_room(p: Principal, place: UnitPlace, room: str) -> bool:
     return False
 
 
+PUBLIC_DOCUMENTS = frozenset({"survey", "notice"})
+
+
+def can_read_document(p: Principal, place: UnitPlace, kind: str) -> bool:
+    """Survey forms and notices are public in the stairwell; sheets with owners' names are not:
+    those go to the unit's leader, its managers and the street office."""
+    if kind in PUBLIC_DOCUMENTS:
+        return can_read_unit(p, place)
+    return can_lead_unit(p, place) or (p.role is Role.STREET_VIEWER and can_read_unit(p, place))
+
+
 def forbidden(what: str) -> HTTPException:
     return HTTPException(status_code=403, detail=f"your role may not {what}")
 
 
-_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <token>")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="Authorization: Bearer <token>; a token is made by `colift token create USER` "
+    "or by an admin with POST /api/v1/accounts/{username}/tokens",
+)
+_session = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description=f"The web app's session cookie (set by signing in at /login); a request that "
+    f"changes anything must also send the session's CSRF token in the {CSRF_HEADER} header",
+)
+
+
+def _csrf_ok(request: Request, expected: str, form_value: str | None = None) -> bool:
+    given = request.headers.get(CSRF_HEADER) or form_value or ""
+    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def session_of(request: Request) -> tuple[Principal, str] | None:
+    """The signed-in principal and the session's CSRF token, from the cookie; cached per request."""
+    if hasattr(request.state, "session"):
+        cached: tuple[Principal, str] | None = request.state.session
+        return cached
+    found = None
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if token:
+        got = session_account(request.app.state.engine, token)
+        if got is not None:
+            found = (principal_of(got[0]), got[1])
+    request.state.session = found
+    return found
 
 
 def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _cookie: Annotated[str | None, Depends(_session)] = None,
 ) -> Principal:
-    """The caller, or 401 when the token is missing or unknown."""
+    """The caller, or 401 when neither a valid token nor a session is presented.
+
+    A session-authenticated write without the session's CSRF token answers 403. (`_cookie`
+    only documents the cookie in the OpenAPI description; `session_of` reads it.)
+    """
     challenge = {"WWW-Authenticate": "Bearer"}
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(401, "a bearer token is required", headers=challenge)
-    tokens: dict[str, Principal] = request.app.state.tokens
-    principal = tokens.get(credentials.credentials)
-    if principal is None:
-        raise HTTPException(401, "the token is not valid", headers=challenge)
+    if credentials is not None:
+        if credentials.scheme.lower() != "bearer":
+            raise HTTPException(401, "a bearer token is required", headers=challenge)
+        tokens: dict[str, Principal] = request.app.state.tokens
+        principal = tokens.get(credentials.credentials)
+        if principal is None:
+            account = token_account(request.app.state.engine, credentials.credentials)
+            principal = principal_of(account) if account is not None else None
+        if principal is None:
+            raise HTTPException(401, "the token is not valid", headers=challenge)
+        return principal
+    session = session_of(request)
+    if session is None:
+        raise HTTPException(401, "sign in or send a bearer token", headers=challenge)
+    principal, csrf = session
+    if request.method not in SAFE_METHODS and not _csrf_ok(request, csrf):
+        raise HTTPException(403, "the CSRF token is missing or wrong; reload the page")
     return principal
 
 
@@ -104,7 +189,7 @@ def demo_tokens(engine: Engine, compound: str) -> dict[str, Principal]:
         Principal(f"worker:{compound}", Role.WORKER, compound=compound),
         Principal(f"unit-leader:{unit.label}", Role.UNIT_LEADER, compound, unit.id),
         Principal(f"resident:{unit.label}{room}", Role.RESIDENT, compound, unit.id, room),
-        Principal("street-office", Role.STREET_VIEWER),
+        Principal("street-office", Role.STREET_VIEWER),  # reads every street
         Principal("admin", Role.ADMIN),
     ]
     return {secrets.token_urlsafe(24): p for p in principals}

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from colift.errors import BadInput, ColiftError, NotFound, RowError, RuleViolation
 
-_HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+_HTTP_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "too_many_attempts",
+}
 
 
-def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+def error_body(code: str, message: str) -> dict[str, dict[str, Any]]:
     return {"error": {"code": code, "message": message}}
 
 
@@ -20,6 +31,12 @@ def status_for(exc: ColiftError) -> int:
     """The HTTP status of a domain error; anything of the family is the caller's to fix (4xx)."""
     if isinstance(exc, NotFound):
         return 404
+    if exc.code == "login_failed":
+        return 401
+    if exc.code == "too_many_attempts":
+        return 429
+    if exc.code == "print_unavailable":
+        return 503
     if isinstance(exc, RuleViolation):
         return 409
     if isinstance(exc, RowError):
@@ -29,31 +46,59 @@ def status_for(exc: ColiftError) -> int:
     return 400
 
 
-async def _colift_error(request: Request, exc: Exception) -> JSONResponse:
+def _answer(
+    request: Request,
+    code: str,
+    message: str,
+    status: int,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    """JSON under /api; elsewhere the web app's HTML error page when the app installed one.
+
+    `extra` adds fields inside the error object (a bad roster's `errors` list), beside the
+    `code` and `message` every error has.
+    """
+    html = getattr(request.app.state, "html_error", None)
+    if html is not None and not request.url.path.startswith("/api/"):
+        page: Response = html(request, status, code, message)
+        return page
+    body = error_body(code, message)
+    body["error"].update(extra or {})
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _colift_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ColiftError)
-    return JSONResponse(error_body(exc.code, exc.message), status_code=status_for(exc))
+    extra = None
+    if isinstance(exc, RowError):
+        extra = {
+            "errors": [
+                {"row": row, "column": column, "message": message}
+                for row, column, message in exc.errors
+            ]
+        }
+    return _answer(request, exc.code, exc.message, status_for(exc), extra=extra)
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     parts = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
         parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg")))
-    return JSONResponse(error_body("invalid_request", "; ".join(parts)), status_code=422)
+    return _answer(request, "invalid_request", "; ".join(parts), 422)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
-    return JSONResponse(
-        error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
-    )
+    return _answer(request, code, str(exc.detail), exc.status_code, exc.headers)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     # a bug, not bad input: keep the shape but do not leak internals into the message
-    return JSONResponse(error_body("internal", "internal error"), status_code=500)
+    return _answer(request, "internal", "internal error", 500)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -61,3 +106,28 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="machine-readable: bad_input, not_found, rule_violation, ...")
+    message: str = Field(description="what went wrong, written for the person who must fix it")
+
+
+class ErrorOut(BaseModel):
+    """The one error shape; a rejected roster adds `errors`: [{row, column, message}]."""
+
+    error: ErrorDetail
+
+
+def _described(text: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": text}
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _described("bad input the caller can fix (a wrong vote word, an unknown tool, ...)"),
+    401: _described("no valid bearer token or session"),
+    403: _described("the caller's role or scope may not do this, or the CSRF token is missing"),
+    404: _described("an unknown compound, unit, room, objection or account"),
+    409: _described("a rule refuses: a closed stage gate, a vote without an open round, ..."),
+    422: _described("the request does not match the schema (wrong types, missing fields)"),
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -16,9 +17,11 @@ from colift.api.auth import (
     UnitPlace,
     can_act_for_room,
     can_manage_unit,
+    can_read_compound,
     can_read_unit,
     forbidden,
 )
+from colift.api.errors import ERROR_RESPONSES
 from colift.errors import BadInput, NotFound
 from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import Stage
@@ -33,11 +36,11 @@ from colift.services.consent import (
     unit_consent,
     unit_place,
 )
-from colift.services.registry import list_compounds
+from colift.services.registry import get_compound, list_compounds
 from colift.services.reports import UnitReport, compound_report
 from colift.services.workflow import advance_stage, unit_stage
 
-router = APIRouter()
+router = APIRouter(responses=ERROR_RESPONSES)
 
 
 def get_engine(request: Request) -> Engine:
@@ -49,39 +52,55 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 class VoteIn(BaseModel):
-    unit_id: int
-    room: str = Field(min_length=1)
+    unit_id: int = Field(description="the unit (单元) whose open round takes the vote")
+    room: str = Field(min_length=1, description="the flat's room number, e.g. 502")
     vote: str = Field(description="agree/同意, disagree/反对, abstain/弃权 or absent/未投票")
+    on: date | None = Field(None, description="the day the owner signed (default: none given)")
 
 
 class RoundIn(BaseModel):
-    unit_id: int
-    title: str = ""
-    profile: str | None = None
+    unit_id: int = Field(description="the unit the round is for")
+    title: str = Field("", description="e.g. 第二轮意愿征询")
+    profile: str | None = Field(
+        None, description="a consent rule id (e.g. beijing-2020); default: the unit's own"
+    )
+    on: date | None = Field(None, description="the day the round opens (default: today)")
 
 
 class ObjectionIn(BaseModel):
-    unit_id: int
-    room: str = Field(min_length=1)
-    reasons: list[str]
-    notes: str = ""
+    unit_id: int = Field(description="the unit of the objecting flat")
+    room: str = Field(min_length=1, description="the objecting flat's room number")
+    reasons: list[str] = Field(
+        description="reason codes or names: light/采光, noise/噪音, cost, ..."
+    )
+    notes: str = Field("", description="what the household wrote")
+    on: date | None = Field(None, description="the day it was raised (default: today)")
 
 
 class ObjectionStatusIn(BaseModel):
-    status: ObjectionStatus
-    notes: str | None = None
+    status: ObjectionStatus = Field(description="the objection's new place in its lifecycle")
+    notes: str | None = Field(None, description="what was agreed or tried")
+    on: date | None = Field(None, description="the day of the move (default: today)")
 
 
 class StageIn(BaseModel):
-    target: Stage
-    reason: str = ""
-    reference: str = ""
+    target: Stage = Field(description="the stage to move to (forward, back, suspend or resume)")
+    reason: str = Field("", description="why; needed for moving back or suspending")
+    reference: str = Field(
+        "",
+        description="the permit number entering construction, the registration number "
+        "entering operation",
+    )
+    on: date | None = Field(None, description="the day of the move (default: today)")
+    acceptance_on: date | None = Field(
+        None, description="the day the lift passed acceptance (moves into acceptance/operation)"
+    )
 
 
 def locate_unit(engine: Engine, unit_id: int) -> UnitPlace:
     """The unit's compound, or NotFound; checked before the role so unknown ids read as 404."""
     code, _ = unit_place(engine, unit_id)
-    return UnitPlace(unit_id, code)
+    return UnitPlace(unit_id, code, get_compound(engine, code).street)
 
 
 def consent_json(consent: UnitConsent, who: Principal) -> dict[str, Any]:
@@ -92,6 +111,7 @@ def consent_json(consent: UnitConsent, who: Principal) -> dict[str, Any]:
     if who.role is Role.RESIDENT:
         result["unresolved_objections"] = len(result["unresolved_objections"])
         result["occupied_not_agreeing"] = len(result["occupied_not_agreeing"])
+        result["reasons"] = resident_reasons(consent)
         own = [r for r in rows if r.room == who.room]
         body["household"] = (
             {"room": own[0].room, "floor": own[0].floor, "vote": own[0].vote.value} if own else None
@@ -102,6 +122,23 @@ def consent_json(consent: UnitConsent, who: Principal) -> dict[str, Any]:
         ]
     body["consent"] = result
     return body
+
+
+def resident_reasons(consent: UnitConsent) -> list[str]:
+    """Why the unit has not passed, without naming the flats that object or have not agreed."""
+    result = consent.result
+    reasons = [check.describe() for check in result.checks if not check.met]
+    rule = result.profile.id
+    if result.profile.no_unresolved_objection and result.counts.unresolved_objections:
+        n = len(result.counts.unresolved_objections)
+        reasons.append(f"{n} objection(s) unresolved; {rule} requires that no owner objects")
+    if result.profile.occupied_owners_must_agree and result.counts.occupied_not_agreeing:
+        n = len(result.counts.occupied_not_agreeing)
+        reasons.append(
+            f"{n} owner(s) whose flat the plan occupies have not agreed; {rule} "
+            "requires their agreement"
+        )
+    return reasons
 
 
 def report_line(line: UnitReport) -> dict[str, Any]:
@@ -131,24 +168,35 @@ def report_line(line: UnitReport) -> dict[str, Any]:
     }
 
 
-@router.get("/compounds", tags=["compounds"])
+@router.get("/me", tags=["accounts"], summary="Who the caller is")
+def get_me(who: CurrentPrincipal) -> dict[str, Any]:
+    """The caller's name, role and scope (compound, unit, room, street)."""
+    return {
+        "name": who.name,
+        "role": who.role.value,
+        "compound": who.compound,
+        "unit_id": who.unit_id,
+        "room": who.room,
+        "street": who.street,
+    }
+
+
+@router.get("/compounds", tags=["compounds"], summary="The compounds the caller may see")
 def get_compounds(engine: EngineDep, who: CurrentPrincipal) -> list[dict[str, Any]]:
-    """Compounds the caller may see."""
-    rows = list_compounds(engine)
-    if who.role is not Role.ADMIN and who.role is not Role.STREET_VIEWER:
-        rows = [(code, c) for code, c in rows if code == who.compound]
+    """Compounds the caller may see: a worker its own, a street office those of its street."""
+    rows = [
+        (code, c) for code, c in list_compounds(engine) if can_read_compound(who, code, c.street)
+    ]
     return [
         {"code": code, "name": c.name, "city": c.city, "district": c.district, "street": c.street}
         for code, c in rows
     ]
 
 
-@router.get("/compounds/{code}/report", tags=["compounds"])
+@router.get("/compounds/{code}/report", tags=["compounds"], summary="A compound's report")
 def get_report(code: str, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
     """Every unit's stage, consent, cooperation level and first recommendation."""
-    if who.role not in (Role.ADMIN, Role.STREET_VIEWER) and not (
-        who.role is Role.WORKER and who.compound == code
-    ):
+    if not can_read_compound(who, code, get_compound(engine, code).street):
         raise forbidden("read this compound's report")
     report = compound_report(engine, code)
     return {
@@ -158,9 +206,12 @@ def get_report(code: str, engine: EngineDep, who: CurrentPrincipal) -> dict[str,
     }
 
 
-@router.get("/units/{unit_id}", tags=["units"])
+@router.get("/units/{unit_id}", tags=["units"], summary="A unit's consent and stage")
 def get_unit(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
-    """The unit's consent and stage."""
+    """The unit's consent tally with its checks and margin, and its stage.
+
+    A resident sees the counts and its own household, never another household's vote or room.
+    """
     place = locate_unit(engine, unit_id)
     if not can_read_unit(who, place):
         raise forbidden("read this unit")
@@ -169,7 +220,7 @@ def get_unit(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> dict[str
     return body
 
 
-@router.get("/units/{unit_id}/advice", tags=["units"])
+@router.get("/units/{unit_id}/advice", tags=["units"], summary="Advice for a unit")
 def get_advice(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
     """Heterogeneity, obstacles, cooperation level and ranked next actions."""
     place = locate_unit(engine, unit_id)
@@ -179,9 +230,14 @@ def get_advice(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> dict[s
     return unit_advice(engine, unit_id).to_json()
 
 
-@router.post("/votes", tags=["consent"])
+@router.post("/votes", tags=["consent"], summary="Record a vote")
 def post_vote(body: VoteIn, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
-    """Record a flat's vote in the unit's open round; returns the unit's consent."""
+    """Record a flat's vote in the unit's open round; returns the unit's consent.
+
+    The vote counts for every flat of the same owner. The same vote again changes nothing; a
+    different vote replaces the earlier one (each change is kept in the ledger). Without an
+    open round: 409.
+    """
     place = locate_unit(engine, body.unit_id)
     if not can_act_for_room(who, place, body.room):
         raise forbidden(f"vote for room {body.room}")
@@ -189,31 +245,46 @@ def post_vote(body: VoteIn, engine: EngineDep, who: CurrentPrincipal) -> dict[st
         vote = parse_vote(body.vote)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
-    consent = cast_vote(engine, body.unit_id, body.room.strip(), vote, actor=who.name)
+    consent = cast_vote(
+        engine, body.unit_id, body.room.strip(), vote, actor=who.name, signed_on=body.on
+    )
     return consent_json(consent, who)
 
 
-@router.post("/rounds", tags=["consent"], status_code=201)
+@router.post("/rounds", tags=["consent"], status_code=201, summary="Open a vote round")
 def post_round(body: RoundIn, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
-    """Open a vote round for a unit."""
+    """Open a vote round for a unit; while one is still open: 409."""
     place = locate_unit(engine, body.unit_id)
     if not can_manage_unit(who, place):
         raise forbidden("open a vote round")
     opened = open_vote_round(
-        engine, body.unit_id, actor=who.name, title=body.title, profile=body.profile
+        engine,
+        body.unit_id,
+        actor=who.name,
+        title=body.title,
+        profile=body.profile,
+        opened_on=body.on,
     )
     made: dict[str, Any] = jsonable_encoder(opened)
     return made
 
 
-@router.post("/objections", tags=["objections"], status_code=201)
+@router.post(
+    "/objections", tags=["objections"], status_code=201, summary="Record a written objection"
+)
 def post_objection(body: ObjectionIn, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
     """Record a written objection by one flat."""
     place = locate_unit(engine, body.unit_id)
     if not can_act_for_room(who, place, body.room):
         raise forbidden(f"object for room {body.room}")
     made = raise_objection(
-        engine, body.unit_id, body.room.strip(), body.reasons, actor=who.name, notes=body.notes
+        engine,
+        body.unit_id,
+        body.room.strip(),
+        body.reasons,
+        actor=who.name,
+        raised_on=body.on,
+        notes=body.notes,
     )
     return {"id": made, "unit_id": body.unit_id, "room": body.room.strip()}
 
@@ -229,17 +300,19 @@ def _objection_unit(engine: Engine, objection_id: int, who: Principal) -> None:
         raise NotFound(f"objection {objection_id} does not exist in compound {who.compound}")
 
 
-@router.post("/objections/{objection_id}/status", tags=["objections"])
+@router.post("/objections/{objection_id}/status", tags=["objections"], summary="Move an objection")
 def post_objection_status(
     objection_id: int, body: ObjectionStatusIn, engine: EngineDep, who: CurrentPrincipal
 ) -> dict[str, Any]:
     """Move an objection along its lifecycle (negotiation, mediation, resolved, ...)."""
     _objection_unit(engine, objection_id, who)
-    set_objection_status(engine, objection_id, body.status, actor=who.name, notes=body.notes)
+    set_objection_status(
+        engine, objection_id, body.status, actor=who.name, on=body.on, notes=body.notes
+    )
     return {"id": objection_id, "status": body.status.value}
 
 
-@router.post("/units/{unit_id}/stage", tags=["units"])
+@router.post("/units/{unit_id}/stage", tags=["stages"], summary="Move a unit's project")
 def post_stage(
     unit_id: int, body: StageIn, engine: EngineDep, who: CurrentPrincipal
 ) -> dict[str, Any]:
@@ -248,7 +321,14 @@ def post_stage(
     if not can_manage_unit(who, place):
         raise forbidden("change the stage")
     made = advance_stage(
-        engine, unit_id, body.target, actor=who.name, reason=body.reason, reference=body.reference
+        engine,
+        unit_id,
+        body.target,
+        actor=who.name,
+        reason=body.reason,
+        reference=body.reference,
+        on=body.on,
+        acceptance_on=body.acceptance_on,
     )
     moved: dict[str, Any] = jsonable_encoder(made)
     return moved

@@ -11,6 +11,7 @@ from colift.errors import BadInput, NotFound, RuleViolation
 from colift.model import ObjectionStatus, ScopeKind, Vote, parse_objection_reason
 from colift.rules.consent import ConsentResult, Flat, Objection, evaluate, load_profile
 from colift.store import ConsentInput, UnitInfo, UnitOfWork, VoteRound
+from colift.store.voting import Objection as ObjectionRecord
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,14 @@ def set_objection_status(
     with UnitOfWork(engine) as uow:
         uow.objections.set_status(objection_id, status, actor=actor, on=on, notes=notes)
         uow.commit()
+
+
+def unit_objections(engine: Engine, unit_id: int) -> list[ObjectionRecord]:
+    """The unit's written objections, oldest first, with where each stands; NotFound for an
+    unknown unit."""
+    with UnitOfWork(engine) as uow:
+        uow.units.info(unit_id)
+        return uow.objections.list_by_unit(unit_id)
 
 
 def unit_by_label(engine: Engine, compound_code: str, label: str) -> UnitInfo:

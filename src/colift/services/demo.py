@@ -43,6 +43,7 @@ from colift.model import (
 )
 from colift.model.coproduction import Activity, Outcome, StanceChange, TechnicalIssue
 from colift.services.activities import record_activity_in
+from colift.services.evidence import seed_evidence_demo
 from colift.services.workflow import advance_in
 from colift.store import UnitOfWork, migrate
 
@@ -67,6 +68,7 @@ def seed_demo(engine: Engine, *, seed: int = 1994, today: date | None = None) ->
             pass
         _store(uow, demo, build_history(demo, today, seed), today)
         uow.commit()
+    seed_evidence_demo(engine)
     return demo.code, True
 
 

@@ -328,6 +328,12 @@ def list_units(engine: Engine, compound_code: str) -> list[UnitInfo]:
         return uow.units.list_by_compound(_id(compound.id))
 
 
+def get_compound(engine: Engine, code: str) -> Compound:
+    """The compound with `code`; NotFound names the code."""
+    with UnitOfWork(engine) as uow:
+        return uow.compounds.get_by_code(code)
+
+
 def list_compounds(engine: Engine) -> list[tuple[str, Compound]]:
     with UnitOfWork(engine) as uow:
         codes = uow.compounds.codes()
@@ -339,6 +345,7 @@ __all__ = [
     "ImportReport",
     "create_compound",
     "export_roster",
+    "get_compound",
     "import_roster",
     "init_database",
     "list_compounds",

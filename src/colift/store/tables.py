@@ -307,3 +307,242 @@ ties = Table(
     UniqueConstraint("household_a", "household_b", "kind", name="uq_ties_pair_kind"),
 )
 Index("ix_ties_unit", ties.c.unit_id)
+
+# --- accounts: people who sign in to the web app, their sessions and program tokens ---------
+# Passwords are argon2 hashes; session and API tokens are stored only as SHA-256 hex digests.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(128), nullable=False, default=""),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(32), nullable=False),  # colift.model.accounts.AccountRole
+    Column("compound_code", String(64)),  # worker, unit leader, resident
+    Column("unit_id", ForeignKey("units.id", ondelete="SET NULL")),  # unit leader, resident
+    Column("room", String(32)),  # resident
+    Column("street", String(128)),  # street-office viewer; NULL reads every street
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_login_at", DateTime(timezone=True)),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_sessions_account", sessions.c.account_id)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("label", String(128), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Failed sign-ins, for rate limiting by username and by client address.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("client", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_login_failures_username_at", login_failures.c.username, login_failures.c.at)
+Index("ix_login_failures_client_at", login_failures.c.client, login_failures.c.at)
+
+# --- evidence: qualitative records, codebook, coding, memos (docs/evidence.md) ----------------
+# Codes, sources, cases and memos keep their colift ids (strings) per project; offsets are
+# character positions into `evidence_sources.text`, which is stored exactly as imported.
+
+evidence_projects = Table(
+    "evidence_projects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False, default=""),
+)
+
+evidence_codes = Table(
+    "evidence_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("code", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("name_en", String(200), nullable=False, default=""),
+    Column("parent", String(200)),
+    Column("level", String(16), nullable=False),
+    Column("definition", Text, nullable=False, default=""),
+    Column("include_note", Text, nullable=False, default=""),
+    Column("exclude_note", Text, nullable=False, default=""),
+    Column("examples", Text, nullable=False, default="[]"),  # JSON list
+    Column("triggers", Text, nullable=False, default="[]"),  # JSON list
+    Column("color", String(16), nullable=False, default="#888888"),
+    Column("position", Integer, nullable=False, default=0),
+    UniqueConstraint("project_id", "code", name="uq_evidence_codes_project_code"),
+)
+
+# Every merge, split, move or rename of a code, with who did it and the details as JSON.
+evidence_code_history = Table(
+    "evidence_code_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("detail", Text, nullable=False),  # canonical JSON
+)
+Index("ix_evidence_code_history_project", evidence_code_history.c.project_id)
+
+evidence_users = Table(
+    "evidence_users",
+    metadata,
+    Column(
+        "project_id",
+        ForeignKey("evidence_projects.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("name", String(200), primary_key=True),
+)
+
+evidence_sources = Table(
+    "evidence_sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("source", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("text", Text, nullable=False),  # exact: CRLF kept, never normalised
+    Column("position", Integer, nullable=False, default=0),
+    UniqueConstraint("project_id", "source", name="uq_evidence_sources_project_source"),
+)
+
+# What a source is about in the registry: compound code, unit id, activity id, person id.
+evidence_source_links = Table(
+    "evidence_source_links",
+    metadata,
+    Column(
+        "source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("kind", String(16), primary_key=True),  # compound / unit / activity / person
+    Column("target", String(200), nullable=False),
+)
+
+evidence_cases = Table(
+    "evidence_cases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("case", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("position", Integer, nullable=False, default=0),
+    UniqueConstraint("project_id", "case", name="uq_evidence_cases_project_case"),
+)
+
+# A case's attributes (role, floor, tenure, age band, …) as text.
+evidence_case_variables = Table(
+    "evidence_case_variables",
+    metadata,
+    Column("case_id", ForeignKey("evidence_cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("value", String(500), nullable=False),
+)
+
+evidence_source_cases = Table(
+    "evidence_source_cases",
+    metadata,
+    Column(
+        "source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("case_id", ForeignKey("evidence_cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False, default=0),  # order of the source's cases
+)
+
+# `code` applied by `coder` to text[start_pos:end_pos] of a source.
+evidence_codings = Table(
+    "evidence_codings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("start_pos", Integer, nullable=False),
+    Column("end_pos", Integer, nullable=False),
+    Column("code", String(200), nullable=False),
+    Column("coder", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint(
+        "source_id", "start_pos", "end_pos", "code", "coder", name="uq_evidence_codings_segment"
+    ),
+)
+Index("ix_evidence_codings_source", evidence_codings.c.source_id)
+
+evidence_memos = Table(
+    "evidence_memos",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("memo", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("target_kind", String(16), nullable=False),  # project / code / source / segment
+    Column("target", String(500), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("project_id", "memo", name="uq_evidence_memos_project_memo"),
+)
+
+# REFI-QDA GUIDs of imported elements, so a re-export keeps the other tool's identities.
+evidence_guids = Table(
+    "evidence_guids",
+    metadata,
+    Column(
+        "project_id",
+        ForeignKey("evidence_projects.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(500), primary_key=True),  # "code:<id>", "source:<id>", …
+    Column("guid", String(40), nullable=False),
+)
+
+# A coder's verdict on a suggested code; an accepted one also became a coding.
+evidence_suggestion_decisions = Table(
+    "evidence_suggestion_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("start_pos", Integer, nullable=False),
+    Column("end_pos", Integer, nullable=False),
+    Column("code", String(200), nullable=False),
+    Column("accepted", Boolean, nullable=False),
+    Column("score_permille", Integer, nullable=False, default=0),
+    Column("decided_by", String(200), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_evidence_suggestion_decisions_source", evidence_suggestion_decisions.c.source_id)

@@ -17,6 +17,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from colift.store.accounts import AccountRepository
 from colift.store.coproduction import (
     ActivityRepository,
     HouseholdProfileRepository,
@@ -61,6 +62,7 @@ class UnitOfWork:
     technical: TechnicalRepository
     ties: TieRepository
     ledger: Ledger
+    accounts: AccountRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -92,6 +94,7 @@ class UnitOfWork:
         self.technical = TechnicalRepository(connection)
         self.ties = TieRepository(connection)
         self.ledger = Ledger(connection)
+        self.accounts = AccountRepository(connection)
         return self
 
     def __exit__(

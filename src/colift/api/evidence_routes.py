@@ -1,0 +1,455 @@
+"""The /evidence endpoints: projects, sources, cases, codings, memos, codebook, suggestions,
+agreement, analysis, search and REFI-QDA export/import.
+
+Researchers' work: admins, community workers and the street office may read; admins and
+workers may write; residents and unit leaders are refused (403).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+
+from colift.api.auth import CurrentPrincipal, Principal, Role, forbidden
+from colift.errors import BadInput
+from colift.services import evidence as ev
+
+evidence_router = APIRouter(prefix="/evidence", tags=["evidence"])
+
+_READERS = frozenset({Role.ADMIN, Role.WORKER, Role.STREET_VIEWER})
+_WRITERS = frozenset({Role.ADMIN, Role.WORKER})
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[Engine, Depends(_engine)]
+
+
+def reader(principal: CurrentPrincipal) -> Principal:
+    if principal.role not in _READERS:
+        raise forbidden("read research evidence")
+    return principal
+
+
+def writer(principal: CurrentPrincipal) -> Principal:
+    if principal.role not in _WRITERS:
+        raise forbidden("change research evidence")
+    return principal
+
+
+Reader = Annotated[Principal, Depends(reader)]
+Writer = Annotated[Principal, Depends(writer)]
+
+
+class ProjectIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+
+
+class SourceIn(BaseModel):
+    filename: str = Field(min_length=1, description="e.g. 访谈.txt, minutes.md, notes.docx")
+    text: str | None = Field(None, description="The text (for .txt and .md)")
+    content_base64: str | None = Field(None, description="The file's bytes (for .docx)")
+    id: str | None = None
+    name: str | None = None
+    kind: str | None = None
+
+
+class CaseIn(BaseModel):
+    id: str = Field(min_length=1)
+    name: str = ""
+    variables: dict[str, str] = Field(default_factory=dict)
+
+
+class CaseLinkIn(BaseModel):
+    case: str = Field(min_length=1)
+
+
+class SourceLinkIn(BaseModel):
+    kind: str = Field(description="compound, unit, activity or person")
+    target: str = Field(min_length=1)
+
+
+class CodingIn(BaseModel):
+    source: str
+    start: int = Field(ge=0)
+    end: int = Field(gt=0)
+    code: str
+    coder: str | None = Field(None, description="Default: the caller")
+
+
+class MemoIn(BaseModel):
+    text: str = Field(min_length=1)
+    target_kind: str = "project"
+    target: str = ""
+    author: str | None = None
+
+
+class CodebookEditIn(BaseModel):
+    operation: str = Field(description="merge, split, move or rename")
+    code: str
+    into: str | None = None
+    new_parent: str | None = None
+    name: str | None = None
+    name_en: str | None = None
+    new_id: str | None = None
+    new_codes: list[dict[str, str]] = Field(default_factory=list)
+    keep: bool = False
+    note: str = ""
+
+
+class SegmentIn(BaseModel):
+    id: str
+    text: str
+
+
+class SuggestIn(BaseModel):
+    segments: list[SegmentIn]
+
+
+class SegmentRefIn(BaseModel):
+    source: str
+    start: int = Field(ge=0)
+    end: int = Field(gt=0)
+
+
+class DecisionIn(SegmentRefIn):
+    code: str
+    accepted: bool
+    score: float = 0.0
+    coder: str | None = None
+
+
+class ImportIn(BaseModel):
+    content_base64: str
+    name: str | None = None
+
+
+def _bytes(encoded: str) -> bytes:
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadInput("content_base64 is not valid base64") from None
+
+
+def _json(value: Any) -> Any:
+    return jsonable_encoder(ev.as_plain(value))
+
+
+# ---------------------------------------------------------------- projects
+
+
+@evidence_router.get("/projects")
+def projects(engine: EngineDep, _: Reader) -> dict[str, Any]:
+    return {"projects": _json(ev.list_projects(engine))}
+
+
+@evidence_router.post("/projects", status_code=201)
+def create_project(body: ProjectIn, engine: EngineDep, who: Writer) -> dict[str, Any]:
+    made = ev.create_project(engine, body.name, description=body.description, actor=who.name)
+    return {"name": made.name, "codes": len(made.codebook)}
+
+
+@evidence_router.get("/projects/{project}")
+def project(project: str, engine: EngineDep, _: Reader) -> dict[str, Any]:
+    p = ev.get_project(engine, project)
+    return {
+        "name": p.name,
+        "description": p.description,
+        "sources": [
+            {
+                "id": s.id,
+                "name": s.name,
+                "kind": s.kind,
+                "language": s.language,
+                "length": len(s.text),
+                "cases": list(s.case_ids),
+                "links": dict(s.links),
+            }
+            for s in p.sources.values()
+        ],
+        "cases": _json(list(p.cases.values())),
+        "coders": p.coders(),
+        "codings": len(p.codings),
+        "memos": _json(list(p.memos.values())),
+        "history": _json(p.history),
+    }
+
+
+# ---------------------------------------------------------------- sources and cases
+
+
+@evidence_router.post("/projects/{project}/sources", status_code=201)
+def add_source(project: str, body: SourceIn, engine: EngineDep, who: Writer) -> dict[str, Any]:
+    if (body.text is None) == (body.content_base64 is None):
+        raise BadInput("send the source as text or as content_base64, not both or neither")
+    data = body.text.encode("utf-8") if body.text is not None else _bytes(body.content_base64 or "")
+    source = ev.add_source(
+        engine,
+        project,
+        data,
+        body.filename,
+        source_id=body.id,
+        name=body.name,
+        kind=body.kind,
+        actor=who.name,
+    )
+    return {"id": source.id, "kind": source.kind, "length": len(source.text)}
+
+
+@evidence_router.get("/projects/{project}/sources/{source}")
+def source(project: str, source: str, engine: EngineDep, _: Reader) -> dict[str, Any]:
+    p = ev.get_project(engine, project)
+    s = p.source(source)
+    return {
+        "id": s.id,
+        "name": s.name,
+        "kind": s.kind,
+        "language": s.language,
+        "text": s.text,
+        "cases": list(s.case_ids),
+        "links": dict(s.links),
+        "codings": _json(p.codings_of(s.id)),
+    }
+
+
+@evidence_router.post("/projects/{project}/sources/{source}/cases")
+def link_case(
+    project: str, source: str, body: CaseLinkIn, engine: EngineDep, _: Writer
+) -> dict[str, Any]:
+    linked = ev.link_source_to_case(engine, project, source, body.case)
+    return {"id": linked.id, "cases": list(linked.case_ids)}
+
+
+@evidence_router.post("/projects/{project}/sources/{source}/links")
+def link_source(
+    project: str, source: str, body: SourceLinkIn, engine: EngineDep, _: Writer
+) -> dict[str, Any]:
+    linked = ev.link_source(engine, project, source, body.kind, body.target)
+    return {"id": linked.id, "links": dict(linked.links)}
+
+
+@evidence_router.post("/projects/{project}/cases", status_code=201)
+def add_case(project: str, body: CaseIn, engine: EngineDep, _: Writer) -> dict[str, Any]:
+    made = ev.add_case(engine, project, body.id, body.name, body.variables)
+    return _json(made)  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- coding and memos
+
+
+@evidence_router.get("/projects/{project}/codings")
+def codings(
+    project: str, engine: EngineDep, _: Reader, source: str | None = None, coder: str | None = None
+) -> dict[str, Any]:
+    p = ev.get_project(engine, project)
+    rows = [
+        c
+        for c in p.codings
+        if (source is None or c.source_id == source) and (coder is None or c.coder == coder)
+    ]
+    return {"codings": _json(rows)}
+
+
+@evidence_router.post("/projects/{project}/codings", status_code=201)
+def code_segment(project: str, body: CodingIn, engine: EngineDep, who: Writer) -> dict[str, Any]:
+    made = ev.code_segment(
+        engine, project, body.source, body.start, body.end, body.code, body.coder or who.name
+    )
+    return _json(made)  # type: ignore[no-any-return]
+
+
+@evidence_router.post("/projects/{project}/codings/remove")
+def remove_coding(project: str, body: CodingIn, engine: EngineDep, who: Writer) -> dict[str, Any]:
+    gone = ev.remove_coding(
+        engine, project, body.source, body.start, body.end, body.code, body.coder or who.name
+    )
+    return {"removed": _json(gone)}
+
+
+@evidence_router.post("/projects/{project}/memos", status_code=201)
+def add_memo(project: str, body: MemoIn, engine: EngineDep, who: Writer) -> dict[str, Any]:
+    memo = ev.add_memo(
+        engine,
+        project,
+        body.text,
+        body.author or who.name,
+        target_kind=body.target_kind,
+        target=body.target,
+    )
+    return _json(memo)  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- codebook
+
+
+@evidence_router.get("/codebook")
+def default_codebook(_: Reader) -> dict[str, Any]:
+    return {"codes": _json(list(ev.codebook_of(None, None)))}
+
+
+@evidence_router.get("/projects/{project}/codebook")
+def project_codebook(project: str, engine: EngineDep, _: Reader) -> dict[str, Any]:
+    return {"codes": _json(list(ev.codebook_of(engine, project)))}
+
+
+@evidence_router.post("/projects/{project}/codebook/edits")
+def edit_codebook(
+    project: str, body: CodebookEditIn, engine: EngineDep, who: Writer
+) -> dict[str, Any]:
+    new_codes = []
+    for raw in body.new_codes:
+        if not raw.get("id") or not raw.get("name"):
+            raise BadInput("each new code of a split needs an id and a name")
+        new_codes.append(
+            ev.new_code(
+                raw["id"],
+                raw["name"],
+                name_en=raw.get("name_en", ""),
+                parent=raw.get("parent"),
+                definition=raw.get("definition", ""),
+            )
+        )
+    record = ev.edit_codebook(
+        engine,
+        project,
+        body.operation,
+        body.code,
+        actor=who.name,
+        into=body.into,
+        new_parent=body.new_parent,
+        name=body.name,
+        name_en=body.name_en,
+        new_id=body.new_id,
+        new_codes=new_codes,
+        keep=body.keep,
+        note=body.note,
+    )
+    return _json(record)  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- suggestions
+
+
+@evidence_router.post("/suggest")
+def suggest(body: SuggestIn, _: Reader) -> dict[str, Any]:
+    found = ev.suggest_segments([s.model_dump() for s in body.segments])
+    return ev.suggestions_json(found)
+
+
+@evidence_router.get("/projects/{project}/suggestions")
+def segment_suggestions(
+    project: str, source: str, start: int, end: int, engine: EngineDep, _: Reader
+) -> dict[str, Any]:
+    found = ev.suggest_for_segment(engine, project, source, start, end)
+    return {"suggestions": _json(found)}
+
+
+@evidence_router.post("/projects/{project}/suggestions/decisions", status_code=201)
+def decide(project: str, body: DecisionIn, engine: EngineDep, who: Writer) -> dict[str, Any]:
+    made = ev.decide_suggestion(
+        engine,
+        project,
+        body.source,
+        body.start,
+        body.end,
+        body.code,
+        accepted=body.accepted,
+        coder=body.coder or who.name,
+        score=body.score,
+    )
+    return {"accepted": body.accepted, "coding": _json(made)}
+
+
+# ---------------------------------------------------------------- reports
+
+
+@evidence_router.get("/projects/{project}/agreement")
+def agreement(project: str, engine: EngineDep, _: Reader) -> dict[str, Any]:
+    return _json(ev.agreement_report(engine, project))  # type: ignore[no-any-return]
+
+
+@evidence_router.get("/projects/{project}/analysis")
+def analysis(
+    project: str, engine: EngineDep, _: Reader, coder: str | None = None
+) -> dict[str, Any]:
+    report = ev.analysis_report(engine, project, coder=coder)
+    body: dict[str, Any] = _json(report)
+    body["cooccurrence"] = {
+        "codes": list(report.cooccurrence.codes),
+        "pairs": [
+            {"a": a, "b": b, "count": n} for (a, b), n in sorted(report.cooccurrence.counts.items())
+        ],
+    }
+    return body
+
+
+@evidence_router.get("/projects/{project}/search")
+def search(project: str, q: str, engine: EngineDep, _: Reader) -> dict[str, Any]:
+    return {"hits": _json(ev.search_sources(engine, project, q))}
+
+
+# ---------------------------------------------------------------- REFI-QDA
+
+
+@evidence_router.get("/projects/{project}/export.qdpx")
+def export_qdpx(project: str, engine: EngineDep, _: Reader) -> Response:
+    data = ev.export_project_qdpx(engine, project)
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="project.qdpx"'},
+    )
+
+
+@evidence_router.get("/projects/{project}/export.qdc")
+def export_project_qdc(project: str, engine: EngineDep, _: Reader) -> Response:
+    return _qdc(ev.export_codebook_qdc(engine, project))
+
+
+@evidence_router.get("/codebook.qdc")
+def export_default_qdc(_: Reader) -> Response:
+    return _qdc(ev.export_codebook_qdc(None))
+
+
+def _qdc(data: bytes) -> Response:
+    return Response(
+        data,
+        media_type="application/xml",
+        headers={"Content-Disposition": 'attachment; filename="codebook.qdc"'},
+    )
+
+
+@evidence_router.post("/import/qdpx", status_code=201)
+def import_qdpx(body: ImportIn, engine: EngineDep, who: Writer) -> dict[str, Any]:
+    result = ev.import_project_qdpx(
+        engine, _bytes(body.content_base64), name=body.name, actor=who.name
+    )
+    p = result.project
+    return {
+        "name": p.name,
+        "codes": len(p.codebook),
+        "sources": len(p.sources),
+        "cases": len(p.cases),
+        "codings": len(p.codings),
+        "memos": len(p.memos),
+        "warnings": result.warnings,
+    }
+
+
+@evidence_router.post("/projects/{project}/import/qdc")
+def import_qdc(project: str, body: ImportIn, engine: EngineDep, who: Writer) -> dict[str, Any]:
+    made, warnings = ev.import_codebook_qdc(
+        engine, _bytes(body.content_base64), project, actor=who.name
+    )
+    return {"name": made.name, "codes": len(made.codebook), "warnings": warnings}

@@ -1,0 +1,594 @@
+"""The /api/v1 endpoints behind the web pages' other actions: activities and stances, objections,
+cost plans, roster import, stages, printable documents, overviews, simulations and accounts.
+
+Each endpoint checks the caller's scope with the same functions the pages use, then calls one
+service. What a resident gets back never names another household: no names, phones, votes,
+stances, shares or objection reasons of other flats (as `consent_json` does for consent).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, File, HTTPException, Query, Request, UploadFile
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
+
+from colift.api.auth import (
+    CurrentPrincipal,
+    Principal,
+    Role,
+    UnitPlace,
+    can_lead_unit,
+    can_manage_unit,
+    can_read_compound,
+    can_read_document,
+    can_read_unit,
+    forbidden,
+)
+from colift.api.errors import ERROR_RESPONSES
+from colift.api.routes import EngineDep, locate_unit
+from colift.errors import BadInput, NotFound, RuleViolation
+from colift.model.accounts import Account, AccountRole
+from colift.model.coproduction import Activity, GuidanceMode, Outcome
+from colift.services.accounts import create_account, create_api_token, list_accounts
+from colift.services.activities import record_activity, set_stance, unit_activities
+from colift.services.consent import unit_objections
+from colift.services.costshare import set_cost_plan, unit_cost_shares
+from colift.services.documents import document_pdf, unit_document
+from colift.services.registry import get_compound, import_roster
+from colift.services.views import (
+    CompoundOverview,
+    StreetOverview,
+    UnitLine,
+    compound_overview,
+    street_overview,
+)
+from colift.services.workflow import check_stage, stage_history, unit_stage
+
+router = APIRouter(responses=ERROR_RESPONSES)
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_RUNS = 2000
+ROSTER_SUFFIXES = (".xlsx", ".csv")
+
+
+def _resident(who: Principal) -> bool:
+    return who.role is Role.RESIDENT
+
+
+# --- activities and stances --------------------------------------------------------------------
+
+
+class ActivityIn(BaseModel):
+    tool: str = Field(description="a governance tool of the catalogue, e.g. door_to_door")
+    role: str = Field(
+        description="the role the one acting acted in: a leader role (unit_leader, "
+        "opinion_leader, ...) or an actor (residents_committee, street_office, ...)"
+    )
+    guidance: GuidanceMode = Field(
+        GuidanceMode.NONE, description="how the party organization guided it"
+    )
+    on: date | None = Field(None, description="the day it happened (default: today; not later)")
+    actor_name: str | None = Field(
+        None, description="who acted (default: the caller's name)", max_length=200
+    )
+    targets: list[str] = Field(
+        default_factory=list, description="rooms of the households it aimed at; empty: all"
+    )
+    notes: str = Field("", description="what happened")
+    participants: int = Field(0, ge=0, description="households that took part")
+    money_fen: int = Field(0, ge=0, description="money residents contributed, in fen")
+    labour_hours: int = Field(0, ge=0, description="hours residents volunteered")
+
+
+class StanceIn(BaseModel):
+    room: str = Field(min_length=1, description="the flat's room number")
+    stance: str = Field(
+        description="support/支持, lean_support, undecided, lean_oppose, oppose/反对 or unknown"
+    )
+    reasons: list[str] = Field(
+        default_factory=list, description="why it holds back: light/采光, noise, cost, ..."
+    )
+    on: date | None = Field(None, description="the day it was heard (default: today)")
+
+
+@router.get("/units/{unit_id}/activities", tags=["activities"], summary="A unit's activity log")
+def get_activities(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> list[dict[str, Any]]:
+    """Every recorded co-production activity of the unit, in the order things happened.
+
+    Activities name the households they aimed at, so residents are refused (as on the page).
+    """
+    place = locate_unit(engine, unit_id)
+    if _resident(who) or not can_read_unit(who, place):
+        raise forbidden("read this unit's activities")
+    made: list[dict[str, Any]] = jsonable_encoder(unit_activities(engine, unit_id))
+    return made
+
+
+@router.post(
+    "/units/{unit_id}/activities",
+    tags=["activities"],
+    status_code=201,
+    summary="Record an activity",
+)
+def post_activity(
+    unit_id: int, body: ActivityIn, engine: EngineDep, who: CurrentPrincipal
+) -> dict[str, Any]:
+    """Log an activity checked against the tool catalogue; returns it with its id and the
+    catalogue's warnings. An unknown tool or role, or a day in the future: 400."""
+    place = locate_unit(engine, unit_id)
+    if not can_lead_unit(who, place):
+        raise forbidden("record activities in this unit")
+    activity = Activity(
+        unit_id=unit_id,
+        person_id=None,
+        actor_name=(body.actor_name or "").strip() or who.name,
+        role=body.role.strip(),
+        guidance=body.guidance,
+        tool=body.tool.strip(),
+        on=body.on or date.today(),
+        targets=tuple(t.strip() for t in body.targets if t.strip()),
+        notes=body.notes.strip(),
+        outcome=Outcome(
+            participants=body.participants,
+            money_fen=body.money_fen,
+            labour_hours=body.labour_hours,
+        ),
+    )
+    made: dict[str, Any] = jsonable_encoder(record_activity(engine, activity, actor=who.name))
+    return made
+
+
+@router.post("/units/{unit_id}/stances", tags=["activities"], summary="Record a stance")
+def post_stance(
+    unit_id: int, body: StanceIn, engine: EngineDep, who: CurrentPrincipal
+) -> dict[str, Any]:
+    """Record a household's stance as heard, with its reasons; returns the stored stance."""
+    place = locate_unit(engine, unit_id)
+    if not can_lead_unit(who, place):
+        raise forbidden("record stances in this unit")
+    made = set_stance(
+        engine, unit_id, body.room.strip(), body.stance, body.reasons, actor=who.name, on=body.on
+    )
+    return {
+        "room": made.room,
+        "stance": made.stance.value,
+        "reasons": list(made.reasons),
+        "recorded_on": made.recorded_on.isoformat(),
+        "activity_id": made.activity_id,
+    }
+
+
+# --- objections --------------------------------------------------------------------------------
+
+
+@router.get("/units/{unit_id}/objections", tags=["objections"], summary="A unit's objections")
+def get_objections(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> list[dict[str, Any]]:
+    """Every written objection of the unit with where it stands.
+
+    A resident sees each objection's status and dates, but the room, reasons and notes only of
+    its own household's objections (`own`: true).
+    """
+    place = locate_unit(engine, unit_id)
+    if not can_read_unit(who, place):
+        raise forbidden("read this unit's objections")
+    out: list[dict[str, Any]] = []
+    for o in unit_objections(engine, unit_id):
+        line: dict[str, Any] = {
+            "id": o.id,
+            "status": o.status.value,
+            "raised_on": o.raised_on.isoformat(),
+            "updated_on": o.updated_on.isoformat(),
+        }
+        own = _resident(who) and o.room == who.room
+        if own or not _resident(who):
+            line.update(room=o.room, reasons=list(o.reasons), notes=o.notes)
+        if _resident(who):
+            line["own"] = own
+        else:
+            line["handled_by"] = o.handled_by
+        out.append(line)
+    return out
+
+
+# --- cost plan ---------------------------------------------------------------------------------
+
+PLAN_EXAMPLE: dict[str, Any] = {
+    "total_fen": 42000000,
+    "scheme": {
+        "kind": "floor-coefficient",
+        "coefficients": {"1": "0", "2": "0.4", "3": "0.7", "4": "0.85", "5": "1.0", "6": "1.1"},
+        "area_weighted": True,
+    },
+    "subsidy_profile": "beijing",
+    "compensation": [{"floors": [1], "fen_each": 300000}],
+    "running": {"annual_fen": 540000, "scheme": {"kind": "equal", "exempt_floors": [1]}},
+    "schedule": [
+        {"name": "定金 deposit", "percent": "30"},
+        {"name": "安装后 after installation", "percent": "50"},
+        {"name": "验收后 after acceptance", "percent": "20"},
+    ],
+}
+
+
+def shares_json(shares: dict[str, Any], who: Principal) -> dict[str, Any]:
+    """The split; a resident sees the totals and its own household's share only."""
+    if not _resident(who):
+        return shares
+    own = [s for s in shares.get("shares", []) if s.get("id") == who.room]
+    return {
+        **{
+            key: shares[key]
+            for key in ("total_fen", "subsidy_fen", "payable_fen", "compensation_fen", "schedule")
+            if key in shares
+        },
+        "share": own[0] if own else None,
+    }
+
+
+@router.get("/units/{unit_id}/cost-plan", tags=["cost plan"], summary="A unit's cost shares")
+def get_cost_plan(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
+    """The shares under the unit's stored plan, in the `colift costshare --json` shape; 404
+    without a plan. A resident gets the totals and its own share."""
+    place = locate_unit(engine, unit_id)
+    if not can_read_unit(who, place):
+        raise forbidden("read this unit's cost shares")
+    return shares_json(unit_cost_shares(engine, unit_id), who)
+
+
+@router.put("/units/{unit_id}/cost-plan", tags=["cost plan"], summary="Set a unit's cost plan")
+def put_cost_plan(
+    unit_id: int,
+    plan: Annotated[
+        dict[str, Any],
+        Body(
+            description="The plan as `colift costshare` reads it: total_fen, scheme, and "
+            "optionally subsidy_profile or subsidy_fen, compensation, running, schedule. The "
+            "unit's own flats are split; a `households` list in the file is ignored.",
+            examples=[PLAN_EXAMPLE],
+        ),
+    ],
+    engine: EngineDep,
+    who: CurrentPrincipal,
+) -> dict[str, Any]:
+    """Check that the plan splits cleanly over the unit's flats, store it, return the shares."""
+    place = locate_unit(engine, unit_id)
+    if not can_manage_unit(who, place):
+        raise forbidden("set this unit's cost plan")
+    stored = {k: v for k, v in plan.items() if k != "households"}
+    return set_cost_plan(engine, unit_id, stored, actor=who.name)
+
+
+# --- roster import -----------------------------------------------------------------------------
+
+
+@router.post(
+    "/compounds/{code}/roster",
+    tags=["compounds"],
+    status_code=201,
+    summary="Import a household roster",
+)
+def post_roster(
+    code: str,
+    roster: Annotated[UploadFile, File(description="the roster, .xlsx or .csv, at most 5 MB")],
+    engine: EngineDep,
+    who: CurrentPrincipal,
+) -> dict[str, Any]:
+    """Import a roster (住户名册) into the compound, all of it or nothing.
+
+    A file with bad rows answers 422 with every problem in `error.errors` as
+    [{row, column, message}], and nothing is imported; flats already registered are problems too.
+    """
+    compound = get_compound(engine, code)
+    if not can_manage_unit(who, UnitPlace(0, code, compound.street)):
+        raise forbidden("import a roster into this compound")
+    name = roster.filename or ""
+    suffix = Path(name).suffix.lower()
+    if suffix not in ROSTER_SUFFIXES:
+        raise BadInput(
+            f"{name or 'the upload'}: 只支持 .xlsx 和 .csv / only .xlsx and .csv rosters are read"
+        )
+    data = roster.file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise HTTPException(413, "文件超过5MB / the file is over 5 MB")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"roster{suffix}"
+        path.write_bytes(data)
+        report = import_roster(engine, path, code, actor=who.name)
+    made: dict[str, Any] = jsonable_encoder(report)
+    return made
+
+
+# --- stages ------------------------------------------------------------------------------------
+
+
+@router.get("/units/{unit_id}/stage", tags=["stages"], summary="Where a unit's project stands")
+def get_stage(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
+    """The current stage, the next one, what its gate still lacks, and the history of moves.
+
+    `gate` (what stands between the unit and its next stage) and the history's actors are
+    left out for residents, as on the unit page.
+    """
+    place = locate_unit(engine, unit_id)
+    if not can_read_unit(who, place):
+        raise forbidden("read this unit's stage")
+    project = unit_stage(engine, unit_id)
+    try:
+        report = check_stage(engine, unit_id)
+    except RuleViolation:  # in operation: there is no next stage
+        report = None
+    gate = None
+    if report is not None and not _resident(who):
+        gate = {
+            "target": report.target.value,
+            "open": report.open,
+            "failures": [{"zh": f.zh, "en": f.en} for f in report.failures],
+            "warnings": list(report.warnings),
+        }
+    history = []
+    for t in stage_history(engine, unit_id):
+        move: dict[str, Any] = {
+            "from_stage": t.from_stage.value if t.from_stage else None,
+            "to_stage": t.to_stage.value,
+            "on": t.on.isoformat(),
+            "reason": t.reason,
+            "reference": t.reference,
+        }
+        if not _resident(who):
+            move["actor"] = t.actor
+        history.append(move)
+    body: dict[str, Any] = jsonable_encoder(project)
+    body["next_stage"] = report.target.value if report is not None else None
+    body["gate"] = gate
+    body["history"] = history
+    return body
+
+
+# --- printable documents -----------------------------------------------------------------------
+
+
+class DocumentKind(StrEnum):
+    SURVEY = "survey"  # 意愿征询表
+    SIGNATURES = "signatures"  # 业主表决签字表
+    NOTICE = "notice"  # 加装电梯公示
+    AGREEMENT = "agreement"  # 加装电梯协议
+
+
+class DocumentFormat(StrEnum):
+    HTML = "html"
+    PDF = "pdf"
+
+
+@router.get(
+    "/units/{unit_id}/documents/{kind}",
+    tags=["documents"],
+    summary="A printable document of a unit",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
+)
+def get_document(
+    request: Request,
+    unit_id: int,
+    kind: DocumentKind,
+    engine: EngineDep,
+    who: CurrentPrincipal,
+    format: Annotated[
+        DocumentFormat, Query(description="html (default) or pdf (printed by Chromium)")
+    ] = DocumentFormat.HTML,
+) -> Response:
+    """The survey form, signature sheet, public notice or cost-sharing agreement, as the page
+    prints it. Survey forms and notices go to anyone who may read the unit; the signature sheet
+    and the agreement carry owners' names and go to its leader, managers and the street office.
+    Without Chromium on the server a PDF answers 503.
+    """
+    place = locate_unit(engine, unit_id)
+    if not can_read_document(who, place, kind.value):
+        raise forbidden(f"print the {kind.value} of this unit")
+    from colift.web.render import render  # the print templates belong to the web app
+
+    doc = unit_document(engine, unit_id, kind.value)
+    html = bytes(render(request, f"print/{kind.value}.html", doc=doc).body).decode()
+    if format is DocumentFormat.PDF:
+        pdf = document_pdf(html, base_url=str(request.base_url))
+        name = f"{kind.value}-{unit_id}.pdf"
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return HTMLResponse(html)
+
+
+# --- overviews ---------------------------------------------------------------------------------
+
+
+def line_json(line: UnitLine) -> dict[str, Any]:
+    made: dict[str, Any] = jsonable_encoder(line)
+    return made
+
+
+def overview_json(overview: CompoundOverview) -> dict[str, Any]:
+    return {
+        "code": overview.code,
+        "name": overview.name,
+        "city": overview.city,
+        "district": overview.district,
+        "street": overview.street,
+        "stage_counts": {s.value: n for s, n in overview.stage_counts.items()},
+        "stalled": [u.unit_id for u in overview.stalled],
+        "units": [line_json(u) for u in overview.units],
+    }
+
+
+@router.get(
+    "/compounds/{code}/overview", tags=["compounds"], summary="A compound's units at a glance"
+)
+def get_overview(code: str, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
+    """Every unit's stage, days in it, whether it stalled, consent shortfall, open objections,
+    cooperation level and next action; and how many units are in each stage."""
+    if not can_read_compound(who, code, get_compound(engine, code).street):
+        raise forbidden("read this compound")
+    return overview_json(compound_overview(engine, code))
+
+
+def street_json(overview: StreetOverview) -> dict[str, Any]:
+    days = overview.days_in_stage()
+    return {
+        "street": overview.street,
+        "today": overview.today.isoformat(),
+        "funnel": [{"stage": s.value, "units": n} for s, n in overview.funnel()],
+        "days_in_stage": [
+            {
+                "stage": s.value,
+                "units": len(v),
+                "median": sorted(v)[len(v) // 2],
+                "max": max(v),
+            }
+            for s, v in days.items()
+        ],
+        "stalled": [
+            {"compound": c.code, **line_json(u)} for c in overview.compounds for u in c.stalled
+        ],
+        "compounds": [
+            {
+                "code": c.code,
+                "name": c.name,
+                "street": c.street,
+                "units": len(c.units),
+                "stalled": len(c.stalled),
+                "stage_counts": {s.value: n for s, n in c.stage_counts.items()},
+            }
+            for c in overview.compounds
+        ],
+    }
+
+
+@router.get("/street", tags=["compounds"], summary="The street office's view")
+def get_street(
+    engine: EngineDep,
+    who: CurrentPrincipal,
+    street: Annotated[
+        str | None, Query(description="admins only: one street (default: every street)")
+    ] = None,
+) -> dict[str, Any]:
+    """The funnel of stages reached, days units spend in each stage, and the stalled units of
+    the caller's street (a street office) or of every street (an admin)."""
+    if who.role is Role.STREET_VIEWER:
+        if street is not None and who.street is not None and street != who.street:
+            raise forbidden("read another street")
+        return street_json(street_overview(engine, who.street or street))
+    if who.role is not Role.ADMIN:
+        raise forbidden("read the street view (street offices and admins only)")
+    return street_json(street_overview(engine, street))
+
+
+# --- simulation --------------------------------------------------------------------------------
+
+
+@router.get("/units/{unit_id}/whatif", tags=["units"], summary="Simulate strategies for a unit")
+def get_whatif(
+    unit_id: int,
+    engine: EngineDep,
+    who: CurrentPrincipal,
+    runs: Annotated[
+        int, Query(ge=1, le=MAX_RUNS, description="simulated copies per strategy")
+    ] = 200,
+    seed: Annotated[int, Query(ge=0, le=2**32 - 1, description="random seed")] = 0,
+) -> dict[str, Any]:
+    """Compare strategies on simulated copies of the stairwell, from its registry, stances and
+    history (the "what if" panel). Not for residents: the model reads every household."""
+    place = locate_unit(engine, unit_id)
+    if _resident(who) or not can_read_unit(who, place):
+        raise forbidden("run simulations")
+    from colift.services.simulation import simulate_stored_unit  # numpy, scipy: load on use
+
+    made: dict[str, Any] = jsonable_encoder(
+        simulate_stored_unit(engine, unit_id, runs=runs, seed=seed)
+    )
+    return made
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+
+class AccountIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64, description="sign-in name, no spaces")
+    password: str = Field(min_length=8, description="at least 8 characters")
+    display_name: str = Field("", max_length=200, description="shown in the app and the ledger")
+    role: AccountRole = Field(description="worker, unit_leader, resident, street_viewer, admin")
+    compound_code: str | None = Field(
+        None, description="the compound of a worker, unit leader or resident"
+    )
+    unit_id: int | None = Field(None, description="the unit of a unit leader or resident")
+    room: str | None = Field(None, description="the household of a resident, e.g. 502")
+    street: str | None = Field(
+        None, description="the street of a street office (none: every street)"
+    )
+
+
+class TokenIn(BaseModel):
+    label: str = Field("", max_length=200, description="what the token is for")
+
+
+def account_json(account: Account) -> dict[str, Any]:
+    made: dict[str, Any] = jsonable_encoder(account)
+    return made
+
+
+def _admin(who: Principal, what: str) -> None:
+    if who.role is not Role.ADMIN:
+        raise forbidden(what)
+
+
+@router.get("/accounts", tags=["accounts"], summary="Every account (admins)")
+def get_accounts(engine: EngineDep, who: CurrentPrincipal) -> list[dict[str, Any]]:
+    """Every account with its role and scope; never a password or token."""
+    _admin(who, "list accounts")
+    return [account_json(a) for a in list_accounts(engine)]
+
+
+@router.post("/accounts", tags=["accounts"], status_code=201, summary="Create an account")
+def post_account(body: AccountIn, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
+    """Add an account; its compound, unit and room must exist. A taken username: 400."""
+    _admin(who, "create accounts")
+    account = Account(
+        id=0,
+        username=body.username,
+        display_name=body.display_name.strip() or body.username.strip(),
+        role=body.role,
+        compound_code=body.compound_code or None,
+        unit_id=body.unit_id,
+        room=body.room,
+        street=body.street or None,
+    )
+    return account_json(create_account(engine, account, body.password))
+
+
+@router.post(
+    "/accounts/{username}/tokens",
+    tags=["accounts"],
+    status_code=201,
+    summary="Make an API token for an account",
+)
+def post_token(
+    username: str,
+    engine: EngineDep,
+    who: CurrentPrincipal,
+    body: TokenIn | None = None,
+) -> dict[str, Any]:
+    """A new bearer token acting as `username`: shown once here, stored only as a digest."""
+    _admin(who, "make tokens")
+    if not any(a.username == username for a in list_accounts(engine)):
+        raise NotFound(f"no account named {username!r}")
+    label = body.label if body is not None else ""
+    return {
+        "username": username,
+        "label": label,
+        "token": create_api_token(engine, username, label),
+    }

@@ -1,0 +1,147 @@
+"""Printable documents of a unit: willingness survey form, signature sheet, public notice and
+cost-sharing agreement, as data for the print templates, and PDFs printed by Chromium.
+
+PDFs come from Debian's `chromium` driven by Playwright (never a downloaded browser); the page's
+fonts are embedded, so Chinese prints with the CJK font installed on the machine
+(`fonts-wqy-microhei` or `fonts-noto-cjk`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine
+
+from colift.coproduction.workflow import notice_elapsed_on
+from colift.errors import BadInput, ColiftError
+from colift.rules.consent import ConsentProfile, load_profile
+from colift.services.registry import get_compound
+from colift.services.views import UnitPage, unit_page
+
+DOCUMENTS: dict[str, tuple[str, str]] = {
+    "survey": ("意愿征询表", "willingness survey form"),
+    "signatures": ("业主表决签字表", "consent and signature sheet"),
+    "notice": ("加装电梯公示", "public notice"),
+    "agreement": ("加装电梯协议", "cost-sharing agreement"),
+}
+
+CHROMIUM_ENV = "COLIFT_CHROMIUM"
+CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+
+class PrintUnavailable(ColiftError):
+    """No Chromium to print a PDF with; the HTML page still prints from the browser."""
+
+    code = "print_unavailable"
+
+
+@dataclass(frozen=True)
+class UnitDocument:
+    kind: str
+    title_zh: str
+    title_en: str
+    page: UnitPage
+    compound_city: str
+    compound_district: str
+    compound_street: str
+    community: str
+    profile: ConsentProfile
+    notice_from: date | None
+    notice_until: date | None  # last day of the notice, inclusive
+    owners: list[dict[str, Any]]  # one line per flat: room, floor, area, owner names, vote, share
+
+
+def unit_document(
+    engine: Engine, unit_id: int, kind: str, today: date | None = None
+) -> UnitDocument:
+    if kind not in DOCUMENTS:
+        raise BadInput(f"no document {kind!r}: choose one of {', '.join(DOCUMENTS)}")
+    page = unit_page(engine, unit_id, today)
+    compound = get_compound(engine, page.compound_code)
+    profile = load_profile(page.info.effective_profile)
+    opened = page.project.notice_opened_on
+    if opened is None and kind == "notice":
+        opened = page.today
+    until = None
+    if opened is not None:
+        until = notice_elapsed_on(opened, profile.notice_days)
+        until = date.fromordinal(until.toordinal() - 1)
+    shares = {s["id"]: s for s in (page.shares or {}).get("shares", [])}
+    owners = []
+    for floor in reversed(page.floors):
+        for flat in floor:
+            names = [p.name for p in flat.residents if p.owner_id is not None] or [
+                p.name for p in flat.residents
+            ]
+            share = shares.get(flat.room, {})
+            owners.append(
+                {
+                    "room": flat.room,
+                    "floor": flat.floor,
+                    "area_m2": flat.area_m2,
+                    "owner": "、".join(names),
+                    "vote": flat.vote,
+                    "fen": share.get("fen"),
+                    "compensation_fen": share.get("compensation_fen", 0),
+                    "net_fen": share.get("net_fen"),
+                    "running_fen": share.get("running_fen"),
+                    "instalments": share.get("instalments", []),
+                }
+            )
+    zh, en = DOCUMENTS[kind]
+    return UnitDocument(
+        kind=kind,
+        title_zh=zh,
+        title_en=en,
+        page=page,
+        compound_city=compound.city,
+        compound_district=compound.district,
+        compound_street=compound.street,
+        community=compound.community,
+        profile=profile,
+        notice_from=opened,
+        notice_until=until,
+        owners=owners,
+    )
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium (or $COLIFT_CHROMIUM); None when none is installed."""
+    configured = os.environ.get(CHROMIUM_ENV)
+    candidates = [configured] if configured else list(CHROMIUM_PATHS)
+    for path in candidates:
+        if path and os.path.exists(path):
+            return path
+    found = shutil.which("chromium")
+    return found
+
+
+def document_pdf(html: str, base_url: str = "http://127.0.0.1/") -> bytes:
+    """Print `html` (self-contained: styles inline) to an A4 PDF with Chromium."""
+    executable = chromium_path()
+    if executable is None:
+        raise PrintUnavailable(
+            "本机没有安装Chromium，无法生成PDF；请用浏览器打印此页 / Chromium is not installed "
+            "on the server (apt-get install chromium): print the page from the browser instead"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=executable, args=["--headless", "--no-sandbox"]
+        )
+        try:
+            page = browser.new_page()
+            page.set_content(html, wait_until="load")
+            pdf: bytes = page.pdf(
+                format="A4",
+                print_background=True,
+                margin={"top": "15mm", "bottom": "15mm", "left": "15mm", "right": "15mm"},
+            )
+        finally:
+            browser.close()
+    return pdf

@@ -1,0 +1,269 @@
+"""What the web pages show, read in one transaction per page: a unit, a compound, a street.
+
+Each function gathers the results of the other services (consent, cost shares, advice, stage,
+objections, activities) so an adapter renders them without touching the store or a rule.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine
+
+from colift.coproduction.advisor import Advice, advise
+from colift.coproduction.catalogue import Catalogue, load_catalogue
+from colift.coproduction.workflow import next_stage
+from colift.model import Person
+from colift.model.coproduction import STAGE_ORDER, Activity, Stage, StageTransition
+from colift.services.advice import build_snapshot
+from colift.services.consent import UnitConsent, unit_consent_in
+from colift.services.costshare import unit_shares_in
+from colift.store import UnitOfWork
+from colift.store.coproduction import StanceRecord, UnitProject
+from colift.store.repository import UnitInfo
+from colift.store.voting import Objection
+
+# Days a unit may stay in a stage before the street office sees it as stalled: the upper end of
+# the durations seen in the demo history and in domain.md §5, doubled for consultation's
+# long negotiations. Assumption, tuned by the street office in practice.
+STALLED_AFTER_DAYS: dict[Stage, int] = {
+    Stage.SURVEY: 90,
+    Stage.CONSULTATION: 180,
+    Stage.VOTE: 90,
+    Stage.DESIGN: 75,
+    Stage.NOTICE: 45,
+    Stage.APPROVAL: 60,
+    Stage.CONSTRUCTION: 120,
+    Stage.ACCEPTANCE: 45,
+    Stage.SUSPENDED: 60,
+}
+
+
+@dataclass(frozen=True)
+class Flat:
+    """One flat as the stairwell drawing shows it; names and phones only for managers."""
+
+    room: str
+    floor: int
+    area_m2: str
+    tenure: str
+    stance: str
+    vote: str | None
+    share_fen: int | None
+    residents: tuple[Person, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnitPage:
+    compound_code: str
+    compound_name: str
+    info: UnitInfo
+    project: UnitProject
+    next_stage: Stage | None
+    consent: UnitConsent
+    shares: dict[str, Any] | None
+    objections: list[Objection]
+    activities: list[Activity]
+    stances: dict[str, StanceRecord]
+    transitions: list[StageTransition]
+    advice: Advice
+    floors: list[list[Flat]]  # top floor first, as the stairwell is drawn
+    today: date
+    subsidy_profile: str | None = None  # the compound's subsidy rule
+
+
+def unit_page(
+    engine: Engine, unit_id: int, today: date | None = None, catalogue: Catalogue | None = None
+) -> UnitPage:
+    today = today or date.today()
+    catalogue = catalogue or load_catalogue()
+    with UnitOfWork(engine) as uow:
+        info = uow.units.info(unit_id)
+        compound = uow.compounds.get(info.compound_id)
+        code = uow.compounds.code_of(info.compound_id)
+        project = uow.projects.get(unit_id)
+        consent = unit_consent_in(uow, unit_id)
+        shares = unit_shares_in(uow, unit_id)
+        snapshot = build_snapshot(uow, unit_id, today, consent=consent, shares=shares)
+        advice = advise(snapshot, catalogue)
+        objections = uow.objections.list_by_unit(unit_id)
+        activities = uow.activities.list_by_unit(unit_id)
+        stances = uow.stances.for_unit(unit_id)
+        transitions = uow.projects.transitions(unit_id)
+        people: dict[str, tuple[Person, ...]] = {}
+        for flat in uow.households.list_by_unit(unit_id):
+            assert flat.id is not None
+            people[flat.room] = tuple(uow.persons.list_by_household(flat.id))
+    by_floor: dict[int, list[Flat]] = {}
+    for h in snapshot.households:
+        by_floor.setdefault(h.floor, []).append(
+            Flat(
+                room=h.room,
+                floor=h.floor,
+                area_m2=f"{h.area_m2:.2f}",
+                tenure=h.tenure.value,
+                stance=h.stance.value,
+                vote=h.vote.value if h.vote is not None else None,
+                share_fen=h.share_fen,
+                residents=people.get(h.room, ()),
+            )
+        )
+    floors = [sorted(by_floor[f], key=lambda x: x.room) for f in sorted(by_floor, reverse=True)]
+    upcoming = project.suspended_from or next_stage(project.stage)
+    return UnitPage(
+        compound_code=code,
+        compound_name=compound.name,
+        info=info,
+        project=project,
+        next_stage=upcoming,
+        consent=consent,
+        shares=shares,
+        objections=objections,
+        activities=sorted(activities, key=lambda a: (a.on, a.id or 0), reverse=True),
+        stances=stances,
+        transitions=transitions,
+        advice=advice,
+        floors=floors,
+        today=today,
+        subsidy_profile=compound.subsidy_profile,
+    )
+
+
+@dataclass(frozen=True)
+class UnitLine:
+    """One unit in a compound or street overview."""
+
+    unit_id: int
+    label: str
+    building: str
+    stage: Stage
+    since: date | None
+    days_in_stage: int | None
+    stalled: bool
+    passed: bool
+    agree_heads: int
+    total_heads: int
+    heads_short: int
+    area_short: str
+    open_objections: int
+    cooperation_level: int
+    heterogeneity: float
+    next_action: str
+
+
+@dataclass(frozen=True)
+class CompoundOverview:
+    code: str
+    name: str
+    city: str
+    district: str
+    street: str
+    units: list[UnitLine]
+    stage_counts: dict[Stage, int] = field(default_factory=dict)
+
+    @property
+    def stalled(self) -> list[UnitLine]:
+        return [u for u in self.units if u.stalled]
+
+
+def _line(uow: UnitOfWork, info: UnitInfo, today: date, catalogue: Catalogue) -> UnitLine:
+    project = uow.projects.get(info.id)
+    consent = unit_consent_in(uow, info.id)
+    shares = unit_shares_in(uow, info.id)
+    snapshot = build_snapshot(uow, info.id, today, consent=consent, shares=shares)
+    advice = advise(snapshot, catalogue)
+    result = consent.result
+    margin = result.to_json().get("margin") or {}
+    days = (today - project.stage_since).days if project.stage_since else None
+    limit = STALLED_AFTER_DAYS.get(project.stage)
+    first = advice.recommendations[0] if advice.recommendations else None
+    tool = catalogue.tools.get(first.tool) if first else None
+    return UnitLine(
+        unit_id=info.id,
+        label=info.label,
+        building=info.building_number,
+        stage=project.stage,
+        since=project.stage_since,
+        days_in_stage=days,
+        stalled=bool(limit is not None and days is not None and days > limit),
+        passed=result.passed,
+        agree_heads=result.counts.agree_heads,
+        total_heads=result.counts.total_heads,
+        heads_short=int(margin.get("heads") or 0),
+        area_short=str(margin.get("area_m2") or "0.00"),
+        open_objections=sum(1 for o in consent.input.objections if o.status.unresolved),
+        cooperation_level=advice.cooperation.level,
+        heterogeneity=round(advice.heterogeneity.index, 3),
+        next_action=(tool.name_zh if tool else first.tool) if first else "",
+    )
+
+
+def compound_overview(
+    engine: Engine, code: str, today: date | None = None, catalogue: Catalogue | None = None
+) -> CompoundOverview:
+    today = today or date.today()
+    catalogue = catalogue or load_catalogue()
+    with UnitOfWork(engine) as uow:
+        compound = uow.compounds.get_by_code(code)
+        assert compound.id is not None
+        lines = [
+            _line(uow, info, today, catalogue) for info in uow.units.list_by_compound(compound.id)
+        ]
+    counts = Counter(u.stage for u in lines)
+    return CompoundOverview(
+        code=code,
+        name=compound.name,
+        city=compound.city,
+        district=compound.district,
+        street=compound.street,
+        units=lines,
+        stage_counts={s: counts.get(s, 0) for s in (*STAGE_ORDER, Stage.SUSPENDED)},
+    )
+
+
+@dataclass(frozen=True)
+class StreetOverview:
+    street: str | None
+    compounds: list[CompoundOverview]
+    today: date
+
+    @property
+    def units(self) -> list[UnitLine]:
+        return [u for c in self.compounds for u in c.units]
+
+    def funnel(self) -> list[tuple[Stage, int]]:
+        """Units that reached each stage or went beyond it (suspended ones at vote)."""
+        order = list(STAGE_ORDER)
+        reached = Counter[Stage]()
+        for u in self.units:
+            stage = Stage.VOTE if u.stage is Stage.SUSPENDED else u.stage
+            for s in order[: order.index(stage) + 1]:
+                reached[s] += 1
+        return [(s, reached.get(s, 0)) for s in order]
+
+    def days_in_stage(self) -> dict[Stage, list[int]]:
+        found: dict[Stage, list[int]] = {}
+        for u in self.units:
+            if u.days_in_stage is not None and u.stage is not Stage.OPERATION:
+                found.setdefault(u.stage, []).append(u.days_in_stage)
+        return {s: found[s] for s in (*STAGE_ORDER, Stage.SUSPENDED) if s in found}
+
+
+def street_overview(
+    engine: Engine, street: str | None = None, today: date | None = None
+) -> StreetOverview:
+    """Every compound of `street` (None: every compound) with its units' stages and stalls."""
+    today = today or date.today()
+    catalogue = load_catalogue()
+    with UnitOfWork(engine) as uow:
+        codes = [
+            code
+            for cid, code in sorted(uow.compounds.codes().items())
+            if street is None or uow.compounds.get(cid).street == street
+        ]
+    return StreetOverview(
+        street, [compound_overview(engine, c, today, catalogue) for c in codes], today
+    )

@@ -1,0 +1,174 @@
+"""Accounts, sessions, API tokens and failed sign-ins. Tokens are kept only as SHA-256 digests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
+
+from colift.errors import BadInput, NotFound
+from colift.model.accounts import Account, AccountRole
+from colift.store.repository import check_lengths
+from colift.store.tables import accounts, api_tokens, login_failures, sessions
+
+
+def _account(row: Row[Any]) -> Account:
+    return Account(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        role=AccountRole(row.role),
+        compound_code=row.compound_code,
+        unit_id=row.unit_id,
+        room=row.room,
+        street=row.street,
+        active=bool(row.active),
+        created_at=row.created_at,
+        last_login_at=row.last_login_at,
+    )
+
+
+class AccountRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # --- accounts -------------------------------------------------------------------------
+
+    def add(self, account: Account, password_hash: str, now: datetime) -> Account:
+        if self.find(account.username) is not None:
+            raise BadInput(f"an account named {account.username!r} already exists")
+        values = {
+            "username": account.username,
+            "display_name": account.display_name,
+            "password_hash": password_hash,
+            "role": account.role.value,
+            "compound_code": account.compound_code,
+            "unit_id": account.unit_id,
+            "room": account.room,
+            "street": account.street,
+            "active": account.active,
+            "created_at": now,
+        }
+        check_lengths(accounts, values)
+        made = self.conn.execute(insert(accounts).values(**values)).inserted_primary_key
+        assert made is not None
+        return self.get(int(made[0]))
+
+    def get(self, account_id: int) -> Account:
+        row = self.conn.execute(select(accounts).where(accounts.c.id == account_id)).first()
+        if row is None:
+            raise NotFound(f"account {account_id} does not exist")
+        return _account(row)
+
+    def find(self, username: str) -> Account | None:
+        row = self.conn.execute(select(accounts).where(accounts.c.username == username)).first()
+        return None if row is None else _account(row)
+
+    def password_hash(self, account_id: int) -> str:
+        got = self.conn.execute(
+            select(accounts.c.password_hash).where(accounts.c.id == account_id)
+        ).scalar_one()
+        return str(got)
+
+    def set_password_hash(self, account_id: int, password_hash: str) -> None:
+        self.conn.execute(
+            update(accounts).where(accounts.c.id == account_id).values(password_hash=password_hash)
+        )
+
+    def set_active(self, account_id: int, active: bool) -> None:
+        self.conn.execute(update(accounts).where(accounts.c.id == account_id).values(active=active))
+
+    def touch_login(self, account_id: int, now: datetime) -> None:
+        self.conn.execute(
+            update(accounts).where(accounts.c.id == account_id).values(last_login_at=now)
+        )
+
+    def all(self) -> list[Account]:
+        rows = self.conn.execute(select(accounts).order_by(accounts.c.username)).all()
+        return [_account(r) for r in rows]
+
+    # --- sessions -------------------------------------------------------------------------
+
+    def add_session(
+        self, token_hash: str, account_id: int, csrf: str, now: datetime, expires: datetime
+    ) -> None:
+        self.conn.execute(
+            insert(sessions).values(
+                token_hash=token_hash,
+                account_id=account_id,
+                csrf_token=csrf,
+                created_at=now,
+                expires_at=expires,
+            )
+        )
+
+    def session(self, token_hash: str, now: datetime) -> tuple[Account, str] | None:
+        """The live session's account and CSRF token; expired sessions read as none."""
+        row = self.conn.execute(
+            select(sessions.c.account_id, sessions.c.csrf_token, sessions.c.expires_at).where(
+                sessions.c.token_hash == token_hash
+            )
+        ).first()
+        if row is None or _aware(row.expires_at) <= now:
+            return None
+        account = self.get(row.account_id)
+        return (account, str(row.csrf_token)) if account.active else None
+
+    def drop_session(self, token_hash: str) -> None:
+        self.conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash))
+
+    def drop_sessions_of(self, account_id: int) -> None:
+        self.conn.execute(delete(sessions).where(sessions.c.account_id == account_id))
+
+    def drop_expired(self, now: datetime) -> None:
+        self.conn.execute(delete(sessions).where(sessions.c.expires_at <= now))
+
+    # --- API tokens -----------------------------------------------------------------------
+
+    def add_token(self, token_hash: str, account_id: int, label: str, now: datetime) -> None:
+        values = {"token_hash": token_hash, "account_id": account_id, "label": label}
+        check_lengths(api_tokens, values)
+        self.conn.execute(insert(api_tokens).values(**values, created_at=now))
+
+    def token_account(self, token_hash: str) -> Account | None:
+        row = self.conn.execute(
+            select(api_tokens.c.account_id).where(api_tokens.c.token_hash == token_hash)
+        ).first()
+        if row is None:
+            return None
+        account = self.get(row.account_id)
+        return account if account.active else None
+
+    # --- failed sign-ins ------------------------------------------------------------------
+
+    def add_failure(self, username: str, client: str, now: datetime) -> None:
+        self.conn.execute(
+            insert(login_failures).values(username=username[:64], client=client[:64], at=now)
+        )
+
+    def failures_since(self, since: datetime, *, username: str = "", client: str = "") -> int:
+        query = select(func.count()).select_from(login_failures).where(login_failures.c.at > since)
+        if username:
+            query = query.where(login_failures.c.username == username[:64])
+        if client:
+            query = query.where(login_failures.c.client == client[:64])
+        return int(self.conn.execute(query).scalar_one())
+
+    def oldest_failure_since(self, since: datetime, *, username: str, client: str) -> datetime:
+        got = self.conn.execute(
+            select(func.min(login_failures.c.at)).where(
+                login_failures.c.at > since,
+                (login_failures.c.username == username[:64])
+                | (login_failures.c.client == client[:64]),
+            )
+        ).scalar_one()
+        return _aware(got) if got is not None else since
+
+    def clear_failures(self, username: str) -> None:
+        self.conn.execute(delete(login_failures).where(login_failures.c.username == username[:64]))
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite gives naive datetimes back; everything colift writes is UTC."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

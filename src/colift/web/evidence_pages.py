@@ -1,0 +1,237 @@
+"""Evidence pages: projects, a source with its codings and suggestions, agreement, analysis.
+
+Researchers here are workers, street offices and admins (read); workers and admins code. Every
+page calls `services/evidence.py`; forms carry the CSRF token like every other form.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from colift.api.auth import Principal, Role
+from colift.errors import BadInput, ColiftError, NotFound
+from colift.evidence.codebook import Codebook
+from colift.evidence.model import Coding
+from colift.services import evidence as ev
+from colift.web.pages import Form, Refused, Who, _int, _text, back, engine_of
+from colift.web.render import page_language, render
+
+router = APIRouter(include_in_schema=False)
+READERS = frozenset({Role.ADMIN, Role.WORKER, Role.STREET_VIEWER})
+WRITERS = frozenset({Role.ADMIN, Role.WORKER})
+
+
+def _read(who: Principal) -> None:
+    if who.role not in READERS:
+        raise Refused(
+            "研究资料只对社区、街道和管理员开放 / evidence is for workers, street offices and admins"
+        )
+
+
+def _write(who: Principal) -> None:
+    if who.role not in WRITERS:
+        raise Refused("你的角色不能编码 / your role may not code")
+
+
+def code_name(codebook: Codebook, code_id: str, lang: str) -> str:
+    try:
+        code = codebook.get(code_id)
+    except NotFound:
+        return code_id
+    return code.name_en if lang == "en" else code.name
+
+
+def chunks(text: str, codings: tuple[Coding, ...]) -> list[dict[str, Any]]:
+    """The text cut at every coding boundary; each piece with the codes covering it."""
+    cuts = sorted({0, len(text), *(c.start for c in codings), *(c.end for c in codings)})
+    out = []
+    for start, end in pairwise(cuts):
+        if start >= end:
+            continue
+        codes = sorted({c.code for c in codings if c.start < end and c.end > start})
+        out.append({"start": start, "text": text[start:end], "codes": codes})
+    return out
+
+
+@router.get("/evidence", response_class=HTMLResponse)
+def projects_page(request: Request, who: Who) -> Response:
+    _read(who)
+    return render(request, "evidence/projects.html", projects=ev.list_projects(engine_of(request)))
+
+
+@router.get("/evidence/{project}", response_class=HTMLResponse)
+def project_page(request: Request, project: str, who: Who, q: str = "") -> Response:
+    _read(who)
+    engine = engine_of(request)
+    loaded = ev.get_project(engine, project)
+    counts: dict[str, int] = {}
+    for c in loaded.codings:
+        counts[c.code] = counts.get(c.code, 0) + 1
+    hits = ev.search_sources(engine, project, q, limit=100) if q.strip() else []
+    return render(
+        request,
+        "evidence/project.html",
+        project=loaded,
+        counts=counts,
+        codebook=loaded.codebook,
+        q=q,
+        hits=hits,
+        write=who.role in WRITERS,
+    )
+
+
+@router.get("/evidence/{project}/sources/{source_id}", response_class=HTMLResponse)
+def source_page(request: Request, project: str, source_id: str, who: Who) -> Response:
+    _read(who)
+    return _source(request, project, source_id, who)
+
+
+def _source(
+    request: Request, project: str, source_id: str, who: Principal, status: int = 200, **extra: Any
+) -> Response:
+    view = ev.source_view(engine_of(request), project, source_id)
+    lang = page_language(request)
+    codebook = view.project.codebook
+    return render(
+        request,
+        "evidence/source.html",
+        status=status,
+        view=view,
+        pieces=chunks(view.source.text, view.codings),
+        name=lambda code_id: code_name(codebook, code_id, lang),
+        colors={c.id: c.color for c in codebook.codes.values()}
+        if hasattr(codebook, "codes")
+        else {},
+        codes=[c for c in codebook.walk()],
+        depth=codebook.depth,
+        write=who.role in WRITERS,
+        **extra,
+    )
+
+
+@router.post("/evidence/{project}/sources/{source_id}/codings")
+def post_coding(request: Request, project: str, source_id: str, who: Who, form: Form) -> Response:
+    _write(who)
+    engine = engine_of(request)
+    start, end = _int(form, "start", -1), _int(form, "end", -1)
+    code = _text(form, "code")
+    action = _text(form, "action") or "code"
+    try:
+        if action == "accept" or action == "reject":
+            ev.decide_suggestion(
+                engine,
+                project,
+                source_id,
+                start,
+                end,
+                code,
+                accepted=action == "accept",
+                coder=who.name,
+            )
+            message = (
+                "已采纳建议 / suggestion accepted"
+                if action == "accept"
+                else "已拒绝建议 / suggestion rejected"
+            )
+        elif action == "remove":
+            ev.remove_coding(engine, project, source_id, start, end, code, _text(form, "coder"))
+            message = "已删除编码 / coding removed"
+        else:
+            if start < 0 or end <= start:
+                raise BadInput("请先在文本中选中一段 / select a passage of the text first")
+            ev.code_segment(engine, project, source_id, start, end, code, who.name)
+            message = "已编码 / segment coded"
+    except ColiftError as exc:
+        return _source(request, project, source_id, who, status=400, error=exc.message)
+    return back(request, f"/evidence/{project}/sources/{source_id}", message)
+
+
+@router.get("/evidence/{project}/agreement", response_class=HTMLResponse)
+def agreement_page(request: Request, project: str, who: Who) -> Response:
+    _read(who)
+    engine = engine_of(request)
+    loaded = ev.get_project(engine, project)
+    report = ev.agreement_report(engine, project)
+    lang = page_language(request)
+    return render(
+        request,
+        "evidence/agreement.html",
+        project=loaded,
+        report=report,
+        name=lambda code_id: code_name(loaded.codebook, code_id, lang),
+    )
+
+
+@router.get("/evidence/{project}/analysis", response_class=HTMLResponse)
+def analysis_page(request: Request, project: str, who: Who) -> Response:
+    _read(who)
+    engine = engine_of(request)
+    loaded = ev.get_project(engine, project)
+    report = ev.analysis_report(engine, project)
+    lang = page_language(request)
+    stage_names = {
+        "heterogeneity": "异质性" if lang != "en" else "heterogeneity",
+        "guidance": "党建引领" if lang != "en" else "Party guidance",
+        "leadership_tools": "领袖与治理工具" if lang != "en" else "leaders and tools",
+        "cooperation": "合作水平" if lang != "en" else "cooperation",
+        "coproduction": "合作生产" if lang != "en" else "co-production",
+    }
+    path_chart = {
+        "kind": "path",
+        "nodes": [
+            {"name": stage_names.get(s, s), "value": report.path.segments_per_stage.get(s, 0)}
+            for s in report.path.stages
+        ],
+        "links": [
+            {
+                "source": stage_names.get(link.antecedent, link.antecedent),
+                "target": stage_names.get(link.consequent, link.consequent),
+                "label": f"+{link.supporting} / −{link.contradicting}",
+            }
+            for link in report.path.links
+        ],
+    }
+    top = [c for c in report.cooccurrence.codes if report.cooccurrence.frequency.get(c, 0) > 0]
+    top = sorted(top, key=lambda c: -report.cooccurrence.frequency.get(c, 0))[:14]
+    heat = {
+        "kind": "heatmap",
+        "labels": [code_name(loaded.codebook, c, lang) for c in top],
+        "cells": [
+            [i, j, report.cooccurrence.get(a, b)]
+            for i, a in enumerate(top)
+            for j, b in enumerate(top)
+            if a != b
+        ],
+    }
+    saturation_chart = {
+        "kind": "lines",
+        "x": [s.source_id for s in report.saturation],
+        "x_name": "",
+        "y_max": None,
+        "y_name": "编码数" if lang != "en" else "codes",
+        "series": [
+            {
+                "name": "累计编码" if lang != "en" else "codes so far",
+                "data": [s.codes_so_far for s in report.saturation],
+            },
+            {
+                "name": "新增编码" if lang != "en" else "new codes",
+                "data": [len(s.new_codes) for s in report.saturation],
+            },
+        ],
+    }
+    return render(
+        request,
+        "evidence/analysis.html",
+        project=loaded,
+        report=report,
+        path_chart=path_chart,
+        heat=heat,
+        saturation_chart=saturation_chart,
+        stage_names=stage_names,
+        name=lambda code_id: code_name(loaded.codebook, code_id, lang),
+    )

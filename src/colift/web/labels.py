@@ -1,0 +1,105 @@
+"""Names of domain values in the page language, from the model's own zh names and English ids."""
+
+from __future__ import annotations
+
+from colift.coproduction.catalogue import load_catalogue
+from colift.coproduction.cooperation import LEVEL_NAMES, LEVEL_NAMES_ZH
+from colift.model import ROLE_NAMES_ZH, Role
+from colift.model.accounts import ACCOUNT_ROLE_NAMES_ZH
+from colift.model.coproduction import STAGE_NAMES_ZH
+from colift.model.voting import OBJECTION_STATUS_NAMES_ZH
+
+_ZH: dict[str, dict[str, str]] = {
+    "stage": {s.value: zh for s, zh in STAGE_NAMES_ZH.items()},
+    "role": {r.value: zh for r, zh in ROLE_NAMES_ZH.items()},
+    "account_role": {r.value: zh for r, zh in ACCOUNT_ROLE_NAMES_ZH.items()},
+    "objection_status": {s.value: zh for s, zh in OBJECTION_STATUS_NAMES_ZH.items()},
+    "level": {str(k): v for k, v in LEVEL_NAMES_ZH.items()},
+    "stance": {
+        "support": "支持",
+        "lean_support": "倾向支持",
+        "undecided": "观望",
+        "lean_oppose": "倾向反对",
+        "oppose": "反对",
+        "unknown": "未接触",
+    },
+    "vote": {"agree": "同意", "disagree": "反对", "abstain": "弃权", "absent": "未表决"},
+    "tenure": {
+        "owner_occupied": "自住",
+        "rented": "出租",
+        "absentee": "外住/空置",
+        "developer_unsold": "开发商未售",
+        "developer_undelivered": "已售未交付",
+    },
+    "reason": {
+        "light": "采光",
+        "noise": "噪音",
+        "privacy": "隐私",
+        "value": "房屋价值",
+        "cost": "费用",
+        "safety": "安全",
+        "access": "通行/消防通道",
+        "ventilation": "通风",
+        "other": "其他",
+    },
+    "guidance": {"direct": "直接引领", "embedded": "嵌入式引领", "none": "无党建引领"},
+    "dimension": {
+        "interest": "利益（楼层）",
+        "demographic": "人口（老人与行动不便）",
+        "economic": "经济（承受能力）",
+        "tenure": "产权与居住",
+        "trust_information": "信任与信息",
+        "technical": "技术条件",
+    },
+    "basis": {"heads": "人数", "area": "面积"},
+    "operator": {"以上": "以上", "超过": "超过", ">=": "以上", ">": "超过"},
+    "failure": {
+        "no_consent": "未达成同意",
+        "objection": "异议未化解",
+        "funding": "资金不足",
+        "technical": "技术条件",
+        "initiator_exit": "带头人退出",
+        "deadline": "超过期限",
+    },
+    "step": {"quorum": "参与表决", "approval": "同意"},
+}
+
+_EN_SPECIAL: dict[str, dict[str, str]] = {
+    "level": {str(k): v for k, v in LEVEL_NAMES.items()},
+    "dimension": {"trust_information": "trust and information"},
+    "basis": {"heads": "owners", "area": "area"},
+    "operator": {"以上": "or more", "超过": "more than", ">=": "or more", ">": "more than"},
+    "step": {"quorum": "taking part", "approval": "agreeing"},
+    "guidance": {"none": "no Party guidance"},
+    "tenure": {"owner_occupied": "owner-occupied", "absentee": "absentee"},
+}
+
+
+def label(kind: str, value: object, lang: str) -> str:
+    """The name of `value` (an enum member or its value) of `kind` in `lang`."""
+    key = str(getattr(value, "value", value))
+    if kind == "tool":
+        tool = load_catalogue().tools.get(key)
+        if tool is not None:
+            return tool.name_zh if lang != "en" else tool.name_en
+        return key
+    if lang == "en":
+        special = _EN_SPECIAL.get(kind, {}).get(key)
+        return special or key.replace("_", " ")
+    return _ZH.get(kind, {}).get(key, key)
+
+
+def choices(kind: str, lang: str) -> list[tuple[str, str]]:
+    """(value, label) pairs of a kind, in the model's order."""
+    if kind == "role":
+        return [(r.value, label("role", r, lang)) for r in Role]
+    return [(k, label(kind, k, lang)) for k in _ZH[kind]]
+
+
+def yuan(fen: int | None) -> str:
+    """¥12,345.67 from integer fen, exact (no float)."""
+    if fen is None:
+        return "—"
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}¥{whole:,}.{cents:02d}"

@@ -1,0 +1,707 @@
+"""The server-rendered pages: each GET renders one service's view, each form POST calls one
+service and answers 303 to the page it came from (or re-renders it with the rule's message).
+
+Every form carries the session's CSRF token; a form without it is refused before any service
+runs. Roles are checked with the same functions the REST API uses (`colift.api.auth`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Engine
+from starlette.datastructures import FormData, UploadFile
+
+from colift.api.auth import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    Principal,
+    Role,
+    UnitPlace,
+    can_act_for_room,
+    can_lead_unit,
+    can_manage_unit,
+    can_read_compound,
+    can_read_document,
+    can_read_unit,
+    session_of,
+)
+from colift.coproduction.catalogue import load_catalogue
+from colift.errors import BadInput, ColiftError, NotFound, RowError, RuleViolation
+from colift.model import ObjectionStatus, parse_vote
+from colift.model.coproduction import Activity, GuidanceMode, Outcome, Stage, Stance
+from colift.rules.subsidy import available_subsidy_profiles
+from colift.services.accounts import LoginRefused, TooManyAttempts, sign_in, sign_out
+from colift.services.activities import record_activity, set_stance
+from colift.services.consent import (
+    cast_vote,
+    objection_place,
+    open_vote_round,
+    raise_objection,
+    set_objection_status,
+    unit_place,
+)
+from colift.services.costshare import set_cost_plan
+from colift.services.documents import DOCUMENTS, document_pdf, unit_document
+from colift.services.registry import get_compound, import_roster, list_compounds
+from colift.services.views import compound_overview, street_overview, unit_page
+from colift.services.workflow import advance_stage, check_stage
+from colift.web import i18n
+from colift.web.present import (
+    activity_chart,
+    funnel_chart,
+    gauge,
+    heterogeneity_chart,
+    stage_days_chart,
+    whatif_view,
+)
+from colift.web.render import FLASH_COOKIE, page_language, render
+
+router = APIRouter(include_in_schema=False)
+LOGIN_CSRF_COOKIE = "colift_login_csrf"
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+class SignInRequired(Exception):
+    """A page needs a signed-in user; the app answers with a redirect to /login."""
+
+
+class Refused(Exception):
+    """The signed-in user's role may not do this; rendered as a 403 page."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def engine_of(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def signed_in(request: Request) -> Principal:
+    session = session_of(request)
+    if session is None:
+        raise SignInRequired()
+    return session[0]
+
+
+Who = Annotated[Principal, Depends(signed_in)]
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form after its CSRF token matched the session's (403 page otherwise)."""
+    session = session_of(request)
+    if session is None:
+        raise SignInRequired()
+    form = await request.form(max_part_size=MAX_UPLOAD_BYTES)
+    given = request.headers.get("X-CSRF-Token") or str(form.get(CSRF_FIELD) or "")
+    if not given or not hmac.compare_digest(given.encode(), session[1].encode()):
+        raise Refused(
+            "表单已过期或缺少安全校验，请刷新页面后重试 / the form's security token is missing or stale: reload the page"
+        )
+    return form
+
+
+Form = Annotated[FormData, Depends(checked_form)]
+
+
+def _text(form: FormData, name: str, default: str = "") -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else default
+
+
+def _date(form: FormData, name: str) -> date | None:
+    raw = _text(form, name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadInput(f"{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _int(form: FormData, name: str, default: int = 0) -> int:
+    raw = _text(form, name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadInput(f"{name}: {raw!r} is not a whole number") from None
+
+
+def _fen(form: FormData, name: str) -> int:
+    """Yuan typed in a form (e.g. 3000 or 3000.50) as integer fen, without floats."""
+    raw = _text(form, name).replace(",", "").replace("¥", "")
+    if not raw:
+        return 0
+    whole, _, cents = raw.partition(".")
+    if not whole.lstrip("-").isdigit() or (cents and (not cents.isdigit() or len(cents) > 2)):
+        raise BadInput(f"{name}: {raw!r} is not an amount in yuan, e.g. 3000 or 3000.50")
+    sign = -1 if whole.startswith("-") else 1
+    return sign * (abs(int(whole)) * 100 + int((cents + "00")[:2]))
+
+
+def back(request: Request, to: str, message: str) -> RedirectResponse:
+    response = RedirectResponse(to, status_code=303)
+    response.set_cookie(FLASH_COOKIE, quote(message), path="/", httponly=True, samesite="lax")
+    return response
+
+
+def place_of(engine: Engine, unit_id: int) -> UnitPlace:
+    code, _ = unit_place(engine, unit_id)
+    return UnitPlace(unit_id, code, get_compound(engine, code).street)
+
+
+# --- sign in and out, language -----------------------------------------------------------------
+
+
+def _secure(request: Request) -> bool:
+    """Secure cookies except over plain http on this machine (the demo on 127.0.0.1)."""
+    forced: bool | None = request.app.state.secure_cookies
+    if forced is not None:
+        return forced
+    host = request.url.hostname or ""
+    return request.url.scheme == "https" or host not in ("127.0.0.1", "localhost", "::1")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> Response:
+    token = secrets.token_urlsafe(24)
+    request.state.login_csrf = token
+    response = render(request, "login.html", next=_safe_next(next))
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request)
+    )
+    return response
+
+
+def _safe_next(target: str) -> str:
+    """Only paths of this site, never another host."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    form = await request.form()
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    given = str(form.get(CSRF_FIELD) or "")
+    target = _safe_next(str(form.get("next") or "/"))
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Refused("登录表单已过期，请刷新页面 / the sign-in form expired: reload the page")
+    client = request.client.host if request.client else "unknown"
+    try:
+        done = sign_in(
+            engine_of(request),
+            str(form.get("username") or ""),
+            str(form.get("password") or ""),
+            client=client,
+        )
+    except (LoginRefused, TooManyAttempts) as exc:
+        request.state.login_csrf = expected
+        status = 429 if isinstance(exc, TooManyAttempts) else 401
+        response = render(
+            request,
+            "login.html",
+            status=status,
+            error=exc.message,
+            next=target,
+            username=str(form.get("username") or ""),
+        )
+        if isinstance(exc, TooManyAttempts):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    done_response = RedirectResponse(target, status_code=303)
+    done_response.set_cookie(
+        SESSION_COOKIE,
+        done.token,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        max_age=14 * 24 * 3600,
+    )
+    done_response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return done_response
+
+
+@router.post("/logout")
+def logout(request: Request, form: Form) -> Response:
+    sign_out(engine_of(request), request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/lang/{lang}")
+def set_language(request: Request, lang: str, next: str = "/") -> Response:
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        i18n.LANG_COOKIE, i18n.normalize(lang), max_age=365 * 24 * 3600, samesite="lax"
+    )
+    return response
+
+
+@router.get("/")
+def home(request: Request, who: Who) -> Response:
+    """Each role starts where its work is."""
+    if who.role in (Role.UNIT_LEADER, Role.RESIDENT) and who.unit_id is not None:
+        return RedirectResponse(f"/units/{who.unit_id}", status_code=303)
+    if who.role is Role.WORKER and who.compound:
+        return RedirectResponse(f"/compounds/{who.compound}", status_code=303)
+    return RedirectResponse("/street", status_code=303)
+
+
+# --- compound and street ----------------------------------------------------------------------
+
+
+@router.get("/compounds/{code}", response_class=HTMLResponse)
+def compound_page(request: Request, code: str, who: Who) -> Response:
+    engine = engine_of(request)
+    compound = get_compound(engine, code)
+    if not can_read_compound(who, code, compound.street):
+        raise Refused("你的角色不能查看这个小区 / your role may not read this compound")
+    overview = compound_overview(engine, code)
+    return render(
+        request,
+        "compound.html",
+        overview=overview,
+        manage=can_manage_unit(who, UnitPlace(0, code, compound.street)),
+    )
+
+
+@router.get("/street", response_class=HTMLResponse)
+def street_page(request: Request, who: Who) -> Response:
+    if who.role not in (Role.STREET_VIEWER, Role.ADMIN):
+        raise Refused("街道总览只对街道办和管理员开放 / the street view is for street offices")
+    overview = street_overview(
+        engine_of(request), who.street if who.role is Role.STREET_VIEWER else None
+    )
+    lang = page_language(request)
+    days = stage_days_chart(overview, lang)
+    days["median_name"] = "中位数" if lang != "en" else "median"
+    days["max_name"] = "最长" if lang != "en" else "longest"
+    return render(
+        request, "street.html", overview=overview, funnel=funnel_chart(overview, lang), days=days
+    )
+
+
+# --- the unit page and its forms -------------------------------------------------------------
+
+
+def _unit_page(
+    request: Request, unit_id: int, who: Principal, status: int = 200, **extra: Any
+) -> Response:
+    engine = engine_of(request)
+    place = place_of(engine, unit_id)
+    if not can_read_unit(who, place):
+        raise Refused("你的角色不能查看这个单元 / your role may not read this unit")
+    page = unit_page(engine, unit_id)
+    catalogue = load_catalogue()
+    lang = page_language(request)
+    gate = None
+    if can_manage_unit(who, place) and page.next_stage is not None:
+        try:
+            gate = check_stage(engine, unit_id, page.next_stage)
+        except RuleViolation:
+            gate = None
+    return render(
+        request,
+        "unit.html",
+        status=status,
+        page=page,
+        place=place,
+        gate=gate,
+        manage=can_manage_unit(who, place),
+        lead=can_lead_unit(who, place),
+        resident=who.role is Role.RESIDENT,
+        tools=list(catalogue.tools.values()),
+        subsidy_profiles=available_subsidy_profiles(),
+        stages=[s for s in Stage],
+        objection_moves=[s for s in ObjectionStatus],
+        documents=DOCUMENTS,
+        gauge=gauge(page.consent.result, lang),
+        activity_chart=activity_chart(page, lang),
+        heterogeneity_chart=heterogeneity_chart(page, lang),
+        **extra,
+    )
+
+
+@router.get("/units/{unit_id}", response_class=HTMLResponse)
+def unit_view(request: Request, unit_id: int, who: Who) -> Response:
+    return _unit_page(request, unit_id, who)
+
+
+def _act(
+    request: Request,
+    unit_id: int,
+    who: Principal,
+    allowed: Callable[[Principal, UnitPlace], bool],
+    what: str,
+    action: Callable[[Engine], str],
+    anchor: str,
+) -> Response:
+    """Run one service for a unit form; on a domain error re-render the page with its message."""
+    engine = engine_of(request)
+    place = place_of(engine, unit_id)
+    if not allowed(who, place):
+        raise Refused(f"你的角色不能{what} / your role may not do this")
+    try:
+        message = action(engine)
+    except ColiftError as exc:
+        status = (
+            404 if isinstance(exc, NotFound) else 409 if isinstance(exc, RuleViolation) else 400
+        )
+        return _unit_page(request, unit_id, who, status=status, error=exc.message, anchor=anchor)
+    return back(request, f"/units/{unit_id}#{anchor}", message)
+
+
+@router.post("/units/{unit_id}/activities")
+def post_activity(request: Request, unit_id: int, who: Who, form: Form) -> Response:
+    def run(engine: Engine) -> str:
+        tool = _text(form, "tool")
+        if tool not in load_catalogue().tools:
+            raise BadInput("请选择治理工具 / choose a governance tool")
+        targets = tuple(str(v).strip() for v in form.getlist("targets") if str(v).strip())
+        activity = Activity(
+            unit_id=unit_id,
+            person_id=None,
+            actor_name=_text(form, "actor_name") or who.name,
+            role=_text(form, "role"),
+            guidance=GuidanceMode(_text(form, "guidance") or "none"),
+            tool=tool,
+            on=_date(form, "on") or date.today(),
+            targets=targets,
+            notes=_text(form, "notes"),
+            outcome=Outcome(
+                participants=_int(form, "participants"),
+                money_fen=_fen(form, "money"),
+                labour_hours=_int(form, "labour_hours"),
+            ),
+        )
+        made = record_activity(engine, activity, actor=who.name)
+        return "已记录活动 / activity recorded" + (
+            "；" + "；".join(made.warnings) if made.warnings else ""
+        )
+
+    return _act(request, unit_id, who, can_lead_unit, "记录活动", run, "activities")
+
+
+@router.post("/units/{unit_id}/stances")
+def post_stance(request: Request, unit_id: int, who: Who, form: Form) -> Response:
+    def run(engine: Engine) -> str:
+        try:
+            stance = Stance(_text(form, "stance"))
+        except ValueError:
+            raise BadInput("请选择态度 / choose a stance") from None
+        reasons = [str(r) for r in form.getlist("reasons")]
+        set_stance(
+            engine,
+            unit_id,
+            _text(form, "room"),
+            stance,
+            reasons,
+            actor=who.name,
+            on=_date(form, "on"),
+        )
+        return f"已记录{_text(form, 'room')}的态度 / stance recorded"
+
+    return _act(request, unit_id, who, can_lead_unit, "记录态度", run, "stairwell")
+
+
+@router.post("/units/{unit_id}/rounds")
+def post_round(request: Request, unit_id: int, who: Who, form: Form) -> Response:
+    def run(engine: Engine) -> str:
+        open_vote_round(
+            engine,
+            unit_id,
+            actor=who.name,
+            title=_text(form, "title"),
+            opened_on=_date(form, "on"),
+        )
+        return "已开始新一轮表决 / vote round opened"
+
+    return _act(request, unit_id, who, can_manage_unit, "开始表决", run, "consent")
+
+
+@router.post("/units/{unit_id}/votes")
+def post_vote(request: Request, unit_id: int, who: Who, form: Form) -> Response:
+    room = _text(form, "room") or (who.room or "")
+
+    def allowed(p: Principal, place: UnitPlace) -> bool:
+        return can_act_for_room(p, place, room)
+
+    def run(engine: Engine) -> str:
+        try:
+            vote = parse_vote(_text(form, "vote"))
+        except ValueError as exc:
+            raise BadInput(str(exc)) from None
+        cast_vote(engine, unit_id, room, vote, actor=who.name, signed_on=_date(form, "on"))
+        return f"已记录{room}的表决 / vote recorded"
+
+    return _act(request, unit_id, who, allowed, "为这一户表决", run, "consent")
+
+
+@router.post("/units/{unit_id}/objections")
+def post_objection(request: Request, unit_id: int, who: Who, form: Form) -> Response:
+    room = _text(form, "room") or (who.room or "")
+
+    def allowed(p: Principal, place: UnitPlace) -> bool:
+        return can_act_for_room(p, place, room)
+
+    def run(engine: Engine) -> str:
+        reasons = [str(r) for r in form.getlist("reasons")]
+        if not reasons:
+            raise BadInput("请至少选择一项异议理由 / choose at least one reason")
+        raise_objection(
+            engine,
+            unit_id,
+            room,
+            reasons,
+            actor=who.name,
+            raised_on=_date(form, "on"),
+            notes=_text(form, "notes"),
+        )
+        return "已登记书面异议 / objection recorded"
+
+    return _act(request, unit_id, who, allowed, "为这一户提出异议", run, "objections")
+
+
+@router.post("/objections/{objection_id}/status")
+def post_objection_status(request: Request, objection_id: int, who: Who, form: Form) -> Response:
+    engine = engine_of(request)
+    _, unit_id = objection_place(engine, objection_id)
+
+    def run(engine: Engine) -> str:
+        try:
+            status = ObjectionStatus(_text(form, "status"))
+        except ValueError:
+            raise BadInput("请选择异议的新状态 / choose the objection's new status") from None
+        set_objection_status(
+            engine,
+            objection_id,
+            status,
+            actor=who.name,
+            on=_date(form, "on"),
+            notes=_text(form, "notes") or None,
+        )
+        return "异议状态已更新 / objection updated"
+
+    return _act(request, unit_id, who, can_manage_unit, "处理异议", run, "objections")
+
+
+@router.post("/units/{unit_id}/stage")
+def post_stage(request: Request, unit_id: int, who: Who, form: Form) -> Response:
+    def run(engine: Engine) -> str:
+        try:
+            target = Stage(_text(form, "target"))
+        except ValueError:
+            raise BadInput("请选择目标阶段 / choose the stage to move to") from None
+        made = advance_stage(
+            engine,
+            unit_id,
+            target,
+            actor=who.name,
+            reason=_text(form, "reason"),
+            reference=_text(form, "reference"),
+            on=_date(form, "on"),
+            acceptance_on=_date(form, "acceptance_on"),
+        )
+        return "阶段已变更 / stage changed" + (
+            "；" + "；".join(made.warnings) if made.warnings else ""
+        )
+
+    return _act(request, unit_id, who, can_manage_unit, "变更阶段", run, "stage")
+
+
+@router.post("/units/{unit_id}/plan")
+def post_plan(request: Request, unit_id: int, who: Who, form: Form) -> Response:
+    def run(engine: Engine) -> str:
+        coefficients: dict[str, str] = {}
+        for part in _text(form, "coefficients").replace("，", ",").split(","):
+            if not part.strip():
+                continue
+            floor, sep, value = part.replace("：", ":").partition(":")
+            if not sep:
+                raise BadInput(
+                    f"楼层系数 {part!r} 应写成 楼层:系数，如 3:0.7 / write floor:coefficient"
+                )
+            coefficients[floor.strip()] = value.strip()
+        plan: dict[str, Any] = {
+            "total_fen": _fen(form, "total"),
+            "scheme": {
+                "kind": "floor-coefficient",
+                "coefficients": coefficients,
+                "area_weighted": _text(form, "area_weighted") == "on",
+            },
+            "schedule": [
+                {"name": "定金 deposit", "percent": "30"},
+                {"name": "安装后 after installation", "percent": "50"},
+                {"name": "验收后 after acceptance", "percent": "20"},
+            ],
+        }
+        if _text(form, "subsidy_profile"):
+            plan["subsidy_profile"] = _text(form, "subsidy_profile")
+        compensation = _fen(form, "compensation")
+        if compensation:
+            plan["compensation"] = [{"floors": [1], "fen_each": compensation}]
+        running = _fen(form, "running")
+        if running:
+            plan["running"] = {
+                "annual_fen": running,
+                "scheme": {"kind": "equal", "exempt_floors": [1]},
+            }
+        set_cost_plan(engine, unit_id, plan, actor=who.name)
+        return "费用分摊方案已保存 / cost plan saved"
+
+    return _act(request, unit_id, who, can_manage_unit, "制定分摊方案", run, "shares")
+
+
+@router.get("/units/{unit_id}/whatif", response_class=HTMLResponse)
+def whatif(request: Request, unit_id: int, who: Who, runs: int = 200, seed: int = 0) -> Response:
+    """The "what if" panel: strategies compared on simulated copies of this stairwell."""
+    engine = engine_of(request)
+    place = place_of(engine, unit_id)
+    if who.role is Role.RESIDENT or not can_read_unit(who, place):
+        raise Refused("你的角色不能运行模拟 / your role may not run simulations")
+    if not 1 <= runs <= 2000:
+        raise BadInput("runs must be between 1 and 2000")
+    from colift.services.simulation import simulate_stored_unit  # numpy, scipy: load on use
+
+    result = simulate_stored_unit(engine, unit_id, runs=runs, seed=seed)
+    lang = page_language(request)
+    return render(request, "whatif.html", view=whatif_view(result, lang))
+
+
+# --- printable documents -----------------------------------------------------------------------
+
+
+@router.get("/units/{unit_id}/print/{kind}", response_class=HTMLResponse)
+def print_document(request: Request, unit_id: int, kind: str, who: Who) -> Response:
+    engine = engine_of(request)
+    place = place_of(engine, unit_id)
+    if kind.endswith(".pdf"):
+        kind = kind.removesuffix(".pdf")
+        if not can_read_document(who, place, kind):
+            raise Refused("你的角色不能打印这份文件 / your role may not print this document")
+        html = _document_html(request, unit_id, kind)
+        pdf = document_pdf(html, base_url=str(request.base_url))
+        name = f"{kind}-{unit_id}.pdf"
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    if not can_read_document(who, place, kind):
+        raise Refused("你的角色不能打印这份文件 / your role may not print this document")
+    return HTMLResponse(_document_html(request, unit_id, kind))
+
+
+def _document_html(request: Request, unit_id: int, kind: str) -> str:
+    doc = unit_document(engine_of(request), unit_id, kind)
+    response = render(request, f"print/{kind}.html", doc=doc)
+    return bytes(response.body).decode()
+
+
+# --- roster import -----------------------------------------------------------------------------
+
+
+@router.get("/compounds/{code}/import", response_class=HTMLResponse)
+def import_page(request: Request, code: str, who: Who) -> Response:
+    compound = get_compound(engine_of(request), code)
+    if not can_manage_unit(who, UnitPlace(0, code, compound.street)):
+        raise Refused("只有社区工作者可以导入名册 / only the compound's worker may import")
+    return render(request, "import.html", compound=compound, code=code)
+
+
+@router.post("/compounds/{code}/import", response_class=HTMLResponse)
+def import_upload(request: Request, code: str, who: Who, form: Form) -> Response:
+    engine = engine_of(request)
+    compound = get_compound(engine, code)
+    if not can_manage_unit(who, UnitPlace(0, code, compound.street)):
+        raise Refused("只有社区工作者可以导入名册 / only the compound's worker may import")
+    upload = form.get("roster")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return render(
+            request,
+            "import.html",
+            status=400,
+            compound=compound,
+            code=code,
+            error="请选择名册文件（.xlsx 或 .csv） / choose a roster file (.xlsx or .csv)",
+        )
+    suffix = Path(upload.filename).suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        return render(
+            request,
+            "import.html",
+            status=400,
+            compound=compound,
+            code=code,
+            error=f"{upload.filename}: 只支持 .xlsx 和 .csv / only .xlsx and .csv are read",
+        )
+    data = upload.file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        return render(
+            request,
+            "import.html",
+            status=400,
+            compound=compound,
+            code=code,
+            error="文件超过5MB / the file is over 5 MB",
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"roster{suffix}"
+        path.write_bytes(data)
+        try:
+            report = import_roster(engine, path, code, actor=who.name)
+        except RowError as exc:
+            return render(
+                request,
+                "import.html",
+                status=422,
+                compound=compound,
+                code=code,
+                error=exc.message,
+                rows=exc.errors,
+                filename=upload.filename,
+            )
+        except ColiftError as exc:
+            return render(
+                request,
+                "import.html",
+                status=400,
+                compound=compound,
+                code=code,
+                error=exc.message,
+                filename=upload.filename,
+            )
+    return render(
+        request,
+        "import.html",
+        compound=compound,
+        code=code,
+        report=report,
+        filename=upload.filename,
+    )
+
+
+def visible_compounds(engine: Engine, who: Principal) -> list[tuple[str, str]]:
+    return [
+        (code, c.name)
+        for code, c in list_compounds(engine)
+        if can_read_compound(who, code, c.street)
+    ]
+
+
+def language_of(request: Request) -> str:
+    return page_language(request)

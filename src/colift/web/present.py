@@ -1,0 +1,216 @@
+"""Figures shaped for drawing: gauge bars, chart series. Display only — verdicts come from rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from colift.rules.consent import ConsentResult, format_area
+from colift.services.views import StreetOverview, UnitPage
+from colift.web.labels import label
+
+
+@dataclass(frozen=True)
+class GaugeBar:
+    title: str
+    value: str
+    of_value: str
+    unit: str
+    required: str  # "2/3"
+    operator: str
+    fill_percent: float  # for the bar's width only
+    threshold_percent: float
+    met: bool
+    short_text: str
+
+
+def gauge(result: ConsentResult, lang: str) -> list[GaugeBar]:
+    bars = []
+    for c in result.checks:
+        heads = c.basis == "heads"
+        unit = ("户" if lang != "en" else "owners") if heads else "m²"
+        value = str(c.numerator) if heads else format_area(c.numerator)
+        of_value = str(c.denominator) if heads else format_area(c.denominator)
+        short = ""
+        if not c.met:
+            amount = str(c.short_by) if heads else format_area(c.short_by, round_up=True)
+            if lang == "en":
+                who = "taking part" if c.counted == "participating" else "agreeing"
+                short = f"{amount} {'more owners' if heads else 'm² more'} {who} needed"
+            else:
+                who = "参与表决" if c.counted == "participating" else "同意"
+                short = f"还需{amount}{'位业主' if heads else '㎡'}{who}"
+        base = (
+            ("总" if lang != "en" else "all ")
+            if c.of.value == "total"
+            else ("参与表决的" if lang != "en" else "taking part ")
+        )
+        title = f"{label('step', c.step, lang)} · {label('basis', c.basis, lang)}"
+        fill = 100.0 * c.numerator / c.denominator if c.denominator else 0.0
+        bars.append(
+            GaugeBar(
+                title=title,
+                value=value,
+                of_value=f"{base}{of_value}",
+                unit=unit,
+                required=f"{c.required.numerator}/{c.required.denominator}",
+                operator=c.operator,
+                fill_percent=round(min(fill, 100.0), 2),
+                threshold_percent=round(100.0 * float(c.required), 2),
+                met=c.met,
+                short_text=short,
+            )
+        )
+    return bars
+
+
+def heterogeneity_chart(page: UnitPage, lang: str) -> dict[str, Any]:
+    dims = page.advice.heterogeneity.dimensions
+    names = list(dims)
+    return {
+        "kind": "radar",
+        "indicators": [{"name": label("dimension", n, lang), "max": 1} for n in names],
+        "values": [round(dims[n].score, 3) for n in names],
+    }
+
+
+def activity_chart(page: UnitPage, lang: str) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for a in page.activities:
+        key = label("role", a.role, lang)
+        counts[key] = counts.get(key, 0) + 1
+    ordered = sorted(counts.items(), key=lambda kv: -kv[1])
+    return {"kind": "bar", "categories": [k for k, _ in ordered], "values": [v for _, v in ordered]}
+
+
+def funnel_chart(overview: StreetOverview, lang: str) -> dict[str, Any]:
+    return {
+        "kind": "funnel",
+        "data": [{"name": label("stage", s, lang), "value": n} for s, n in overview.funnel()],
+    }
+
+
+def stage_days_chart(overview: StreetOverview, lang: str) -> dict[str, Any]:
+    days = overview.days_in_stage()
+    stages = [s for s in days]
+    return {
+        "kind": "boxish",
+        "categories": [label("stage", s, lang) for s in stages],
+        "median": [sorted(days[s])[len(days[s]) // 2] for s in stages],
+        "max": [max(days[s]) for s in stages],
+    }
+
+
+STRATEGY_NAMES_ZH = {
+    "informal_only": "仅靠非正式领袖",
+    "guided": "党建引领＋正式与非正式领袖",
+    "advisor": "按顾问建议行动",
+}
+
+
+def whatif_view(result: dict[str, Any], lang: str) -> dict[str, Any]:
+    """Rows of the strategy table and the weekly series, from `simulate_stored_unit`."""
+    rows = []
+    series_consent = []
+    series_service = []
+    for name, s in result["strategies"].items():
+        title = STRATEGY_NAMES_ZH.get(name, name) if lang != "en" else name.replace("_", " ")
+        lo, hi = s["success_ci95"]
+        mix = sorted(s["failure_mix"].items(), key=lambda kv: -kv[1])
+        rows.append(
+            {
+                "name": title,
+                "success": f"{100 * s['success_rate']:.0f}%",
+                "ci": f"{100 * lo:.0f}–{100 * hi:.0f}%",
+                "consent_weeks": s["weeks_to_consent"].get("median"),
+                "service_weeks": s["weeks_to_service"].get("median"),
+                "causes": "、".join(
+                    f"{label('failure', k, lang)} {100 * v:.0f}%" for k, v in mix if v > 0
+                ),
+            }
+        )
+        series_consent.append({"name": title, "data": [round(x, 3) for x in s["share_consented"]]})
+        series_service.append({"name": title, "data": [round(x, 3) for x in s["share_in_service"]]})
+    weeks = list(range(len(series_consent[0]["data"]) if series_consent else 0))
+    week_name = ""  # the axis is weeks; the table header and tooltip say so
+    return {
+        "runs": result["runs"],
+        "weeks": result["weeks"],
+        "rows": rows,
+        "consent_chart": {
+            "kind": "lines",
+            "x": weeks,
+            "x_name": week_name,
+            "y_max": 1,
+            "y_name": "达成同意比例" if lang != "en" else "share consented",
+            "series": series_consent,
+        },
+        "service_chart": {
+            "kind": "lines",
+            "x": weeks,
+            "x_name": week_name,
+            "y_max": 1,
+            "y_name": "电梯运行比例" if lang != "en" else "share in service",
+            "series": series_service,
+        },
+    }
+
+
+def side(text: str, lang: str) -> str:
+    """One language of a bilingual "中文 / English" message (the whole text when it is not)."""
+    zh, sep, en = text.partition(" / ")
+    if not sep:
+        return text
+    return en if lang == "en" else zh
+
+
+def rationale(text: str, lang: str) -> str:
+    """A recommendation's reason: in Chinese, the obstacle it answers (tool and role are shown)."""
+    if lang == "en":
+        return text
+    return side(text.split(" → ", 1)[0], lang)
+
+
+def _n(measured: dict[str, Any], key: str) -> Any:
+    value = measured.get(key, 0)
+    return len(value) if isinstance(value, list) else value
+
+
+def dimension_text(name: str, explanation: str, measured: dict[str, Any], lang: str) -> str:
+    """A heterogeneity dimension's explanation; in Chinese written from its measured figures."""
+    if lang == "en":
+        return explanation
+    m = measured
+    if name == "interest":
+        if not m.get("households"):
+            return "尚未登记住户"
+        return (
+            f"{m['low_floor']}户在1–{m['low_floor_max']}层，其中{_n(m, 'low_opposing')}户反对或"
+            f"倾向反对；{m['upper_floor']}户高层中{_n(m, 'upper_supporting')}户支持（平均支持度："
+            f"低层{m.get('low_mean_support', 0)}，高层{m.get('upper_mean_support', 0)}）"
+        )
+    if name == "demographic":
+        if not m.get("known"):
+            return "住户年龄与行动能力未登记：人口差异未知"
+        return f"{m['households_living']}户常住家庭中，{m['with_need']}户有60岁以上老人或行动不便者"
+    if name == "economic":
+        if not m.get("known"):
+            return "尚未登记住户的承受能力：经济差异未知"
+        return f"已知承受能力的{m['compared']}户中，{m['cannot_afford']}户的分摊超出承受能力"
+    if name == "tenure":
+        return (
+            f"自住{m.get('owner_occupied', 0)}户、出租{m.get('rented', 0)}户、外住或空置"
+            f"{m.get('absentee', 0)}户、开发商持有{m.get('developer_held', 0)}户，共{m.get('households', 0)}户"
+        )
+    if name == "trust_information":
+        return (
+            f"{m['households']}户中{m['affected']}户不了解情况或不信任：{m['stance_unknown']}户"
+            f"尚未问过态度，{m['never_reached']}户未被任何工作覆盖，{m['distrust']}户不信任组织者或听信传言"
+        )
+    if name == "technical":
+        if not m.get("survey_recorded") and not m.get("issues"):
+            return "尚无技术踏勘记录：技术条件未知，并非没有问题"
+        if m.get("unresolved"):
+            return f"{m['unresolved']}项技术问题未解决（最重{m.get('max_severity', 0)}级）"
+        return "踏勘发现的技术问题均已解决"
+    return explanation

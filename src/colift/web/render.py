@@ -1,0 +1,94 @@
+"""Jinja2 environments per language, and the context every page shares."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from colift.api.auth import Principal, Role, session_of
+from colift.web import i18n
+from colift.web.labels import choices, label, yuan
+from colift.web.present import dimension_text, rationale, side
+
+TEMPLATES = Path(__file__).parent / "templates"
+FLASH_COOKIE = "colift_flash"
+
+
+def _json_attr(value: Any) -> str:
+    """A value as JSON for a data- attribute; autoescaping makes it safe, app.js reads it back."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+@cache
+def environment(lang: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(i18n.gettext_for(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["yuan"] = yuan
+    env.filters["json_attr"] = _json_attr
+    env.globals["lang"] = lang
+    env.globals["Role"] = Role
+    env.globals["label"] = lambda kind, value: label(kind, value, lang)
+    env.globals["choices"] = lambda kind: choices(kind, lang)
+    env.globals["side"] = lambda text: side(text, lang)
+    env.globals["rationale"] = lambda text: rationale(text, lang)
+    env.globals["dimension_text"] = lambda name, text, measured: dimension_text(
+        name, text, measured, lang
+    )
+    return env
+
+
+def _return_path(request: Request) -> str:
+    """Where the language link comes back to: this page, or after a form the page it was on."""
+    if request.method == "GET":
+        return request.url.path
+    referer = urlparse(request.headers.get("referer", ""))
+    same_site = not referer.netloc or referer.netloc == request.url.netloc
+    return referer.path if same_site and referer.path.startswith("/") else "/"
+
+
+def page_language(request: Request) -> str:
+    return i18n.pick(
+        request.query_params.get("lang"),
+        request.cookies.get(i18n.LANG_COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    lang = page_language(request)
+    session = session_of(request)
+    who: Principal | None = session[0] if session else None
+    csrf = session[1] if session else getattr(request.state, "login_csrf", "")
+    raw_flash = request.cookies.get(FLASH_COOKIE, "")
+    flash = unquote(raw_flash)
+    body = (
+        environment(lang)
+        .get_template(template)
+        .render(
+            request=request,
+            who=who,
+            csrf=csrf,
+            flash=flash,
+            today=date.today(),
+            path=_return_path(request),
+            **context,
+        )
+    )
+    response = HTMLResponse(body, status_code=status)
+    if raw_flash:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
