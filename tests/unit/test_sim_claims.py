@@ -34,7 +34,7 @@ def test_guided_succeeds_more_often_than_an_informal_leader_alone(walkups: UnitB
     base = Scenario(weeks=DECIDED)
     alone, alone_ci, alone_causes = rate(walkups, base.replace(strategy="informal_only"))
     guided, guided_ci, _ = rate(walkups, base.replace(strategy="guided"))
-    # Measured: informal_only 0.585 [0.54, 0.63], guided 0.995 [0.98, 1.00].
+    # Measured: informal_only 0.5875 [0.54, 0.63], guided 0.995 [0.98, 1.00].
     assert guided - alone >= 0.15
     assert alone_ci[1] < guided_ci[0]
     # The informal leader fails for the model's reasons: exit, technique, money, objections.

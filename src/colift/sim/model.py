@@ -77,6 +77,8 @@ SERIES = (
 
 _FORMAL_IDX = np.array([ROLE_INDEX[r] for r in sorted(FORMAL)])
 _ACTION = ROLE_INDEX[Role.ACTION_LEADER]
+_STEPS = np.zeros(8, bool)  # phases that end when their weeks have passed (notice: if unopposed)
+_STEPS[[NOTICE, CONSTRUCTION, ACCEPTANCE]] = True
 _OTHER_INFORMAL_IDX = np.array(
     [ROLE_INDEX[r] for r in sorted(INFORMAL) if r is not Role.ACTION_LEADER]
 )
@@ -128,7 +130,7 @@ class DataCollector:
             model.n_consented / n,
             model.n_in_service / n,
             model.n_failed / n,
-            int(model.cooperation.sum(dtype=np.int64)) / n,
+            int(np.add.reduce(model.cooperation, axis=None, dtype=np.int64)) / n,
         )
         for name, value in zip(SERIES, values, strict=True):
             self.series[name].append(value)
@@ -230,6 +232,8 @@ E_COOP = E_L2 + N_REACH  # the level residents' and low floors' uses and co-fund
 N_EFFECTS = E_COOP + 1
 _TINY = 1e-300
 _BIG = np.float32(1e30)
+_PACK8 = np.uint64(0x0102040810204080)
+_SHIFT56 = np.uint64(56)
 
 
 @dataclass
@@ -493,6 +497,9 @@ class UnitModel:
         self._boost = np.zeros((h_n, u_n), np.float32)
         self._buf_log = np.zeros((h_n, u_n), np.float32)
         self._buf_gap = np.zeros((h_n, u_n), np.float32)
+        self._buf_anchor = np.zeros((h_n, u_n), np.float32)
+        self._buf_te = np.zeros((h_n, u_n), np.float32)
+        self._buf_agree = np.zeros((h_n, u_n), bool)
         self.pressure = np.zeros(u_n, np.float32)
         self.approval_adjust = np.zeros(u_n, np.float32)
 
@@ -516,6 +523,9 @@ class UnitModel:
         self._obj_weeks = np.zeros((h_n, u_n), np.int16)
         self._obj_age = np.zeros((h_n, u_n), np.int16)
         self._open = self._obj_stage > 0
+        self._any_open = bool(self._open.any())  # kept with _open: is any objection open?
+        self._no_open = np.zeros(u_n, bool)  # read only: no unit has an open objection
+        self._no_open.flags.writeable = False
         self._reached = hu((b.vote >= 0) & (b.vote != ABSENT) & mask)
         self._residents_left = True
         self.week_consent = np.where(self.phase >= NOTICE, 0, -1).astype(np.int32)
@@ -536,6 +546,7 @@ class UnitModel:
         self._need[:, ACCEPTANCE] = self.acceptance_weeks
         self._need[:, APPROVAL] = self.approval_weeks
         self._no_objection_any = bool(self.no_objection_rule.any())
+        self._may_repeat = ~self.no_objection_rule  # a failed count may stand while votes hold
         self._tally_failed = np.zeros(u_n, bool)  # counted last week in negotiation, and failed
         self._need_at = np.arange(u_n) * 8  # flat position of each unit's row in _need
 
@@ -745,7 +756,9 @@ class UnitModel:
         rows = s0 + period
         self._s0, self._period, self._rows, self._n_c = s0, period, rows, n_c
         self._phase_pos = np.arange(8, dtype=np.intp) * rows
-        self._cond_buf = np.zeros((max(len(whens), 1), u_n), bool)
+        # one byte per condition and unit, 8 to a unit, so a unit's bits pack by one product
+        self._cond_buf = np.zeros((u_n, 8), bool)
+        self._cond_word = np.zeros(u_n, np.uint64)
         w = np.arange(rows)
         timing = np.zeros((len(plan), rows), bool)
         phases = np.zeros((len(plan), 8), bool)  # phase 7: a unit that does not work this week
@@ -846,9 +859,9 @@ class UnitModel:
         a = np.where(self._floor1[:, sel], a + offset, a)
         self._base[:, sel] = np.where(self._mask[:, sel], a, np.float32(-1))
 
-    def _anchor(self) -> NDArray[np.float32]:
+    def _anchor(self, out: NDArray[np.float32] | None = None) -> NDArray[np.float32]:
         # clip to [0, 1], then embedded Party members hold at least their anchor (≥ 0 always)
-        a = self._base + self._boost
+        a = np.add(self._base, self._boost, out=out)
         np.minimum(a, np.float32(1), out=a)
         np.maximum(a, self._stub_anchor, out=a)
         return a
@@ -858,7 +871,7 @@ class UnitModel:
         if idx is None:
             result: NDArray[np.float32] = self._theta - self.pressure
         else:
-            result = self._theta[:, idx] - self.pressure[idx]
+            result = self._theta.take(idx, axis=1) - self.pressure[idx]
         return result
 
     def _decide(self) -> NDArray[np.int8]:
@@ -873,11 +886,12 @@ class UnitModel:
                 )
             np.multiply(~(reached & self._mask), np.int8(ABSENT), out=self._absent3)
             self._groups_dirty = False
-        te = self._theta - self.pressure
+        te = np.subtract(self._theta, self.pressure, out=self._buf_te)
         y = self._support
-        agree = (y >= te).view(np.int8)
+        agree = np.greater_equal(y, te, out=self._buf_agree).view(np.int8)
         te -= np.float32(self.d.abstain_band)
-        code = (y >= te).view(np.int8) + np.int8(1)  # agree 0, disagree 1, abstain 2
+        code: NDArray[np.int8] = np.greater_equal(y, te).view(np.int8)
+        code += np.int8(1)  # agree 0, disagree 1, abstain 2
         code -= agree
         code -= agree
         code |= self._absent3
@@ -890,27 +904,34 @@ class UnitModel:
         result: NDArray[np.int64] = self._open.sum(axis=0, dtype=np.int64)
         return result
 
-    def _conditions(self, open_any: NDArray[np.bool_], pos: NDArray[np.intp]) -> NDArray[np.uint8]:
+    def _conditions(self, open_any: NDArray[np.bool_], pos: NDArray[np.intp]) -> NDArray[np.int64]:
         """The plan's conditions per unit this week, one bit each (at most 8); `pos` is each
         unit's (phase, week in phase) row. A condition no due item reads is left false."""
         rows = self._cond_buf
         for j, code in enumerate(self._when_codes):
             if code in (3, 5) and not self._cond_rows[j].take(pos).any():
-                rows[j] = False
+                rows[:, j] = False
             elif code == 1:
-                rows[j] = open_any
+                rows[:, j] = open_any
             elif code == 2:
-                rows[j] = self.technical
+                rows[:, j] = self.technical
             elif code == 3:  # a low-floor resident who does not agree
-                np.logical_or.reduce(self._low_lives & (self._votes != AGREE), axis=0, out=rows[j])
+                np.logical_or.reduce(
+                    self._low_lives & (self._votes != AGREE), axis=0, out=rows[:, j]
+                )
             elif code == 4:
-                rows[j] = self._cost_cond
+                rows[:, j] = self._cost_cond
             else:
                 if self._absentees_dirty:
                     self._absentees_left = _rows_any((self._nonres & ~self._reached).T)
                     self._absentees_dirty = False
-                rows[j] = self._absentees_left
-        packed: NDArray[np.uint8] = np.packbits(rows, axis=0, bitorder="little")[0]
+                rows[:, j] = self._absentees_left
+        # a unit's 8 condition bytes (0 or 1) as one little-endian word; the product moves
+        # byte j's bit to bit 56 + j, with no carries, so the top byte holds the bits packed
+        word = self._cond_word
+        np.multiply(rows.view("<u8")[:, 0], _PACK8, out=word)
+        np.right_shift(word, _SHIFT56, out=word)
+        packed: NDArray[np.int64] = word.view(np.int64)
         return packed
 
     # ------------------------------------------------------------ interventions
@@ -919,7 +940,7 @@ class UnitModel:
         """The week's tool uses, all read from the state at the start of the week."""
         if not working.any():
             return
-        open_any = _rows_any(self._open.T)
+        open_any = _rows_any(self._open.T) if self._any_open else self._no_open
         feats: NDArray[np.float32] | None = None
         first: NDArray[np.float32] | None = None
         bits = -1  # which effect rows are not zero somewhere; -1: not known
@@ -1026,16 +1047,17 @@ class UnitModel:
         rng = self.rng
         full = idx is None
         sel: Any = slice(None) if idx is None else idx
-        at: NDArray[np.intp] = np.arange(feats.shape[0]) if idx is None else idx
+        at: NDArray[np.intp] = self._cols if idx is None else idx
         n = feats.shape[0]
         nz = self._bits_seen.get(bits)
         if nz is None:
             nz = self._bits_seen[bits] = [bool(bits >> j & 1) for j in range(N_EFFECTS)]
 
         def cols(a: NDArray[Any]) -> NDArray[Any]:
-            return a if idx is None else a[:, idx]
+            return a if idx is None else a.take(idx, axis=1)
 
-        open_start = cols(self._open)
+        any_open = self._any_open
+        open_start = cols(self._open) if any_open else self._open[:, :0]
         # ---- whom the week's uses reach
         pers: NDArray[np.bool_] | None = None
         pers_any: NDArray[np.bool_] | None = None
@@ -1043,18 +1065,16 @@ class UnitModel:
             pers, pers_any = self._persuade_targets(feats[:, E_ANY + R_PERS] > 0, idx)
         abs_pos: NDArray[np.intp] | None = None
         abs_unit: NDArray[np.intp] | None = None
-        abs_any: NDArray[np.bool_] | None = None
         if nz[E_ABSENTEE]:
             if full:
                 pos, unit = self._nonres_pos, self._nonres_unit
             else:
                 pos = _nz(cols(self._nonres))
                 unit = pos % n
-            chance = -np.expm1(feats[unit, E_ABSENTEE])
+            chance = np.expm1(feats[:, E_ABSENTEE]).take(unit)
+            np.negative(chance, out=chance)
             hit = (rng.random(pos.size, dtype=np.float32) < chance).nonzero()[0]
             abs_pos, abs_unit = pos.take(hit), unit.take(hit)
-            abs_any = np.zeros(n, bool)
-            abs_any[abs_unit] = True
         msg_pos: NDArray[np.intp] | None = None
         msg_unit: NDArray[np.intp] | None = None
         if nz[E_BOOST + 2 * B_MSG] or nz[E_BOOST + 2 * B_MSG + 1]:
@@ -1075,19 +1095,20 @@ class UnitModel:
             if pers is not None and (nz[E_BOOST + 2 * B_PERS] or nz[E_BOOST + 2 * B_PERS + 1]):
                 p_pos = _nz(pers)
                 parts.append((B_PERS, p_pos, p_pos % n))
-            if nz[E_BOOST + 2 * B_OBJ] or nz[E_BOOST + 2 * B_OBJ + 1]:
+            if any_open and (nz[E_BOOST + 2 * B_OBJ] or nz[E_BOOST + 2 * B_OBJ + 1]):
                 o_pos = _nz(open_start)
                 parts.append((B_OBJ, o_pos, o_pos % n))
             hits = [
                 (g, pos, unit) for g, pos, unit in parts if pos is not None and unit is not None
             ]
             gap = self._buf_gap if full else np.empty(boost.shape, np.float32)
+            livesf = cols(self._livesf)
             for k in (0, 1):
                 if not any(nz[E_BOOST + k : E_BOOST + 2 * N_BOOST : 2]):
                     continue
                 keep = self._buf_log if full else np.empty(boost.shape, np.float32)
                 if nz[E_BOOST + 2 * B_LIVES + k]:  # 1 + lives·(F − 1)
-                    np.multiply(cols(self._livesf), factor[:, 2 * B_LIVES + k] - 1, out=keep)
+                    np.multiply(livesf, factor[:, 2 * B_LIVES + k] - 1, out=keep)
                     keep += 1
                 else:
                     keep.fill(1)
@@ -1096,7 +1117,7 @@ class UnitModel:
                 flat = keep.reshape(-1)
                 for g, pos, unit in hits:  # no flat twice within a group
                     if nz[E_BOOST + 2 * g + k]:
-                        flat[pos] *= factor[unit, 2 * g + k]
+                        flat[pos] *= factor[:, 2 * g + k].take(unit)
                 cap = self._caps[k]
                 np.subtract(cap, boost, out=gap)
                 gap *= keep
@@ -1106,7 +1127,14 @@ class UnitModel:
                 self._boost[:, idx] = boost
         # ---- reached from now on
         changed = False
-        reached = cols(self._reached)
+        # `take` gives a C-ordered copy, so `reach` below (a reshape) is a view of it and what
+        # is marked through it is written back (a[:, idx] would come out column-major and the
+        # reshape would be a copy that drops those marks)
+        if full:
+            reached = self._reached
+        else:
+            assert idx is not None  # a subset of the units is named when not full
+            reached = self._reached.take(idx, axis=1)
         if self._residents_left:
             if nz[E_ANY + R_LIVES]:
                 reached |= cols(self._lives) & (feats[:, E_ANY + R_LIVES] > 0)
@@ -1116,7 +1144,7 @@ class UnitModel:
                 reached |= pers
             changed = True
         reach = reached.reshape(-1)
-        if nz[E_ANY + R_OBJ] and open_any.any():
+        if nz[E_ANY + R_OBJ] and any_open and open_any.any():
             pos = _nz(open_start)
             pos = pos[feats[pos % n, E_ANY + R_OBJ] > 0]
             changed |= not reach[pos].all()
@@ -1134,7 +1162,9 @@ class UnitModel:
         # ---- cooperation evidence: a use that reached someone, and co-funding after consent
         level: NDArray[np.float32] | None = feats[:, E_COOP] if nz[E_COOP] else None
         dynamic = [(R_OBJ, open_any), (R_PERS, pers_any)]
-        if abs_any is not None and self._some_without_residents:
+        if abs_unit is not None and self._some_without_residents:
+            abs_any = np.zeros(n, bool)
+            abs_any[abs_unit] = True
             dynamic.append((R_LIVES, abs_any & ~self._lives_any[sel]))
         for group, touched in dynamic:
             if touched is None or not nz[E_L1 + group]:
@@ -1154,7 +1184,7 @@ class UnitModel:
                 count[idx] = feats[:, E_STUBBORN]
             self._seed_stubborn(count)
         # ---- objections settled, technical blocks solved, funds pooled, approval sped up
-        if nz[E_OBJECTION] and open_any.any():
+        if nz[E_OBJECTION] and any_open and open_any.any():
             pos = _nz(open_start)
             chance = -np.expm1(feats[pos % n, E_OBJECTION])
             pos, chance = pos[chance > 0], chance[chance > 0]
@@ -1163,11 +1193,13 @@ class UnitModel:
                 if full:
                     self._obj_stage.reshape(-1)[settled] = 0
                 else:
-                    stage = cols(self._obj_stage)
+                    assert idx is not None
+                    stage = self._obj_stage.take(idx, axis=1)  # C-ordered: as `reached` above
                     stage.reshape(-1)[settled] = 0
                     self._obj_stage[:, idx] = stage
                 self._open = self._obj_stage > 0
-        if nz[E_TECHNICAL]:
+                self._any_open = bool(self._open.any())
+        if nz[E_TECHNICAL] and self.technical.any():
             tech = _nz(self.technical[sel] & (feats[:, E_TECHNICAL] < 0))
             if tech.size:
                 fixed = rng.random(tech.size) < -np.expm1(feats[tech, E_TECHNICAL])
@@ -1225,9 +1257,12 @@ class UnitModel:
         """The households furthest below their threshold, `targets_per_use` in each unit that
         persuades this week (ties: the lower flat first), and which units have any; of the
         units `idx` (all when None), `want` being theirs."""
-        sel: Any = slice(None) if idx is None else idx
-        te = self._theta_off[:, sel] - self.pressure[sel]  # far down off the residents
-        y = self._support[:, sel]
+        if idx is None:
+            te = self._theta_off - self.pressure  # far down off the residents
+            y = self._support
+        else:
+            te = self._theta_off.take(idx, axis=1) - self.pressure[idx]
+            y = self._support.take(idx, axis=1)
         below = y < te
         below &= want
         count = np.add.reduce(below.view(np.int8), axis=0, dtype=np.int16)  # flats below
@@ -1253,26 +1288,30 @@ class UnitModel:
 
     def _seed_stubborn(self, count: NDArray[np.float32]) -> None:
         """Party members first, then supporters, become stubborn early supporters."""
-        n = count.copy()
-        y = self._support
-        agree = y >= self._theta_eff()
-        party = self._party
-        cand = self._lives & ~self._stubborn & (party | agree)
-        cand &= n > 0
+        c = _nz(count > 0)  # only the units seeding any (every column stands alone)
+        if c.size == 0:
+            return
+        n = count[c]
+        y = self._support.take(c, axis=1)
+        agree = y >= self._theta.take(c, axis=1) - self.pressure[c]
+        party = self._party.take(c, axis=1)
+        cand = self._lives.take(c, axis=1) & ~self._stubborn.take(c, axis=1) & (party | agree)
         key = np.where(cand, party * np.float32(2) + y, -np.inf)
         pick = np.zeros(key.shape, bool)
-        cols = self._cols
+        cols = np.arange(c.size)
         for k in range(min(int(n.max()), key.shape[0])):
             top = key.argmax(axis=0)
             ok = (k < n) & np.isfinite(key[top, cols])
             pick[top[ok], cols[ok]] = True
             key[top, cols] = -np.inf
-        if not pick.any():
+        h, j = pick.nonzero()
+        if h.size == 0:
             return
-        self._stubborn |= pick
-        self._lam[pick] = np.float32(self.d.susceptibility_leader)
-        self._oml[pick] = np.float32(1) - np.float32(self.d.susceptibility_leader)
-        self._stub_anchor[pick] = np.float32(self.d.party_anchor)
+        u = c[j]
+        self._stubborn[h, u] = True
+        self._lam[h, u] = np.float32(self.d.susceptibility_leader)
+        self._oml[h, u] = np.float32(1) - np.float32(self.d.susceptibility_leader)
+        self._stub_anchor[h, u] = np.float32(self.d.party_anchor)
 
     def _advise(self, working: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """Each unit uses the tool the advisor ranks first for its largest obstacle now."""
@@ -1374,7 +1413,7 @@ class UnitModel:
         # 2. interventions
         self._interventions(working)
         # 3. influence: y ← Λ W y + (I − Λ) a
-        anchor = self._anchor()
+        anchor = self._anchor(self._buf_anchor)
         wy = np.einsum("iju,ju->iu", self._W, self._support)
         wy *= self._lam
         anchor *= self._oml
@@ -1384,7 +1423,7 @@ class UnitModel:
         self._votes_before = self._votes
         self._votes = self._decide()
         # 5. objections
-        if self._open.any():
+        if self._any_open:
             self._objections(active)
         # 6. phases
         self.wip += working
@@ -1413,6 +1452,7 @@ class UnitModel:
         self._obj_weeks[:, idx] = np.where(up, 0, weeks)
         self._obj_age[:, idx] = np.where(open_ & ~settled, self._obj_age[:, idx] + 1, 0)
         self._open = self._obj_stage > 0
+        self._any_open = bool(self._open.any())
 
     def _compile_tally(self) -> None:
         """The consent rule as integer rows, when every unit follows one profile: a count
@@ -1451,11 +1491,15 @@ class UnitModel:
         # rows of (part, agree, total) stacked: part 0-2, agree 3-5, total 6-8
         num_rows = np.array([3 * r[0] + r[1] for r in rows], np.intp)
         den_rows = np.array([(6 if r[2] else 0) + r[1] for r in rows], np.intp)
+        # num·q − frac·den for every row at once: one integer product with the stacked counts
+        lin = np.zeros((len(rows), 9), np.int64)
+        for i in range(len(rows)):
+            lin[i, num_rows[i]] += q[i, 0]
+            lin[i, den_rows[i]] -= frac[i, 0]
         self._rule = (
             num_rows,
             den_rows,
-            q,
-            frac,
+            lin,
             thr,
             bool(t.no_objection[p]),
             bool(t.occupied_agree[p]),
@@ -1463,11 +1507,15 @@ class UnitModel:
 
     def _tally(self, idx: NDArray[np.intp], open_n: NDArray[np.int64]) -> NDArray[np.bool_]:
         """`sim.tally.tally` on the units `idx`, counted from the household-major arrays."""
-        votes = self._votes[:, idx]
-        w = self._tally_w[:, :, idx]  # (H, 3, n)
-        part = (w * (votes != ABSENT)[:, None, :]).sum(axis=0)  # (3, n)
-        agree = (w * (votes == AGREE)[:, None, :]).sum(axis=0)
-        total = self._tally_total[:, idx]
+        votes = self._votes.take(idx, axis=1)
+        w = self._tally_w.take(idx, axis=2)  # (H, 3, n)
+        # who takes part and who agrees, (2, H, 1, n): both counts from one product
+        m = np.empty((2, votes.shape[0], 1, idx.size), bool)
+        np.not_equal(votes, ABSENT, out=m[0, :, 0])
+        np.equal(votes, AGREE, out=m[1, :, 0])
+        counted = np.add.reduce(w * m, axis=1)  # (2, 3, n)
+        part, agree = counted[0], counted[1]
+        total = self._tally_total.take(idx, axis=1)
         if self._rule is None:
             counts = {
                 "total_area_cm2": total[0],
@@ -1479,14 +1527,14 @@ class UnitModel:
                 "occupied_not_agreeing": total[2] - agree[2],
             }
             return passes(self.batch.profiles, self.batch.profile_index[idx], counts, open_n)
-        num_rows, den_rows, q, frac, thr, no_objection, occupied = self._rule
-        ok = np.ones(idx.size, bool)
+        num_rows, den_rows, lin, thr, no_objection, occupied = self._rule
         if num_rows.size:
-            c = np.concatenate((part, agree, total))  # (9, n)
-            den = c[den_rows]
-            met = c[num_rows] * q - frac * den >= thr
-            met &= den > 0
-            ok = np.asarray(met.all(axis=0), dtype=bool)
+            c = np.concatenate((counted.reshape(6, -1), total))  # (9, n)
+            met = lin @ c >= thr
+            met &= c[den_rows] > 0
+            ok: NDArray[np.bool_] = np.logical_and.reduce(met, axis=0)
+        else:
+            ok = np.ones(idx.size, bool)
         if no_objection:
             ok &= open_n <= 0
         if occupied:
@@ -1497,7 +1545,7 @@ class UnitModel:
         """At most one phase a week, once the phase's weeks have passed."""
         need = self._need.take(self._need_at + self.phase)
         ready = working & (self.wip >= need)
-        open_now = self._open.any()
+        open_now = self._any_open
         if self._no_objection_any and open_now:
             # notice: a "no objection" rule restarts it while an objection is open
             restart = working & (self.phase == NOTICE) & self.no_objection_rule
@@ -1511,18 +1559,26 @@ class UnitModel:
         done_week = self.week + 1
         phase = self.phase[idx]
         present = np.bincount(phase, minlength=8)
-        open_n = self._open[:, idx].sum(axis=0) if open_now else np.zeros(idx.size, np.int64)
+        open_n = self._open.take(idx, axis=1).sum(axis=0) if open_now else None
         # negotiation: the vote is counted weekly once the negotiation time has passed
         if present[NEGOTIATION]:
             neg = phase == NEGOTIATION
             cand = idx[neg]
             # a unit whose count failed last week and whose votes have not moved fails again
-            same = self._tally_failed[cand] & ~self.no_objection_rule[cand]
+            same = self._tally_failed[cand]
+            same &= self._may_repeat[cand]
             if same.any():
                 moved = self._votes[:, cand] != self._votes_before[:, cand]
                 same &= ~_rows_any(moved.T)
-            count = cand[~same]
-            new = count[self._tally(count, open_n[neg][~same])] if count.size else count
+                counted = ~same
+                count = cand[counted]
+                open_c = open_n[neg][counted] if open_n is not None else None
+            else:
+                count = cand
+                open_c = open_n[neg] if open_n is not None else None
+            if open_c is None:
+                open_c = np.zeros(count.size, np.int64)
+            new = count[self._tally(count, open_c)] if count.size else count
             self._tally_failed[:] = False
             self._tally_failed[cand] = True
             if new.size:
@@ -1541,13 +1597,15 @@ class UnitModel:
             go = go[self.wip[go] >= self.d.approval_min_weeks]
             if go.size:
                 short = self._funding_gap(go)
-                self._fail(go[short], F_FUNDING)
-                self._move(go[~short], CONSTRUCTION)
+                if short.any():
+                    self._fail(go[short], F_FUNDING)
+                    go = go[~short]
+                self._move(go, CONSTRUCTION)
         # notice (once no objection is open), construction and acceptance: the next phase
         if present[NOTICE] or present[CONSTRUCTION] or present[ACCEPTANCE]:
-            step = (phase == CONSTRUCTION) | (phase == ACCEPTANCE)
-            if present[NOTICE]:
-                step |= (phase == NOTICE) & (open_n == 0)
+            step = _STEPS.take(phase)
+            if present[NOTICE] and open_n is not None:
+                step &= ~((phase == NOTICE) & (open_n > 0))
             on = idx[step]
             self.phase[on] += 1
             self.wip[on] = 0
@@ -1568,9 +1626,11 @@ class UnitModel:
 
     def _file_objections(self, idx: NDArray[np.intp]) -> None:
         """At the notice, each opposing low-floor household objects with p_object."""
-        low = self._low_lives[:, idx] & (self._support[:, idx] < self._theta_eff(idx))
-        low &= self._obj_stage[:, idx] == 0
-        h, k = np.nonzero(low)
+        low = self._support.take(idx, axis=1) < self._theta_eff(idx)
+        low &= self._low_lives.take(idx, axis=1)
+        if self._any_open:  # (no objection open: every stage is 0)
+            low &= self._obj_stage.take(idx, axis=1) == 0
+        h, k = low.nonzero()
         files = self.rng.random(h.size, dtype=np.float32) < np.float32(self.d.p_object)
         if not files.any():
             return
@@ -1579,6 +1639,7 @@ class UnitModel:
         self._obj_weeks[h, u] = 0
         self._obj_age[h, u] = 0
         self._open[h, u] = True
+        self._any_open = True
 
     def _funding_gap(self, idx: NDArray[np.intp]) -> NDArray[np.bool_]:
         """Shares above afford_factor × ability not covered by pooled spare ability."""
@@ -1601,7 +1662,7 @@ class UnitModel:
             stuck &= self.wip >= d.technical_deadline_weeks
             if stuck.any():
                 self._fail(_nz(stuck), F_TECHNICAL)
-        if self._open.any():
+        if self._any_open:
             old = (self._open & (self._obj_age >= d.objection_deadline_weeks)).any(axis=0)
             if old.any():
                 self._fail(_nz(active & old), F_OBJECTION)
@@ -1654,7 +1715,7 @@ class UnitModel:
 
     def mean_support(self) -> float:
         """Mean support over real flats (zero off the mask)."""
-        return float(self._support.sum()) / self._n_mask
+        return float(np.add.reduce(self._support, axis=None)) / self._n_mask
 
 
 # ---------------------------------------------------------------- helpers
