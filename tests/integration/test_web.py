@@ -252,3 +252,58 @@ def test_a_worker_codes_a_passage_and_accepts_a_suggestion(site: Site) -> None:
     assert len(get_project(site.engine, project).codings) == before + 2
     bad = client.post(url, data={"start": "9", "end": "3", "code": "x", "csrf_token": csrf})
     assert bad.status_code == 400 and 'id="form-error"' in bad.text
+
+
+def test_a_worker_imports_a_source_writes_a_memo_and_merges_codes(site: Site) -> None:
+    from colift.services.evidence import get_project, list_projects
+
+    project = list_projects(site.engine)[0].name
+    client, csrf = site.signed_in("worker")
+    text = "访谈：三楼住户\r\n我们家老人腿脚不好，加装电梯是盼了好多年的事。"
+    imported = client.post(
+        f"/evidence/{project}/sources",
+        data={"csrf_token": csrf, "kind": "interview", "name": "三楼住户访谈"},
+        files={"file": ("third-floor.txt", text.encode("utf-8"), "text/plain")},
+        follow_redirects=False,
+    )
+    assert imported.status_code == 303, imported.text[:300]
+    loaded = get_project(site.engine, project)
+    added = next(s for s in loaded.sources.values() if s.name == "三楼住户访谈")
+    assert added.text == text  # exact, CRLF kept
+    memo = client.post(
+        f"/evidence/{project}/memos",
+        data={"csrf_token": csrf, "target_kind": "source", "target": added.id, "text": "需求迫切"},
+        follow_redirects=False,
+    )
+    assert memo.status_code == 303
+    before = sum(1 for c in loaded.codings if c.code == "tool.chat_group")
+    merged = client.post(
+        f"/evidence/{project}/codebook",
+        data={
+            "csrf_token": csrf,
+            "operation": "merge",
+            "code": "tool.chat_group",
+            "into": "tool.door_to_door",
+            "note": "线上线下都算入户沟通",
+        },
+        follow_redirects=False,
+    )
+    assert merged.status_code == 303
+    after = get_project(site.engine, project)
+    assert "tool.chat_group" not in after.codebook.ids()
+    assert not any(c.code == "tool.chat_group" for c in after.codings)
+    assert after.history and after.history[-1].operation == "merge"
+    assert any(m.text == "需求迫切" for m in after.memos.values())
+    assert before >= 0
+    page = client.get(f"/evidence/{project}")
+    assert "线上线下都算入户沟通" in page.text
+    refused = client.post(
+        f"/evidence/{project}/codebook", data={"csrf_token": csrf, "operation": "explode"}
+    )
+    assert refused.status_code == 400 and 'id="form-error"' in refused.text
+    street, street_csrf = site.signed_in("street")
+    viewer = street.post(
+        f"/evidence/{project}/memos",
+        data={"csrf_token": street_csrf, "text": "街道看法"},
+    )
+    assert viewer.status_code == 403

@@ -300,3 +300,4 @@ def test_speed_of_a_thousand_units_and_a_million_households() -> None:
     big = UnitBatch.synthetic(83_334, sc, np.random.default_rng(2))
     assert big.n_households == 1_000_008
     assert time.perf_counter() - start < 5.0  # typically about 0.3 s
+

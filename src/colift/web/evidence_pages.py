@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import UploadFile
 
 from colift.api.auth import Principal, Role
 from colift.errors import BadInput, ColiftError, NotFound
@@ -23,6 +24,7 @@ from colift.web.render import page_language, render
 router = APIRouter(include_in_schema=False)
 READERS = frozenset({Role.ADMIN, Role.WORKER, Role.STREET_VIEWER})
 WRITERS = frozenset({Role.ADMIN, Role.WORKER})
+MAX_SOURCE_BYTES = 5 * 1024 * 1024
 
 
 def _read(who: Principal) -> None:
@@ -66,22 +68,8 @@ def projects_page(request: Request, who: Who) -> Response:
 @router.get("/evidence/{project}", response_class=HTMLResponse)
 def project_page(request: Request, project: str, who: Who, q: str = "") -> Response:
     _read(who)
-    engine = engine_of(request)
-    loaded = ev.get_project(engine, project)
-    counts: dict[str, int] = {}
-    for c in loaded.codings:
-        counts[c.code] = counts.get(c.code, 0) + 1
-    hits = ev.search_sources(engine, project, q, limit=100) if q.strip() else []
-    return render(
-        request,
-        "evidence/project.html",
-        project=loaded,
-        counts=counts,
-        codebook=loaded.codebook,
-        q=q,
-        hits=hits,
-        write=who.role in WRITERS,
-    )
+    hits = ev.search_sources(engine_of(request), project, q, limit=100) if q.strip() else []
+    return project_page_with(request, project, who, q=q, hits=hits)
 
 
 @router.get("/evidence/{project}/sources/{source_id}", response_class=HTMLResponse)
@@ -148,6 +136,103 @@ def post_coding(request: Request, project: str, source_id: str, who: Who, form: 
     except ColiftError as exc:
         return _source(request, project, source_id, who, status=400, error=exc.message)
     return back(request, f"/evidence/{project}/sources/{source_id}", message)
+
+
+def _project_action(
+    request: Request, project: str, who: Principal, action: Any, anchor: str
+) -> Response:
+    """Run one evidence service for a project form; a refusal re-renders the page."""
+    _write(who)
+    try:
+        message = action()
+    except ColiftError as exc:
+        return project_page_with(request, project, who, status=400, error=exc.message)
+    return back(request, f"/evidence/{project}#{anchor}", message)
+
+
+def project_page_with(
+    request: Request, project: str, who: Principal, status: int = 200, **extra: Any
+) -> Response:
+    engine = engine_of(request)
+    loaded = ev.get_project(engine, project)
+    counts: dict[str, int] = {}
+    for c in loaded.codings:
+        counts[c.code] = counts.get(c.code, 0) + 1
+    return render(
+        request,
+        "evidence/project.html",
+        status=status,
+        project=loaded,
+        counts=counts,
+        codebook=loaded.codebook,
+        write=who.role in WRITERS,
+        **{"q": "", "hits": [], **extra},
+    )
+
+
+@router.post("/evidence/{project}/sources")
+def post_source(request: Request, project: str, who: Who, form: Form) -> Response:
+    def run() -> str:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise BadInput("请选择 .txt、.md 或 .docx 文件 / choose a .txt, .md or .docx file")
+        data = upload.file.read(MAX_SOURCE_BYTES + 1)
+        if len(data) > MAX_SOURCE_BYTES:
+            raise BadInput("文件超过5MB / the file is over 5 MB")
+        made = ev.add_source(
+            engine_of(request),
+            project,
+            data,
+            upload.filename,
+            name=_text(form, "name") or None,
+            kind=_text(form, "kind") or None,
+            actor=who.name,
+        )
+        return f"已导入资料 {made.name} / source imported"
+
+    return _project_action(request, project, who, run, "sources")
+
+
+@router.post("/evidence/{project}/memos")
+def post_memo(request: Request, project: str, who: Who, form: Form) -> Response:
+    def run() -> str:
+        text = _text(form, "text")
+        if not text:
+            raise BadInput("备忘录不能为空 / a memo needs its text")
+        ev.add_memo(
+            engine_of(request),
+            project,
+            text,
+            who.name,
+            target_kind=_text(form, "target_kind") or "project",
+            target=_text(form, "target"),
+        )
+        return "已添加备忘录 / memo added"
+
+    return _project_action(request, project, who, run, "memos")
+
+
+@router.post("/evidence/{project}/codebook")
+def post_codebook(request: Request, project: str, who: Who, form: Form) -> Response:
+    def run() -> str:
+        operation = _text(form, "operation")
+        if operation not in ("merge", "move", "rename"):
+            raise BadInput("请选择操作：合并、移动或改名 / choose merge, move or rename")
+        ev.edit_codebook(
+            engine_of(request),
+            project,
+            operation,
+            _text(form, "code"),
+            actor=who.name,
+            into=_text(form, "into") or None,
+            new_parent=_text(form, "new_parent") or None,
+            name=_text(form, "name") or None,
+            name_en=_text(form, "name_en") or None,
+            note=_text(form, "note"),
+        )
+        return "编码本已修改 / codebook changed"
+
+    return _project_action(request, project, who, run, "codebook")
 
 
 @router.get("/evidence/{project}/agreement", response_class=HTMLResponse)
