@@ -207,15 +207,16 @@ def _assess(
     level = 0
     while level < 4 and all(m in marks for m in _LEVEL_MARKS[level + 1]):
         level += 1
+    missing = _missing(level, marks, findings, households, catalogue)
     assessment = CooperationAssessment(
         level=CooperationLevel(level),
         name=LEVEL_NAMES[level],
         name_zh=LEVEL_NAMES_ZH[level],
         evidence=[f.evidence for f in findings],
         basis=_basis(findings, range(1, level + 1)),
-        missing=_missing(level, marks, findings, households, catalogue),
+        missing=missing[0],
         notes=notes,
-        missing_zh=_missing_zh(level, marks, findings, households, catalogue),
+        missing_zh=missing[1],
     )
     return assessment, findings
 
@@ -337,87 +338,51 @@ def _missing(
     findings: list[_Finding],
     households: int,
     catalogue: Catalogue,
-) -> str:
+) -> tuple[str, str]:
+    """What would raise the level by one, in English and in Chinese, from the same facts."""
     if households == 0:
-        return "record the unit's households first"
+        return "record the unit's households first", "请先登记本单元的住户"
     if level == 4:
-        return "nothing: co-producing is the highest level"
+        return "nothing: co-producing is the highest level", "无：合作生产已是最高水平"
+
+    def tools(wanted: Callable[[Tool], bool]) -> tuple[str, str]:
+        return _suggest(catalogue, wanted), _suggest_zh(catalogue, wanted)
+
     if level == 0:
-        text = f"inform the residents, e.g. {_suggest(catalogue, lambda t: t.evidences == 1)}"
+        en, zh = tools(lambda t: t.evidences == 1)
+        text, text_zh = f"inform the residents, e.g. {en}", f"向居民告知情况，如{zh}"
     elif level == 1:
         need = _need(CONSULTED_SHARE, households)
-        text = (
-            f"hear the views of at least {need} of {households} households, e.g. "
-            f"{_suggest(catalogue, lambda t: t.evidences == 2)}"
-        )
+        en, zh = tools(lambda t: t.evidences == 2)
+        text = f"hear the views of at least {need} of {households} households, e.g. {en}"
+        text_zh = f"听取至少{need}户（共{households}户）的意见，如{zh}"
     elif level == 2:
-        wanted = []
+        wanted, wanted_zh = [], []
         if _CONSENT not in marks:
             need = _need(CONSENT_SHARE, households)
+            en, zh = tools(lambda t: t.counts(CountsAs.CONSENT))
             wanted.append(
                 f"reach consent (the tally passes, or a vote or signatures with at least {need} of "
-                f"{households} households: {_suggest(catalogue, lambda t: t.counts(CountsAs.CONSENT))})"
+                f"{households} households: {en})"
+            )
+            wanted_zh.append(
+                f"达成同意（计票通过，或至少{need}户（共{households}户）参与表决或签字：{zh}）"
             )
         if _AGREEMENT not in marks:
-            wanted.append(
-                "agree the plan and cost sharing (record a cost plan, or "
-                f"{_suggest(catalogue, lambda t: t.counts(CountsAs.AGREEMENT))})"
-            )
-        text = " and ".join(wanted)
+            en, zh = tools(lambda t: t.counts(CountsAs.AGREEMENT))
+            wanted.append(f"agree the plan and cost sharing (record a cost plan, or {en})")
+            wanted_zh.append(f"商定方案和费用分摊（录入费用分摊方案，或{zh}）")
+        text, text_zh = " and ".join(wanted), "，并".join(wanted_zh)
     else:
-        text = (
-            "residents co-fund or co-manage, e.g. "
-            f"{_suggest(catalogue, lambda t: t.evidences == 4)} with resident money or work"
-        )
+        en, zh = tools(lambda t: t.evidences == 4)
+        text = f"residents co-fund or co-manage, e.g. {en} with resident money or work"
+        text_zh = f"居民出资或共同管理，如以居民的资金或劳动开展{zh}"
     higher = [f.evidence for f in findings if f.evidence.level > level + 1]
     if higher:
-        text += f"; evidence for level {max(e.level for e in higher)} is already recorded"
-    return text
-
-
-def _missing_zh(
-    level: int,
-    marks: frozenset[str],
-    findings: list[_Finding],
-    households: int,
-    catalogue: Catalogue,
-) -> str:
-    """`_missing` in Chinese, from the same facts and thresholds."""
-    if households == 0:
-        return "请先登记本单元的住户"
-    if level == 4:
-        return "无：合作生产已是最高水平"
-    if level == 0:
-        text = f"向居民告知情况，如{_suggest_zh(catalogue, lambda t: t.evidences == 1)}"
-    elif level == 1:
-        need = _need(CONSULTED_SHARE, households)
-        text = (
-            f"听取至少{need}户（共{households}户）的意见，如"
-            f"{_suggest_zh(catalogue, lambda t: t.evidences == 2)}"
-        )
-    elif level == 2:
-        wanted = []
-        if _CONSENT not in marks:
-            need = _need(CONSENT_SHARE, households)
-            wanted.append(
-                f"达成同意（计票通过，或至少{need}户（共{households}户）参与表决或签字："
-                f"{_suggest_zh(catalogue, lambda t: t.counts(CountsAs.CONSENT))}）"
-            )
-        if _AGREEMENT not in marks:
-            wanted.append(
-                "商定方案和费用分摊（录入费用分摊方案，或"
-                f"{_suggest_zh(catalogue, lambda t: t.counts(CountsAs.AGREEMENT))}）"
-            )
-        text = "，并".join(wanted)
-    else:
-        text = (
-            f"居民出资或共同管理，如以居民的资金或劳动开展"
-            f"{_suggest_zh(catalogue, lambda t: t.evidences == 4)}"
-        )
-    higher = [f.evidence for f in findings if f.evidence.level > level + 1]
-    if higher:
-        text += f"；已记录了{max(e.level for e in higher)}级合作的证据"
-    return text
+        top = max(e.level for e in higher)
+        text += f"; evidence for level {top} is already recorded"
+        text_zh += f"；已记录了{top}级合作的证据"
+    return text, text_zh
 
 
 def _suggest_zh(catalogue: Catalogue, wanted: Callable[[Tool], bool]) -> str:
