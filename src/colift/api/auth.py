@@ -109,6 +109,16 @@ def can_read_document(p: Principal, place: UnitPlace, kind: str) -> bool:
     return can_lead_unit(p, place) or (p.role is Role.STREET_VIEWER and can_read_unit(p, place))
 
 
+def can_read_evidence(p: Principal) -> bool:
+    """Research records (interviews, minutes): community, street office and admins read them."""
+    return p.role in (Role.ADMIN, Role.WORKER, Role.STREET_VIEWER)
+
+
+def can_write_evidence(p: Principal) -> bool:
+    """Coding, memos, imports and codebook edits: community workers and admins."""
+    return p.role in (Role.ADMIN, Role.WORKER)
+
+
 def forbidden(what: str) -> HTTPException:
     return HTTPException(status_code=403, detail=f"your role may not {what}")
 

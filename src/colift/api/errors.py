@@ -35,6 +35,8 @@ def status_for(exc: ColiftError) -> int:
         return 401
     if exc.code == "too_many_attempts":
         return 429
+    if exc.code == "too_large":
+        return 413
     if exc.code == "print_unavailable":
         return 503
     if isinstance(exc, RuleViolation):

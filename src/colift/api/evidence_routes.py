@@ -17,14 +17,17 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from colift.api.auth import CurrentPrincipal, Principal, Role, forbidden
+from colift.api.auth import (
+    CurrentPrincipal,
+    Principal,
+    can_read_evidence,
+    can_write_evidence,
+    forbidden,
+)
 from colift.errors import BadInput
 from colift.services import evidence as ev
 
 evidence_router = APIRouter(prefix="/evidence", tags=["evidence"])
-
-_READERS = frozenset({Role.ADMIN, Role.WORKER, Role.STREET_VIEWER})
-_WRITERS = frozenset({Role.ADMIN, Role.WORKER})
 
 
 def _engine(request: Request) -> Engine:
@@ -36,13 +39,13 @@ EngineDep = Annotated[Engine, Depends(_engine)]
 
 
 def reader(principal: CurrentPrincipal) -> Principal:
-    if principal.role not in _READERS:
+    if not can_read_evidence(principal):
         raise forbidden("read research evidence")
     return principal
 
 
 def writer(principal: CurrentPrincipal) -> Principal:
-    if principal.role not in _WRITERS:
+    if not can_write_evidence(principal):
         raise forbidden("change research evidence")
     return principal
 

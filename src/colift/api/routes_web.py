@@ -8,13 +8,11 @@ stances, shares or objection reasons of other flats (as `consent_json` does for 
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, File, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Body, File, Query, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
@@ -33,7 +31,8 @@ from colift.api.auth import (
 )
 from colift.api.errors import ERROR_RESPONSES
 from colift.api.routes import EngineDep, locate_unit
-from colift.errors import BadInput, NotFound, RuleViolation
+from colift.api.uploads import read_upload
+from colift.errors import NotFound, RuleViolation
 from colift.model.accounts import Account, AccountRole
 from colift.model.coproduction import Activity, GuidanceMode, Outcome
 from colift.services.accounts import create_account, create_api_token, list_accounts
@@ -41,7 +40,7 @@ from colift.services.activities import record_activity, set_stance, unit_activit
 from colift.services.consent import unit_objections
 from colift.services.costshare import set_cost_plan, unit_cost_shares
 from colift.services.documents import document_pdf, unit_document
-from colift.services.registry import get_compound, import_roster
+from colift.services.registry import get_compound, import_roster_upload
 from colift.services.views import (
     CompoundOverview,
     StreetOverview,
@@ -53,9 +52,7 @@ from colift.services.workflow import check_stage, stage_history, unit_stage
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_RUNS = 2000
-ROSTER_SUFFIXES = (".xlsx", ".csv")
 
 
 def _resident(who: Principal) -> bool:
@@ -288,19 +285,9 @@ def post_roster(
     compound = get_compound(engine, code)
     if not can_manage_unit(who, UnitPlace(0, code, compound.street)):
         raise forbidden("import a roster into this compound")
-    name = roster.filename or ""
-    suffix = Path(name).suffix.lower()
-    if suffix not in ROSTER_SUFFIXES:
-        raise BadInput(
-            f"{name or 'the upload'}: 只支持 .xlsx 和 .csv / only .xlsx and .csv rosters are read"
-        )
-    data = roster.file.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise HTTPException(413, "文件超过5MB / the file is over 5 MB")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"roster{suffix}"
-        path.write_bytes(data)
-        report = import_roster(engine, path, code, actor=who.name)
+    report = import_roster_upload(
+        engine, read_upload(roster.file), roster.filename or "", code, actor=who.name
+    )
     made: dict[str, Any] = jsonable_encoder(report)
     return made
 

@@ -16,16 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from colift.datafiles import reject_unknown
 from colift.errors import BadInput
+from colift.model.money import yuan as _yuan
 from colift.rules.subsidy import SubsidyInput, SubsidyResult, load_subsidy_profile
 
 if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
 
 SCHEME_KINDS = ("floor-coefficient", "equal", "area")
-
-
-def _yuan(fen: int) -> str:
-    return f"¥{fen // 100:,}.{fen % 100:02d}" if fen >= 0 else f"-{_yuan(-fen)}"
 
 
 def _fraction_text(value: Fraction) -> str:

@@ -19,6 +19,7 @@ from importlib.resources.abc import Traversable
 
 from colift.datafiles import reject_unknown
 from colift.errors import BadInput
+from colift.model.money import yuan as _yuan
 
 COMPONENT_KINDS = ("percentage", "fixed", "per-storey")
 # Names of the cost a percentage is taken of; see `SubsidyInput` for what each one means.
@@ -59,10 +60,6 @@ _COMPONENT_KEYS = frozenset(
         "existing_shaft",
     }
 )
-
-
-def _yuan(fen: int) -> str:
-    return f"¥{fen // 100:,}.{fen % 100:02d}" if fen >= 0 else f"-{_yuan(-fen)}"
 
 
 def _percent_text(percent: Fraction) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -265,6 +266,30 @@ def _import_votes(
     return count
 
 
+ROSTER_SUFFIXES = (".xlsx", ".csv")
+
+
+def import_roster_upload(
+    engine: Engine,
+    data: bytes,
+    filename: str,
+    compound_code: str,
+    *,
+    actor: str,
+    today: date | None = None,
+) -> ImportReport:
+    """`import_roster` for the bytes of an uploaded file named `filename` (.xlsx or .csv)."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in ROSTER_SUFFIXES:
+        raise BadInput(
+            f"{filename or 'the upload'}: 只支持 .xlsx 和 .csv / only .xlsx and .csv rosters are read"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"roster{suffix}"
+        path.write_bytes(data)
+        return import_roster(engine, path, compound_code, actor=actor, today=today)
+
+
 def export_roster(engine: Engine, compound_code: str, path: Path) -> int:
     """Write the compound's roster (with current votes) in the import format; returns flats."""
     with engine.connect() as conn:
@@ -347,6 +372,7 @@ __all__ = [
     "export_roster",
     "get_compound",
     "import_roster",
+    "import_roster_upload",
     "init_database",
     "list_compounds",
     "list_units",

@@ -21,6 +21,7 @@ from colift.model.coproduction import STAGE_ORDER, Activity, Stage, StageTransit
 from colift.services.advice import build_snapshot
 from colift.services.consent import UnitConsent, unit_consent_in
 from colift.services.costshare import unit_shares_in
+from colift.services.reports import UnitReport, compound_report
 from colift.store import UnitOfWork
 from colift.store.coproduction import StanceRecord, UnitProject
 from colift.store.repository import UnitInfo
@@ -169,14 +170,9 @@ class CompoundOverview:
         return [u for u in self.units if u.stalled]
 
 
-def _line(uow: UnitOfWork, info: UnitInfo, today: date, catalogue: Catalogue) -> UnitLine:
-    project = uow.projects.get(info.id)
-    consent = unit_consent_in(uow, info.id)
-    shares = unit_shares_in(uow, info.id)
-    snapshot = build_snapshot(uow, info.id, today, consent=consent, shares=shares)
-    advice = advise(snapshot, catalogue)
-    result = consent.result
-    margin = result.to_json().get("margin") or {}
+def _line(line: UnitReport, project: UnitProject, today: date, catalogue: Catalogue) -> UnitLine:
+    info, result, advice = line.consent.unit, line.consent.result, line.advice
+    margin = result.margin() or {}
     days = (today - project.stage_since).days if project.stage_since else None
     limit = STALLED_AFTER_DAYS.get(project.stage)
     first = advice.recommendations[0] if advice.recommendations else None
@@ -194,7 +190,7 @@ def _line(uow: UnitOfWork, info: UnitInfo, today: date, catalogue: Catalogue) ->
         total_heads=result.counts.total_heads,
         heads_short=int(margin.get("heads") or 0),
         area_short=str(margin.get("area_m2") or "0.00"),
-        open_objections=sum(1 for o in consent.input.objections if o.status.unresolved),
+        open_objections=line.open_objections,
         cooperation_level=advice.cooperation.level,
         heterogeneity=round(advice.heterogeneity.index, 3),
         next_action=(tool.name_zh if tool else first.tool) if first else "",
@@ -204,14 +200,14 @@ def _line(uow: UnitOfWork, info: UnitInfo, today: date, catalogue: Catalogue) ->
 def compound_overview(
     engine: Engine, code: str, today: date | None = None, catalogue: Catalogue | None = None
 ) -> CompoundOverview:
+    """The compound report (consent, advice) with each unit's stage and time in it."""
     today = today or date.today()
     catalogue = catalogue or load_catalogue()
+    report = compound_report(engine, code, today)
     with UnitOfWork(engine) as uow:
-        compound = uow.compounds.get_by_code(code)
-        assert compound.id is not None
-        lines = [
-            _line(uow, info, today, catalogue) for info in uow.units.list_by_compound(compound.id)
-        ]
+        projects = {u.consent.unit.id: uow.projects.get(u.consent.unit.id) for u in report.units}
+    compound = report.compound
+    lines = [_line(u, projects[u.consent.unit.id], today, catalogue) for u in report.units]
     counts = Counter(u.stage for u in lines)
     return CompoundOverview(
         code=code,

@@ -13,7 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from colift.api.auth import Principal, Role
+from colift.api.auth import Principal, can_read_evidence, can_write_evidence
+from colift.api.uploads import read_upload
 from colift.errors import BadInput, ColiftError, NotFound
 from colift.evidence.codebook import Codebook
 from colift.evidence.model import Coding
@@ -22,20 +23,17 @@ from colift.web.pages import Form, Refused, Who, _int, _text, back, engine_of
 from colift.web.render import page_language, render
 
 router = APIRouter(include_in_schema=False)
-READERS = frozenset({Role.ADMIN, Role.WORKER, Role.STREET_VIEWER})
-WRITERS = frozenset({Role.ADMIN, Role.WORKER})
-MAX_SOURCE_BYTES = 5 * 1024 * 1024
 
 
 def _read(who: Principal) -> None:
-    if who.role not in READERS:
+    if not can_read_evidence(who):
         raise Refused(
             "研究资料只对社区、街道和管理员开放 / evidence is for workers, street offices and admins"
         )
 
 
 def _write(who: Principal) -> None:
-    if who.role not in WRITERS:
+    if not can_write_evidence(who):
         raise Refused("你的角色不能编码 / your role may not code")
 
 
@@ -96,7 +94,7 @@ def _source(
         else {},
         codes=[c for c in codebook.walk()],
         depth=codebook.depth,
-        write=who.role in WRITERS,
+        write=can_write_evidence(who),
         **extra,
     )
 
@@ -165,7 +163,7 @@ def project_page_with(
         project=loaded,
         counts=counts,
         codebook=loaded.codebook,
-        write=who.role in WRITERS,
+        write=can_write_evidence(who),
         **{"q": "", "hits": [], **extra},
     )
 
@@ -176,9 +174,7 @@ def post_source(request: Request, project: str, who: Who, form: Form) -> Respons
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise BadInput("请选择 .txt、.md 或 .docx 文件 / choose a .txt, .md or .docx file")
-        data = upload.file.read(MAX_SOURCE_BYTES + 1)
-        if len(data) > MAX_SOURCE_BYTES:
-            raise BadInput("文件超过5MB / the file is over 5 MB")
+        data = read_upload(upload.file)
         made = ev.add_source(
             engine_of(request),
             project,

@@ -7,6 +7,7 @@ from colift.coproduction.cooperation import LEVEL_NAMES, LEVEL_NAMES_ZH
 from colift.model import ROLE_NAMES_ZH, Role
 from colift.model.accounts import ACCOUNT_ROLE_NAMES_ZH
 from colift.model.coproduction import STAGE_NAMES_ZH
+from colift.model.money import yuan as money_yuan
 from colift.model.voting import OBJECTION_STATUS_NAMES_ZH
 
 _ZH: dict[str, dict[str, str]] = {
@@ -97,9 +98,5 @@ def choices(kind: str, lang: str) -> list[tuple[str, str]]:
 
 
 def yuan(fen: int | None) -> str:
-    """¥12,345.67 from integer fen, exact (no float)."""
-    if fen is None:
-        return "—"
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}¥{whole:,}.{cents:02d}"
+    """¥12,345.67 from integer fen, exact (no float); a dash when not known."""
+    return "—" if fen is None else money_yuan(fen)

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import tempfile
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -35,8 +33,11 @@ from colift.api.auth import (
     can_read_unit,
     session_of,
 )
+from colift.api.errors import status_for
+from colift.api.routes import locate_unit
+from colift.api.uploads import MAX_UPLOAD_BYTES, read_upload
 from colift.coproduction.catalogue import load_catalogue
-from colift.errors import BadInput, ColiftError, NotFound, RowError, RuleViolation
+from colift.errors import BadInput, ColiftError, RowError, RuleViolation
 from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import Activity, GuidanceMode, Outcome, Stage, Stance
 from colift.rules.subsidy import available_subsidy_profiles
@@ -48,11 +49,10 @@ from colift.services.consent import (
     open_vote_round,
     raise_objection,
     set_objection_status,
-    unit_place,
 )
 from colift.services.costshare import set_cost_plan
 from colift.services.documents import DOCUMENTS, document_pdf, unit_document
-from colift.services.registry import get_compound, import_roster, list_compounds
+from colift.services.registry import get_compound, import_roster_upload
 from colift.services.views import compound_overview, street_overview, unit_page
 from colift.services.workflow import advance_stage, check_stage
 from colift.web import i18n
@@ -68,7 +68,6 @@ from colift.web.render import FLASH_COOKIE, page_language, render
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "colift_login_csrf"
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
 class SignInRequired(Exception):
@@ -156,11 +155,6 @@ def back(request: Request, to: str, message: str) -> RedirectResponse:
     response = RedirectResponse(to, status_code=303)
     response.set_cookie(FLASH_COOKIE, quote(message), path="/", httponly=True, samesite="lax")
     return response
-
-
-def place_of(engine: Engine, unit_id: int) -> UnitPlace:
-    code, _ = unit_place(engine, unit_id)
-    return UnitPlace(unit_id, code, get_compound(engine, code).street)
 
 
 # --- sign in and out, language -----------------------------------------------------------------
@@ -302,7 +296,7 @@ def _unit_page(
     request: Request, unit_id: int, who: Principal, status: int = 200, **extra: Any
 ) -> Response:
     engine = engine_of(request)
-    place = place_of(engine, unit_id)
+    place = locate_unit(engine, unit_id)
     if not can_read_unit(who, place):
         raise Refused("你的角色不能查看这个单元 / your role may not read this unit")
     page = unit_page(engine, unit_id)
@@ -352,16 +346,15 @@ def _act(
 ) -> Response:
     """Run one service for a unit form; on a domain error re-render the page with its message."""
     engine = engine_of(request)
-    place = place_of(engine, unit_id)
+    place = locate_unit(engine, unit_id)
     if not allowed(who, place):
         raise Refused(f"你的角色不能{what} / your role may not do this")
     try:
         message = action(engine)
     except ColiftError as exc:
-        status = (
-            404 if isinstance(exc, NotFound) else 409 if isinstance(exc, RuleViolation) else 400
+        return _unit_page(
+            request, unit_id, who, status=status_for(exc), error=exc.message, anchor=anchor
         )
-        return _unit_page(request, unit_id, who, status=status, error=exc.message, anchor=anchor)
     return back(request, f"/units/{unit_id}#{anchor}", message)
 
 
@@ -570,7 +563,7 @@ def post_plan(request: Request, unit_id: int, who: Who, form: Form) -> Response:
 def whatif(request: Request, unit_id: int, who: Who, runs: int = 200, seed: int = 0) -> Response:
     """The "what if" panel: strategies compared on simulated copies of this stairwell."""
     engine = engine_of(request)
-    place = place_of(engine, unit_id)
+    place = locate_unit(engine, unit_id)
     if who.role is Role.RESIDENT or not can_read_unit(who, place):
         raise Refused("你的角色不能运行模拟 / your role may not run simulations")
     if not 1 <= runs <= 2000:
@@ -588,7 +581,7 @@ def whatif(request: Request, unit_id: int, who: Who, runs: int = 200, seed: int 
 @router.get("/units/{unit_id}/print/{kind}", response_class=HTMLResponse)
 def print_document(request: Request, unit_id: int, kind: str, who: Who) -> Response:
     engine = engine_of(request)
-    place = place_of(engine, unit_id)
+    place = locate_unit(engine, unit_id)
     if kind.endswith(".pdf"):
         kind = kind.removesuffix(".pdf")
         if not can_read_document(who, place, kind):
@@ -639,52 +632,21 @@ def import_upload(request: Request, code: str, who: Who, form: Form) -> Response
             code=code,
             error="请选择名册文件（.xlsx 或 .csv） / choose a roster file (.xlsx or .csv)",
         )
-    suffix = Path(upload.filename).suffix.lower()
-    if suffix not in (".xlsx", ".csv"):
+    try:
+        report = import_roster_upload(
+            engine, read_upload(upload.file), upload.filename, code, actor=who.name
+        )
+    except ColiftError as exc:
         return render(
             request,
             "import.html",
-            status=400,
+            status=status_for(exc),
             compound=compound,
             code=code,
-            error=f"{upload.filename}: 只支持 .xlsx 和 .csv / only .xlsx and .csv are read",
+            error=exc.message,
+            rows=exc.errors if isinstance(exc, RowError) else None,
+            filename=upload.filename,
         )
-    data = upload.file.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        return render(
-            request,
-            "import.html",
-            status=400,
-            compound=compound,
-            code=code,
-            error="文件超过5MB / the file is over 5 MB",
-        )
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"roster{suffix}"
-        path.write_bytes(data)
-        try:
-            report = import_roster(engine, path, code, actor=who.name)
-        except RowError as exc:
-            return render(
-                request,
-                "import.html",
-                status=422,
-                compound=compound,
-                code=code,
-                error=exc.message,
-                rows=exc.errors,
-                filename=upload.filename,
-            )
-        except ColiftError as exc:
-            return render(
-                request,
-                "import.html",
-                status=400,
-                compound=compound,
-                code=code,
-                error=exc.message,
-                filename=upload.filename,
-            )
     return render(
         request,
         "import.html",
@@ -693,15 +655,3 @@ def import_upload(request: Request, code: str, who: Who, form: Form) -> Response
         report=report,
         filename=upload.filename,
     )
-
-
-def visible_compounds(engine: Engine, who: Principal) -> list[tuple[str, str]]:
-    return [
-        (code, c.name)
-        for code, c in list_compounds(engine)
-        if can_read_compound(who, code, c.street)
-    ]
-
-
-def language_of(request: Request) -> str:
-    return page_language(request)
