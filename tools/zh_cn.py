@@ -1,7 +1,8 @@
-"""The zh-CN translations of the web app's message ids; `python tools/zh_cn.py` rewrites the .po.
+"""The zh-CN translations of every message id; `python tools/zh_cn.py` rewrites the catalog.
 
-Run after `pybabel extract -F babel.cfg -o src/colift/web/locale/messages.pot src/colift/web`;
-ids without a translation here are listed and left empty (the test suite refuses them).
+It finds the ids itself (templates and code, see `tools/messages.py`), writes
+`src/colift/locale/messages.pot` and `.../zh_CN/LC_MESSAGES/messages.po`, and lists the ids
+without a translation here (the test suite refuses them). See docs/messages.md.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import write_po
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import messages  # tools/ is not a package
 
 ZH = {
     "Lift retrofit co-production": "老旧小区加装电梯协同治理",
@@ -289,15 +293,24 @@ ZH = {
     "Every sentence is coded, or nothing in it matches the codebook.": "所有句子都已编码，或没有与编码本匹配的内容。",
     "Download PDF": "下载PDF",
     "or print this page from the browser (Ctrl+P)": "或用浏览器打印本页（Ctrl+P）",
+    # Messages from the code (errors, refusals, warnings): English template → Chinese.
+    "{unit} has no open vote round: open one before recording votes": "{unit}没有进行中的表决轮次：请先发起表决，再登记表决意见",
 }
 
 
 def main() -> int:
-    root = Path(__file__).resolve().parent.parent / "src" / "colift" / "web" / "locale"
-    with (root / "messages.pot").open("rb") as f:
-        template = read_po(f)
+    """Write messages.pot from the templates and the code, and messages.po from ZH."""
+    old = set()
+    if messages.LEGACY.exists():
+        old = messages.legacy()
+    found = messages.template_messages() + [
+        m for m in messages.python_messages() if m.translatable and m.text not in old
+    ]
+    template = Catalog(project="colift", charset="utf-8")
     catalog = Catalog(locale="zh_CN", project="colift", charset="utf-8")
     missing = []
+    for m in found:
+        template.add(m.text, locations=[(m.path, m.line)])
     for message in template:
         if not message.id:
             continue
@@ -305,9 +318,10 @@ def main() -> int:
         if not text:
             missing.append(str(message.id))
         catalog.add(message.id, text, locations=message.locations)
-    out = root / "zh_CN" / "LC_MESSAGES" / "messages.po"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("wb") as f:
+    messages.POT.parent.mkdir(parents=True, exist_ok=True)
+    with messages.POT.open("wb") as f:
+        write_po(f, template, width=100, omit_header=False)
+    with messages.PO.open("wb") as f:
         write_po(f, catalog, width=100, omit_header=False)
     for m in missing:
         print(f"untranslated: {m!r}", file=sys.stderr)

@@ -1,16 +1,30 @@
-"""One exception family. Every message is written for the community worker who reads it."""
+"""One exception family. Every message is written for the community worker who reads it.
+
+A message is an English template with named parameters, translated through the catalog
+(`colift.i18n`): `RuleViolation("round {round} is still open", round=8)`. Adapters show it
+with `render(lang)` (pages, API) or `bilingual()` (command line).
+"""
 
 from __future__ import annotations
 
+from colift.i18n import Message, bilingual, msg
+
 
 class ColiftError(Exception):
-    """Base of every error colift raises on purpose; its message is shown to the user as is."""
+    """Base of every error colift raises on purpose; its message is shown to the user."""
 
     code = "error"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Message, /, **params: object) -> None:
+        self.text = message if isinstance(message, Message) else msg(message, **params)
+        # Both languages, as before the catalog: adapters that know the reader's language
+        # call `render(lang)` instead.
+        self.message = bilingual(self.text)
+        super().__init__(self.message)
+
+    def render(self, lang: str) -> str:
+        """The message in `lang` ("zh-CN" or "en")."""
+        return self.text.render(lang)
 
 
 class BadInput(ColiftError):
@@ -36,6 +50,8 @@ class RowError(BadInput):
 
     code = "bad_rows"
 
-    def __init__(self, message: str, errors: list[tuple[int, str, str]]) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str | Message, errors: list[tuple[int, str, str]], /, **params: object
+    ) -> None:
+        super().__init__(message, **params)
         self.errors = errors

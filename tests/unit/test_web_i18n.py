@@ -7,6 +7,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from colift.i18n import LOCALE_DIR
 from colift.web import i18n
 from colift.web.labels import label, yuan
 
@@ -21,7 +22,7 @@ def _template_ids() -> set[str]:
 
 
 def test_every_template_string_is_translated() -> None:
-    with (WEB / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+    with (LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as f:
         catalog = read_po(f)
     translated = {str(m.id): str(m.string) for m in catalog if m.id}
     missing = sorted(i for i in _template_ids() if not translated.get(i))

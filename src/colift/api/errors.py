@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from colift.errors import BadInput, ColiftError, NotFound, RowError, RuleViolation
+from colift.i18n import Message, bilingual
 
 _HTTP_CODES = {
     401: "unauthorized",
@@ -51,7 +52,7 @@ def status_for(exc: ColiftError) -> int:
 def _answer(
     request: Request,
     code: str,
-    message: str,
+    message: str | Message,
     status: int,
     headers: Mapping[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
@@ -59,13 +60,14 @@ def _answer(
     """JSON under /api; elsewhere the web app's HTML error page when the app installed one.
 
     `extra` adds fields inside the error object (a bad roster's `errors` list), beside the
-    `code` and `message` every error has.
+    `code` and `message` every error has. A page renders `message` in its reader's language;
+    JSON carries both languages until the API says which one its caller reads.
     """
     html = getattr(request.app.state, "html_error", None)
     if html is not None and not request.url.path.startswith("/api/"):
         page: Response = html(request, status, code, message)
         return page
-    body = error_body(code, message)
+    body = error_body(code, bilingual(message))
     body["error"].update(extra or {})
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -80,7 +82,7 @@ async def _colift_error(request: Request, exc: Exception) -> Response:
                 for row, column, message in exc.errors
             ]
         }
-    return _answer(request, exc.code, exc.message, status_for(exc), extra=extra)
+    return _answer(request, exc.code, exc.text, status_for(exc), extra=extra)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -108,7 +108,9 @@ def cast_vote(
         current = uow.votes.current_round(unit_id)
         if current is None:
             label = uow.units.info(unit_id).label
-            raise RuleViolation(f"{label} has no open vote round: open one before recording votes")
+            raise RuleViolation(
+                "{unit} has no open vote round: open one before recording votes", unit=label
+            )
         flat = uow.households.get_by_room(unit_id, room)
         data = uow.votes.unit_consent_rows(round_id=current.id)
         developer = flat.tenure.developer_held

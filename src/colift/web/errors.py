@@ -7,14 +7,17 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from colift.web.render import render
+from colift.i18n import Message
+from colift.i18n import render as i18n_render
+from colift.web.render import page_language, render
 
 
-def html_error(request: Request, status: int, code: str, message: str) -> Response:
+def html_error(request: Request, status: int, code: str, message: str | Message) -> Response:
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-    return render(request, "error.html", status=status, code=code, message=message)
+    shown = i18n_render(message, page_language(request))
+    return render(request, "error.html", status=status, code=code, message=shown)
 
 
 def install_page_errors(app: FastAPI) -> None:

@@ -208,7 +208,7 @@ async def login(request: Request) -> Response:
             request,
             "login.html",
             status=status,
-            error=exc.message,
+            error=exc.render(page_language(request)),
             next=target,
             username=str(form.get("username") or ""),
         )
@@ -353,7 +353,7 @@ def _act(
         message = action(engine)
     except ColiftError as exc:
         return _unit_page(
-            request, unit_id, who, status=status_for(exc), error=exc.message, anchor=anchor
+            request, unit_id, who, status=status_for(exc), error=exc.render(page_language(request)), anchor=anchor
         )
     return back(request, f"/units/{unit_id}#{anchor}", message)
 
@@ -643,7 +643,7 @@ def import_upload(request: Request, code: str, who: Who, form: Form) -> Response
             status=status_for(exc),
             compound=compound,
             code=code,
-            error=exc.message,
+            error=exc.render(page_language(request)),
             rows=exc.errors if isinstance(exc, RowError) else None,
             filename=upload.filename,
         )
