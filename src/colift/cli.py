@@ -626,17 +626,9 @@ def simulate_cmd(
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    import tomllib
+    from colift.datafiles import read_toml as read_data
 
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise BadInput(f"file not found: {path}") from None
-    except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"{path} is not valid TOML: {exc}") from None
+    return read_data(path, "simulation file")
 
 
 def simulate_unit(
