@@ -140,7 +140,8 @@ def test_the_installed_command_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert proc.stderr.startswith("colift: unknown consent rule 'nowhere'")
+    assert proc.stderr.startswith("colift: 未知的表决规则 'nowhere'")
+    assert "unknown consent rule 'nowhere'" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

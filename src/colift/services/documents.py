@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from colift.coproduction.workflow import notice_elapsed_on
+from colift.coproduction.workflow import notice_window
 from colift.errors import BadInput, ColiftError
 from colift.rules.consent import ConsentProfile, load_profile
 from colift.services.registry import get_compound
@@ -68,8 +68,7 @@ def unit_document(
         opened = page.today
     until = None
     if opened is not None:
-        until = notice_elapsed_on(opened, profile.notice_days)
-        until = date.fromordinal(until.toordinal() - 1)
+        until = notice_window(profile, opened).last_day
     shares = {s["id"]: s for s in (page.shares or {}).get("shares", [])}
     owners = []
     for floor in reversed(page.floors):
