@@ -144,8 +144,10 @@ def test_hefei_separates_the_bundled_maintenance_money() -> None:
     )
     assert result.running_fen == (10 * 3_600 + 3_000) * YUAN
     assert result.fen == (250_000 - 39_000) * YUAN  # construction money only
-    with pytest.raises(BadInput, match='running cost of kind "maintenance"'):
-        subsidy("hefei", 450_000)
+    # Without the plan's maintenance, ¥3,600 a year is assumed, and the line says so.
+    assumed = load_subsidy_profile("hefei").compute(SubsidyInput(450_000 * YUAN, 6))
+    assert assumed.running_fen == (36_000 + 3_000) * YUAN
+    assert "assumed" in assumed.lines[-1].explanation
 
 
 @pytest.mark.parametrize(
@@ -180,7 +182,9 @@ def test_none_pays_nothing() -> None:
 def test_unknown_profile_lists_the_known_ones() -> None:
     with pytest.raises(BadInput) as caught:
         load_subsidy_profile("atlantis")
-    assert caught.value.message.startswith("unknown subsidy profile 'atlantis': known profiles are")
+    assert caught.value.render("en").startswith(
+        "unknown subsidy profile 'atlantis': known profiles are"
+    )
     assert "shanghai" in caught.value.message and "jinan" in caught.value.message
 
 

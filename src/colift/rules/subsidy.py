@@ -80,6 +80,7 @@ _COMPONENT_KEYS = frozenset(
         "existing_shaft",
         "years",
         "extra_fen",
+        "assumed_annual_fen",
     }
 )
 
@@ -197,6 +198,7 @@ class SubsidyComponent:
     table: Mapping[int, int] = field(default_factory=dict)  # per-storey: storeys → fen
     years: int = 0  # bundled-running: years of maintenance the grant includes
     extra_fen: int = 0  # bundled-running: a fixed running sum on top (electricity)
+    assumed_annual_fen: int | None = None  # bundled-running: yearly maintenance if none given
     below: str = "nothing"  # per-storey, fewer storeys than the table starts at
     above: str = "highest"  # per-storey, more storeys than the table reaches
     min_storeys: int | None = None  # condition: applies from this many storeys
@@ -234,16 +236,22 @@ class SubsidyComponent:
 
     def _bundled(self, data: SubsidyInput, profile_id: str) -> SubsidyLine:
         """Running money inside the grant: moved out of construction money, to the fen."""
-        if data.maintenance_annual_fen is None:
-            raise BadInput(
-                "subsidy profile {profile} includes {years} years of maintenance: mark the plan's "
-                'yearly maintenance as a running cost of kind "maintenance" so it can be separated',
-                profile=profile_id,
-                years=self.years,
-            )
-        running = self.years * data.maintenance_annual_fen + self.extra_fen
+        annual = data.maintenance_annual_fen
+        assumed = ""
+        if annual is None:
+            if self.assumed_annual_fen is None:
+                raise BadInput(
+                    "subsidy profile {profile} includes {years} years of maintenance: mark the "
+                    'plan\'s yearly maintenance as a running cost of kind "maintenance" so it can '
+                    "be separated",
+                    profile=profile_id,
+                    years=self.years,
+                )
+            annual = self.assumed_annual_fen
+            assumed = " (assumed: the plan marks no yearly maintenance)"
+        running = self.years * annual + self.extra_fen
         text = (
-            f"{self.years} years × maintenance {_yuan(data.maintenance_annual_fen)}"
+            f"{self.years} years × maintenance {_yuan(annual)}{assumed}"
             f" + {_yuan(self.extra_fen)} = {_yuan(running)} held for running costs"
         )
         return SubsidyLine(self.label, -running, text, running_fen=running)
@@ -538,6 +546,7 @@ def _parse_component(raw: object, where: str) -> SubsidyComponent:
         existing_shaft=shaft,
         years=_storeys_field(raw, "years", where) or 0,
         extra_fen=_fen_field(raw, "extra_fen", where, required=False) or 0,
+        assumed_annual_fen=_fen_field(raw, "assumed_annual_fen", where, required=False),
     )
 
 

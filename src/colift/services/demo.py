@@ -43,6 +43,7 @@ from colift.model import (
     Unit,
 )
 from colift.model.coproduction import Activity, Outcome, StanceChange, TechnicalIssue
+from colift.rules.costshare import parse_plan
 from colift.services.activities import record_activity_in
 from colift.services.consent import open_round_in
 from colift.services.evidence import seed_evidence_demo
@@ -240,7 +241,7 @@ def _apply(
                 signed_on=e.on,
             )
         elif isinstance(e, CostPlanEvent):
-            plan = demo_plan(uh.unit.total_cost_fen, subsidy_profile)
+            plan = parse_plan(demo_plan(uh.unit.total_cost_fen, subsidy_profile))
             uow.cost_plans.set(unit_id, plan, actor=DEMO_ACTOR, on=e.on)
         elif isinstance(e, ObjectionEvent):
             made = uow.objections.add(

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -18,6 +17,7 @@ from colift.coproduction.catalogue import Catalogue, load_catalogue
 from colift.coproduction.workflow import next_stage
 from colift.model import Person
 from colift.model.coproduction import STAGE_ORDER, Activity, Stage, StageTransition
+from colift.rules.costshare import CostShareResult
 from colift.services.advice import build_snapshot
 from colift.services.consent import UnitConsent, unit_consent_in
 from colift.services.costshare import unit_shares_in
@@ -65,7 +65,7 @@ class UnitPage:
     project: UnitProject
     next_stage: Stage | None
     consent: UnitConsent
-    shares: dict[str, Any] | None
+    shares: CostShareResult | None  # the split of the unit's stored plan
     objections: list[Objection]
     activities: list[Activity]
     stances: dict[str, StanceRecord]
@@ -121,7 +121,7 @@ def unit_page(
         project=project,
         next_stage=upcoming,
         consent=consent,
-        shares=shares,
+        shares=shares.result if shares is not None else None,
         objections=objections,
         activities=sorted(activities, key=lambda a: (a.on, a.id or 0), reverse=True),
         stances=stances,

@@ -40,6 +40,7 @@ from colift.coproduction.catalogue import load_catalogue
 from colift.errors import BadInput, ColiftError, RowError, RuleViolation
 from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import Activity, GuidanceMode, Outcome, Stage, Stance
+from colift.rules.costshare import parse_plan
 from colift.rules.subsidy import available_subsidy_profiles
 from colift.services.accounts import LoginRefused, TooManyAttempts, sign_in, sign_out
 from colift.services.activities import record_activity, set_stance
@@ -553,7 +554,7 @@ def post_plan(request: Request, unit_id: int, who: Who, form: Form) -> Response:
                 "annual_fen": running,
                 "scheme": {"kind": "equal", "exempt_floors": [1]},
             }
-        set_cost_plan(engine, unit_id, plan, actor=who.name)
+        set_cost_plan(engine, unit_id, parse_plan(plan), actor=who.name)
         return "费用分摊方案已保存 / cost plan saved"
 
     return _act(request, unit_id, who, can_manage_unit, "制定分摊方案", run, "shares")
