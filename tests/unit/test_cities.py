@@ -223,3 +223,14 @@ def test_shanghai_counts_at_two_levels() -> None:
     assert first.default_scope is Scope.COMPOUND
     assert second.default_scope is Scope.BUILDING
     assert first.id != second.id and first.key != second.key
+
+
+def test_every_profile_is_on_the_cities_page() -> None:
+    from colift.rules.subsidy import available_subsidy_profiles
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "cities.md").read_text(encoding="utf-8")
+    for profile in all_profiles():
+        assert f"`{profile.id}` (`{profile.key}`)" in page, profile.id
+        assert profile.confidence.value in page
+    for name in available_subsidy_profiles():
+        assert f"`{name}`" in page, name

@@ -1051,3 +1051,104 @@ def evaluate_request(
     if note is not None:
         result = replace(result, resolution_note=note)
     return result.to_json()
+
+
+def _step_text(step: Step | None) -> str:
+    if step is None:
+        return "none"
+    parts = [f"{b} {getattr(step, b)}" for b in ("area", "heads") if getattr(step, b) is not None]
+    return f"{' and '.join(parts)} of {step.of.value} ({step.operator})"
+
+
+def profile_json(profile: ConsentProfile, on: date | None = None) -> dict[str, Any]:
+    """Everything a profile says, for `colift consent profiles` and its --json."""
+    day = on or date.today()
+    w = profile.workflow
+    conditions = [
+        text
+        for flag, text in (
+            (profile.no_unresolved_objection, "no unresolved objection"),
+            (profile.occupied_owners_must_agree, "occupied owners agree"),
+            (profile.litigation_blocks_notice, "a lawsuit blocks the notice"),
+        )
+        if flag
+    ]
+    conditions.append(f"objections that block the notice: {profile.objections_block.value}")
+    steps = [
+        text
+        for flag, text in (
+            (w.plan_before_vote, "design and pipeline survey before the vote"),
+            (w.structural_appraisal, "structural safety appraisal before the notice"),
+            (w.installation_notice, "installation notice before works"),
+            (w.supervision_inspection, "supervision inspection before acceptance"),
+        )
+        if flag
+    ]
+    return {
+        "id": profile.id,
+        "key": profile.key,
+        "name_zh": profile.name_zh,
+        "name_en": profile.name_en,
+        "jurisdiction": profile.jurisdiction,
+        "jurisdiction_en": profile.jurisdiction_en,
+        "issuer": profile.issuer,
+        "document_number": profile.document_number,
+        "in_force_from": profile.in_force_from.isoformat() if profile.in_force_from else None,
+        "in_force_until": profile.in_force_until.isoformat() if profile.in_force_until else None,
+        "in_force_on_day": profile.in_force_on(day),
+        "confidence": profile.confidence.value,
+        "default_scope": profile.default_scope.value,
+        "quorum_text": _step_text(profile.quorum),
+        "approval_text": _step_text(profile.approval),
+        "quorum": None
+        if profile.quorum is None
+        else {
+            "of": profile.quorum.of.value,
+            "area": str(profile.quorum.area) if profile.quorum.area else None,
+            "heads": str(profile.quorum.heads) if profile.quorum.heads else None,
+            "operator": profile.quorum.operator,
+        },
+        "approval": {
+            "of": profile.approval.of.value,
+            "area": str(profile.approval.area) if profile.approval.area else None,
+            "heads": str(profile.approval.heads) if profile.approval.heads else None,
+            "operator": profile.approval.operator,
+        },
+        "conditions": {
+            "no_unresolved_objection": profile.no_unresolved_objection,
+            "occupied_owners_must_agree": profile.occupied_owners_must_agree,
+            "objections_block": profile.objections_block.value,
+            "litigation_blocks_notice": profile.litigation_blocks_notice,
+        },
+        "conditions_text": "; ".join(conditions),
+        "notice": {
+            "days": profile.notice.days,
+            "counting": profile.notice.counting.value,
+            "first_day": profile.notice.first_day.value,
+            "text_zh": profile.notice.describe_zh(),
+            "text_en": profile.notice.describe_en(),
+            "source": profile.notice.source,
+            "confidence": profile.notice.confidence,
+        },
+        "workflow": {
+            "plan_before_vote": w.plan_before_vote,
+            "structural_appraisal": w.structural_appraisal,
+            "installation_notice": w.installation_notice,
+            "supervision_inspection": w.supervision_inspection,
+        },
+        "workflow_text": "; ".join(steps) or "no steps required",
+        "laxer_than_civil_code": [m.render("en") for m in profile.laxer_than_civil_code()],
+        "sources": [
+            {
+                "title": s.title,
+                "url": s.url,
+                "publisher": s.publisher,
+                "date": s.date,
+                "confidence": s.confidence,
+                "note": s.note,
+            }
+            for s in profile.sources
+        ],
+        "notes": profile.notes,
+        "sha256": profile.sha256,
+    }
