@@ -378,6 +378,13 @@ ZH = {
     "of which paid by owners later, in instalments": "其中业主竣工后分期支付",
     "subsidy held for running costs (not construction money)": "补贴中用于运行维护的部分（不计入建设资金）",
     "No sharing scheme was agreed: shared by exclusive area (Civil Code art. 283).": "未约定分摊办法：按专有部分面积比例分摊（民法典第二百八十三条）。",
+    "Work steps the law requires": "法定工程步骤",
+    "None recorded yet.": "尚无记录。",
+    "Record a work step": "记录工程步骤",
+    "Step": "步骤",
+    "Reference (report, notice or certificate number)": "文号（报告、告知书或证书编号）",
+    "Record step": "记录步骤",
+    "recorded: {step} on {day}": "已记录：{step}（{day}）",
 }
 
 

@@ -99,3 +99,28 @@ def test_a_laxer_old_rule_is_warned_about_wherever_the_verdict_shows(
     assert "Chengdu 2018: two-thirds agree" in english  # the rule's English name
     api = client.get(f"/api/v1/units/{unit_id}").json()
     assert any("Civil Code art. 278" in w["en"] for w in api["consent"]["warnings"])
+
+
+def test_a_worker_records_a_work_step_on_the_page(demo: tuple[Engine, int, TestClient]) -> None:
+    _, unit_id, client = demo
+    page = client.get(f"/units/{unit_id}").text
+    csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+    assert csrf
+    done = client.post(
+        f"/units/{unit_id}/steps",
+        data={
+            "csrf_token": csrf[1],
+            "step": "installation_notice",
+            "on": "2026-11-20",
+            "reference": "历城市监特告〔2026〕9号",
+        },
+        follow_redirects=True,
+    )
+    assert done.status_code == 200
+    steps = _plain(done.text.split('data-testid="steps"')[1].split("</ul>")[0])
+    assert "特种设备安装书面告知 · 2026-11-20 · 历城市监特告〔2026〕9号" in steps
+    refused = client.post(
+        f"/units/{unit_id}/steps",
+        data={"csrf_token": csrf[1], "step": "blessing", "on": "2026-11-20"},
+    )
+    assert refused.status_code == 400 and "不是工程步骤" in refused.text

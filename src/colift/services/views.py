@@ -25,6 +25,7 @@ from colift.services.reports import UnitReport, compound_report
 from colift.store import UnitOfWork
 from colift.store.coproduction import StanceRecord, UnitProject
 from colift.store.repository import UnitInfo
+from colift.store.steps import StepRecord
 from colift.store.voting import Objection
 
 # Days a unit may stay in a stage before the street office sees it as stalled: the upper end of
@@ -74,6 +75,7 @@ class UnitPage:
     floors: list[list[Flat]]  # top floor first, as the stairwell is drawn
     today: date
     subsidy_profile: str | None = None  # the compound's subsidy rule
+    steps: tuple[StepRecord, ...] = ()  # work steps recorded (workflow.WorkStep)
 
 
 def unit_page(
@@ -94,6 +96,7 @@ def unit_page(
         activities = uow.activities.list_by_unit(unit_id)
         stances = uow.stances.for_unit(unit_id)
         transitions = uow.projects.transitions(unit_id)
+        steps = tuple(uow.steps.for_unit(unit_id))
         people: dict[str, tuple[Person, ...]] = {}
         for flat in uow.households.list_by_unit(unit_id):
             assert flat.id is not None
@@ -130,6 +133,7 @@ def unit_page(
         floors=floors,
         today=today,
         subsidy_profile=compound.subsidy_profile,
+        steps=steps,
     )
 
 

@@ -37,7 +37,9 @@ from colift.api.errors import status_for
 from colift.api.routes import locate_unit
 from colift.api.uploads import MAX_UPLOAD_BYTES, read_upload
 from colift.coproduction.catalogue import load_catalogue
+from colift.coproduction.workflow import WORK_STEP_NAMES, WorkStep
 from colift.errors import BadInput, ColiftError, RowError, RuleViolation
+from colift.i18n import msg
 from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import Activity, GuidanceMode, Outcome, Stage, Stance
 from colift.rules.costshare import parse_plan
@@ -55,7 +57,7 @@ from colift.services.costshare import set_cost_plan
 from colift.services.documents import DOCUMENTS, document_pdf, unit_document
 from colift.services.registry import get_compound, import_roster_upload
 from colift.services.views import compound_overview, street_overview, unit_page
-from colift.services.workflow import advance_stage, check_stage
+from colift.services.workflow import advance_stage, check_stage, record_step
 from colift.web import i18n
 from colift.web.present import (
     activity_chart,
@@ -515,6 +517,26 @@ def post_stage(request: Request, unit_id: int, who: Who, form: Form) -> Response
         )
 
     return _act(request, unit_id, who, can_manage_unit, "变更阶段", run, "stage")
+
+
+@router.post("/units/{unit_id}/steps")
+def post_step(request: Request, unit_id: int, who: Who, form: Form) -> Response:
+    def run(engine: Engine) -> str:
+        made = record_step(
+            engine,
+            unit_id,
+            _text(form, "step"),
+            actor=who.name,
+            on=_date(form, "on"),
+            reference=_text(form, "reference"),
+        )
+        return msg(
+            "recorded: {step} on {day}",
+            step=WORK_STEP_NAMES[WorkStep(made.step)],
+            day=made.done_on.isoformat(),
+        ).render(page_language(request))
+
+    return _act(request, unit_id, who, can_manage_unit, "记录工程步骤", run, "stage")
 
 
 @router.post("/units/{unit_id}/plan")
