@@ -147,3 +147,49 @@ def test_a_city_that_votes_on_a_concrete_plan_needs_design_and_survey_first(
     record_step(engine, unit_id, WorkStep.PIPELINE_SURVEY, actor="燃气公司", on=day)
     record_step(engine, unit_id, WorkStep.PRELIMINARY_DESIGN, actor="设计院", on=day)
     advance_stage(engine, unit_id, Stage.VOTE, actor=WORKER, on=day)
+
+
+def test_shanghai_counts_the_compound_first_then_the_building(engine: Engine) -> None:
+    """一征 over the whole compound under shanghai-yizheng, 二征 over one building under
+    shanghai: two rounds of two scopes, each counted under its own rule."""
+    from colift.model import ScopeKind
+    from colift.services.consent import consent_from_input
+
+    with UnitOfWork(engine) as uow:
+        first = make_unit(uow, code="sh")
+        second = make_unit(uow, compound=first.compound, building_number="4", unit_number="1")
+        uow.commit()
+    assert first.compound.id is not None and first.building.id is not None
+    day = date(2026, 3, 2)
+    yizheng = consent_rules.load_profile("shanghai-yizheng", day)
+    erzheng = consent_rules.load_profile("shanghai", day)
+    with UnitOfWork(engine) as uow:
+        compound_round = uow.votes.open_round(
+            ScopeKind.COMPOUND,
+            first.compound.id,
+            actor=WORKER,
+            profile=yizheng.id,
+            opened_on=day,
+            profile_sha256=yizheng.sha256,
+        )
+        everyone = [h.id for h in first.households + second.households if h.id is not None]
+        uow.votes.set_ballots(compound_round.id, dict.fromkeys(everyone, Vote.AGREE), actor=WORKER)
+        counted = consent_from_input(uow.votes.unit_consent_rows(round_id=compound_round.id))
+        assert counted.profile.id == "shanghai-yizheng-2021"
+        assert counted.scope.value == "compound" and counted.passed
+        # Per unit 10 owners (602 is 601's), and the developer's flats once across the compound.
+        assert counted.counts.total_heads == 2 * 10 + 1
+        building_round = uow.votes.open_round(
+            ScopeKind.BUILDING,
+            first.building.id,
+            actor=WORKER,
+            profile=erzheng.id,
+            opened_on=day,
+            profile_sha256=erzheng.sha256,
+        )
+        own = [h.id for h in first.households if h.id is not None]
+        uow.votes.set_ballots(building_round.id, dict.fromkeys(own[:6], Vote.AGREE), actor=WORKER)
+        building = consent_from_input(uow.votes.unit_consent_rows(round_id=building_round.id))
+        assert building.profile.id == "shanghai-2021" and building.scope.value == "building"
+        assert building.counts.total_heads == 11
+        assert not building.passed  # 6 of 11 owners taking part is short of the 2/3 quorum

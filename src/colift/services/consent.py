@@ -42,10 +42,16 @@ def consent_from_input(data: ConsentInput, today: date | None = None) -> Consent
     """Apply the round's (or the scope's) profile to what the store holds: the one tally.
 
     A round pins its rule's id and the hash of its file; when the file has changed since, the
-    count says so (and uses the rule as it is now)."""
+    count says so (and uses the rule as it is now). A building or compound round names its
+    flats by household id, as room numbers repeat from one stairwell to the next."""
+    one_unit = data.scope_kind is ScopeKind.UNIT
+
+    def key(room: str, household_id: int) -> str:
+        return room if one_unit else f"household:{household_id}"
+
     flats = [
         Flat(
-            id=row.room,
+            id=key(row.room, row.household_id),
             area_cm2=row.area_cm2,
             owner=f"owner:{row.owner_id}",
             vote=row.vote,
@@ -54,8 +60,8 @@ def consent_from_input(data: ConsentInput, today: date | None = None) -> Consent
         )
         for row in data.rows
     ]
-    objections = [Objection(o.room, o.status) for o in data.objections]
-    occupied = [o.room for o in data.occupied]
+    objections = [Objection(key(o.room, o.household_id), o.status) for o in data.objections]
+    occupied = [key(o.room, o.household_id) for o in data.occupied]
     profile, day = profile_for(data, today)
     result = evaluate(profile, flats, objections, occupied, on=day)
     pinned = data.round.profile_sha256 if data.round is not None else None
