@@ -65,7 +65,7 @@ def test_the_page_and_the_papers_name_the_rule_and_add_the_money_up(
     split = unit_cost_shares(engine, unit_id).result
     page = client.get(f"/units/{unit_id}").text
     assert 'data-testid="rule-name">民法典第二百七十八条<' in page
-    money = _plain(page.split('data-testid="money-sum"')[1].split("</table>")[0])
+    money = _plain(page.split('data-testid="money-sum"')[1].split("</div>")[0])
     for label in ("工程总费用", "补贴", "低层补偿", "业主出资", "住房公积金提取", "其中业主现付"):
         assert label in money, label
     assert split.total_fen - split.subsidy_fen + split.compensation_fen == split.payable_fen

@@ -63,7 +63,10 @@ class RoundIn(BaseModel):
     unit_id: int = Field(description="the unit the round is for")
     title: str = Field("", description="e.g. 第二轮意愿征询")
     profile: str | None = Field(
-        None, description="a consent rule id (e.g. beijing-2020); default: the unit's own"
+        None,
+        max_length=100,
+        description="a consent rule's name (beijing: the version in force on the opening day) "
+        "or a dated id (beijing-2020), never a file path; default: the unit's own",
     )
     on: date | None = Field(None, description="the day the round opens (default: today)")
 
