@@ -15,6 +15,7 @@ from colift.errors import BadInput
 from colift.model import Vote
 from colift.model.coproduction import Stage
 from colift.rules import consent as consent_rules
+from colift.rules.costshare import parse_plan
 from colift.services.consent import cast_vote, open_vote_round, unit_consent
 from colift.services.costshare import set_cost_plan
 from colift.services.workflow import advance_stage, check_stage, record_step, unit_steps
@@ -136,7 +137,7 @@ def test_a_city_that_votes_on_a_concrete_plan_needs_design_and_survey_first(
     set_cost_plan(
         engine,
         unit_id,
-        {"total_fen": 40_000_000, "scheme": {"kind": "equal"}},
+        parse_plan({"total_fen": 40_000_000, "scheme": {"kind": "equal"}}),
         actor=WORKER,
         on=day,
     )

@@ -22,6 +22,7 @@ from colift.model.coproduction import (
     StanceChange,
     TechnicalIssue,
 )
+from colift.rules.costshare import parse_plan
 from colift.services.activities import (
     add_tie,
     record_activity,
@@ -52,7 +53,7 @@ from colift.store import UnitOfWork, tables
 from factories import UnitFixture, make_compound, make_unit
 
 WORKER = "玉林社区 陈书记"
-PLAN = {"total_fen": 40_000_000, "scheme": {"kind": "equal"}}
+PLAN = parse_plan({"total_fen": 40_000_000, "scheme": {"kind": "equal"}})
 ROOMS = [f"{floor}{side:02d}" for floor in range(1, 7) for side in (1, 2)]
 NOTICE_DAY = date(2025, 5, 1)
 
