@@ -135,7 +135,7 @@ def consent_profiles(
             f"quorum {p['quorum_text']} · approval {p['approval_text']} · scope {p['default_scope']}",
             f"conditions: {p['conditions_text']}",
             f"notice: {p['notice']['text_zh']} / {p['notice']['text_en']} "
-            f"({p['notice']['confidence']}: {p['notice']['source']})",
+            f"[{p['notice']['confidence']}] {p['notice']['source']}",
             f"workflow: {p['workflow_text']}",
         ]
         if p["laxer_than_civil_code"]:
