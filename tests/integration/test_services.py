@@ -186,7 +186,8 @@ def test_demo_seeds_once_and_reports_every_unit(engine: Engine) -> None:
     assert 0 < len(passed) < 24
     for u in report.units:
         if u.shares is not None:
-            assert sum(int(s["fen"]) for s in u.shares["shares"]) == u.shares["payable_fen"]
+            result = u.shares.result
+            assert sum(line.fen for line in result.lines) == result.payable_fen
         assert 0 <= u.advice.heterogeneity.index <= 1
     # The history reaches every stage, every objection state and every cooperation level.
     assert {u.advice.snapshot.stage for u in report.units} == set(Stage)
