@@ -536,7 +536,7 @@ def post_step(request: Request, unit_id: int, who: Who, form: Form) -> Response:
             day=made.done_on.isoformat(),
         ).render(page_language(request))
 
-    return _act(request, unit_id, who, can_manage_unit, "记录工程步骤", run, "stage")
+    return _act(request, unit_id, who, can_manage_unit, "记录工程步骤", run, "steps")
 
 
 @router.post("/units/{unit_id}/plan")
