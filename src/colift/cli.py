@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -57,45 +58,96 @@ app.add_typer(token_app, name="token")
 def consent_evaluate(
     file: Annotated[Path, typer.Argument(help="JSON file: rule, households, objections, occupied")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+    on: Annotated[
+        str | None,
+        typer.Option("--on", help="Count under the rule in force on this day (default today)"),
+    ] = None,
+    profile_file: Annotated[
+        Path | None,
+        typer.Option("--profile", help="Count under a consent profile file you wrote (TOML)"),
+    ] = None,
 ) -> None:
-    """Tally one scope's votes under a consent rule and say whether it passes, and why."""
-    from colift.rules.consent import evaluate_request
+    """Tally one scope's votes under a consent rule and say whether it passes, and why.
 
-    result = evaluate_request(read_json(file))
+    The file's "rule" is a place ("beijing": the rule in force on the day counted) or a dated
+    id ("beijing-2020"); `colift consent profiles` lists them."""
+    from colift.rules.consent import evaluate_request, load_profile_file
+
+    day = _day_option(on, "--on")
+    profile = load_profile_file(profile_file) if profile_file is not None else None
+    result = evaluate_request(read_json(file), on=day, profile=profile)
     if as_json:
         print_json(result)
         return
     verdict = "[green]PASSED 通过[/]" if result["passed"] else "[red]NOT PASSED 未通过[/]"
-    out.print(f"rule {result['rule']} ({result['scope']}): {verdict}")
+    out.print(
+        f"rule {result['rule']} {result['rule_name_zh']} ({result['scope']}, {result['on']}): "
+        f"{verdict}",
+        soft_wrap=True,
+    )
+    for warning in result["warnings"]:
+        out.print(f"  ! {warning['zh']} / {warning['en']}", markup=False, soft_wrap=True)
     for line in result["explanation"]:
         out.print(f"  • {line}", markup=False, soft_wrap=True)
     for reason in result["reasons"]:
         out.print(f"  ✗ {reason}", markup=False, soft_wrap=True)
 
 
+def _day_option(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(
+            "{option} {value} must be a date such as 2026-03-01", option=option, value=repr(text)
+        ) from None
+
+
 @consent_app.command("profiles")
 @user_errors
-def consent_profiles() -> None:
-    """List the consent rules colift knows, with their thresholds and sources."""
-    from colift.rules.consent import available_profiles, load_profile
+def consent_profiles(
+    as_json: Annotated[bool, typer.Option("--json", help="Print every profile as JSON")] = False,
+    on: Annotated[
+        str | None, typer.Option("--on", help="Mark the rules in force on this day (default today)")
+    ] = None,
+) -> None:
+    """List the consent rules colift knows: every dated version, its title, issuer, dates,
+    thresholds, conditions, notice, sources and confidence, in full."""
+    from colift.rules.consent import all_profiles, profile_json
 
-    table = Table("id", "规则 rule", "quorum", "approval", "conditions", "notice")
-    for name in available_profiles():
-        p = load_profile(name)
-        q = p.quorum
-        quorum = f"{q.area} area, {q.heads} heads {q.operator}" if q else "—"
-        a = p.approval
-        approval = f"{a.area} area, {a.heads} heads of {a.of.value} {a.operator}"
-        cond = ", ".join(
-            text
-            for flag, text in (
-                (p.no_unresolved_objection, "no objection"),
-                (p.occupied_owners_must_agree, "occupied owners agree"),
-            )
-            if flag
+    day = _day_option(on, "--on") or date.today()
+    profiles = [profile_json(p, day) for p in all_profiles()]
+    if as_json:
+        print_json({"on": day.isoformat(), "profiles": profiles})
+        return
+    for p in profiles:
+        mark = "[green]in force[/]" if p["in_force_on_day"] else "[dim]not in force[/]"
+        out.print(
+            f"[bold]{p['id']}[/] ({p['key']}) {mark} · {p['name_zh']} · {p['name_en']}",
+            soft_wrap=True,
         )
-        table.add_row(p.id, p.name_zh, quorum, approval, cond or "—", f"{p.notice_days} d")
-    out.print(table)
+        lines = [
+            f"{p['jurisdiction']} · {p['issuer'] or 'issuer not recorded'} · "
+            f"{p['document_number'] or 'no document number read'}",
+            f"in force {p['in_force_from'] or 'since an unknown day'} – "
+            f"{p['in_force_until'] or 'now'} · confidence {p['confidence']}",
+            f"quorum {p['quorum_text']} · approval {p['approval_text']} · scope {p['default_scope']}",
+            f"conditions: {p['conditions_text']}",
+            f"notice: {p['notice']['text_zh']} / {p['notice']['text_en']} "
+            f"[{p['notice']['confidence']}] {p['notice']['source']}",
+            f"workflow: {p['workflow_text']}",
+        ]
+        if p["laxer_than_civil_code"]:
+            lines.append("laxer than Civil Code art. 278: " + "; ".join(p["laxer_than_civil_code"]))
+        for src in p["sources"]:
+            lines.append(
+                f"source ({src['confidence']}): {src['title']}"
+                + (f" {src['url']}" if src["url"] else "")
+                + (f" — {src['note']}" if src["note"] else "")
+            )
+        for text in lines:
+            out.print(f"    {text}", markup=False, soft_wrap=True)
 
 
 # ---------------------------------------------------------------- cost sharing
@@ -107,32 +159,50 @@ def costshare(
     file: Annotated[Path, typer.Argument(help="JSON file: total_fen, subsidy, scheme, households")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
-    """Split an elevator's cost between the households, to the fen."""
-    from colift.rules.costshare import evaluate_request
-
-    result = evaluate_request(read_json(file))
-    if as_json:
-        print_json(result)
-        return
-    shares = result["shares"]
-    assert isinstance(shares, list)
-    payable = result["payable_fen"]
-    assert isinstance(payable, int)
-    table = Table(
-        "户 flat", "楼层 floor", "应付 pays ¥", "补偿 receives ¥", title=f"payable ¥{yuan(payable)}"
+    """Split an elevator's cost between the households, to the fen, and say where each
+    household's money comes from (now, later, and from which source)."""
+    from colift.rules.costshare import (
+        parse_households,
+        parse_plan,
+        reject_request_keys,
+        result_to_json,
+        split_plan,
     )
-    for line in shares:
+
+    data = read_json(file)
+    reject_request_keys(data)
+    households = parse_households(data.get("households"))
+    result = split_plan(parse_plan({k: v for k, v in data.items() if k != "households"}), households)
+    if as_json:
+        print_json(result_to_json(result))
+        return
+    table = Table(
+        "户 flat",
+        "楼层 floor",
+        "应付 pays ¥",
+        "补偿 receives ¥",
+        "现付 now ¥",
+        "后付 later ¥",
+        "其他来源 other sources",
+        title=f"payable ¥{yuan(result.payable_fen)}",
+    )
+    for line in result.lines:
+        funding = line.funding
+        sources = (
+            "、".join(f"{s.kind.value} ¥{yuan(s.fen)}" for s in funding.sources) if funding else ""
+        )
         table.add_row(
-            str(line["id"]),
-            str(line["floor"]),
-            yuan(int(line["fen"])),
-            yuan(int(line.get("compensation_fen", 0))) if line.get("compensation_fen") else "",
+            line.id,
+            str(line.floor),
+            yuan(line.fen),
+            yuan(line.compensation_fen) if line.compensation_fen else "",
+            yuan(funding.pays_now_fen) if funding else yuan(max(line.net_fen, 0)),
+            yuan(funding.pays_later_fen) if funding and funding.pays_later_fen else "",
+            sources,
         )
     out.print(table)
-    explanation = result.get("explanation")
-    if isinstance(explanation, list):
-        for text in explanation:
-            out.print(f"  • {text}", markup=False, soft_wrap=True)
+    for text in result.explanation:
+        out.print(f"  • {text}", markup=False, soft_wrap=True)
 
 
 @app.command("init")
@@ -438,7 +508,7 @@ def print_compound_report(report: Any) -> None:
             result = "[red]同意不足[/]"
         top = "—"
         if u.shares:
-            by_floor = {int(s["floor"]): int(s["fen"]) for s in u.shares["shares"]}
+            by_floor = {line.floor: line.fen for line in u.shares.result.lines}
             top = yuan(by_floor[max(by_floor)])
         a = u.advice
         h = a.heterogeneity
@@ -626,17 +696,9 @@ def simulate_cmd(
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    import tomllib
+    from colift.datafiles import read_toml as read_data
 
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise BadInput(f"file not found: {path}") from None
-    except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"{path} is not valid TOML: {exc}") from None
+    return read_data(path, "simulation file")
 
 
 def simulate_unit(

@@ -2,7 +2,8 @@
 
 Pure and deterministic. Every unit's history is a list of dated events that `services.demo`
 applies in order through the same code paths a worker's actions take, so each stage change
-passes its real gate (consent, notice period, objections, approval number) on its real day.
+passes its real gate (consent, notice period, objections, approval number, the required work
+steps) on its real day.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from colift.coproduction.workflow import WorkStep
 from colift.demo import DemoCompound, DemoFlat, DemoUnit
 from colift.model import ObjectionStatus, Role, Tenure, Vote
 from colift.model.coproduction import LOW_FLOOR_MAX, STAGE_ORDER, GuidanceMode, Stage, Stance
@@ -54,6 +56,16 @@ class StageEvent:
     reason: str = ""
     reference: str = ""
     acceptance_on: date | None = None
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """A step of the works the law requires, done on its day (workflow.WorkStep)."""
+
+    on: date
+    step: WorkStep
+    actor: str
+    reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,6 +143,7 @@ Event = (
     | ObjectionMove
     | TechnicalEvent
     | TechnicalResolved
+    | StepEvent
 )
 
 
@@ -250,7 +263,7 @@ DURATIONS: dict[Stage, tuple[int, int]] = {
     Stage.CONSULTATION: (40, 150),  # agreeing a plan and its cost sharing: the long part
     Stage.VOTE: (25, 60),  # signatures to a passed vote
     Stage.DESIGN: (30, 45),  # design and pipeline survey
-    Stage.NOTICE: (22, 35),  # the 20-day notice and its objections
+    Stage.NOTICE: (22, 35),  # the notice (10 days from the day after posting) and its objections
     Stage.APPROVAL: (25, 40),  # review, joint review, permit
     Stage.CONSTRUCTION: (50, 75),  # building the shaft and installing the car
     Stage.ACCEPTANCE: (15, 25),  # acceptance, filing, use registration
@@ -285,10 +298,10 @@ def _unit_history(
     reached = du.stage if du.stage is not Stage.SUSPENDED else Stage.VOTE
     path = STAGE_ORDER[: STAGE_ORDER.index(reached) + 1]
     spans = [rng.randint(*DURATIONS[s]) for s in path[:-1]]
-    # A unit still in its notice is inside the 20 days unless an objection holds it there; the
+    # A unit still in its notice is inside its 10 days unless an objection holds it there; the
     # rest have been in their stage long enough for the events that stage brings.
     if reached is Stage.NOTICE:
-        slack = rng.randint(19, 40) if du.story == "contested" else rng.randint(6, 15)
+        slack = rng.randint(19, 40) if du.story == "contested" else rng.randint(4, 9)
     else:
         slack = rng.randint(40, 70)
     start = today - timedelta(days=sum(spans) + slack)
@@ -478,6 +491,15 @@ def _unit_history(
         d0 = when[Stage.DESIGN]
         h.add(StageEvent(d0, Stage.DESIGN, DIRECTOR, "表决通过，委托设计"))
         h.add(TechnicalEvent(d0 + timedelta(days=5), "t1", "pipes", 2, "单元门口燃气立管需迁改"))
+        h.add(StepEvent(d0 + timedelta(days=5), WorkStep.PIPELINE_SURVEY, "燃气公司、自来水公司"))
+        h.add(
+            StepEvent(
+                d0 + timedelta(days=20),
+                WorkStep.PRELIMINARY_DESIGN,
+                "设计单位",
+                f"设计方案第{n + 1}号",
+            )
+        )
         if elite:
             h.add(
                 ActivityEvent(
@@ -513,7 +535,7 @@ def _unit_history(
     if Stage.NOTICE in when:
         n0 = when[Stage.NOTICE]
         h.add(
-            StageEvent(n0, Stage.NOTICE, DIRECTOR, "设计方案和加装协议在单元门口、公示栏公示20天")
+            StageEvent(n0, Stage.NOTICE, DIRECTOR, "设计方案和加装协议在单元门口、公示栏公示10日")
         )
         h.add(
             ActivityEvent(
@@ -543,6 +565,15 @@ def _unit_history(
         )
     if Stage.CONSTRUCTION in when:
         k0 = when[Stage.CONSTRUCTION]
+        # 特种设备安全法 art. 23: the installer tells market supervision in writing before works.
+        h.add(
+            StepEvent(
+                k0 - timedelta(days=3),
+                WorkStep.INSTALLATION_NOTICE,
+                "电梯安装单位",
+                f"历城市监特告〔{k0.year}〕{300 + n:03d}号",
+            )
+        )
         h.add(
             StageEvent(
                 k0,
@@ -591,6 +622,15 @@ def _unit_history(
                 h.add(ObjectionMove(d + timedelta(days=step), "o2", status, who))
     if Stage.ACCEPTANCE in when:
         e0 = when[Stage.ACCEPTANCE]
+        # art. 25: the inspection body's supervision inspection before the lift is handed over.
+        h.add(
+            StepEvent(
+                e0 - timedelta(days=2),
+                WorkStep.SUPERVISION_INSPECTION,
+                "山东省特种设备检验研究院",
+                f"监检〔{e0.year}〕鲁A{700 + n:03d}",
+            )
+        )
         h.add(StageEvent(e0, Stage.ACCEPTANCE, DIRECTOR, "竣工，组织验收"))
         h.add(
             ActivityEvent(

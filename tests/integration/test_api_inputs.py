@@ -314,6 +314,16 @@ BAD: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
     ),
     # stages
     ("stage: unknown target", "POST", f"/units/{U}/stage", {"json": {"target": "moon"}}, 422, None),
+    ("steps of unknown unit", "GET", "/units/99999/steps", {}, 404, "not_found"),
+    ("step: unknown step", "POST", f"/units/{U}/steps", {"json": {"step": "moon"}}, 422, None),
+    (
+        "step: reference too long",
+        "POST",
+        f"/units/{U}/steps",
+        {"json": {"step": "pipeline_survey", "reference": "x" * 201}},
+        422,
+        None,
+    ),
     ("stage: no target", "POST", f"/units/{U}/stage", {"json": {}}, 422, None),
     (
         "stage: skipping to operation",

@@ -271,6 +271,14 @@ CASES = [
     Case("GET", "/units/{unit_id}/cost-plan", READERS, unit_url("/cost-plan")),
     Case("GET", "/units/{unit_id}/stage", READERS, unit_url("/stage")),
     Case("POST", "/units/{unit_id}/stage", MANAGERS, unit_url("/stage"), _stage_move),
+    Case("GET", "/units/{unit_id}/steps", READERS, unit_url("/steps")),
+    Case(
+        "POST",
+        "/units/{unit_id}/steps",
+        MANAGERS,
+        unit_url("/steps"),
+        lambda w: {"json": {"step": "pipeline_survey", "reference": "踏勘记录1号"}},
+    ),
     Case(
         "GET",
         "/units/{unit_id}/documents/{kind}",

@@ -13,6 +13,7 @@ from colift.errors import BadInput, NotFound, RowError, RuleViolation
 from colift.io import read_roster
 from colift.model import LEADER_ROLES, ObjectionStatus, Vote
 from colift.model.coproduction import Stage
+from colift.rules.costshare import parse_plan
 from colift.services.consent import (
     cast_vote,
     open_vote_round,
@@ -161,13 +162,17 @@ def test_cost_plan_is_checked_stored_and_split_to_the_fen(engine: Engine) -> Non
             "coefficients": {"1": "0", "2": "0", "3": "0.7", "4": "0.8", "5": "0.9", "6": "1.0"},
         },
     }
-    set_cost_plan(engine, unit.id, plan, actor="w")
-    shares = unit_cost_shares(engine, unit.id)
-    assert shares["payable_fen"] == 45_000_000 - 20_000_000  # Jinan: 6 storeys, ¥200,000
-    assert sum(int(s["fen"]) for s in shares["shares"]) == shares["payable_fen"]
+    set_cost_plan(engine, unit.id, parse_plan(plan), actor="w")
+    shares = unit_cost_shares(engine, unit.id).result
+    assert shares.payable_fen == 45_000_000 - 20_000_000  # Jinan: 6 storeys, ¥200,000
+    assert sum(line.fen for line in shares.lines) == shares.payable_fen
     with pytest.raises(BadInput):
-        set_cost_plan(engine, unit.id, {**plan, "scheme": {"kind": "magic"}}, actor="w")
-    assert unit_cost_shares(engine, unit.id) == shares  # the bad plan stored nothing
+        parse_plan({**plan, "scheme": {"kind": "magic"}})  # refused at the edge
+    # A plan that parses but does not split over this unit's flats is refused and not stored.
+    partial = {**plan, "scheme": {"kind": "floor-coefficient", "coefficients": {"3": "1"}}}
+    with pytest.raises(BadInput, match="no coefficient for floor"):
+        set_cost_plan(engine, unit.id, parse_plan(partial), actor="w")
+    assert unit_cost_shares(engine, unit.id).result == shares  # the bad plan stored nothing
 
 
 def test_demo_seeds_once_and_reports_every_unit(engine: Engine) -> None:
@@ -181,7 +186,8 @@ def test_demo_seeds_once_and_reports_every_unit(engine: Engine) -> None:
     assert 0 < len(passed) < 24
     for u in report.units:
         if u.shares is not None:
-            assert sum(int(s["fen"]) for s in u.shares["shares"]) == u.shares["payable_fen"]
+            result = u.shares.result
+            assert sum(line.fen for line in result.lines) == result.payable_fen
         assert 0 <= u.advice.heterogeneity.index <= 1
     # The history reaches every stage, every objection state and every cooperation level.
     assert {u.advice.snapshot.stage for u in report.units} == set(Stage)

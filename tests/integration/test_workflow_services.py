@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, Table, func, select
 
-from colift.coproduction.workflow import GateClosed
+from colift.coproduction.workflow import GateClosed, WorkStep
 from colift.errors import BadInput, NotFound, RuleViolation
 from colift.model import ObjectionStatus, Vote
 from colift.model.coproduction import (
@@ -22,6 +22,7 @@ from colift.model.coproduction import (
     StanceChange,
     TechnicalIssue,
 )
+from colift.rules.costshare import parse_plan
 from colift.services.activities import (
     add_tie,
     record_activity,
@@ -45,6 +46,7 @@ from colift.services.workflow import (
     advance_stage,
     check_stage,
     compound_stages,
+    record_step,
     stage_history,
     unit_stage,
 )
@@ -52,7 +54,7 @@ from colift.store import UnitOfWork, tables
 from factories import UnitFixture, make_compound, make_unit
 
 WORKER = "玉林社区 陈书记"
-PLAN = {"total_fen": 40_000_000, "scheme": {"kind": "equal"}}
+PLAN = parse_plan({"total_fen": 40_000_000, "scheme": {"kind": "equal"}})
 ROOMS = [f"{floor}{side:02d}" for floor in range(1, 7) for side in (1, 2)]
 NOTICE_DAY = date(2025, 5, 1)
 
@@ -189,8 +191,17 @@ def test_the_whole_path_with_every_gate_refusing_at_the_wrong_moment(
 
     # An objection raised during the notice blocks passing it until it is resolved.
     oid = raise_objection(engine, u, "101", ["采光"], actor="101业主", raised_on=date(2025, 5, 3))
-    last_day, elapsed = date(2025, 5, 20), date(2025, 5, 21)
-    refused(engine, GateClosed, "has not elapsed", u, Stage.APPROVAL, actor=WORKER, on=last_day)
+    # 10 days from 2 May (art. 201); Sun 11 May is a rest day, so the last day is 12 May.
+    last_day, elapsed = date(2025, 5, 12), date(2025, 5, 13)
+    refused(
+        engine,
+        GateClosed,
+        "it can be passed from 2025-05-13",
+        u,
+        Stage.APPROVAL,
+        actor=WORKER,
+        on=last_day,
+    )
     refused(
         engine,
         GateClosed,
@@ -216,6 +227,17 @@ def test_the_whole_path_with_every_gate_refusing_at_the_wrong_moment(
         actor=WORKER,
         on=date(2025, 6, 20),
     )
+    refused(
+        engine,
+        GateClosed,
+        "no written installation notice to market supervision is on record",
+        u,
+        Stage.CONSTRUCTION,
+        actor="区住建局",
+        reference="建审〔2025〕18号",
+        on=date(2025, 6, 20),
+    )
+    record_step(engine, u, WorkStep.INSTALLATION_NOTICE, actor="电梯安装单位", on=date(2025, 6, 18))
     advance_stage(
         engine,
         u,
@@ -225,6 +247,16 @@ def test_the_whole_path_with_every_gate_refusing_at_the_wrong_moment(
         on=date(2025, 6, 20),
     )
     assert unit_stage(engine, u).approval_reference == "建审〔2025〕18号"
+    refused(
+        engine,
+        GateClosed,
+        "no supervision inspection of the lift is on record",
+        u,
+        Stage.ACCEPTANCE,
+        actor="监理",
+        on=date(2025, 9, 1),
+    )
+    record_step(engine, u, WorkStep.SUPERVISION_INSPECTION, actor="检验机构", on=date(2025, 8, 29))
     advance_stage(engine, u, Stage.ACCEPTANCE, actor="监理", on=date(2025, 9, 1))
     refused(
         engine,

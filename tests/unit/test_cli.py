@@ -140,7 +140,8 @@ def test_the_installed_command_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert proc.stderr.startswith("colift: unknown consent rule 'nowhere'")
+    assert proc.stderr.startswith("colift: 未知的表决规则 'nowhere'")
+    assert "unknown consent rule 'nowhere'" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
@@ -164,3 +165,63 @@ def test_advise_bad_file_is_one_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["advise", str(write(tmp_path, data)), "--json"])
     assert result.exit_code == 2
     assert result.stderr.strip() == "colift: stance #1: household '909' is not in the unit"
+
+
+def test_consent_profiles_shows_every_version_in_full_and_as_json() -> None:
+    from colift.rules.consent import all_profiles
+
+    shown = runner.invoke(app, ["consent", "profiles", "--on", "2026-12-03"], env={"COLUMNS": "80"})
+    assert shown.exit_code == 0, shown.output
+    for profile in all_profiles():
+        assert profile.id in shown.stdout
+        for source in profile.sources:  # titles in full, never cut to the terminal's width
+            assert source.title in shown.stdout.replace("\n    ", " ").replace("\n", ""), (
+                source.title
+            )
+    assert "京建发〔2023〕306号" in shown.stdout
+    as_json = runner.invoke(app, ["consent", "profiles", "--json"])
+    data = json.loads(as_json.stdout)
+    beijing = next(p for p in data["profiles"] if p["id"] == "beijing-2023")
+    assert beijing["key"] == "beijing" and beijing["confidence"] == "secondary"
+    assert beijing["in_force_from"] == "2023-09-18" and beijing["in_force_until"] is None
+    assert beijing["sources"][0]["url"].startswith("http")
+    old = next(p for p in data["profiles"] if p["id"] == "chengdu-2018")
+    assert old["laxer_than_civil_code"] and not old["in_force_on_day"]
+
+
+def test_consent_evaluate_counts_a_city_under_the_rule_of_the_day(tmp_path: Path) -> None:
+    votes = [("agree" if i < 8 else "disagree") for i in range(12)]
+    data = unit(rule="beijing")
+    for h, v in zip(data["households"], votes, strict=True):
+        h["vote"] = v
+    path = write(tmp_path, data)
+    today = json.loads(runner.invoke(app, ["consent", "evaluate", str(path), "--json"]).stdout)
+    assert today["rule"] == "beijing-2023" and today["passed"] is False
+    then = runner.invoke(app, ["consent", "evaluate", str(path), "--on", "2020-07-01", "--json"])
+    assert json.loads(then.stdout)["rule"] == "beijing-2020"
+    assert json.loads(then.stdout)["passed"] is True
+    text = runner.invoke(
+        app, ["consent", "evaluate", str(write(tmp_path, unit(rule="chengdu-2018"), "old.json"))]
+    )
+    assert "民法典第二百七十八条" in text.stdout and "laxer than Civil Code art. 278" in text.stdout
+    bad = runner.invoke(app, ["consent", "evaluate", str(path), "--on", "someday"])
+    assert bad.exit_code == 2 and "must be a date" in bad.stderr
+
+
+def test_costshare_shows_now_later_and_sources(tmp_path: Path) -> None:
+    data = {
+        "total_fen": 45_000_000,
+        "households": [{"id": f"{f}01", "floor": f, "area_m2": "60"} for f in range(1, 7)],
+        "funding": [
+            {"household": "601", "kind": "provident_fund", "fen": 1_000_000},
+            {"household": "601", "kind": "instalments", "count": 2},
+        ],
+    }
+    shown = runner.invoke(app, ["costshare", str(write(tmp_path, data))])
+    assert shown.exit_code == 0, shown.output
+    assert "provident_fund" in shown.stdout and "Civil Code art. 283" in shown.stdout
+    out = json.loads(runner.invoke(app, ["costshare", str(write(tmp_path, data)), "--json"]).stdout)
+    funding = out["shares"][-1]["funding"]
+    assert funding["pays_now_fen"] == 0 and funding["pays_later_fen"] == 7_500_000 - 1_000_000
+    assert funding["later_instalments"] == [3_250_000, 3_250_000]
+    assert out["funding"]["totals"]["provident_fund"] == 1_000_000

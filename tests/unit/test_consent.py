@@ -204,7 +204,13 @@ def test_occupied_flat_owner_must_agree_where_the_rule_says_so() -> None:
     fl = flats("daaaaaaaaaaa")
     assert not evaluate(CHENGDU, fl, occupied=["f0"]).passed
     assert evaluate(CHENGDU, fl, occupied=["f1"]).passed
-    assert evaluate(CIVIL, fl, occupied=["f0"]).passed
+    # The national default too (Civil Code art. 272): the occupied owner's refusal fails it.
+    refused = evaluate(CIVIL, fl, occupied=["f0"])
+    assert not refused.passed and refused.quorum_met and refused.approval_met
+    assert any("f0" in reason for reason in refused.reasons)
+    assert evaluate(CIVIL, fl, occupied=["f1"]).passed
+    # A rule that does not ask for it (the repealed Property Law) lets it pass.
+    assert evaluate(PROPERTY, flats("daaaaaaaaaaa"), occupied=["f0"]).passed
 
 
 def test_exclusive_operator_chao_guo_does_not_include_the_number() -> None:
@@ -213,6 +219,7 @@ def test_exclusive_operator_chao_guo_does_not_include_the_number() -> None:
         "name_zh": "超过三分之二",
         "name_en": "more than two-thirds",
         "approval": {"of": "total", "area": "2/3", "heads": "2/3", "operator": "超过"},
+        "sources": [{"title": "a test rule", "confidence": "assumption"}],
     }
     strict = parse_profile(data)
     assert not evaluate(strict, flats("aaaaaaaa----")).passed  # exactly 2/3
@@ -234,7 +241,8 @@ def test_every_profile_loads_and_carries_a_source() -> None:
         "cn-property-law-76",
         "chengdu-2018",
         "beijing-2020",
-        "shanghai",
+        "shanghai-2019",
+        "wuxi-2022",
     ):
         assert required in names
     for name in names:

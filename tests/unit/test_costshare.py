@@ -493,12 +493,13 @@ def test_contract_subsidy_alias_storeys_and_profile_inputs() -> None:
     assert evaluate_request(data)["subsidy_fen"] == 20000000  # storeys default to the top floor
     data["storeys"] = 7
     assert evaluate_request(data)["subsidy_fen"] == 22000000
-    beijing = request(subsidy_profile="beijing", equipment_fen=12000000)
+    beijing = request(subsidy_profile="beijing", pipeline_fen=12000000)
     del beijing["subsidy_fen"]
-    assert evaluate_request(beijing)["subsidy_fen"] == 4800000
+    # Beijing: ¥240,000 fixed + the ¥120,000 pipeline work at cost.
+    assert evaluate_request(beijing)["subsidy_fen"] == 36000000
     qingdao = request(subsidy_profile="qingdao", existing_shaft=True)
     del qingdao["subsidy_fen"]
-    assert evaluate_request(qingdao)["subsidy_fen"] == 5000000
+    assert evaluate_request(qingdao)["subsidy_fen"] == 10000000  # city ¥50,000 + district match
 
 
 def test_contract_running_list_with_own_schemes() -> None:
@@ -611,11 +612,6 @@ BAD_REQUESTS: list[tuple[str, object, str]] = [
         "storeys 5 is lower than household 601's floor 6",
     ),
     (
-        "equipment missing",
-        request(subsidy_fen=None, subsidy_profile="beijing"),
-        "subsidy profile beijing needs equipment_fen",
-    ),
-    (
         "equipment float",
         request(subsidy_fen=None, subsidy_profile="beijing", equipment_fen=1.5),
         "equipment_fen must be a whole number of fen",
@@ -630,7 +626,6 @@ BAD_REQUESTS: list[tuple[str, object, str]] = [
         request(subsidy_fen=None, subsidy_profile="qingdao", existing_shaft="yes"),
         "existing_shaft must be true or false",
     ),
-    ("scheme missing", _without("scheme"), 'scheme is missing: give {"kind": "floor-coefficient"}'),
     ("scheme not object", request(scheme="equal"), "scheme must be an object such as"),
     (
         "scheme kind unknown",

@@ -72,7 +72,7 @@ def random_unit(
                 room=f"r{i}",
                 floor=int(rng.integers(1, 8)),
                 # Small areas make exact thresholds (ties) common.
-                area_cm2=int(rng.choice([10_000, 20_000, 30_000, int(rng.integers(1, 2_000_000))])),
+                area_cm2=int(rng.choice([10_000, 20_000, 30_000, int(rng.integers(10_000, 2_000_000))])),
                 owner=owners[i],
                 tenure=tenure[i],
                 vote=vote,
@@ -140,7 +140,7 @@ def unit_votes(draw: st.DrawFn) -> tuple[UnitSpec, list[Objection], list[str]]:
     tenures = draw(st.lists(st.sampled_from(TENURES), min_size=n, max_size=n))
     by_owner = {o: draw(st.sampled_from(VOTES)) for o in sorted(set(owners))}
     dev_vote = draw(st.sampled_from(VOTES))
-    areas = draw(st.lists(st.integers(1, 300_000), min_size=n, max_size=n))
+    areas = draw(st.lists(st.integers(10_000, 300_000), min_size=n, max_size=n))
     occupied = draw(st.lists(st.booleans(), min_size=n, max_size=n))
     households = tuple(
         HouseholdSpec(

@@ -12,19 +12,26 @@ from colift.coproduction.workflow import (
     GateFacts,
     MoveKind,
     ObjectionFact,
+    WorkStep,
     blocking_objections,
     check_transition,
     classify_move,
     gate_failures,
     next_stage,
     next_stages,
-    notice_elapsed,
-    notice_elapsed_on,
+    notice_window,
 )
 from colift.errors import RuleViolation
 from colift.model import ObjectionStatus, Vote
 from colift.model.coproduction import STAGE_ORDER, Stage
-from colift.rules.consent import ConsentResult, Flat, evaluate, load_profile
+from colift.rules.consent import (
+    ConsentResult,
+    Flat,
+    ObjectionsBlock,
+    WorkflowRule,
+    evaluate,
+    load_profile,
+)
 
 CIVIL = load_profile("cn-civil-code-278")
 CHENGDU = load_profile("chengdu-2018")  # no owner may object
@@ -48,10 +55,11 @@ READY = GateFacts(
     consent=PASSED,
     has_cost_plan=True,
     written_agreement_signed=True,
-    notice_opened_on=TODAY - timedelta(days=CIVIL.notice_days),
+    notice_opened_on=TODAY - timedelta(days=30),
     approval_reference="规建许〔2025〕0123号",
     acceptance_on=TODAY - timedelta(days=10),
     registration_reference="梯11川A00123(25)",
+    steps={step: TODAY - timedelta(days=40) for step in WorkStep},
 )
 
 
@@ -141,47 +149,62 @@ def test_a_severity_3_issue_holds_the_notice_back_and_every_failure_is_listed() 
     )
 
 
-def test_the_notice_day_boundary() -> None:
-    opened = date(2025, 5, 1)
-    # A 20-day notice posted on 1 May runs 1-20 May and can be passed from 21 May.
-    assert notice_elapsed_on(opened, 20) == date(2025, 5, 21)
-    assert not notice_elapsed(opened, 20, date(2025, 5, 20))
-    assert notice_elapsed(opened, 20, date(2025, 5, 21))
-    facts = replace(READY, notice_opened_on=opened)
+def test_the_notice_day_boundary_as_the_civil_code_counts() -> None:
+    # A 10-day notice posted on Thu 1 May 2025 runs from 2 May (art. 201); its 10th day,
+    # Sun 11 May, is a rest day, so the last day is Mon 12 May (art. 203).
+    window = notice_window(CIVIL, date(2025, 5, 1))
+    assert (window.first_day, window.nominal_last_day) == (date(2025, 5, 2), date(2025, 5, 11))
+    assert window.last_day == date(2025, 5, 12) and window.moved
+    assert window.elapsed_on == date(2025, 5, 13)
+    facts = replace(READY, notice_opened_on=date(2025, 5, 1))
     with pytest.raises(GateClosed) as caught:
-        forward(S.NOTICE, replace(facts, today=date(2025, 5, 20)))
-    assert "it can be passed from 2025-05-21" in caught.value.message
-    assert "公示期未满" in caught.value.message
-    assert forward(S.NOTICE, replace(facts, today=date(2025, 5, 21))) == []
+        forward(S.NOTICE, replace(facts, today=date(2025, 5, 12)))
+    assert "runs through 2025-05-12: it can be passed from 2025-05-13" in caught.value.message
+    assert "公示期未满" in caught.value.message and "自公示次日起算" in caught.value.message
+    assert forward(S.NOTICE, replace(facts, today=date(2025, 5, 13))) == []
     with pytest.raises(GateClosed, match="not on record"):
         forward(S.NOTICE, replace(READY, notice_opened_on=None))
+
+
+def test_an_old_rule_keeps_counting_the_posting_day() -> None:
+    # chengdu-2018 keeps colift's earlier count: 20 days from the posting day, 1-20 May.
+    window = notice_window(CHENGDU, date(2025, 5, 1))
+    assert window.last_day == date(2025, 5, 20) and window.elapsed_on == date(2025, 5, 21)
 
 
 def test_a_blocking_objection_holds_the_notice() -> None:
     with pytest.raises(GateClosed) as caught:
         forward(S.NOTICE, replace(READY, unresolved_blocking_objections=("101", "102")))
     assert "异议尚未处理完毕（101, 102）" in caught.value.message
-    assert "raised during the notice, and any in court" in caught.value.message
+    assert "objections raised during the notice must be handled first" in caught.value.message
     strict = replace(READY, profile=CHENGDU, unresolved_blocking_objections=("101",))
     with pytest.raises(GateClosed, match="chengdu-2018 requires that no owner objects"):
         forward(S.NOTICE, strict)
 
 
-def test_which_objections_block_the_notice() -> None:
-    opened = date(2025, 5, 1)
+def test_which_objections_block_the_notice_is_the_profiles_choice() -> None:
+    opened = date(2025, 5, 1)  # the Civil Code rule's notice runs through 12 May
     before = date(2025, 4, 1)
-    during, last_day, late = date(2025, 5, 3), date(2025, 5, 20), date(2025, 5, 21)
+    during, last_day, late = date(2025, 5, 3), date(2025, 5, 12), date(2025, 5, 13)
     objections = [
         ObjectionFact("101", OS.OPEN, before),  # answered by the vote under art. 278
         ObjectionFact("102", OS.MEDIATION, during),
         ObjectionFact("201", OS.HEARING, last_day),
-        ObjectionFact("202", OS.NEGOTIATION, late),  # late: after the notice elapsed
+        ObjectionFact("202", OS.NEGOTIATION, late),  # late: after the notice's last day
         ObjectionFact("301", OS.RESOLVED, during),
         ObjectionFact("302", OS.OVERRULED, during),
-        ObjectionFact("401", OS.LITIGATION, before),  # a court case blocks whenever raised
+        ObjectionFact("401", OS.LITIGATION, before),  # in court since before the notice
         ObjectionFact("402", OS.WITHDRAWN, during),
     ]
-    assert blocking_objections(objections, CIVIL, opened) == ("102", "201", "401")
+    # The national default: a lawsuit alone is no veto.
+    assert not CIVIL.litigation_blocks_notice
+    assert blocking_objections(objections, CIVIL, opened) == ("102", "201")
+    assert blocking_objections(objections, CIVIL, None) == ()
+    court = replace(CIVIL, litigation_blocks_notice=True)
+    assert blocking_objections(objections, court, opened) == ("102", "201", "401")
+    assert blocking_objections(objections, court, None) == ("401",)
+    none = replace(CIVIL, objections_block=ObjectionsBlock.NONE)
+    assert blocking_objections(objections, none, opened) == ()
     assert blocking_objections(objections, CHENGDU, opened) == (
         "101",
         "102",
@@ -189,7 +212,6 @@ def test_which_objections_block_the_notice() -> None:
         "202",
         "401",
     )
-    assert blocking_objections(objections, CIVIL, None) == ("401",)
     twice = [ObjectionFact("102", OS.OPEN, during), ObjectionFact("102", OS.HEARING, during)]
     assert blocking_objections(twice, CIVIL, opened) == ("102",)
 
@@ -204,8 +226,40 @@ def test_construction_needs_an_approval_reference() -> None:
     assert forward(S.APPROVAL) == []
 
 
-def test_acceptance_has_no_gate() -> None:
-    assert check_transition(S.CONSTRUCTION, S.ACCEPTANCE, GateFacts(CIVIL, TODAY)) == []
+def test_works_need_the_installation_notice_and_acceptance_the_supervision_inspection() -> None:
+    no_steps = replace(READY, steps={})
+    with pytest.raises(GateClosed) as caught:
+        forward(S.APPROVAL, no_steps)
+    assert "no written installation notice to market supervision is on record" in (
+        caught.value.message
+    )
+    assert "尚未记录特种设备安装书面告知" in caught.value.message
+    with pytest.raises(GateClosed, match="no supervision inspection of the lift is on record"):
+        forward(S.CONSTRUCTION, no_steps)
+    dated_later = replace(READY, steps={WorkStep.SUPERVISION_INSPECTION: TODAY + timedelta(days=1)})
+    with pytest.raises(GateClosed, match="is dated 2025-06-02, after 2025-06-01"):
+        forward(S.CONSTRUCTION, dated_later)
+    # A profile may say the steps are not its gates.
+    lax = replace(
+        CIVIL, workflow=WorkflowRule(installation_notice=False, supervision_inspection=False)
+    )
+    assert forward(S.CONSTRUCTION, replace(no_steps, profile=lax)) == []
+    assert forward(S.APPROVAL, replace(no_steps, profile=lax)) == []
+
+
+def test_plan_before_the_vote_and_the_structural_appraisal_come_from_the_profile() -> None:
+    assert forward(S.CONSULTATION, replace(READY, steps={})) == []  # the national default
+    beijing = load_profile("beijing-2023")
+    assert beijing.workflow.plan_before_vote and beijing.workflow.structural_appraisal
+    with pytest.raises(GateClosed) as caught:
+        forward(S.CONSULTATION, replace(READY, profile=beijing, steps={}))
+    assert [f.en for f in caught.value.failures] == [
+        "no pipeline survey is on record: record it first",
+        "no preliminary design is on record: record it first",
+    ]
+    with pytest.raises(GateClosed, match="no structural safety appraisal is on record"):
+        forward(S.DESIGN, replace(READY, profile=beijing, steps={}))
+    assert forward(S.CONSULTATION, replace(READY, profile=beijing)) == []
 
 
 def test_operation_needs_acceptance_and_registration() -> None:

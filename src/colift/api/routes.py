@@ -22,6 +22,7 @@ from colift.api.auth import (
     forbidden,
 )
 from colift.api.errors import ERROR_RESPONSES
+from colift.coproduction.workflow import WorkStep
 from colift.errors import BadInput, NotFound
 from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import Stage
@@ -38,7 +39,7 @@ from colift.services.consent import (
 )
 from colift.services.registry import get_compound, list_compounds
 from colift.services.reports import UnitReport, compound_report
-from colift.services.workflow import advance_stage, unit_stage
+from colift.services.workflow import advance_stage, record_step, unit_stage, unit_steps
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
@@ -62,7 +63,10 @@ class RoundIn(BaseModel):
     unit_id: int = Field(description="the unit the round is for")
     title: str = Field("", description="e.g. 第二轮意愿征询")
     profile: str | None = Field(
-        None, description="a consent rule id (e.g. beijing-2020); default: the unit's own"
+        None,
+        max_length=100,
+        description="a consent rule's name (beijing: the version in force on the opening day) "
+        "or a dated id (beijing-2020), never a file path; default: the unit's own",
     )
     on: date | None = Field(None, description="the day the round opens (default: today)")
 
@@ -81,6 +85,17 @@ class ObjectionStatusIn(BaseModel):
     status: ObjectionStatus = Field(description="the objection's new place in its lifecycle")
     notes: str | None = Field(None, description="what was agreed or tried")
     on: date | None = Field(None, description="the day of the move (default: today)")
+
+
+class StepIn(BaseModel):
+    step: WorkStep = Field(
+        description="pipeline_survey, preliminary_design, structural_appraisal, "
+        "installation_notice (特种设备安全法 art. 23) or supervision_inspection (art. 25)"
+    )
+    reference: str = Field(
+        "", max_length=200, description="the report, notice or certificate number"
+    )
+    on: date | None = Field(None, description="the day it was done (default: today)")
 
 
 class StageIn(BaseModel):
@@ -332,3 +347,29 @@ def post_stage(
     )
     moved: dict[str, Any] = jsonable_encoder(made)
     return moved
+
+
+@router.get("/units/{unit_id}/steps", tags=["stages"], summary="A unit's recorded work steps")
+def get_steps(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> list[dict[str, Any]]:
+    """The work steps the law requires that were recorded for the unit, oldest first."""
+    place = locate_unit(engine, unit_id)
+    if not can_read_unit(who, place):
+        raise forbidden("read this unit's work steps")
+    found: list[dict[str, Any]] = jsonable_encoder(unit_steps(engine, unit_id))
+    return found
+
+
+@router.post("/units/{unit_id}/steps", tags=["stages"], summary="Record a work step")
+def post_step(
+    unit_id: int, body: StepIn, engine: EngineDep, who: CurrentPrincipal
+) -> dict[str, Any]:
+    """Record a step the gates read (design and pipeline survey may come before the vote)."""
+    place = locate_unit(engine, unit_id)
+    if not can_manage_unit(who, place):
+        raise forbidden("record a work step")
+    made: dict[str, Any] = jsonable_encoder(
+        record_step(
+            engine, unit_id, body.step, actor=who.name, on=body.on, reference=body.reference
+        )
+    )
+    return made

@@ -35,6 +35,7 @@ from colift.api.uploads import read_upload
 from colift.errors import NotFound, RuleViolation
 from colift.model.accounts import Account, AccountRole
 from colift.model.coproduction import Activity, GuidanceMode, Outcome
+from colift.rules.costshare import parse_plan, result_to_json
 from colift.services.accounts import create_account, create_api_token, list_accounts
 from colift.services.activities import record_activity, set_stance, unit_activities
 from colift.services.consent import unit_objections
@@ -236,7 +237,7 @@ def get_cost_plan(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> dic
     place = locate_unit(engine, unit_id)
     if not can_read_unit(who, place):
         raise forbidden("read this unit's cost shares")
-    return shares_json(unit_cost_shares(engine, unit_id), who)
+    return shares_json(result_to_json(unit_cost_shares(engine, unit_id).result), who)
 
 
 @router.put("/units/{unit_id}/cost-plan", tags=["cost plan"], summary="Set a unit's cost plan")
@@ -259,7 +260,7 @@ def put_cost_plan(
     if not can_manage_unit(who, place):
         raise forbidden("set this unit's cost plan")
     stored = {k: v for k, v in plan.items() if k != "households"}
-    return set_cost_plan(engine, unit_id, stored, actor=who.name)
+    return result_to_json(set_cost_plan(engine, unit_id, parse_plan(stored), actor=who.name).result)
 
 
 # --- roster import -----------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -19,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from colift.datafiles import reject_unknown
+from colift.datafiles import parse_toml, reject_unknown
 from colift.errors import BadInput
 from colift.model.coproduction import GuidanceMode, Obstacle
 from colift.model.roles import LEADER_ROLES, Role
@@ -236,10 +235,7 @@ def merge_catalogue(
 
 
 def _read_toml(text: str, origin: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"{origin}: not valid TOML ({exc})") from None
+    return parse_toml(text, origin, "tool catalogue")
 
 
 _TOOL_KEYS = frozenset(

@@ -276,21 +276,15 @@ def _shares(data: Mapping[str, Any], flats: list[Any]) -> dict[str, int]:
         return {}
     if not isinstance(plan, Mapping):
         raise BadInput("'cost_plan' must be an object in the `colift costshare` format")
-    from colift.rules.costshare import evaluate_request, plan_request
+    from colift.rules.costshare import ShareInput, parse_plan, split_plan
 
-    households = [
-        {"id": f.id, "floor": f.floor or _floor_of(f.id), "area_m2": str(_area(f.area_cm2))}
-        for f in flats
-    ]
-    storeys = data.get("storeys") or max(int(h["floor"]) for h in households)
-    request = plan_request(plan, households, storeys)
+    households = [ShareInput(f.id, f.floor or _floor_of(f.id), _area(f.area_cm2)) for f in flats]
+    storeys = data.get("storeys") or max(h.floor for h in households)
     try:
-        result = evaluate_request(request)
+        result = split_plan(parse_plan(plan), households, storeys=storeys)
     except ColiftError as exc:
-        raise BadInput(f"cost_plan: {exc.message}") from None
-    shares = result["shares"]
-    assert isinstance(shares, list)
-    return {str(s["id"]): int(s["fen"]) for s in shares}
+        raise BadInput("cost_plan: {problem}", problem=exc.text) from None
+    return {line.id: line.fen for line in result.lines}
 
 
 def _area(cm2: int) -> Any:

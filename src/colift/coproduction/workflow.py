@@ -6,25 +6,34 @@ back to any earlier stage (a redesign, a new vote) and may be suspended from any
 need a reason, and a suspended project resumes at the stage it left. Nothing here reads the
 database or the clock: `today` is a fact like the others.
 
-The public notice (公示) rule, domain.md §2: the notice is over once `notice_days` full days have
-been posted, counting the day it went up (so a 20-day notice opened on 1 May can be passed on
-21 May). It cannot be passed while an objection blocks it: under a rule requiring that no owner
-objects, every unresolved objection blocks; under the other rules, an objection raised during the
-notice blocks until it is resolved, withdrawn or overruled, and one in court blocks whenever it
-was raised.
+The public notice (公示) rule, domain.md §2: its days are the profile's `[notice]`, counted as
+the Civil Code counts periods (`rules.periods`: from the day after posting, a last day on a rest
+day moved to the next working day, working days where the city counts them). It cannot be passed
+while an objection blocks it; which ones block is the profile's `objections_block` (every
+unresolved one, those raised during the notice, or none by itself) and `litigation_blocks_notice`
+(whether one in court blocks whenever it was raised).
+
+Steps the law or the city requires (`WorkStep`) are recorded with their day and read by the
+gates as the profile says: design and pipeline survey before the vote, a structural safety
+appraisal before the notice, the written installation notice to market supervision before works
+(特种设备安全法 art. 23), the supervision inspection before acceptance (art. 25). Any step may be
+recorded at any stage, so a unit may survey its pipes and draw its plan before the vote.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
+from types import MappingProxyType
 
 from colift.errors import RuleViolation
+from colift.i18n import Label
 from colift.model.coproduction import STAGE_NAMES_ZH, STAGE_ORDER, Stage
 from colift.model.voting import ObjectionStatus
-from colift.rules.consent import ConsentProfile, ConsentResult
+from colift.rules.consent import ConsentProfile, ConsentResult, ObjectionsBlock
+from colift.rules.periods import Period, notice_period
 
 # The governance tool whose recorded use means the written agreement (加装协议) was signed.
 WRITTEN_AGREEMENT_TOOL = "written_agreement"
@@ -46,6 +55,31 @@ _CANNOT_EN: Mapping[Stage, str] = {
     Stage.OPERATION: "cannot put the lift into operation",
     Stage.SUSPENDED: "cannot suspend the project",
 }
+
+
+class WorkStep(StrEnum):
+    """A step of the works the law or the city requires, recorded with its day."""
+
+    PIPELINE_SURVEY = "pipeline_survey"
+    PRELIMINARY_DESIGN = "preliminary_design"
+    STRUCTURAL_APPRAISAL = "structural_appraisal"
+    INSTALLATION_NOTICE = "installation_notice"
+    SUPERVISION_INSPECTION = "supervision_inspection"
+
+
+WORK_STEP_NAMES: Mapping[WorkStep, Label] = MappingProxyType(
+    {
+        WorkStep.PIPELINE_SURVEY: Label("管线踏勘", "pipeline survey"),
+        WorkStep.PRELIMINARY_DESIGN: Label("初步设计方案", "preliminary design"),
+        WorkStep.STRUCTURAL_APPRAISAL: Label("房屋结构安全鉴定", "structural safety appraisal"),
+        WorkStep.INSTALLATION_NOTICE: Label(
+            "特种设备安装书面告知", "written installation notice to market supervision"
+        ),
+        WorkStep.SUPERVISION_INSPECTION: Label(
+            "电梯监督检验", "supervision inspection of the lift"
+        ),
+    }
+)
 
 
 class MoveKind(StrEnum):
@@ -79,6 +113,7 @@ class GateFacts:
     acceptance_on: date | None = None
     registration_reference: str | None = None
     unresolved_technical_severity: int = 0  # the highest severity still unresolved; 0 if none
+    steps: Mapping[WorkStep, date] = field(default_factory=dict)  # recorded steps and their day
 
 
 @dataclass(frozen=True)
@@ -172,19 +207,9 @@ def classify_move(
 # ---------------------------------------------------------------- the notice
 
 
-def notice_elapsed_on(opened_on: date, notice_days: int) -> date:
-    """The first day a notice opened on `opened_on` counts as elapsed.
-
-    The day the notice goes up is its first day, as posted notices count it ("公示期自5月1日至
-    5月20日" is 20 days), and the last day is included (Civil Code art. 1259: 届满 includes
-    the number): the notice runs through opened_on + days − 1 and has elapsed the day after.
-    A city that counts from the next day (Civil Code art. 201) sets one more day in its profile.
-    """
-    return opened_on + timedelta(days=notice_days)
-
-
-def notice_elapsed(opened_on: date, notice_days: int, today: date) -> bool:
-    return today >= notice_elapsed_on(opened_on, notice_days)
+def notice_window(profile: ConsentProfile, opened_on: date) -> Period:
+    """The notice's days under the profile: first, last (inclusive) and when it has elapsed."""
+    return notice_period(opened_on, profile.notice)
 
 
 def blocking_objections(
@@ -194,26 +219,25 @@ def blocking_objections(
 ) -> tuple[str, ...]:
     """Rooms whose objections keep the notice from being passed (module docstring), in order.
 
-    An objection raised before the notice under a majority rule was answered by the vote; the
-    owner must object again during the notice for it to hold up the filing. One raised after
-    the notice elapsed is late (courts have refused such late obstruction, domain.md §2).
+    Under `during-notice`, an objection raised before the notice was answered by the vote: the
+    owner must object again during the notice for it to hold up the filing; one raised after
+    the notice's last day is late (courts have refused such late obstruction, domain.md §2).
     """
     rooms: dict[str, None] = {}
-    window_end = (
-        None
-        if notice_opened_on is None
-        else notice_elapsed_on(notice_opened_on, profile.notice_days)
-    )
+    window = None if notice_opened_on is None else notice_window(profile, notice_opened_on)
     for o in objections:
         status = ObjectionStatus(o.status)
         if not status.unresolved:
             continue
-        during_notice = (
-            notice_opened_on is not None
-            and window_end is not None
-            and notice_opened_on <= o.raised_on < window_end
-        )
-        if profile.no_unresolved_objection or status is ObjectionStatus.LITIGATION or during_notice:
+        if profile.objections_block is ObjectionsBlock.ANY:
+            blocks = True
+        elif profile.objections_block is ObjectionsBlock.DURING_NOTICE:
+            blocks = window is not None and window.contains(o.raised_on)
+        else:
+            blocks = False
+        if profile.litigation_blocks_notice and status is ObjectionStatus.LITIGATION:
+            blocks = True
+        if blocks:
             rooms.setdefault(o.room, None)
     return tuple(rooms)
 
@@ -251,34 +275,73 @@ def _technical_failures(facts: GateFacts) -> list[GateFailure]:
 
 def _notice_failures(facts: GateFacts) -> list[GateFailure]:
     failures: list[GateFailure] = []
-    days = facts.profile.notice_days
+    rule = facts.profile.notice
     opened = facts.notice_opened_on
     if opened is None:
         failures.append(
             GateFailure("公示开始日期未记录", "the day the notice was opened is not on record")
         )
-    elif not notice_elapsed(opened, days, facts.today):
-        until = notice_elapsed_on(opened, days)
-        failures.append(
-            GateFailure(
-                f"公示期未满（{opened.isoformat()}起公示{days}天，{until.isoformat()}起方可结束）",
-                f"the {days}-day notice opened on {opened.isoformat()} has not elapsed: it can "
-                f"be passed from {until.isoformat()}",
+    else:
+        window = notice_window(facts.profile, opened)
+        if not window.elapsed(facts.today):
+            last, until = window.last_day.isoformat(), window.elapsed_on.isoformat()
+            failures.append(
+                GateFailure(
+                    f"公示期未满（{opened.isoformat()}张贴，公示{rule.describe_zh()}，"
+                    f"至{last}止，{until}起方可结束）",
+                    f"the notice posted on {opened.isoformat()} ({rule.describe_en()}) runs "
+                    f"through {last}: it can be passed from {until}",
+                )
             )
-        )
     rooms = facts.unresolved_blocking_objections
     if rooms:
         listed = ", ".join(rooms)
-        if facts.profile.no_unresolved_objection:
+        block = facts.profile.objections_block
+        if block is ObjectionsBlock.ANY:
             why = f"{facts.profile.id} requires that no owner objects"
-        else:
+        elif facts.profile.litigation_blocks_notice:
             why = "objections raised during the notice, and any in court, must be handled first"
+        else:
+            why = "objections raised during the notice must be handled first"
         failures.append(
             GateFailure(
                 f"异议尚未处理完毕（{listed}）",
                 f"unresolved objection by {listed}: {why}",
             )
         )
+    return failures
+
+
+def _missing_steps(facts: GateFacts, wanted: Iterable[WorkStep]) -> list[GateFailure]:
+    failures = []
+    for step in wanted:
+        done = facts.steps.get(step)
+        name = WORK_STEP_NAMES[step]
+        if done is None:
+            failures.append(
+                GateFailure(f"尚未记录{name.zh}", f"no {name.en} is on record: record it first")
+            )
+        elif done > facts.today:
+            failures.append(
+                GateFailure(
+                    f"{name.zh}日期{done.isoformat()}晚于今天",
+                    f"the {name.en} is dated {done.isoformat()}, after {facts.today.isoformat()}",
+                )
+            )
+    return failures
+
+
+def _vote_failures(facts: GateFacts) -> list[GateFailure]:
+    failures = []
+    if not facts.has_cost_plan:
+        failures.append(
+            GateFailure(
+                "没有费用分摊方案",
+                "there is no cost plan: what the owners vote on must be priced",
+            )
+        )
+    if facts.profile.workflow.plan_before_vote:
+        failures += _missing_steps(facts, (WorkStep.PIPELINE_SURVEY, WorkStep.PRELIMINARY_DESIGN))
     return failures
 
 
@@ -313,26 +376,32 @@ def gate_failures(current: Stage, target: Stage, facts: GateFacts) -> list[GateF
     current, target = Stage(current), Stage(target)
     if next_stage(current) is not target:
         return []
-    if target is Stage.VOTE and not facts.has_cost_plan:
-        return [
-            GateFailure(
-                "没有费用分摊方案",
-                "there is no cost plan: what the owners vote on must be priced",
-            )
-        ]
+    workflow = facts.profile.workflow
+    if target is Stage.VOTE:
+        return _vote_failures(facts)
     if target is Stage.DESIGN:
         return _consent_failures(facts)
     if target is Stage.NOTICE:
-        return _consent_failures(facts) + _technical_failures(facts)
+        appraisal = (WorkStep.STRUCTURAL_APPRAISAL,) if workflow.structural_appraisal else ()
+        return (
+            _consent_failures(facts) + _technical_failures(facts) + _missing_steps(facts, appraisal)
+        )
     if target is Stage.APPROVAL:
         return _notice_failures(facts)
-    if target is Stage.CONSTRUCTION and not (facts.approval_reference or "").strip():
-        return [
-            GateFailure(
-                "缺少审批或备案编号",
-                "no approval reference: give the construction permit or planning filing number",
+    if target is Stage.CONSTRUCTION:
+        failures = []
+        if not (facts.approval_reference or "").strip():
+            failures.append(
+                GateFailure(
+                    "缺少审批或备案编号",
+                    "no approval reference: give the construction permit or planning filing number",
+                )
             )
-        ]
+        if workflow.installation_notice:
+            failures += _missing_steps(facts, (WorkStep.INSTALLATION_NOTICE,))
+        return failures
+    if target is Stage.ACCEPTANCE and workflow.supervision_inspection:
+        return _missing_steps(facts, (WorkStep.SUPERVISION_INSPECTION,))
     if target is Stage.OPERATION:
         return _operation_failures(facts)
     return []
@@ -344,6 +413,13 @@ def gate_warnings(current: Stage, target: Stage, facts: GateFacts) -> list[str]:
     if next_stage(current) is not target:
         return []
     warnings: list[str] = []
+    if target in (Stage.DESIGN, Stage.NOTICE) and facts.consent is not None:
+        warnings += [
+            f"{w.render('zh-CN')} / {w.render('en')}" for w in facts.consent.all_warnings()
+        ]
+    if target is Stage.APPROVAL and facts.notice_opened_on is not None:
+        window = notice_window(facts.profile, facts.notice_opened_on)
+        warnings += [f"{w.render('zh-CN')} / {w.render('en')}" for w in window.assumptions]
     if target is Stage.VOTE and not facts.written_agreement_signed:
         warnings.append(
             "尚未记录签订加装协议 / no signed written agreement (加装协议) is on record yet"

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from colift.datafiles import read_toml, reject_unknown
+from colift.datafiles import parse_toml, read_toml, reject_unknown
 from colift.errors import BadInput, NotFound
 from colift.evidence.model import Code, CodeLevel
 
@@ -221,13 +221,7 @@ def load_codebook(path: Path | str) -> Codebook:
 
 def parse_codebook(text: str, origin: str = "codebook") -> Codebook:
     """A codebook from TOML text."""
-    import tomllib
-
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"{origin}: not valid TOML ({exc})") from None
-    return codebook_from_dict(raw, origin=origin)
+    return codebook_from_dict(parse_toml(text, origin, "codebook"), origin=origin)
 
 
 def codebook_from_dict(raw: Mapping[str, Any], origin: str = "codebook") -> Codebook:

@@ -14,19 +14,23 @@ set-based city tally builds `ConsentCounts` in SQL and calls the same `decide`.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from enum import StrEnum
 from fractions import Fraction
 from functools import cache
 from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from colift.datafiles import load_toml, reject_unknown
 from colift.errors import BadInput, NotFound
+from colift.i18n import Label, Message, msg
 from colift.model.voting import ObjectionStatus, Vote
+from colift.rules.periods import Counting, FirstDay, NoticeRule
 
 CM2_PER_M2 = 10_000
 DEVELOPER_OWNER = "__developer__"
@@ -61,19 +65,61 @@ class Step:
         return self.operator in INCLUSIVE_WORDS
 
 
+class Confidence(StrEnum):
+    """How far a profile's figures were checked (docs/cities.md)."""
+
+    CONFIRMED = "confirmed"  # the rule's own text, or an official page quoting it, was read
+    SECONDARY = "secondary"  # read in a press report, a compilation or a reprint
+    ASSUMPTION = "assumption"  # nothing read says it: inferred, and marked as such
+
+
+class ObjectionsBlock(StrEnum):
+    """Which unresolved written objections keep the public notice from being passed."""
+
+    ANY = "any"  # every unresolved objection, whenever raised (older "no objection" rules)
+    DURING_NOTICE = "during-notice"  # those raised during the notice (real-name, written)
+    NONE = "none"  # none by itself: the approving authority weighs them
+
+
 @dataclass(frozen=True)
 class Source:
+    """What a profile cites: a document, a page or an article, and how far it was read."""
+
     title: str
+    url: str = ""
     publisher: str = ""
     date: str = ""
     confidence: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class WorkflowRule:
+    """The steps the law or the city asks for, which the stage gates read (docs/workflow.md)."""
+
+    plan_before_vote: bool = False  # design and pipeline survey recorded before the vote
+    structural_appraisal: bool = False  # 房屋安全鉴定 before the public notice
+    installation_notice: bool = True  # 特种设备安全法 art. 23: written notice before works
+    supervision_inspection: bool = True  # art. 25: 监督检验 before acceptance
+
+
+CIVIL_CODE_IN_FORCE = date(2021, 1, 1)
+# Civil Code art. 278: the floor no local rule may go below after 2021-01-01.
+_CIVIL_QUORUM = Fraction(2, 3)
+_CIVIL_APPROVAL = Fraction(3, 4)
 
 
 @dataclass(frozen=True)
 class ConsentProfile:
-    """A consent rule as data. `quorum` is None where the rule has no turnout step."""
+    """A consent rule as data. `quorum` is None where the rule has no turnout step.
+
+    `key` is the name people use for the rule of a place ("beijing"); `id` names one dated
+    version of it ("beijing-2023"). `sha256` is the hash of the file it was read from, so a
+    vote round can pin exactly the rule it was counted under.
+    """
 
     id: str
+    key: str
     name_zh: str
     name_en: str
     jurisdiction: str
@@ -81,11 +127,88 @@ class ConsentProfile:
     approval: Step
     no_unresolved_objection: bool
     occupied_owners_must_agree: bool
-    notice_days: int
-    notice_days_source: str
+    notice: NoticeRule
     default_scope: Scope
     sources: tuple[Source, ...]
     notes: str = ""
+    jurisdiction_en: str = ""
+    issuer: str = ""
+    document_number: str = ""
+    in_force_from: date | None = None
+    in_force_until: date | None = None  # the last day in force, inclusive; None: still in force
+    confidence: Confidence = Confidence.ASSUMPTION
+    objections_block: ObjectionsBlock = ObjectionsBlock.DURING_NOTICE
+    litigation_blocks_notice: bool = False
+    workflow: WorkflowRule = field(default_factory=WorkflowRule)
+    sha256: str = ""
+
+    @property
+    def notice_days(self) -> int:
+        return self.notice.days
+
+    def in_force_on(self, day: date) -> bool:
+        if self.in_force_from is not None and day < self.in_force_from:
+            return False
+        return self.in_force_until is None or day <= self.in_force_until
+
+    def laxer_than_civil_code(self) -> tuple[Message, ...]:
+        """Why some vote that fails Civil Code art. 278 would pass this rule; () if none can.
+
+        Per basis (area, heads): a rule counted of those taking part needs a quorum of at
+        least 2/3 and an approval of at least 3/4; a rule counted of all owners needs at least
+        3/4 of all to agree (then turnout is at least 3/4 too). Ratios compare exactly.
+        """
+        reasons: list[Message] = []
+        for basis, label in (("area", Label("面积", "area")), ("heads", Label("人数", "heads"))):
+            approval = getattr(self.approval, basis)
+            quorum = getattr(self.quorum, basis) if self.quorum is not None else None
+            if approval is None:
+                reasons.append(msg("no approval threshold on {basis}", basis=label))
+            elif self.approval.of is Basis.TOTAL:
+                if approval < _CIVIL_APPROVAL:
+                    reasons.append(
+                        msg(
+                            "{ratio} of all owners' {basis} agreeing is below 3/4",
+                            ratio=str(approval),
+                            basis=label,
+                        )
+                    )
+            else:
+                if quorum is None or quorum < _CIVIL_QUORUM:
+                    reasons.append(
+                        msg(
+                            "a quorum of {ratio} on {basis} is below 2/3",
+                            ratio=str(quorum or 0),
+                            basis=label,
+                        )
+                    )
+                if approval < _CIVIL_APPROVAL:
+                    reasons.append(
+                        msg(
+                            "{ratio} of those taking part agreeing on {basis} is below 3/4",
+                            ratio=str(approval),
+                            basis=label,
+                        )
+                    )
+        return tuple(reasons)
+
+    def civil_code_warning(self, on: date) -> Message | None:
+        """A warning when this rule is laxer than art. 278 and used for a day after 2021."""
+        if on < CIVIL_CODE_IN_FORCE:
+            return None
+        why = self.laxer_than_civil_code()
+        if not why:
+            return None
+        return msg(
+            "{rule} is laxer than Civil Code art. 278 ({why}), which prevails from 2021-01-01: "
+            "a vote counted under it on {on} may not stand at law; count it under the rule in "
+            "force that day",
+            rule=Label(self.name_zh, self.name_en),
+            why=Label(
+                "；".join(w.render("zh-CN") for w in why), "; ".join(w.render("en") for w in why)
+            ),
+            on=on.isoformat(),
+        )
 
 
 @dataclass(frozen=True)
@@ -173,6 +296,9 @@ class ConsentResult:
     objections_clear: bool
     occupied_clear: bool
     reasons: tuple[str, ...] = field(default=())
+    on: date | None = None  # the day the rule was applied for (the vote's day)
+    warnings: tuple[Message, ...] = ()  # shown wherever the verdict is shown
+    resolution_note: Message | None = None
 
     @property
     def passed(self) -> bool:
@@ -194,6 +320,10 @@ class ConsentResult:
             lines.append(f"owners of occupied flats must agree: {n} have not")
         return lines
 
+    def all_warnings(self) -> tuple[Message, ...]:
+        """The Civil-Code warning and how the rule's name was resolved, for every display."""
+        return self.warnings + ((self.resolution_note,) if self.resolution_note else ())
+
     def margin(self) -> dict[str, Any]:
         """The largest shortfall in heads and in m² across the unmet checks."""
         heads = max((c.short_by for c in self.checks if c.basis == "heads"), default=0)
@@ -202,8 +332,22 @@ class ConsentResult:
 
     def to_json(self) -> dict[str, Any]:
         c = self.counts
+        p = self.profile
         return {
-            "rule": self.profile.id,
+            "rule": p.id,
+            "rule_key": p.key,
+            "rule_name_zh": p.name_zh,
+            "rule_name_en": p.name_en,
+            "rule_confidence": p.confidence.value,
+            "rule_in_force": [
+                p.in_force_from.isoformat() if p.in_force_from else None,
+                p.in_force_until.isoformat() if p.in_force_until else None,
+            ],
+            "rule_sha256": p.sha256,
+            "on": self.on.isoformat() if self.on else None,
+            "warnings": [
+                {"zh": w.render("zh-CN"), "en": w.render("en")} for w in self.all_warnings()
+            ],
             "scope": self.scope.value,
             "passed": self.passed,
             "quorum_met": self.quorum_met,
@@ -277,91 +421,325 @@ def format_area(cm2: int, round_up: bool = False) -> str:
 
 PROFILE_DIR = "profiles/consent"
 
+_TOP_KEYS = frozenset(
+    {
+        "id",
+        "key",
+        "name_zh",
+        "name_en",
+        "jurisdiction",
+        "jurisdiction_en",
+        "issuer",
+        "document_number",
+        "in_force_from",
+        "in_force_until",
+        "confidence",
+        "default_scope",
+        "notes",
+        "quorum",
+        "approval",
+        "conditions",
+        "notice",
+        "workflow",
+        "sources",
+    }
+)
+_STEP_KEYS = frozenset({"of", "area", "heads", "operator"})
+_CONDITION_KEYS = frozenset(
+    {
+        "no_unresolved_objection",
+        "occupied_owners_must_agree",
+        "objections_block",
+        "litigation_blocks_notice",
+    }
+)
+_NOTICE_KEYS = frozenset({"days", "counting", "first_day", "source", "confidence"})
+_WORKFLOW_KEYS = frozenset(
+    {"plan_before_vote", "structural_appraisal", "installation_notice", "supervision_inspection"}
+)
+_SOURCE_KEYS = frozenset({"title", "url", "publisher", "date", "confidence", "note", "in_force"})
 
-def _profile_files() -> dict[str, Any]:
+
+def _profile_files() -> dict[str, Traversable]:
     root = files("colift.rules") / "profiles" / "consent"
     return {p.name[: -len(".toml")]: p for p in root.iterdir() if p.name.endswith(".toml")}
 
 
 def available_profiles() -> list[str]:
+    """Ids of the packaged profiles (every dated version), sorted."""
     return sorted(_profile_files())
 
 
 def _fraction(text: object, where: str) -> Fraction:
+    if isinstance(text, bool) or not isinstance(text, str | int) or len(str(text)) > 20:
+        raise BadInput(
+            '{where}: {value} is not a fraction like "2/3"', where=where, value=repr(text)
+        )
     try:
         value = Fraction(str(text))
     except (ValueError, ZeroDivisionError):
-        raise BadInput(f'{where}: {text!r} is not a fraction like "2/3"') from None
+        raise BadInput(
+            '{where}: {value} is not a fraction like "2/3"', where=where, value=repr(text)
+        ) from None
     if not 0 < value <= 1:
-        raise BadInput(f"{where}: {text!r} must be between 0 and 1")
+        raise BadInput("{where}: {value} must be between 0 and 1", where=where, value=repr(text))
     return value
 
 
-def _step(data: Mapping[str, Any], where: str) -> Step:
+def _table(
+    data: Mapping[str, Any], key: str, where: str, allowed: frozenset[str]
+) -> Mapping[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise BadInput("{where}: [{key}] must be a table", where=where, key=key)
+    reject_unknown(value, allowed, f"{where} [{key}]")
+    return value
+
+
+def _flag(data: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise BadInput("{where}: {key} must be true or false", where=where, key=key)
+    return value
+
+
+def _day(data: Mapping[str, Any], key: str, where: str) -> date | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise BadInput("{where}: {key} must be a date such as 2021-01-01", where=where, key=key)
+    return value
+
+
+def _choice(value: object, kind: type[StrEnum], where: str) -> Any:
+    try:
+        return kind(str(value))
+    except ValueError:
+        choices = ", ".join(k.value for k in kind)
+        raise BadInput(
+            "{where}: {value} is not one of {choices}",
+            where=where,
+            value=repr(value),
+            choices=choices,
+        ) from None
+
+
+def _step(data: object, where: str) -> Step:
+    if not isinstance(data, Mapping):
+        raise BadInput("{where} must be a table", where=where)
+    reject_unknown(data, _STEP_KEYS, where)
     operator = str(data.get("operator", "以上"))
     if operator not in INCLUSIVE_WORDS | EXCLUSIVE_WORDS:
-        raise BadInput(f"{where}: operator {operator!r} must be 以上 (≥) or 超过 (>)")
-    try:
-        of = Basis(str(data.get("of", "total")))
-    except ValueError:
-        raise BadInput(f"{where}: 'of' must be 'total' or 'participating'") from None
+        raise BadInput(
+            "{where}: operator {operator} must be 以上 (≥) or 超过 (>)",
+            where=where,
+            operator=repr(operator),
+        )
+    of = _choice(data.get("of", "total"), Basis, f"{where}: of")
     area = _fraction(data["area"], f"{where}.area") if "area" in data else None
     heads = _fraction(data["heads"], f"{where}.heads") if "heads" in data else None
     if area is None and heads is None:
-        raise BadInput(f"{where}: give 'area', 'heads' or both")
+        raise BadInput("{where}: give 'area', 'heads' or both", where=where)
     return Step(of=of, area=area, heads=heads, operator=operator)
 
 
-def parse_profile(data: Mapping[str, Any], origin: str = "profile") -> ConsentProfile:
-    """Build a profile from parsed TOML; a malformed file is a BadInput naming the field."""
-    try:
-        approval = _step(data["approval"], f"{origin}: approval")
-        quorum = _step(data["quorum"], f"{origin}: quorum") if "quorum" in data else None
-        if quorum is not None and quorum.of is not Basis.TOTAL:
-            raise BadInput(f"{origin}: quorum must be counted 'of' the total")
-        conditions = data.get("conditions", {})
-        notice = data.get("notice", {})
-        return ConsentProfile(
-            id=str(data["id"]),
-            name_zh=str(data["name_zh"]),
-            name_en=str(data["name_en"]),
-            jurisdiction=str(data.get("jurisdiction", "")),
-            quorum=quorum,
-            approval=approval,
-            no_unresolved_objection=bool(conditions.get("no_unresolved_objection", False)),
-            occupied_owners_must_agree=bool(conditions.get("occupied_owners_must_agree", False)),
-            notice_days=int(notice.get("days", 20)),
-            notice_days_source=str(notice.get("source", "assumption")),
-            default_scope=Scope(str(data.get("default_scope", "unit"))),
-            sources=tuple(
-                Source(
-                    title=str(s["title"]),
-                    publisher=str(s.get("publisher", "")),
-                    date=str(s.get("date", "")),
-                    confidence=str(s.get("confidence", "")),
-                )
-                for s in data.get("sources", [])
-            ),
-            notes=str(data.get("notes", "")).strip(),
+def _text(data: Mapping[str, Any], key: str, where: str, required: bool = False) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise BadInput("{where}: {key} must be a non-empty text", where=where, key=key)
+    return value.strip()
+
+
+def parse_profile(
+    data: Mapping[str, Any], origin: str = "profile", sha256: str = ""
+) -> ConsentProfile:
+    """Build a profile from parsed TOML; an unknown or malformed field is a BadInput naming it."""
+    where = f"consent profile {origin}"
+    reject_unknown(data, _TOP_KEYS, where)
+    for required in ("id", "name_zh", "name_en", "approval"):
+        if required not in data:
+            raise BadInput("{where}: missing field {field}", where=where, field=repr(required))
+    approval = _step(data["approval"], f"{where}: approval")
+    quorum = _step(data["quorum"], f"{where}: quorum") if "quorum" in data else None
+    if quorum is not None and quorum.of is not Basis.TOTAL:
+        raise BadInput("{where}: quorum must be counted 'of' the total", where=where)
+    conditions = _table(data, "conditions", where, _CONDITION_KEYS)
+    notice = _table(data, "notice", where, _NOTICE_KEYS)
+    workflow = _table(data, "workflow", where, _WORKFLOW_KEYS)
+    sources_raw = data.get("sources", [])
+    if not isinstance(sources_raw, list) or not sources_raw:
+        raise BadInput("{where}: cite at least one source as [[sources]]", where=where)
+    sources = []
+    for n, raw in enumerate(sources_raw, start=1):
+        if not isinstance(raw, Mapping):
+            raise BadInput("{where}: source {n} must be a table", where=where, n=n)
+        reject_unknown(raw, _SOURCE_KEYS, f"{where} source {n}")
+        sources.append(
+            Source(
+                title=_text(raw, "title", f"{where} source {n}", required=True),
+                url=_text(raw, "url", f"{where} source {n}"),
+                publisher=_text(raw, "publisher", f"{where} source {n}"),
+                date=str(raw.get("date", "")),
+                confidence=_choice(
+                    raw.get("confidence", "secondary"),
+                    Confidence,
+                    f"{where} source {n}: confidence",
+                ).value,
+                note=_text(raw, "note", f"{where} source {n}"),
+            )
         )
-    except KeyError as exc:
-        raise BadInput(f"{origin}: missing field {exc.args[0]!r}") from None
-    except ValueError as exc:
-        raise BadInput(f"{origin}: {exc}") from None
+    days = notice.get("days", 10)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
+        raise BadInput("{where} [notice]: days must be a whole number from 1 to 366", where=where)
+    no_objection = _flag(conditions, "no_unresolved_objection", where, False)
+    default_block = ObjectionsBlock.ANY if no_objection else ObjectionsBlock.DURING_NOTICE
+    in_force_from = _day(data, "in_force_from", where)
+    in_force_until = _day(data, "in_force_until", where)
+    if in_force_from and in_force_until and in_force_until < in_force_from:
+        raise BadInput("{where}: in_force_until is before in_force_from", where=where)
+    profile_id = _text(data, "id", where, required=True)
+    return ConsentProfile(
+        id=profile_id,
+        key=_text(data, "key", where) or profile_id,
+        name_zh=_text(data, "name_zh", where, required=True),
+        name_en=_text(data, "name_en", where, required=True),
+        jurisdiction=_text(data, "jurisdiction", where),
+        jurisdiction_en=_text(data, "jurisdiction_en", where),
+        issuer=_text(data, "issuer", where),
+        document_number=_text(data, "document_number", where),
+        in_force_from=in_force_from,
+        in_force_until=in_force_until,
+        confidence=_choice(
+            data.get("confidence", "assumption"), Confidence, f"{where}: confidence"
+        ),
+        quorum=quorum,
+        approval=approval,
+        no_unresolved_objection=no_objection,
+        occupied_owners_must_agree=_flag(conditions, "occupied_owners_must_agree", where, False),
+        objections_block=_choice(
+            conditions.get("objections_block", default_block.value),
+            ObjectionsBlock,
+            f"{where} [conditions]: objections_block",
+        ),
+        litigation_blocks_notice=_flag(conditions, "litigation_blocks_notice", where, False),
+        notice=NoticeRule(
+            days=days,
+            counting=_choice(
+                notice.get("counting", "calendar"), Counting, f"{where} [notice]: counting"
+            ),
+            first_day=_choice(
+                notice.get("first_day", "next-day"), FirstDay, f"{where} [notice]: first_day"
+            ),
+            source=_text(notice, "source", where),
+            confidence=_choice(
+                notice.get("confidence", "assumption"), Confidence, f"{where} [notice]: confidence"
+            ).value,
+        ),
+        default_scope=_choice(data.get("default_scope", "unit"), Scope, f"{where}: default_scope"),
+        workflow=WorkflowRule(
+            plan_before_vote=_flag(workflow, "plan_before_vote", where, False),
+            structural_appraisal=_flag(workflow, "structural_appraisal", where, False),
+            installation_notice=_flag(workflow, "installation_notice", where, True),
+            supervision_inspection=_flag(workflow, "supervision_inspection", where, True),
+        ),
+        sources=tuple(sources),
+        notes=str(data.get("notes", "")).strip(),
+        sha256=sha256,
+    )
+
+
+def load_profile_file(path: Path | str) -> ConsentProfile:
+    """A consent profile from a TOML file a city wrote (the command line only; never the API)."""
+    document = load_toml(Path(path), "consent profile")
+    return parse_profile(document.data, origin=document.origin, sha256=document.sha256)
 
 
 @cache
-def load_profile(name: str) -> ConsentProfile:
-    """A packaged profile by id, or a TOML file by path (for a city's own rule)."""
-    path = Path(name)
-    if name.endswith(".toml") and path.is_file():
-        with path.open("rb") as fh:
-            return parse_profile(tomllib.load(fh), origin=path.name)
-    found = _profile_files().get(name)
-    if found is None:
-        known = ", ".join(available_profiles())
-        raise NotFound(f"unknown consent rule {name!r}: known rules are {known}")
-    return parse_profile(tomllib.loads(found.read_text(encoding="utf-8")), origin=name)
+def _packaged(profile_id: str) -> ConsentProfile:
+    document = load_toml(_profile_files()[profile_id], "consent profile")
+    profile = parse_profile(document.data, origin=document.origin, sha256=document.sha256)
+    if profile.id != profile_id:
+        raise BadInput(
+            "consent profile {file}: id {id} must match the file name",
+            file=document.origin,
+            id=repr(profile.id),
+        )
+    return profile
+
+
+def all_profiles() -> list[ConsentProfile]:
+    """Every packaged profile, every dated version."""
+    return [_packaged(name) for name in available_profiles()]
+
+
+def rule_keys() -> list[str]:
+    """The names that resolve by date ("beijing", "cn", ...), sorted."""
+    return sorted({p.key for p in all_profiles()})
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Which dated rule a name stands for on a day, and why."""
+
+    requested: str
+    on: date
+    profile: ConsentProfile
+    note: Message | None = None  # set when the name fell back to the national rule
+
+
+def resolve_profile(name: str, on: date | None = None) -> Resolution:
+    """The rule `name` means on `on` (default today): a dated id as it is, a key by date.
+
+    A place with no rule of its own in force that day falls back to the national rule in force
+    (the Civil Code applies everywhere); the resolution says so.
+    """
+    day = on or date.today()
+    if not isinstance(name, str) or not name.strip():
+        raise BadInput("a consent rule needs a name, e.g. cn-civil-code-278 or beijing")
+    name = name.strip()
+    packaged = _profile_files()
+    if name in packaged:
+        return Resolution(name, day, _packaged(name))
+    versions = [p for p in all_profiles() if p.key == name]
+    if not versions:
+        raise NotFound(
+            "unknown consent rule {name}: known rules are {keys}, or a dated id such as {ids}",
+            name=repr(name),
+            keys=", ".join(rule_keys()),
+            ids=", ".join(available_profiles()),
+        )
+    in_force = [p for p in versions if p.in_force_on(day)]
+    if in_force:
+        return Resolution(name, day, max(in_force, key=lambda p: p.in_force_from or date.min))
+    national = [p for p in all_profiles() if p.key == NATIONAL_KEY and p.in_force_on(day)]
+    if not national:
+        raise NotFound(
+            "no consent rule {name} was in force on {on}; dated versions: {ids}",
+            name=repr(name),
+            on=day.isoformat(),
+            ids=", ".join(sorted(p.id for p in versions)),
+        )
+    fallback = national[0]
+    return Resolution(
+        name,
+        day,
+        fallback,
+        msg(
+            "no {place} rule of its own is on file for {on}: the national rule {rule} applies",
+            place=name,
+            on=day.isoformat(),
+            rule=Label(fallback.name_zh, fallback.name_en),
+        ),
+    )
+
+
+NATIONAL_KEY = "cn"
+
+
+def load_profile(name: str, on: date | None = None) -> ConsentProfile:
+    """The rule `name` stands for on `on` (default today); see `resolve_profile`."""
+    return resolve_profile(name, on).profile
 
 
 # ---------------------------------------------------------------- counting
@@ -488,9 +866,15 @@ def verdict(profile: ConsentProfile, c: ConsentCounts) -> bool:
 
 
 def decide(
-    profile: ConsentProfile, counts: ConsentCounts, scope: Scope | None = None
+    profile: ConsentProfile,
+    counts: ConsentCounts,
+    scope: Scope | None = None,
+    on: date | None = None,
 ) -> ConsentResult:
-    """Apply a profile to counts: every check, the margin and the blocking reasons."""
+    """Apply a profile to counts: every check, the margin, the blocking reasons and the
+    warnings (a rule laxer than Civil Code art. 278 applied to a day after 2021-01-01).
+
+    `on` is the day the vote is counted for (default today)."""
     checks: list[Check] = []
     quorum_met: bool | None = None
     if profile.quorum is not None:
@@ -527,6 +911,8 @@ def decide(
         objections_clear=objections_clear,
         occupied_clear=occupied_clear,
         reasons=tuple(reasons),
+        on=on,
+        warnings=tuple(w for w in (profile.civil_code_warning(on or date.today()),) if w),
     )
 
 
@@ -536,8 +922,9 @@ def evaluate(
     objections: Iterable[Objection] = (),
     occupied: Iterable[str] = (),
     scope: Scope | None = None,
+    on: date | None = None,
 ) -> ConsentResult:
-    return decide(profile, count_votes(flats, objections, occupied), scope)
+    return decide(profile, count_votes(flats, objections, occupied), scope, on)
 
 
 # ---------------------------------------------------------------- the JSON contract
@@ -602,17 +989,48 @@ def request_flats(data: Mapping[str, Any]) -> list[Flat]:
     return flats
 
 
-def evaluate_request(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The `colift consent evaluate FILE --json` contract: a request dict in, a result dict out."""
+def _parse_day(value: object, what: str) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or len(value) > 10:
+        raise BadInput(
+            "{what} {value} must be a date such as 2026-03-01", what=what, value=repr(value)
+        )
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadInput(
+            "{what} {value} must be a date such as 2026-03-01", what=what, value=repr(value)
+        ) from None
+
+
+_REQUEST_KEYS = frozenset({"rule", "on", "scope", "households", "objections", "occupied"})
+_NOTE_KEYS = frozenset({"name", "title", "unit", "note", "notes", "comment", "description"})
+
+
+def evaluate_request(
+    data: Mapping[str, Any], on: date | None = None, profile: ConsentProfile | None = None
+) -> dict[str, Any]:
+    """The `colift consent evaluate FILE --json` contract: a request dict in, a result dict out.
+
+    `rule` is a rule's name ("beijing": the rule in force on the day counted) or a dated id
+    ("beijing-2020"), never a file path; the day is `on` (the command's --on), else the file's
+    "on", else today. A city's own profile file comes in as `profile` (the command line only).
+    """
     if not isinstance(data, Mapping):
         raise BadInput("the file must hold one JSON object with 'rule' and 'households'")
-    rule = data.get("rule", "cn-civil-code-278")
-    if not isinstance(rule, str):
-        raise BadInput("'rule' must be the name of a consent rule")
-    try:
-        profile = load_profile(rule)
-    except NotFound as exc:
-        raise BadInput(exc.message) from None
+    reject_unknown(data, _REQUEST_KEYS | _NOTE_KEYS, "request")
+    day = on or (_parse_day(data["on"], "'on'") if data.get("on") is not None else date.today())
+    note: Message | None = None
+    if profile is None:
+        rule = data.get("rule", "cn-civil-code-278")
+        if not isinstance(rule, str) or len(rule) > 100:
+            raise BadInput("'rule' must be the name of a consent rule")
+        try:
+            resolution = resolve_profile(rule, day)
+        except NotFound as exc:
+            raise BadInput(exc.text) from None
+        profile, note = resolution.profile, resolution.note
     scope: Scope | None = None
     if "scope" in data:
         try:
@@ -629,4 +1047,108 @@ def evaluate_request(data: Mapping[str, Any]) -> dict[str, Any]:
     occupied = data.get("occupied") or []
     if not isinstance(occupied, list):
         raise BadInput("'occupied' must be a list of household ids")
-    return evaluate(profile, flats, objections, [str(h) for h in occupied], scope).to_json()
+    result = evaluate(profile, flats, objections, [str(h) for h in occupied], scope, day)
+    if note is not None:
+        result = replace(result, resolution_note=note)
+    return result.to_json()
+
+
+def _step_text(step: Step | None) -> str:
+    if step is None:
+        return "none"
+    parts = [f"{b} {getattr(step, b)}" for b in ("area", "heads") if getattr(step, b) is not None]
+    return f"{' and '.join(parts)} of {step.of.value} ({step.operator})"
+
+
+def profile_json(profile: ConsentProfile, on: date | None = None) -> dict[str, Any]:
+    """Everything a profile says, for `colift consent profiles` and its --json."""
+    day = on or date.today()
+    w = profile.workflow
+    conditions = [
+        text
+        for flag, text in (
+            (profile.no_unresolved_objection, "no unresolved objection"),
+            (profile.occupied_owners_must_agree, "occupied owners agree"),
+            (profile.litigation_blocks_notice, "a lawsuit blocks the notice"),
+        )
+        if flag
+    ]
+    conditions.append(f"objections that block the notice: {profile.objections_block.value}")
+    steps = [
+        text
+        for flag, text in (
+            (w.plan_before_vote, "design and pipeline survey before the vote"),
+            (w.structural_appraisal, "structural safety appraisal before the notice"),
+            (w.installation_notice, "installation notice before works"),
+            (w.supervision_inspection, "supervision inspection before acceptance"),
+        )
+        if flag
+    ]
+    return {
+        "id": profile.id,
+        "key": profile.key,
+        "name_zh": profile.name_zh,
+        "name_en": profile.name_en,
+        "jurisdiction": profile.jurisdiction,
+        "jurisdiction_en": profile.jurisdiction_en,
+        "issuer": profile.issuer,
+        "document_number": profile.document_number,
+        "in_force_from": profile.in_force_from.isoformat() if profile.in_force_from else None,
+        "in_force_until": profile.in_force_until.isoformat() if profile.in_force_until else None,
+        "in_force_on_day": profile.in_force_on(day),
+        "confidence": profile.confidence.value,
+        "default_scope": profile.default_scope.value,
+        "quorum_text": _step_text(profile.quorum),
+        "approval_text": _step_text(profile.approval),
+        "quorum": None
+        if profile.quorum is None
+        else {
+            "of": profile.quorum.of.value,
+            "area": str(profile.quorum.area) if profile.quorum.area else None,
+            "heads": str(profile.quorum.heads) if profile.quorum.heads else None,
+            "operator": profile.quorum.operator,
+        },
+        "approval": {
+            "of": profile.approval.of.value,
+            "area": str(profile.approval.area) if profile.approval.area else None,
+            "heads": str(profile.approval.heads) if profile.approval.heads else None,
+            "operator": profile.approval.operator,
+        },
+        "conditions": {
+            "no_unresolved_objection": profile.no_unresolved_objection,
+            "occupied_owners_must_agree": profile.occupied_owners_must_agree,
+            "objections_block": profile.objections_block.value,
+            "litigation_blocks_notice": profile.litigation_blocks_notice,
+        },
+        "conditions_text": "; ".join(conditions),
+        "notice": {
+            "days": profile.notice.days,
+            "counting": profile.notice.counting.value,
+            "first_day": profile.notice.first_day.value,
+            "text_zh": profile.notice.describe_zh(),
+            "text_en": profile.notice.describe_en(),
+            "source": profile.notice.source,
+            "confidence": profile.notice.confidence,
+        },
+        "workflow": {
+            "plan_before_vote": w.plan_before_vote,
+            "structural_appraisal": w.structural_appraisal,
+            "installation_notice": w.installation_notice,
+            "supervision_inspection": w.supervision_inspection,
+        },
+        "workflow_text": "; ".join(steps) or "no steps required",
+        "laxer_than_civil_code": [m.render("en") for m in profile.laxer_than_civil_code()],
+        "sources": [
+            {
+                "title": s.title,
+                "url": s.url,
+                "publisher": s.publisher,
+                "date": s.date,
+                "confidence": s.confidence,
+                "note": s.note,
+            }
+            for s in profile.sources
+        ],
+        "notes": profile.notes,
+        "sha256": profile.sha256,
+    }

@@ -3,18 +3,29 @@
 Money is integer fen, ratios are exact `Fraction`s, areas are `Decimal` m². Every split goes
 through `apportion`, the largest-remainder method: shares add up exactly to the amount, each
 within one fen of its exact value, and the result does not depend on the order of the input.
-`evaluate_request` is the JSON contract the CLI and outside checks call.
+
+A plan is parsed once at the edge (`parse_plan`, numbers bounded, unknown keys refused) into a
+typed `CostPlan`, and split by `split_plan(plan, households, storeys=..., on=...)`: the one
+public entry services, the command line, unit files and the simulation call. `plan_to_json`
+is its stored form; `evaluate_request` is the `colift costshare FILE --json` contract.
+Without an agreed scheme the split is by exclusive area (Civil Code art. 283). A household's
+share can be met from several sources (`FundingLever`): its provident fund, the building's
+maintenance fund (art. 281), neighbours or a work unit, hardship relief, instalments.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from fractions import Fraction
+from functools import cache
+from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
-from colift.datafiles import reject_unknown
+from colift.datafiles import load_toml, reject_unknown
 from colift.errors import BadInput
 from colift.model.money import yuan as _yuan
 from colift.rules.subsidy import SubsidyInput, SubsidyResult, load_subsidy_profile
@@ -23,6 +34,14 @@ if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
 
 SCHEME_KINDS = ("floor-coefficient", "equal", "area")
+# Bounds a plan's numbers must keep, checked while parsing (a typo of ten zeros, a hostile file).
+MAX_FEN = 10_000_000_000  # ¥100,000,000
+MIN_AREA_M2 = Decimal(1)
+MAX_AREA_M2 = Decimal(1000)
+MAX_COEFFICIENT = Fraction(100)
+MAX_NUMBER_TEXT = 32  # characters of a number written as text, refused before parsing
+MAX_HOUSEHOLDS = 500
+MAX_INSTALMENTS = 120
 
 
 def _fraction_text(value: Fraction) -> str:
@@ -234,13 +253,108 @@ SCHEDULE_30_50_20 = PaymentSchedule(
 )
 
 
+RUNNING_KINDS = ("maintenance", "electricity", "other")
+
+
 @dataclass(frozen=True)
 class RunningCost:
-    """A yearly cost (maintenance, electricity); `scheme` None means the construction scheme."""
+    """A yearly cost (maintenance, electricity); `scheme` None means the construction scheme.
+
+    `kind` "maintenance" marks the yearly maintenance a subsidy may bundle (Hefei)."""
 
     name: str
     annual_fen: int
     scheme: CostScheme | None = None
+    kind: str = "other"
+
+
+class LeverKind(StrEnum):
+    """A source a household's share may be paid from, besides its own cash now."""
+
+    PROVIDENT_FUND = "provident_fund"  # 住房公积金提取
+    MAINTENANCE_FUND = "maintenance_fund"  # 专项维修资金 (Civil Code art. 281)
+    COVERED = "covered"  # neighbours or a (former) work unit cover part of it
+    HARDSHIP_RELIEF = "hardship_relief"  # 困难家庭帮扶
+    INSTALMENTS = "instalments"  # own cash, paid later in instalments
+
+
+@dataclass(frozen=True)
+class LeverRule:
+    """What a lever is, the rule it rests on, its source and how far that was checked."""
+
+    kind: LeverKind
+    name_zh: str
+    name_en: str
+    rule_zh: str
+    rule_en: str
+    when: str  # "now" (while the works are paid) or "later" (after completion)
+    source: str
+    url: str
+    confidence: str
+
+
+@dataclass(frozen=True)
+class FundingLever:
+    """One household's use of a lever: `fen` from that source, or for instalments `count`
+    payments after completion with `now_fen` paid now."""
+
+    household: str
+    kind: LeverKind
+    fen: int = 0
+    by: str = ""  # who covers it (covered, hardship relief)
+    count: int = 0  # instalments
+    now_fen: int = 0  # instalments: the part paid now
+
+
+@dataclass(frozen=True)
+class FundingSource:
+    kind: LeverKind
+    fen: int
+    when: str
+    by: str = ""
+
+
+@dataclass(frozen=True)
+class HouseholdFunding:
+    """Where a household's net share comes from: now + later + sources = net, to the fen."""
+
+    net_fen: int
+    pays_now_fen: int
+    pays_later_fen: int
+    later_instalments: tuple[int, ...]
+    sources: tuple[FundingSource, ...]
+
+
+@cache
+def lever_rules() -> Mapping[LeverKind, LeverRule]:
+    """The packaged lever rules (`profiles/funding/levers.toml`), read by the one loader."""
+    document = load_toml(files("colift.rules") / "profiles" / "funding" / "levers.toml", "levers")
+    table = document.data.get("lever", [])
+    rules: dict[LeverKind, LeverRule] = {}
+    for n, raw in enumerate(table, start=1):
+        where = f"levers.toml lever {n}"
+        reject_unknown(raw, _LEVER_RULE_KEYS, where)
+        kind = LeverKind(raw["kind"])
+        rules[kind] = LeverRule(
+            kind,
+            raw["name_zh"],
+            raw["name_en"],
+            raw["rule_zh"],
+            raw["rule_en"],
+            raw["when"],
+            raw["source"],
+            raw.get("url", ""),
+            raw["confidence"],
+        )
+    missing = [k.value for k in LeverKind if k not in rules]
+    if missing:
+        raise BadInput("levers.toml: no rule for {kinds}", kinds=", ".join(missing))
+    return rules
+
+
+_LEVER_RULE_KEYS = frozenset(
+    {"kind", "name_zh", "name_en", "rule_zh", "rule_en", "when", "source", "url", "confidence"}
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,6 +372,7 @@ class ShareLine:
     compensation_fen: int = 0
     instalments: tuple[tuple[str, int], ...] = ()
     running_fen: int = 0  # this flat's yearly running costs, all items together
+    funding: HouseholdFunding | None = None  # set when the plan names levers for this flat
 
     @property
     def net_fen(self) -> int:
@@ -283,9 +398,35 @@ class CostShareResult:
     running: tuple[RunningShare, ...]
     schedule: PaymentSchedule | None
     explanation: tuple[str, ...]
+    subsidy: SubsidyResult | None = None  # the profile's lines, when a profile was used
+    levers: tuple[FundingLever, ...] = ()
+    default_split: bool = False  # no scheme agreed: by exclusive area (Civil Code art. 283)
 
     def by_id(self) -> dict[str, int]:
         return {line.id: line.fen for line in self.lines}
+
+    @property
+    def shares(self) -> tuple[ShareLine, ...]:
+        return self.lines
+
+    @property
+    def running_subsidy_fen(self) -> int:
+        """Subsidy money held for running costs (bundled maintenance), not construction."""
+        return self.subsidy.running_fen if self.subsidy is not None else 0
+
+    @property
+    def funding_totals(self) -> dict[str, int]:
+        """Every household's funding added up: now, later, and each source, in fen."""
+        totals = {"now": 0, "later": 0, **{k.value: 0 for k in LeverKind}}
+        for line in self.lines:
+            if line.funding is None:
+                totals["now"] += max(line.net_fen, 0)
+                continue
+            totals["now"] += line.funding.pays_now_fen
+            totals["later"] += line.funding.pays_later_fen
+            for source in line.funding.sources:
+                totals[source.kind.value] += source.fen
+        return totals
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,6 +438,12 @@ def _check_fen(value: object, name: str) -> int:
         raise BadInput(f"{name} must be a whole number of fen (1 yuan = 100 fen), got {value!r}")
     if value < 0:
         raise BadInput(f"{name} must not be negative, got {value}")
+    if value > MAX_FEN:
+        raise BadInput(
+            "{name} {value} fen is more than ¥100,000,000: check the number of zeros",
+            name=name,
+            value=value,
+        )
     return value
 
 
@@ -370,11 +517,14 @@ def share_costs(
     compensation: Sequence[Compensation] = (),
     running: Sequence[RunningCost] = (),
     schedule: PaymentSchedule | None = None,
+    levers: Sequence[FundingLever] = (),
+    default_split: bool = False,
 ) -> CostShareResult:
     """Share total − subsidy + compensation among the flats by `scheme`, to the fen.
 
     `subsidy` is an amount in fen or a computed `SubsidyResult`. Running costs are shared
-    each by its own scheme; a schedule splits every share into instalments.
+    each by its own scheme; a schedule splits every share into instalments; `levers` say
+    where each household's share comes from (its funding: now, later, sources).
     """
     _check_households(households)
     _check_fen(total_fen, "total_fen")
@@ -431,12 +581,38 @@ def share_costs(
                 compensation_fen=comp_by_id[h.id],
                 instalments=instalments,
                 running_fen=running_by_id[h.id],
+                funding=_funding(h.id, fen - comp_by_id[h.id], levers)
+                if any(lv.household == h.id for lv in levers)
+                else None,
             )
         )
+    known = {h.id for h in households}
+    for lever in levers:
+        if lever.household not in known:
+            raise BadInput(
+                "funding: household {household} is not in the households", household=lever.household
+            )
 
     explanation = _explain(
         total_fen, subsidy, comp_total, payable, scheme, total_weight, shares, exact, comp_notes
     )
+    if default_split:
+        explanation.insert(
+            0,
+            "No sharing scheme was agreed, so the cost is shared by exclusive area (Civil Code "
+            "art. 283: 没有约定或者约定不明确的，按照业主专有部分面积所占比例确定).",
+        )
+    if isinstance(subsidy, SubsidyResult) and subsidy.running_fen:
+        explanation.append(
+            f"Of the grant, {_yuan(subsidy.running_fen)} is held for running costs (not "
+            "construction money): it is not taken off the cost to share."
+        )
+    rules = lever_rules() if levers else {}
+    for kind in dict.fromkeys(lv.kind for lv in levers):
+        rule = rules[kind]
+        explanation.append(
+            f"{rule.name_en}: {rule.rule_en} (source: {rule.source}; {rule.confidence})."
+        )
     if schedule is not None:
         explanation.append(
             f"Each share is paid in stages: {schedule.describe()}; a flat's instalments add up "
@@ -456,7 +632,55 @@ def share_costs(
         running=tuple(running_results),
         schedule=schedule,
         explanation=tuple(explanation),
+        subsidy=subsidy if isinstance(subsidy, SubsidyResult) else None,
+        levers=tuple(levers),
+        default_split=default_split,
     )
+
+
+def _funding(household: str, net_fen: int, levers: Sequence[FundingLever]) -> HouseholdFunding:
+    """Where one household's net share comes from; every fen accounted for, none twice."""
+    own = [lv for lv in levers if lv.household == household]
+    if net_fen <= 0:
+        raise BadInput(
+            "funding: household {household} pays nothing (its compensation covers its share), "
+            "so no source can pay for it",
+            household=household,
+        )
+    rules = lever_rules()
+    sources = tuple(
+        FundingSource(lv.kind, lv.fen, rules[lv.kind].when, lv.by)
+        for lv in own
+        if lv.kind is not LeverKind.INSTALMENTS
+    )
+    from_sources = sum(src.fen for src in sources)
+    cash = net_fen - from_sources
+    if cash < 0:
+        raise BadInput(
+            "funding: the sources named for household {household} add up to {sources}, more "
+            "than its share of {share}",
+            household=household,
+            sources=_yuan(from_sources),
+            share=_yuan(net_fen),
+        )
+    plans = [lv for lv in own if lv.kind is LeverKind.INSTALMENTS]
+    if len(plans) > 1:
+        raise BadInput(
+            "funding: household {household} has two instalment plans", household=household
+        )
+    if not plans:
+        return HouseholdFunding(net_fen, cash, 0, (), sources)
+    plan = plans[0]
+    if plan.now_fen > cash:
+        raise BadInput(
+            "funding: household {household} pays {now} now but has only {cash} left to pay itself",
+            household=household,
+            now=_yuan(plan.now_fen),
+            cash=_yuan(cash),
+        )
+    later = cash - plan.now_fen
+    parts = tuple(apportion(later, [1] * plan.count))
+    return HouseholdFunding(net_fen, plan.now_fen, later, parts, sources)
 
 
 def _explain(
@@ -492,9 +716,9 @@ def _explain(
 
 
 # ---------------------------------------------------------------------------------------------
-# The JSON contract
+# The typed plan, parsed once at the edge
 
-_TOP_KEYS = frozenset(
+_PLAN_KEYS = frozenset(
     {
         "total_fen",
         "subsidy_fen",
@@ -505,29 +729,91 @@ _TOP_KEYS = frozenset(
         "pipeline_fen",
         "existing_shaft",
         "scheme",
-        "households",
         "compensation",
         "running",
         "schedule",
+        "funding",
+        "on",
     }
 )
+_TOP_KEYS = _PLAN_KEYS | {"households"}
 # Descriptive fields a request file may carry; they do not change the numbers.
 _NOTE_KEYS = frozenset({"name", "title", "unit", "note", "notes", "comment", "description"})
 _SCHEME_KEYS = frozenset({"kind", "coefficients", "area_weighted", "default", "exempt_floors"})
 _COMP_KEYS = frozenset({"floors", "households", "fen_each", "reason"})
-_RUNNING_KEYS = frozenset({"name", "annual_fen", "scheme"})
+_RUNNING_KEYS = frozenset({"name", "annual_fen", "scheme", "kind"})
 _STAGE_KEYS = frozenset({"name", "percent"})
+_LEVER_KEYS = frozenset({"household", "kind", "fen", "by", "count", "now_fen"})
+# Civil Code art. 283: without an agreement, expenses are shared by exclusive area.
+ART_283_SCHEME = CostScheme("area")
+
+
+@dataclass(frozen=True)
+class SubsidySpec:
+    """How a plan names its subsidy: a profile (with what it needs), an amount, or none."""
+
+    profile: str | None = None
+    fen: int | None = None
+    storeys: int | None = None
+    equipment_fen: int | None = None
+    pipeline_fen: int | None = None
+    existing_shaft: bool = False
+
+
+@dataclass(frozen=True)
+class CostPlan:
+    """A unit's cost plan, typed: what it costs, how it is shared, where the money comes from.
+
+    `scheme` None means no scheme was agreed: the split is by exclusive area (art. 283).
+    `notes` keeps the plan's descriptive fields (name, title, ...), which change no number.
+    """
+
+    total_fen: int
+    scheme: CostScheme | None = None
+    subsidy: SubsidySpec = field(default_factory=SubsidySpec)
+    compensation: tuple[Compensation, ...] = ()
+    running: tuple[RunningCost, ...] = ()
+    schedule: PaymentSchedule | None = None
+    levers: tuple[FundingLever, ...] = ()
+    on: date | None = None  # the day the plan's subsidy rule is read for (default: today)
+    notes: tuple[tuple[str, str], ...] = ()
+    raw_scheme: Mapping[str, Any] | None = None  # the scheme as written, for the stored form
+    raw_running: Any = None
 
 
 def _parse_ratio(value: object, where: str) -> Fraction:
-    """An exact ratio from "0.7", 0.7 (read as its text), 7 or "7/10"; never through float."""
+    """An exact ratio from "0.7", 0.7 (read as its text), 7 or "7/10"; never through float.
+
+    Text longer than a number needs is refused before it is parsed: "1e3000000" would
+    otherwise take tens of seconds to become a fraction."""
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal | Fraction):
         raise BadInput(f"{where}: {value!r} is not a number")
     text = str(value).strip().removesuffix("%").strip()
+    if len(text) > MAX_NUMBER_TEXT or "e" in text.lower():
+        raise BadInput(
+            "{where}: {value} is not a plain number (at most {most} characters, no exponent)",
+            where=where,
+            value=repr(text[:MAX_NUMBER_TEXT] + ("…" if len(text) > MAX_NUMBER_TEXT else "")),
+            most=MAX_NUMBER_TEXT,
+        )
     try:
         return Fraction(text)
     except (ValueError, ZeroDivisionError):
         raise BadInput(f"{where}: {value!r} is not a number") from None
+
+
+def _parse_coefficient(value: object, where: str) -> Fraction:
+    ratio = _parse_ratio(value, where)
+    if ratio < 0:
+        raise BadInput("{where} must not be negative", where=where)
+    if ratio > MAX_COEFFICIENT:
+        raise BadInput(
+            "{where}: {value} is not a sane coefficient (0 to {most})",
+            where=where,
+            value=str(value),
+            most=str(MAX_COEFFICIENT),
+        )
+    return ratio
 
 
 def _parse_fen(raw: Mapping[str, object], key: str, where: str = "") -> int | None:
@@ -537,12 +823,16 @@ def _parse_fen(raw: Mapping[str, object], key: str, where: str = "") -> int | No
 
 
 def _parse_floor(value: object, where: str) -> int:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and len(value) <= 4 and value.strip().lstrip("-").isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadInput(f"{where} {value!r} is not a whole number")
     if value < 1:
         raise BadInput(f"{where} {value} must be 1 or higher")
+    if value > 200:
+        raise BadInput(
+            "{where} {value} is not a floor of a walk-up building", where=where, value=value
+        )
     return value
 
 
@@ -551,14 +841,26 @@ def _parse_area(value: object, hid: str) -> Decimal | None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise BadInput(f"household {hid}: area_m2 {value!r} is not a number")
+    text = str(value).strip()
+    if len(text) > MAX_NUMBER_TEXT:
+        raise BadInput(
+            "household {hid}: area_m2 is longer than a number of square metres needs",
+            hid=hid,
+        )
     try:
-        area = Decimal(str(value).strip())
+        area = Decimal(text)
     except InvalidOperation:
         raise BadInput(f"household {hid}: area_m2 {str(value)!r} is not a number") from None
     if not area.is_finite():
         raise BadInput(f"household {hid}: area_m2 {str(value)!r} is not a number")
     if area <= 0:
         raise BadInput(f"household {hid}: area_m2 '{value}' must be greater than 0")
+    if not MIN_AREA_M2 <= area <= MAX_AREA_M2:
+        raise BadInput(
+            "household {hid}: area_m2 {area} is not the area of a flat (1 to 1,000 m²)",
+            hid=hid,
+            area=text,
+        )
     return area
 
 
@@ -581,15 +883,10 @@ def _parse_scheme(raw: object, where: str) -> CostScheme:
         raise BadInput(f'{where}: coefficients must be an object such as {{"3": "0.7"}}')
     for key, value in coeff_raw.items():
         floor = _parse_floor(key, f"{where} coefficients: floor")
-        coefficient = _parse_ratio(value, f"{where} coefficient for floor {floor}")
-        if coefficient < 0:
-            raise BadInput(f"{where} coefficient for floor {floor} must not be negative")
-        coefficients[floor] = coefficient
+        coefficients[floor] = _parse_coefficient(value, f"{where} coefficient for floor {floor}")
     default: Fraction | None = None
     if raw.get("default") is not None:
-        default = _parse_ratio(raw["default"], f"{where} default")
-        if default < 0:
-            raise BadInput(f"{where} default must not be negative")
+        default = _parse_coefficient(raw["default"], f"{where} default")
     area_weighted = raw.get("area_weighted", True)
     if not isinstance(area_weighted, bool):
         raise BadInput(f"{where}: area_weighted must be true or false")
@@ -614,6 +911,12 @@ def _parse_households(raw: object) -> tuple[list[ShareInput], list[object]]:
         raise BadInput(f"households must be a list: {shape}")
     if not raw:
         raise BadInput(f"households is empty: {shape}")
+    if len(raw) > MAX_HOUSEHOLDS:
+        raise BadInput(
+            "households lists {n} flats: one lift serves at most {most}",
+            n=len(raw),
+            most=MAX_HOUSEHOLDS,
+        )
     households: list[ShareInput] = []
     raw_ids: list[object] = []
     seen: set[str] = set()
@@ -679,6 +982,14 @@ def _parse_running(raw: object, scheme: CostScheme) -> list[RunningCost]:
         if not isinstance(item, dict):
             raise BadInput(f'{where} must be an object such as {{"annual_fen": 350000}}')
         reject_unknown(item, _RUNNING_KEYS, where)
+        kind = item.get("kind", "other")
+        if kind not in RUNNING_KINDS:
+            raise BadInput(
+                "{where}: kind {kind} must be one of {kinds}",
+                where=where,
+                kind=repr(kind),
+                kinds=", ".join(RUNNING_KINDS),
+            )
         annual = _parse_fen(item, "annual_fen", f"{where}: ")
         if annual is None:
             raise BadInput(f"{where}: annual_fen is missing (the yearly cost in fen)")
@@ -688,7 +999,7 @@ def _parse_running(raw: object, scheme: CostScheme) -> list[RunningCost]:
         item_scheme = (
             _parse_scheme(item["scheme"], f"{where} scheme") if "scheme" in item else scheme
         )
-        result.append(RunningCost(name, annual, item_scheme))
+        result.append(RunningCost(name, annual, item_scheme, str(kind)))
     return result
 
 
@@ -715,9 +1026,70 @@ def _parse_schedule(raw: object) -> PaymentSchedule | None:
     return PaymentSchedule(tuple(stages))
 
 
-def _subsidy(
-    data: Mapping[str, object], households: Sequence[ShareInput], total_fen: int
-) -> int | SubsidyResult:
+def _parse_levers(raw: object) -> tuple[FundingLever, ...]:
+    shape = '[{"household": "601", "kind": "provident_fund", "fen": 3000000}]'
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise BadInput("funding must be a list such as {shape}", shape=shape)
+    levers = []
+    for number, item in enumerate(raw, start=1):
+        where = f"funding {number}"
+        if not isinstance(item, dict):
+            raise BadInput(
+                "{where} must be an object such as {shape}", where=where, shape=shape[1:-1]
+            )
+        reject_unknown(item, _LEVER_KEYS, where)
+        hid = item.get("household")
+        if isinstance(hid, bool) or not isinstance(hid, str | int) or not str(hid).strip():
+            raise BadInput("{where}: household is missing", where=where)
+        try:
+            kind = LeverKind(str(item.get("kind")))
+        except ValueError:
+            raise BadInput(
+                "{where}: kind {kind} must be one of {kinds}",
+                where=where,
+                kind=repr(item.get("kind")),
+                kinds=", ".join(k.value for k in LeverKind),
+            ) from None
+        by = item.get("by", "")
+        if not isinstance(by, str) or len(by) > 200:
+            raise BadInput("{where}: by must be a name of at most 200 characters", where=where)
+        if kind is LeverKind.INSTALMENTS:
+            count = item.get("count")
+            if (
+                isinstance(count, bool)
+                or not isinstance(count, int)
+                or not 1 <= count <= MAX_INSTALMENTS
+            ):
+                raise BadInput(
+                    "{where}: count must be a whole number of instalments from 1 to {most}",
+                    where=where,
+                    most=MAX_INSTALMENTS,
+                )
+            if "fen" in item:
+                raise BadInput("{where}: instalments take count and now_fen, not fen", where=where)
+            levers.append(
+                FundingLever(
+                    str(hid).strip(),
+                    kind,
+                    count=count,
+                    now_fen=_parse_fen(item, "now_fen", f"{where}: ") or 0,
+                )
+            )
+            continue
+        fen = _parse_fen(item, "fen", f"{where}: ")
+        if not fen:
+            raise BadInput(
+                "{where}: fen is missing (the amount from this source, in fen)", where=where
+            )
+        if kind in (LeverKind.COVERED, LeverKind.HARDSHIP_RELIEF) and not by.strip():
+            raise BadInput("{where}: by must name who pays", where=where)
+        levers.append(FundingLever(str(hid).strip(), kind, fen=fen, by=by.strip()))
+    return tuple(levers)
+
+
+def _parse_subsidy(data: Mapping[str, object]) -> SubsidySpec:
     named = [k for k in ("subsidy_profile", "subsidy") if data.get(k) is not None]
     profile_fields = [
         k for k in ("storeys", "equipment_fen", "pipeline_fen", "existing_shaft") if k in data
@@ -725,48 +1097,186 @@ def _subsidy(
     if not named:
         if profile_fields:
             raise BadInput(f"{profile_fields[0]} is only used with subsidy_profile")
-        fen = _parse_fen(data, "subsidy_fen")
-        return 0 if fen is None else fen
+        return SubsidySpec(fen=_parse_fen(data, "subsidy_fen"))
     if len(named) > 1:
         raise BadInput("give subsidy_profile or subsidy, not both")
     if data.get("subsidy_fen") is not None:
         raise BadInput(f"give subsidy_fen or {named[0]}, not both")
     name = data[named[0]]
-    if not isinstance(name, str):
+    if not isinstance(name, str) or len(name) > 100:
         raise BadInput(
             f'{named[0]} must name a subsidy profile such as "shanghai"; '
             "give an amount as subsidy_fen"
         )
-    profile = load_subsidy_profile(name)
-    top = max(h.floor for h in households)
-    storeys = top
-    if data.get("storeys") is not None:
-        storeys = _parse_floor(data["storeys"], "storeys")
-        if storeys < top:
-            highest = min(households, key=_tie_key)
-            raise BadInput(
-                f"storeys {storeys} is lower than household {highest.id}'s floor {highest.floor}"
-            )
     shaft = data.get("existing_shaft", False)
     if not isinstance(shaft, bool):
         raise BadInput("existing_shaft must be true or false")
-    subsidy_input = SubsidyInput(
-        total_fen,
-        storeys,
+    storeys = _parse_floor(data["storeys"], "storeys") if data.get("storeys") is not None else None
+    load_subsidy_profile(name)  # an unknown name is refused here, at the edge
+    return SubsidySpec(
+        profile=name.strip(),
+        storeys=storeys,
         equipment_fen=_parse_fen(data, "equipment_fen"),
         pipeline_fen=_parse_fen(data, "pipeline_fen"),
         existing_shaft=shaft,
     )
-    return profile.compute(subsidy_input)
+
+
+def parse_plan(data: object) -> CostPlan:
+    """A cost plan from its JSON form (without households); BadInput names what to fix."""
+    if not isinstance(data, Mapping):
+        raise BadInput("the request must be a JSON object with total_fen, scheme and households")
+    reject_unknown(data, _PLAN_KEYS | _NOTE_KEYS, "cost plan")
+    if data.get("total_fen") is None:
+        raise BadInput(
+            "total_fen is missing: give the whole cost in fen (1 yuan = 100 fen), "
+            "e.g. 45000000 for ¥450,000"
+        )
+    total_fen = _check_fen(data["total_fen"], "total_fen")
+    scheme = None if data.get("scheme") is None else _parse_scheme(data["scheme"], "scheme")
+    day = None
+    if data.get("on") is not None:
+        text = data["on"]
+        try:
+            day = date.fromisoformat(text) if isinstance(text, str) and len(text) <= 10 else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise BadInput("on {value} must be a date such as 2026-03-01", value=repr(text))
+    return CostPlan(
+        total_fen=total_fen,
+        scheme=scheme,
+        subsidy=_parse_subsidy(data),
+        compensation=tuple(_parse_compensation(data.get("compensation"))),
+        running=tuple(_parse_running(data.get("running"), scheme or ART_283_SCHEME)),
+        schedule=_parse_schedule(data.get("schedule")),
+        levers=_parse_levers(data.get("funding")),
+        on=day,
+        notes=tuple((k, str(data[k])) for k in sorted(_NOTE_KEYS) if k in data),
+        raw_scheme=dict(data["scheme"]) if isinstance(data.get("scheme"), Mapping) else None,
+        raw_running=data.get("running"),
+    )
+
+
+def plan_to_json(plan: CostPlan) -> dict[str, Any]:
+    """The plan's stored form: what `parse_plan` reads back into the same plan."""
+    out: dict[str, Any] = {"total_fen": plan.total_fen}
+    if plan.raw_scheme is not None:
+        out["scheme"] = dict(plan.raw_scheme)
+    spec = plan.subsidy
+    if spec.profile is not None:
+        out["subsidy_profile"] = spec.profile
+        for key in ("storeys", "equipment_fen", "pipeline_fen"):
+            if getattr(spec, key) is not None:
+                out[key] = getattr(spec, key)
+        if spec.existing_shaft:
+            out["existing_shaft"] = True
+    elif spec.fen is not None:
+        out["subsidy_fen"] = spec.fen
+    if plan.compensation:
+        out["compensation"] = [
+            {
+                **({"floors": sorted(c.floors)} if c.floors else {}),
+                **({"households": sorted(c.households)} if c.households else {}),
+                "fen_each": c.fen_each,
+                **({"reason": c.reason} if c.reason else {}),
+            }
+            for c in plan.compensation
+        ]
+    if plan.raw_running is not None:
+        out["running"] = plan.raw_running
+    if plan.schedule is not None:
+        out["schedule"] = [
+            {"name": st.name, "percent": _fraction_text(st.ratio * 100)}
+            for st in plan.schedule.stages
+        ]
+    if plan.levers:
+        out["funding"] = [_lever_json(lv) for lv in plan.levers]
+    if plan.on is not None:
+        out["on"] = plan.on.isoformat()
+    out.update(dict(plan.notes))
+    return out
+
+
+def _lever_json(lever: FundingLever) -> dict[str, Any]:
+    if lever.kind is LeverKind.INSTALMENTS:
+        return {
+            "household": lever.household,
+            "kind": lever.kind.value,
+            "count": lever.count,
+            **({"now_fen": lever.now_fen} if lever.now_fen else {}),
+        }
+    return {
+        "household": lever.household,
+        "kind": lever.kind.value,
+        "fen": lever.fen,
+        **({"by": lever.by} if lever.by else {}),
+    }
+
+
+def split_plan(
+    plan: CostPlan,
+    households: Sequence[ShareInput],
+    *,
+    storeys: int | None = None,
+    on: date | None = None,
+) -> CostShareResult:
+    """Split a typed plan over a unit's flats, to the fen: the one public entry for a split.
+
+    `storeys` is the building's (a subsidy may depend on it; the plan's own figure wins, and
+    the highest flat sets the least); `on` is the day the subsidy rule is read for (the plan's
+    own day, else today). Without a scheme the split is by exclusive area (Civil Code art. 283).
+    """
+    _check_households(households)
+    spec = plan.subsidy
+    subsidy: int | SubsidyResult = spec.fen or 0
+    if spec.profile is not None:
+        top = max(h.floor for h in households)
+        wanted = spec.storeys or storeys or top
+        if wanted < top:
+            highest = min(households, key=_tie_key)
+            raise BadInput(
+                "storeys {storeys} is lower than household {household}'s floor {floor}",
+                storeys=wanted,
+                household=highest.id,
+                floor=highest.floor,
+            )
+        maintenance = [r.annual_fen for r in plan.running if r.kind == "maintenance"]
+        profile = load_subsidy_profile(spec.profile, plan.on or on)
+        subsidy = profile.compute(
+            SubsidyInput(
+                plan.total_fen,
+                wanted,
+                equipment_fen=spec.equipment_fen,
+                pipeline_fen=spec.pipeline_fen,
+                existing_shaft=spec.existing_shaft,
+                maintenance_annual_fen=sum(maintenance) if maintenance else None,
+            )
+        )
+    return share_costs(
+        households,
+        plan.total_fen,
+        plan.scheme or ART_283_SCHEME,
+        subsidy=subsidy,
+        compensation=plan.compensation,
+        running=plan.running,
+        schedule=plan.schedule,
+        levers=plan.levers,
+        default_split=plan.scheme is None,
+    )
+
+
+def parse_households(raw: object) -> list[ShareInput]:
+    """The `households` list of a request as flats (id, floor, area)."""
+    return _parse_households(raw)[0]
 
 
 def plan_request(
     plan: Mapping[str, Any], households: Sequence[Mapping[str, Any]], storeys: int
 ) -> dict[str, Any]:
-    """A stored cost plan applied to a unit's flats, as an `evaluate_request` input.
+    """A stored plan's JSON applied to a unit's flats, as an `evaluate_request` input.
 
-    A subsidy profile may depend on the building's storeys; the plan's own figure wins.
-    """
+    Kept for callers still on the JSON contract; new code calls `split_plan`."""
     request = dict(plan)
     request["households"] = [dict(h) for h in households]
     if ("subsidy_profile" in request or "subsidy" in request) and "storeys" not in request:
@@ -777,38 +1287,24 @@ def plan_request(
 def evaluate_request(data: dict[str, object]) -> dict[str, object]:
     """Share one elevator's cost as the JSON contract says; BadInput names what to fix.
 
-    Input keys: total_fen, scheme, households; optional subsidy_fen or subsidy_profile
-    (alias subsidy) with storeys, equipment_fen, pipeline_fen, existing_shaft; compensation,
-    running, schedule. Output: payable_fen and shares [{id, fen, ...}] in input order, plus
-    details of whatever options were used.
+    Input: a plan (see `parse_plan`) with its households. Output: payable_fen and shares
+    [{id, fen, ...}] in input order, plus details of whatever options were used.
     """
     if not isinstance(data, dict):
         raise BadInput("the request must be a JSON object with total_fen, scheme and households")
     reject_unknown(data, _TOP_KEYS | _NOTE_KEYS, "request")
-    if data.get("total_fen") is None:
-        raise BadInput(
-            "total_fen is missing: give the whole cost in fen (1 yuan = 100 fen), "
-            "e.g. 45000000 for ¥450,000"
-        )
-    total_fen = _check_fen(data["total_fen"], "total_fen")
-    scheme = _parse_scheme(data.get("scheme"), "scheme")
     households, raw_ids = _parse_households(data.get("households"))
-    subsidy = _subsidy(data, households, total_fen)
-    compensation = _parse_compensation(data.get("compensation"))
-    running = _parse_running(data.get("running"), scheme)
-    schedule = _parse_schedule(data.get("schedule"))
-    result = share_costs(
-        households,
-        total_fen,
-        scheme,
-        subsidy=subsidy,
-        compensation=compensation,
-        running=running,
-        schedule=schedule,
-    )
+    plan = parse_plan({k: v for k, v in data.items() if k != "households"})
+    return result_to_json(split_plan(plan, households), raw_ids)
 
+
+def result_to_json(
+    result: CostShareResult, raw_ids: Sequence[object] | None = None
+) -> dict[str, Any]:
+    """A split in the `colift costshare --json` shape; ids as given when `raw_ids` is."""
+    ids: Sequence[object] = raw_ids if raw_ids is not None else [line.id for line in result.lines]
     shares: list[dict[str, object]] = []
-    for raw_id, line in zip(raw_ids, result.lines, strict=True):
+    for raw_id, line in zip(ids, result.lines, strict=True):
         entry: dict[str, object] = {
             "id": raw_id,
             "fen": line.fen,
@@ -816,30 +1312,57 @@ def evaluate_request(data: dict[str, object]) -> dict[str, object]:
             "weight": _fraction_text(line.weight),
             "exact_fen": _fraction_text(line.exact),
         }
-        if compensation:
+        if result.compensation_fen:
             entry["compensation_fen"] = line.compensation_fen
             entry["net_fen"] = line.net_fen
-        if schedule is not None:
+        if result.schedule is not None:
             entry["instalments"] = [{"name": n, "fen": f} for n, f in line.instalments]
-        if running:
+        if result.running:
             entry["running_fen"] = line.running_fen
+        if line.funding is not None:
+            f = line.funding
+            entry["funding"] = {
+                "net_fen": f.net_fen,
+                "pays_now_fen": f.pays_now_fen,
+                "pays_later_fen": f.pays_later_fen,
+                "later_instalments": list(f.later_instalments),
+                "sources": [
+                    {
+                        "kind": s.kind.value,
+                        "fen": s.fen,
+                        "when": s.when,
+                        **({"by": s.by} if s.by else {}),
+                    }
+                    for s in f.sources
+                ],
+            }
         shares.append(entry)
-
-    out: dict[str, object] = {
+    out: dict[str, Any] = {
         "total_fen": result.total_fen,
         "subsidy_fen": result.subsidy_fen,
         "payable_fen": result.payable_fen,
         "shares": shares,
     }
-    if isinstance(subsidy, SubsidyResult):
+    if result.default_split:
+        out["scheme"] = "area (Civil Code art. 283: no scheme agreed)"
+    subsidy = result.subsidy
+    if subsidy is not None:
         profile = load_subsidy_profile(subsidy.profile_id)
         out["subsidy"] = {
             "profile": profile.id,
             "name_zh": profile.name_zh,
             "name_en": profile.name_en,
+            "confidence": profile.confidence,
             "fen": subsidy.fen,
+            "running_fen": subsidy.running_fen,
             "lines": [
-                {"label": x.label, "fen": x.fen, "explanation": x.explanation}
+                {
+                    "label": x.label,
+                    "fen": x.fen,
+                    "explanation": x.explanation,
+                    **({"running_fen": x.running_fen} if x.running_fen else {}),
+                    **({"profile": x.profile_id} if x.profile_id else {}),
+                }
                 for x in subsidy.lines
             ],
             "notes": list(profile.notes),
@@ -851,19 +1374,19 @@ def evaluate_request(data: dict[str, object]) -> dict[str, object]:
                 "confidence": subsidy.source.confidence,
             },
         }
-    if compensation:
+    if result.compensation_fen:
         out["compensation_fen"] = result.compensation_fen
-    if schedule is not None:
+    if result.schedule is not None:
         out["schedule"] = [
             {
                 "name": stage.name,
                 "percent": _fraction_text(stage.ratio * 100),
                 "fen": sum(line.instalments[i][1] for line in result.lines),
             }
-            for i, stage in enumerate(schedule.stages)
+            for i, stage in enumerate(result.schedule.stages)
         ]
-    if running:
-        id_to_raw = dict(zip((h.id for h in households), raw_ids, strict=True))
+    if result.running:
+        id_to_raw = dict(zip((line.id for line in result.lines), ids, strict=True))
         out["running"] = [
             {
                 "name": r.name,
@@ -872,5 +1395,30 @@ def evaluate_request(data: dict[str, object]) -> dict[str, object]:
             }
             for r in result.running
         ]
+    if result.levers:
+        rules = lever_rules()
+        out["funding"] = {
+            "totals": result.funding_totals,
+            "levers": [
+                {
+                    "kind": k.value,
+                    "name_zh": rules[k].name_zh,
+                    "name_en": rules[k].name_en,
+                    "rule_zh": rules[k].rule_zh,
+                    "rule_en": rules[k].rule_en,
+                    "when": rules[k].when,
+                    "source": rules[k].source,
+                    "confidence": rules[k].confidence,
+                }
+                for k in dict.fromkeys(lv.kind for lv in result.levers)
+            ],
+        }
     out["explanation"] = list(result.explanation)
     return out
+
+
+def reject_request_keys(data: object) -> None:
+    """A `colift costshare` request must be one object with only known fields."""
+    if not isinstance(data, dict):
+        raise BadInput("the request must be a JSON object with total_fen, scheme and households")
+    reject_unknown(data, _TOP_KEYS | _NOTE_KEYS, "request")

@@ -1,27 +1,31 @@
 """Government subsidies for one retrofit elevator, read from city profiles (domain.md §4).
 
-A profile is a TOML file under `rules/profiles/subsidy/`: who pays, where the figure comes
-from, and a list of components (a percentage of a base with a cap, a fixed sum, a table by
-number of storeys). Components add up; the total never exceeds the project cost. Money is
-integer fen; percentages are exact `Fraction`s and a subsidy is always rounded DOWN to the fen.
+A profile is a TOML file under `rules/profiles/subsidy/`: who pays, since when, where the figure
+comes from and how far it was checked, and a list of components (a percentage of a base with a
+cap, a fixed sum, a table by number of storeys, running money bundled into the sum). Components
+add up; the total never exceeds the project cost. A district's profile names the city profile
+it `adds_to`: its lines come on top of the city's. A city's name ("beijing") resolves to the
+version in force on the day, a dated id ("chengdu-2018") stays. Money is integer fen;
+percentages are exact `Fraction`s and a subsidy is always rounded DOWN to the fen.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import KW_ONLY, dataclass, field, replace
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
-from colift.datafiles import reject_unknown
+from colift.datafiles import TomlText, load_toml, reject_unknown
 from colift.errors import BadInput
 from colift.model.money import yuan as _yuan
 
-COMPONENT_KINDS = ("percentage", "fixed", "per-storey")
+COMPONENT_KINDS = ("percentage", "fixed", "per-storey", "bundled-running")
+CONFIDENCES = ("confirmed", "secondary", "assumption")
 # Names of the cost a percentage is taken of; see `SubsidyInput` for what each one means.
 BASES = (
     "construction",
@@ -40,8 +44,24 @@ _BASE_TEXT = {
 BELOW_RULES = ("nothing", "lowest")
 ABOVE_RULES = ("nothing", "highest")
 
-_PROFILE_KEYS = frozenset({"id", "name_zh", "name_en", "city", "source", "notes", "component"})
-_SOURCE_KEYS = frozenset({"title", "publisher", "date", "url", "confidence"})
+_PROFILE_KEYS = frozenset(
+    {
+        "id",
+        "key",
+        "name_zh",
+        "name_en",
+        "city",
+        "in_force_from",
+        "in_force_until",
+        "confidence",
+        "adds_to",
+        "amount_known",
+        "source",
+        "notes",
+        "component",
+    }
+)
+_SOURCE_KEYS = frozenset({"title", "publisher", "date", "url", "confidence", "note"})
 _COMPONENT_KEYS = frozenset(
     {
         "kind",
@@ -58,6 +78,9 @@ _COMPONENT_KEYS = frozenset(
         "min_storeys",
         "max_storeys",
         "existing_shaft",
+        "years",
+        "extra_fen",
+        "assumed_annual_fen",
     }
 )
 
@@ -83,6 +106,7 @@ class SubsidyInput:
     equipment_fen: int | None = None
     pipeline_fen: int | None = None
     existing_shaft: bool = False
+    maintenance_annual_fen: int | None = None  # the plan's yearly maintenance, for bundled money
 
     def __post_init__(self) -> None:
         _check_fen(self.construction_fen, "construction_fen")
@@ -90,6 +114,8 @@ class SubsidyInput:
             raise BadInput(f"storeys must be a whole number, got {self.storeys!r}")
         if self.storeys < 1:
             raise BadInput(f"storeys must be 1 or more, got {self.storeys}")
+        if self.maintenance_annual_fen is not None:
+            _check_fen(self.maintenance_annual_fen, "maintenance_annual_fen")
         for name in ("equipment_fen", "pipeline_fen"):
             part = getattr(self, name)
             if part is None:
@@ -134,19 +160,27 @@ class SubsidySource:
 
 @dataclass(frozen=True)
 class SubsidyLine:
-    """One component's contribution, with the arithmetic spelled out."""
+    """One component's contribution, with the arithmetic spelled out.
+
+    `running_fen` is money the component holds back for running costs (a sum that bundles
+    years of maintenance): it is part of the grant but not construction money."""
 
     label: str
     fen: int
     explanation: str
+    running_fen: int = 0
+    profile_id: str = ""
 
 
 @dataclass(frozen=True)
 class SubsidyResult:
+    """A grant: `fen` goes to construction, `running_fen` is held for running costs."""
+
     profile_id: str
     fen: int
     lines: tuple[SubsidyLine, ...]
     source: SubsidySource
+    running_fen: int = 0
 
 
 @dataclass(frozen=True)
@@ -162,6 +196,9 @@ class SubsidyComponent:
     optional: bool = False  # percentage: a missing base gives 0 instead of an error
     fen: int | None = None  # fixed
     table: Mapping[int, int] = field(default_factory=dict)  # per-storey: storeys → fen
+    years: int = 0  # bundled-running: years of maintenance the grant includes
+    extra_fen: int = 0  # bundled-running: a fixed running sum on top (electricity)
+    assumed_annual_fen: int | None = None  # bundled-running: yearly maintenance if none given
     below: str = "nothing"  # per-storey, fewer storeys than the table starts at
     above: str = "highest"  # per-storey, more storeys than the table reaches
     min_storeys: int | None = None  # condition: applies from this many storeys
@@ -187,8 +224,37 @@ class SubsidyComponent:
             return self._percentage(data, profile_id)
         if self.kind == "fixed":
             assert self.fen is not None
-            return self._capped(self.fen, _yuan(self.fen) + " fixed", data.construction_fen)
+            limit = data.base_fen(self.base) if self.base != "construction" else None
+            return self._capped(
+                self.fen,
+                _yuan(self.fen) + " fixed",
+                data.construction_fen if limit is None else limit,
+            )
+        if self.kind == "bundled-running":
+            return self._bundled(data, profile_id)
         return self._per_storey(data)
+
+    def _bundled(self, data: SubsidyInput, profile_id: str) -> SubsidyLine:
+        """Running money inside the grant: moved out of construction money, to the fen."""
+        annual = data.maintenance_annual_fen
+        assumed = ""
+        if annual is None:
+            if self.assumed_annual_fen is None:
+                raise BadInput(
+                    "subsidy profile {profile} includes {years} years of maintenance: mark the "
+                    'plan\'s yearly maintenance as a running cost of kind "maintenance" so it can '
+                    "be separated",
+                    profile=profile_id,
+                    years=self.years,
+                )
+            annual = self.assumed_annual_fen
+            assumed = " (assumed: the plan marks no yearly maintenance)"
+        running = self.years * annual + self.extra_fen
+        text = (
+            f"{self.years} years × maintenance {_yuan(annual)}{assumed}"
+            f" + {_yuan(self.extra_fen)} = {_yuan(running)} held for running costs"
+        )
+        return SubsidyLine(self.label, -running, text, running_fen=running)
 
     def _percentage(self, data: SubsidyInput, profile_id: str) -> SubsidyLine:
         assert self.percent is not None
@@ -247,11 +313,39 @@ class SubsidyProfile:
     source: SubsidySource
     components: tuple[SubsidyComponent, ...]
     notes: tuple[str, ...] = ()
+    key: str = ""
+    in_force_from: date | None = None
+    in_force_until: date | None = None
+    confidence: str = "assumption"
+    adds_to: str = ""  # a district top-up: the key of the city profile it adds to
+    amount_known: bool = True
+    base: SubsidyProfile | None = None  # the city profile a district top-up adds to
+    sha256: str = ""
+
+    def in_force_on(self, day: date) -> bool:
+        if self.in_force_from is not None and day < self.in_force_from:
+            return False
+        return self.in_force_until is None or day <= self.in_force_until
 
     def compute(self, data: SubsidyInput) -> SubsidyResult:
-        """Add up the components; the sum is limited to the whole project cost."""
-        lines = [c.compute(data, self.id) for c in self.components]
+        """Add up the components (a district's on top of its city's); the sum is limited to
+        the whole project cost, and bundled running money is kept apart from construction."""
+        if not self.amount_known:
+            raise BadInput(
+                "{name}: no amount of this subsidy was found in what colift could read; give "
+                "the amount in the approval letter as subsidy_fen",
+                name=self.name_en,
+            )
+        lines = list(self.base.compute(data).lines) if self.base is not None else []
+        lines += [replace(c.compute(data, self.id), profile_id=self.id) for c in self.components]
+        running = sum(line.running_fen for line in lines)
         total = sum(line.fen for line in lines)
+        if total < 0:
+            raise BadInput(
+                "subsidy profile {profile}: the running money {running} is more than the grant",
+                profile=self.id,
+                running=_yuan(running),
+            )
         if total > data.construction_fen:
             lines.append(
                 SubsidyLine(
@@ -262,7 +356,7 @@ class SubsidyProfile:
                 )
             )
             total = data.construction_fen
-        return SubsidyResult(self.id, total, tuple(lines), self.source)
+        return SubsidyResult(self.id, total, tuple(lines), self.source, running)
 
 
 def _profile_dir() -> Traversable:
@@ -279,47 +373,110 @@ def available_subsidy_profiles() -> list[str]:
 
 
 @cache
-def load_subsidy_profile(name: str) -> SubsidyProfile:
-    """Load a packaged profile by id ("shanghai"); an unknown id lists the known ones."""
+def _packaged(profile_id: str) -> SubsidyProfile:
+    document = load_toml(
+        _profile_dir() / f"{profile_id}.toml", "subsidy profile", exact_floats=True
+    )
+    profile = subsidy_profile_from(document.data, document.origin, document.sha256)
+    if profile.id != profile_id:
+        raise BadInput(
+            "subsidy profile {file}: id {id} must match the file name",
+            file=document.origin,
+            id=repr(profile.id),
+        )
+    return profile
+
+
+def all_subsidy_profiles() -> list[SubsidyProfile]:
+    return [_packaged(name) for name in available_subsidy_profiles()]
+
+
+def subsidy_keys() -> list[str]:
+    return sorted({p.key for p in all_subsidy_profiles()})
+
+
+def load_subsidy_profile(name: str, on: date | None = None) -> SubsidyProfile:
+    """A packaged profile by id ("chengdu-2018") or by city name ("beijing", the version in
+    force on `on`, default today); a district top-up comes with its city's profile inside."""
     key = name.strip().lower() if isinstance(name, str) else ""
+    day = on or date.today()
     known = available_subsidy_profiles()
-    if key not in known:
-        raise BadInput(f"unknown subsidy profile {name!r}: known profiles are {', '.join(known)}")
-    text = (_profile_dir() / f"{key}.toml").read_text(encoding="utf-8")
-    profile = parse_subsidy_profile(text, origin=f"{key}.toml")
-    if profile.id != key:
-        raise BadInput(f"subsidy profile {key}.toml: id {profile.id!r} must match the file name")
+    if key in known:
+        profile = _packaged(key)
+    else:
+        versions = [p for p in all_subsidy_profiles() if p.key == key]
+        if not versions:
+            raise BadInput(
+                "unknown subsidy profile {name}: known profiles are {known}",
+                name=repr(name),
+                known=", ".join(sorted(set(known) | set(subsidy_keys()))),
+            )
+        current = [p for p in versions if p.in_force_on(day)]
+        if not current:
+            raise BadInput(
+                "no {name} subsidy was in force on {on}; versions: {ids}",
+                name=key,
+                on=day.isoformat(),
+                ids=", ".join(sorted(p.id for p in versions)),
+            )
+        profile = max(current, key=lambda p: p.in_force_from or date.min)
+    if profile.adds_to:
+        profile = replace(profile, base=load_subsidy_profile(profile.adds_to, day))
     return profile
 
 
 def parse_subsidy_profile(text: str, origin: str = "profile") -> SubsidyProfile:
     """Read one profile from TOML text; a wrong field raises BadInput naming it."""
-    try:
-        # Decimal keeps "0.4" exact should a profile write a float instead of a string.
-        raw = tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"subsidy profile {origin}: not valid TOML ({exc})") from None
+    document = load_toml(TomlText(text, origin), "subsidy profile", exact_floats=True)
+    return subsidy_profile_from(document.data, origin, document.sha256)
+
+
+def _day(raw: Mapping[str, object], key: str, where: str) -> date | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise BadInput("{where}: {key} must be a date such as 2021-01-01", where=where, key=key)
+    return value
+
+
+def subsidy_profile_from(
+    raw: Mapping[str, object], origin: str, sha256: str = ""
+) -> SubsidyProfile:
+    """A profile from its parsed TOML table."""
     where = f"subsidy profile {origin}"
     reject_unknown(raw, _PROFILE_KEYS, where)
     source_raw = raw.get("source")
     if not isinstance(source_raw, dict):
-        raise BadInput(f"{where}: a [source] table is required")
+        raise BadInput("{where}: a [source] table is required", where=where)
     reject_unknown(source_raw, _SOURCE_KEYS, f"{where} [source]")
     source = SubsidySource(
         title=_text(source_raw, "title", f"{where} [source]"),
-        publisher=_text(source_raw, "publisher", f"{where} [source]"),
-        date=_text(source_raw, "date", f"{where} [source]"),
+        publisher=_text(source_raw, "publisher", f"{where} [source]", required=False),
+        date=_text(source_raw, "date", f"{where} [source]", required=False),
         confidence=_text(source_raw, "confidence", f"{where} [source]"),
         url=_text(source_raw, "url", f"{where} [source]", required=False),
     )
+    for level in (source.confidence, raw.get("confidence", "assumption")):
+        if level not in CONFIDENCES:
+            raise BadInput(
+                "{where}: confidence {value} must be one of {choices}",
+                where=where,
+                value=repr(level),
+                choices=", ".join(CONFIDENCES),
+            )
     components_raw = raw.get("component", [])
     if not isinstance(components_raw, list):
         raise BadInput(f"{where}: components are written as [[component]] tables")
     notes = raw.get("notes", [])
     if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
         raise BadInput(f"{where}: notes must be a list of strings")
+    amount_known = raw.get("amount_known", True)
+    if not isinstance(amount_known, bool):
+        raise BadInput("{where}: amount_known must be true or false", where=where)
+    profile_id = _text(raw, "id", where)
     return SubsidyProfile(
-        id=_text(raw, "id", where),
+        id=profile_id,
         name_zh=_text(raw, "name_zh", where),
         name_en=_text(raw, "name_en", where),
         city=_text(raw, "city", where),
@@ -329,6 +486,13 @@ def parse_subsidy_profile(text: str, origin: str = "profile") -> SubsidyProfile:
             for i, c in enumerate(components_raw, start=1)
         ),
         notes=tuple(notes),
+        key=_text(raw, "key", where, required=False) or profile_id,
+        in_force_from=_day(raw, "in_force_from", where),
+        in_force_until=_day(raw, "in_force_until", where),
+        confidence=str(raw.get("confidence", "assumption")),
+        adds_to=_text(raw, "adds_to", where, required=False),
+        amount_known=amount_known,
+        sha256=sha256,
     )
 
 
@@ -351,7 +515,7 @@ def _parse_component(raw: object, where: str) -> SubsidyComponent:
         percent = _percent(raw.get("percent"), where)
     elif kind == "fixed":
         fen = _fen_field(raw, "fen", where, required=True)
-    else:
+    elif kind == "per-storey":
         table = _table(raw.get("table"), where)
     below = _text(raw, "below", where, required=False) or "nothing"
     above = _text(raw, "above", where, required=False) or "highest"
@@ -380,6 +544,9 @@ def _parse_component(raw: object, where: str) -> SubsidyComponent:
         min_storeys=_storeys_field(raw, "min_storeys", where),
         max_storeys=_storeys_field(raw, "max_storeys", where),
         existing_shaft=shaft,
+        years=_storeys_field(raw, "years", where) or 0,
+        extra_fen=_fen_field(raw, "extra_fen", where, required=False) or 0,
+        assumed_annual_fen=_fen_field(raw, "assumed_annual_fen", where, required=False),
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -19,7 +18,7 @@ from colift.coproduction.snapshot import (
 from colift.model import Person, ScopeKind
 from colift.model.coproduction import Stage, Stance
 from colift.services.consent import UnitConsent, unit_consent_in
-from colift.services.costshare import unit_shares_in
+from colift.services.costshare import UnitSplit, unit_shares_in
 from colift.store import UnitOfWork
 
 
@@ -29,7 +28,7 @@ def build_snapshot(
     today: date | None = None,
     *,
     consent: UnitConsent | None = None,
-    shares: dict[str, Any] | None = None,
+    shares: UnitSplit | None = None,
 ) -> UnitSnapshot:
     """Everything the path model needs about one unit, read in one transaction.
 
@@ -50,9 +49,7 @@ def build_snapshot(
     split = shares if shares is not None else unit_shares_in(uow, unit_id)
     fen: dict[str, int] = {}
     if split is not None:
-        lines = split["shares"]
-        assert isinstance(lines, list)
-        fen = {str(s["id"]): int(s["fen"]) for s in lines}
+        fen = {line.id: line.fen for line in split.result.lines}
     voted = consent.input.round is not None
     households = tuple(
         HouseholdView(

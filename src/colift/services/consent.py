@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import Engine
 
 from colift.errors import BadInput, NotFound, RuleViolation
+from colift.i18n import Label, msg
 from colift.model import ObjectionStatus, ScopeKind, Vote, parse_objection_reason
-from colift.rules.consent import ConsentResult, Flat, Objection, evaluate, load_profile
+from colift.rules.consent import (
+    ConsentProfile,
+    ConsentResult,
+    Flat,
+    Objection,
+    evaluate,
+    resolve_profile,
+)
 from colift.store import ConsentInput, UnitInfo, UnitOfWork, VoteRound
 from colift.store.voting import Objection as ObjectionRecord
 
@@ -23,11 +31,27 @@ class UnitConsent:
     result: ConsentResult
 
 
-def consent_from_input(data: ConsentInput) -> ConsentResult:
-    """Apply the round's (or the scope's) profile to what the store holds: the one tally."""
+def profile_for(data: ConsentInput, today: date | None = None) -> tuple[ConsentProfile, date]:
+    """The rule a count uses and the day it counts for: the round's pinned rule on the day it
+    opened, else the scope's rule as it stands `today`."""
+    day = data.round.opened_on if data.round is not None else (today or date.today())
+    return resolve_profile(data.profile, day).profile, day
+
+
+def consent_from_input(data: ConsentInput, today: date | None = None) -> ConsentResult:
+    """Apply the round's (or the scope's) profile to what the store holds: the one tally.
+
+    A round pins its rule's id and the hash of its file; when the file has changed since, the
+    count says so (and uses the rule as it is now). A building or compound round names its
+    flats by household id, as room numbers repeat from one stairwell to the next."""
+    one_unit = data.scope_kind is ScopeKind.UNIT
+
+    def key(room: str, household_id: int) -> str:
+        return room if one_unit else f"household:{household_id}"
+
     flats = [
         Flat(
-            id=row.room,
+            id=key(row.room, row.household_id),
             area_cm2=row.area_cm2,
             owner=f"owner:{row.owner_id}",
             vote=row.vote,
@@ -36,9 +60,23 @@ def consent_from_input(data: ConsentInput) -> ConsentResult:
         )
         for row in data.rows
     ]
-    objections = [Objection(o.room, o.status) for o in data.objections]
-    occupied = [o.room for o in data.occupied]
-    return evaluate(load_profile(data.profile), flats, objections, occupied)
+    objections = [Objection(key(o.room, o.household_id), o.status) for o in data.objections]
+    occupied = [key(o.room, o.household_id) for o in data.occupied]
+    profile, day = profile_for(data, today)
+    result = evaluate(profile, flats, objections, occupied, on=day)
+    pinned = data.round.profile_sha256 if data.round is not None else None
+    if data.round is not None and pinned and pinned != profile.sha256:
+        changed = msg(
+            "the rule {rule} has changed since round {round} opened on {opened} (its file's "
+            "SHA-256 was {was}, it is now {now}): this count uses the rule as it is now",
+            rule=Label(profile.name_zh, profile.name_en),
+            round=data.round.id,
+            opened=data.round.opened_on.isoformat(),
+            was=pinned[:12],
+            now=profile.sha256[:12],
+        )
+        result = replace(result, warnings=(*result.warnings, changed))
+    return result
 
 
 def _latest_round(uow: UnitOfWork, unit_id: int) -> VoteRound | None:
@@ -79,15 +117,40 @@ def open_vote_round(
     profile: str | None = None,
     opened_on: date | None = None,
 ) -> VoteRound:
-    """Start a vote or signature campaign for one unit under its (or the given) consent rule."""
-    if profile is not None:
-        load_profile(profile)
+    """Start a vote or signature campaign for one unit under its (or the given) consent rule.
+
+    A rule's name resolves to the version in force on the opening day; the round keeps that
+    version's id and the hash of its file, so a later change of the file is seen at recount."""
     with UnitOfWork(engine) as uow:
-        opened = uow.votes.open_round(
-            ScopeKind.UNIT, unit_id, actor=actor, profile=profile, title=title, opened_on=opened_on
+        opened = open_round_in(
+            uow, unit_id, actor=actor, title=title, profile=profile, opened_on=opened_on
         )
         uow.commit()
         return opened
+
+
+def open_round_in(
+    uow: UnitOfWork,
+    unit_id: int,
+    *,
+    actor: str,
+    title: str = "",
+    profile: str | None = None,
+    opened_on: date | None = None,
+) -> VoteRound:
+    """`open_vote_round` inside a caller's unit of work (the caller commits)."""
+    day = opened_on or date.today()
+    name = profile if profile is not None else uow.units.info(unit_id).effective_profile
+    rule = resolve_profile(name, day).profile
+    return uow.votes.open_round(
+        ScopeKind.UNIT,
+        unit_id,
+        actor=actor,
+        profile=rule.id,
+        title=title,
+        opened_on=day,
+        profile_sha256=rule.sha256,
+    )
 
 
 def cast_vote(

@@ -23,6 +23,7 @@ from colift.demo_history import (
     ObjectionMove,
     RoundEvent,
     StageEvent,
+    StepEvent,
     TechnicalEvent,
     TechnicalResolved,
     UnitHistory,
@@ -42,7 +43,9 @@ from colift.model import (
     Unit,
 )
 from colift.model.coproduction import Activity, Outcome, StanceChange, TechnicalIssue
+from colift.rules.costshare import parse_plan
 from colift.services.activities import record_activity_in
+from colift.services.consent import open_round_in
 from colift.services.evidence import seed_evidence_demo
 from colift.services.workflow import advance_in
 from colift.store import UnitOfWork, migrate
@@ -227,9 +230,7 @@ def _apply(
                 actor=e.person,
             )
         elif isinstance(e, RoundEvent):
-            opened = uow.votes.open_round(
-                ScopeKind.UNIT, unit_id, actor=DEMO_ACTOR, title=e.title, opened_on=e.on
-            )
+            opened = open_round_in(uow, unit_id, actor=DEMO_ACTOR, title=e.title, opened_on=e.on)
             round_id = opened.id
         elif isinstance(e, VotesEvent):
             assert round_id is not None
@@ -240,7 +241,7 @@ def _apply(
                 signed_on=e.on,
             )
         elif isinstance(e, CostPlanEvent):
-            plan = demo_plan(uh.unit.total_cost_fen, subsidy_profile)
+            plan = parse_plan(demo_plan(uh.unit.total_cost_fen, subsidy_profile))
             uow.cost_plans.set(unit_id, plan, actor=DEMO_ACTOR, on=e.on)
         elif isinstance(e, ObjectionEvent):
             made = uow.objections.add(
@@ -263,6 +264,10 @@ def _apply(
             technical[e.key] = issue.id
         elif isinstance(e, TechnicalResolved):
             uow.technical.resolve(technical[e.key], actor=DEMO_ACTOR, on=e.on)
+        elif isinstance(e, StepEvent):
+            uow.steps.record(
+                unit_id, e.step.value, done_on=e.on, reference=e.reference, actor=e.actor
+            )
 
 
 def demo_plan(total_fen: int, subsidy_profile: str) -> dict[str, Any]:

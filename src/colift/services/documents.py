@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from colift.coproduction.workflow import notice_elapsed_on
+from colift.coproduction.workflow import notice_window
 from colift.errors import BadInput, ColiftError
-from colift.rules.consent import ConsentProfile, load_profile
+from colift.rules.consent import ConsentProfile
 from colift.services.registry import get_compound
 from colift.services.views import UnitPage, unit_page
 
@@ -53,6 +53,7 @@ class UnitDocument:
     notice_from: date | None
     notice_until: date | None  # last day of the notice, inclusive
     owners: list[dict[str, Any]]  # one line per flat: room, floor, area, owner names, vote, share
+    notice_assumptions: tuple[str, ...] = ()  # in Chinese: a calendar year not yet published
 
 
 def unit_document(
@@ -62,22 +63,24 @@ def unit_document(
         raise BadInput(f"no document {kind!r}: choose one of {', '.join(DOCUMENTS)}")
     page = unit_page(engine, unit_id, today)
     compound = get_compound(engine, page.compound_code)
-    profile = load_profile(page.info.effective_profile)
+    profile = page.consent.result.profile  # the rule the page counted under, as resolved
     opened = page.project.notice_opened_on
     if opened is None and kind == "notice":
         opened = page.today
     until = None
+    assumptions: tuple[str, ...] = ()
     if opened is not None:
-        until = notice_elapsed_on(opened, profile.notice_days)
-        until = date.fromordinal(until.toordinal() - 1)
-    shares = {s["id"]: s for s in (page.shares or {}).get("shares", [])}
+        window = notice_window(profile, opened)
+        until = window.last_day
+        assumptions = tuple(m.render("zh-CN") for m in window.assumptions)
+    shares = {line.id: line for line in (page.shares.lines if page.shares else ())}
     owners = []
     for floor in reversed(page.floors):
         for flat in floor:
             names = [p.name for p in flat.residents if p.owner_id is not None] or [
                 p.name for p in flat.residents
             ]
-            share = shares.get(flat.room, {})
+            share = shares.get(flat.room)
             owners.append(
                 {
                     "room": flat.room,
@@ -85,11 +88,14 @@ def unit_document(
                     "area_m2": flat.area_m2,
                     "owner": "、".join(names),
                     "vote": flat.vote,
-                    "fen": share.get("fen"),
-                    "compensation_fen": share.get("compensation_fen", 0),
-                    "net_fen": share.get("net_fen"),
-                    "running_fen": share.get("running_fen"),
-                    "instalments": share.get("instalments", []),
+                    "fen": share.fen if share else None,
+                    "compensation_fen": share.compensation_fen if share else 0,
+                    "net_fen": share.net_fen if share else None,
+                    "running_fen": share.running_fen if share else None,
+                    "instalments": [
+                        {"name": n, "fen": f} for n, f in (share.instalments if share else ())
+                    ],
+                    "funding": share.funding if share else None,
                 }
             )
     zh, en = DOCUMENTS[kind]
@@ -105,6 +111,7 @@ def unit_document(
         profile=profile,
         notice_from=opened,
         notice_until=until,
+        notice_assumptions=assumptions,
         owners=owners,
     )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -13,14 +12,14 @@ from colift.coproduction.catalogue import load_catalogue
 from colift.model import Compound
 from colift.services.advice import build_snapshot
 from colift.services.consent import UnitConsent, unit_consent_in
-from colift.services.costshare import unit_shares_in
+from colift.services.costshare import UnitSplit, unit_shares_in
 from colift.store import UnitOfWork
 
 
 @dataclass(frozen=True)
 class UnitReport:
     consent: UnitConsent
-    shares: dict[str, Any] | None
+    shares: UnitSplit | None
     open_objections: int
     advice: Advice
 

@@ -153,7 +153,7 @@ def simulate_stored_unit(
         compound = uow.compounds.get(uow.units.info(unit_id).compound_id)
     if scenario is None:
         scenario = scenario_from_facts(
-            snapshot, plan.plan if plan is not None else None, compound.subsidy_profile
+            snapshot, plan.document if plan is not None else None, compound.subsidy_profile
         )
     if weeks is not None:
         scenario = scenario.replace(weeks=weeks)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -18,6 +17,7 @@ from colift.coproduction.catalogue import Catalogue, load_catalogue
 from colift.coproduction.workflow import next_stage
 from colift.model import Person
 from colift.model.coproduction import STAGE_ORDER, Activity, Stage, StageTransition
+from colift.rules.costshare import CostShareResult
 from colift.services.advice import build_snapshot
 from colift.services.consent import UnitConsent, unit_consent_in
 from colift.services.costshare import unit_shares_in
@@ -25,6 +25,7 @@ from colift.services.reports import UnitReport, compound_report
 from colift.store import UnitOfWork
 from colift.store.coproduction import StanceRecord, UnitProject
 from colift.store.repository import UnitInfo
+from colift.store.steps import StepRecord
 from colift.store.voting import Objection
 
 # Days a unit may stay in a stage before the street office sees it as stalled: the upper end of
@@ -65,7 +66,7 @@ class UnitPage:
     project: UnitProject
     next_stage: Stage | None
     consent: UnitConsent
-    shares: dict[str, Any] | None
+    shares: CostShareResult | None  # the split of the unit's stored plan
     objections: list[Objection]
     activities: list[Activity]
     stances: dict[str, StanceRecord]
@@ -74,6 +75,7 @@ class UnitPage:
     floors: list[list[Flat]]  # top floor first, as the stairwell is drawn
     today: date
     subsidy_profile: str | None = None  # the compound's subsidy rule
+    steps: tuple[StepRecord, ...] = ()  # work steps recorded (workflow.WorkStep)
 
 
 def unit_page(
@@ -94,6 +96,7 @@ def unit_page(
         activities = uow.activities.list_by_unit(unit_id)
         stances = uow.stances.for_unit(unit_id)
         transitions = uow.projects.transitions(unit_id)
+        steps = tuple(uow.steps.for_unit(unit_id))
         people: dict[str, tuple[Person, ...]] = {}
         for flat in uow.households.list_by_unit(unit_id):
             assert flat.id is not None
@@ -121,7 +124,7 @@ def unit_page(
         project=project,
         next_stage=upcoming,
         consent=consent,
-        shares=shares,
+        shares=shares.result if shares is not None else None,
         objections=objections,
         activities=sorted(activities, key=lambda a: (a.on, a.id or 0), reverse=True),
         stances=stances,
@@ -130,6 +133,7 @@ def unit_page(
         floors=floors,
         today=today,
         subsidy_profile=compound.subsidy_profile,
+        steps=steps,
     )
 
 

@@ -18,6 +18,7 @@ from colift.coproduction.workflow import (
     GateFacts,
     GateFailure,
     ObjectionFact,
+    WorkStep,
     blocking_objections,
     check_transition,
     classify_move,
@@ -31,6 +32,7 @@ from colift.rules.consent import ConsentResult, load_profile
 from colift.services.consent import unit_consent_in
 from colift.store import UnitOfWork
 from colift.store.coproduction import UnitProject
+from colift.store.steps import StepRecord
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def _facts(
     registration_reference: str | None = None,
 ) -> GateFacts:
     unit_id = project.unit_id
-    profile = load_profile(uow.units.info(unit_id).effective_profile)
+    profile = load_profile(uow.units.info(unit_id).effective_profile, today)
     objections = [
         ObjectionFact(o.room, o.status, o.raised_on) for o in uow.objections.list_by_unit(unit_id)
     ]
@@ -90,6 +92,7 @@ def _facts(
         acceptance_on=acceptance_on or project.acceptance_on,
         registration_reference=registration_reference or project.registration_reference,
         unresolved_technical_severity=uow.technical.max_unresolved_severity(unit_id),
+        steps={WorkStep(r.step): r.done_on for r in uow.steps.for_unit(unit_id)},
     )
 
 
@@ -224,6 +227,44 @@ def check_stage(
             tuple(gate_failures(project.stage, target, facts)),
             tuple(gate_warnings(project.stage, target, facts)),
         )
+
+
+def record_step(
+    engine: Engine,
+    unit_id: int,
+    step: WorkStep | str,
+    *,
+    actor: str,
+    on: date | None = None,
+    reference: str = "",
+) -> StepRecord:
+    """Record that a required step was done on `on` (default today), with its reference.
+
+    Any step may be recorded at any stage (a design and a pipeline survey before the vote);
+    the gates read them as the unit's consent profile says. Recording it again corrects it."""
+    try:
+        kind = WorkStep(step)
+    except ValueError:
+        raise BadInput(
+            "{step} is not a work step: use one of {steps}",
+            step=repr(step),
+            steps=", ".join(s.value for s in WorkStep),
+        ) from None
+    day = on or date.today()
+    with UnitOfWork(engine) as uow:
+        uow.units.info(unit_id)
+        made = uow.steps.record(
+            unit_id, kind.value, done_on=day, reference=reference.strip(), actor=actor
+        )
+        uow.commit()
+        return made
+
+
+def unit_steps(engine: Engine, unit_id: int) -> list[StepRecord]:
+    """The unit's recorded work steps, oldest first."""
+    with UnitOfWork(engine) as uow:
+        uow.units.info(unit_id)
+        return uow.steps.for_unit(unit_id)
 
 
 def unit_stage(engine: Engine, unit_id: int) -> UnitProject:

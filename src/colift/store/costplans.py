@@ -1,4 +1,8 @@
-"""Cost plans of units: what the lift costs and how the owners share it (to the fen)."""
+"""Cost plans of units: what the lift costs and how the owners share it (to the fen).
+
+A plan is stored as its canonical JSON (`rules.costshare.plan_to_json`) and read back typed
+(`parse_plan`), so what is kept is exactly what was checked.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +13,27 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
-from colift.errors import BadInput, NotFound
+from colift.errors import NotFound
+from colift.rules.costshare import CostPlan, parse_plan, plan_to_json
 from colift.store import ledger
 from colift.store.repository import require
 from colift.store.tables import cost_plans, units
 
 
 @dataclass(frozen=True)
-class CostPlan:
-    """A unit's plan in the `colift costshare` request format, without its households."""
+class StoredPlan:
+    """A unit's plan as stored: typed, with its JSON form, when and by whom."""
 
     unit_id: int
     total_fen: int
-    plan: dict[str, Any]
+    plan: CostPlan
     updated_on: date
     updated_by: str
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The plan in the `colift costshare` request format, without households."""
+        return plan_to_json(self.plan)
 
 
 class CostPlanRepository:
@@ -31,47 +41,44 @@ class CostPlanRepository:
         self.conn = conn
 
     def set(
-        self, unit_id: int, plan: dict[str, Any], *, actor: str, on: date | None = None
-    ) -> CostPlan:
+        self, unit_id: int, plan: CostPlan, *, actor: str, on: date | None = None
+    ) -> StoredPlan:
         """Replace the unit's plan; the change goes to the ledger in the same transaction."""
         require(self.conn, units, [unit_id], "unit")
-        total = plan.get("total_fen")
-        if isinstance(total, bool) or not isinstance(total, int) or total < 0:
-            raise BadInput("a cost plan needs total_fen, a whole number of fen ≥ 0")
-        if "households" in plan:
-            raise BadInput("a cost plan does not list households: they come from the registry")
-        text = ledger.canonical_json(plan)
+        document = plan_to_json(plan)
+        text = ledger.canonical_json(document)
         day = on or date.today()
         self.conn.execute(delete(cost_plans).where(cost_plans.c.unit_id == unit_id))
         self.conn.execute(
             insert(cost_plans).values(
-                unit_id=unit_id, total_fen=total, plan=text, updated_on=day, updated_by=actor
+                unit_id=unit_id,
+                total_fen=plan.total_fen,
+                plan=text,
+                updated_on=day,
+                updated_by=actor,
             )
         )
         ledger.append(
-            self.conn, actor, "costplan.set", f"unit:{unit_id}", {"plan": plan, "on": day}
+            self.conn, actor, "costplan.set", f"unit:{unit_id}", {"plan": document, "on": day}
         )
-        return CostPlan(unit_id, total, json.loads(text), day, actor)
+        return StoredPlan(unit_id, plan.total_fen, plan, day, actor)
 
-    def find(self, unit_id: int) -> CostPlan | None:
+    def find(self, unit_id: int) -> StoredPlan | None:
         row = self.conn.execute(select(cost_plans).where(cost_plans.c.unit_id == unit_id)).first()
-        if row is None:
-            return None
-        return CostPlan(
-            row.unit_id, row.total_fen, json.loads(row.plan), row.updated_on, row.updated_by
-        )
+        return None if row is None else _stored(row)
 
-    def get(self, unit_id: int) -> CostPlan:
+    def get(self, unit_id: int) -> StoredPlan:
         found = self.find(unit_id)
         if found is None:
             raise NotFound(f"unit {unit_id} has no cost plan yet")
         return found
 
-    def for_units(self, unit_ids: list[int]) -> dict[int, CostPlan]:
+    def for_units(self, unit_ids: list[int]) -> dict[int, StoredPlan]:
         rows = self.conn.execute(select(cost_plans).where(cost_plans.c.unit_id.in_(unit_ids)))
-        return {
-            r.unit_id: CostPlan(
-                r.unit_id, r.total_fen, json.loads(r.plan), r.updated_on, r.updated_by
-            )
-            for r in rows
-        }
+        return {r.unit_id: _stored(r) for r in rows}
+
+
+def _stored(row: Any) -> StoredPlan:
+    return StoredPlan(
+        row.unit_id, row.total_fen, parse_plan(json.loads(row.plan)), row.updated_on, row.updated_by
+    )

@@ -138,6 +138,8 @@ vote_rounds = Table(
     Column("title", String(200), nullable=False, default=""),
     Column("opened_on", Date, nullable=False),
     Column("closed_on", Date),
+    # SHA-256 of the consent profile file the round opened under (NULL: opened before 0007).
+    Column("profile_sha256", String(64)),
 )
 Index("ix_vote_rounds_scope", vote_rounds.c.scope_kind, vote_rounds.c.scope_id)
 
@@ -546,3 +548,16 @@ evidence_suggestion_decisions = Table(
     Column("decided_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_evidence_suggestion_decisions_source", evidence_suggestion_decisions.c.source_id)
+
+
+# Steps of the works the law or the city requires (coproduction.workflow.WorkStep): the day each
+# was done and its reference (report, notice or certificate number); changes go to the ledger.
+work_steps = Table(
+    "work_steps",
+    metadata,
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
+    Column("step", String(32), primary_key=True),
+    Column("done_on", Date, nullable=False),
+    Column("reference", String(200), nullable=False, default=""),
+    Column("recorded_by", String(200), nullable=False),
+)

@@ -38,6 +38,7 @@ from colift.store.repository import (
     RoleRepository,
     UnitRepository,
 )
+from colift.store.steps import StepRepository
 from colift.store.voting import ObjectionRepository, VotingRepository
 
 
@@ -63,6 +64,7 @@ class UnitOfWork:
     ties: TieRepository
     ledger: Ledger
     accounts: AccountRepository
+    steps: StepRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -95,6 +97,7 @@ class UnitOfWork:
         self.ties = TieRepository(connection)
         self.ledger = Ledger(connection)
         self.accounts = AccountRepository(connection)
+        self.steps = StepRepository(connection)
         return self
 
     def __exit__(

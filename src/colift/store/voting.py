@@ -73,6 +73,7 @@ class VoteRound:
     title: str
     opened_on: date
     closed_on: date | None
+    profile_sha256: str | None = None  # the profile file's hash when the round opened
 
     @property
     def is_open(self) -> bool:
@@ -151,6 +152,7 @@ def _round(row: Row[Any]) -> VoteRound:
         title=row.title,
         opened_on=row.opened_on,
         closed_on=row.closed_on,
+        profile_sha256=row.profile_sha256,
     )
 
 
@@ -211,8 +213,11 @@ class VotingRepository:
         profile: str | None = None,
         title: str = "",
         opened_on: date | None = None,
+        profile_sha256: str | None = None,
     ) -> VoteRound:
-        """Open a round; without `profile`, the scope's own consent profile applies."""
+        """Open a round; without `profile`, the scope's own consent profile applies.
+
+        `profile_sha256` pins the content of the profile file the round is counted under."""
         kind = ScopeKind(scope_kind)
         if kind not in ROUND_SCOPES:
             raise BadInput(f"a consent round covers a unit, a building or a compound, not a {kind}")
@@ -236,6 +241,7 @@ class VotingRepository:
             "title": title,
             "opened_on": opened_on or date.today(),
             "closed_on": None,
+            "profile_sha256": profile_sha256,
         }
         check_lengths(vote_rounds, values)
         new_id = self.conn.execute(
@@ -251,6 +257,7 @@ class VotingRepository:
                 "scope_kind": kind.value,
                 "scope_id": scope_id,
                 "profile": opened.profile,
+                "profile_sha256": profile_sha256,
                 "title": title,
                 "opened_on": opened.opened_on,
             },

@@ -84,6 +84,8 @@ def label(kind: str, value: object, lang: str) -> str:
         if tool is not None:
             return tool.name_zh if lang != "en" else tool.name_en
         return key
+    if kind in ("lever", "work_step"):
+        return _law_label(kind, key, lang)
     if lang == "en":
         special = _EN_SPECIAL.get(kind, {}).get(key)
         return special or key.replace("_", " ")
@@ -100,3 +102,18 @@ def choices(kind: str, lang: str) -> list[tuple[str, str]]:
 def yuan(fen: int | None) -> str:
     """¥12,345.67 from integer fen, exact (no float); a dash when not known."""
     return "—" if fen is None else money_yuan(fen)
+
+
+def _law_label(kind: str, key: str, lang: str) -> str:
+    """Funding levers and work steps, named where the law module defines them."""
+    if kind == "lever":
+        from colift.rules.costshare import LeverKind, lever_rules
+
+        rule = lever_rules().get(LeverKind(key)) if key in set(LeverKind) else None
+        if rule is None:
+            return key
+        return rule.name_en if lang == "en" else rule.name_zh
+    from colift.coproduction.workflow import WORK_STEP_NAMES, WorkStep
+
+    name = WORK_STEP_NAMES.get(WorkStep(key)) if key in set(WorkStep) else None
+    return key if name is None else name.render(lang)

@@ -37,9 +37,12 @@ from colift.api.errors import status_for
 from colift.api.routes import locate_unit
 from colift.api.uploads import MAX_UPLOAD_BYTES, read_upload
 from colift.coproduction.catalogue import load_catalogue
+from colift.coproduction.workflow import WORK_STEP_NAMES, WorkStep
 from colift.errors import BadInput, ColiftError, RowError, RuleViolation
+from colift.i18n import msg
 from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import Activity, GuidanceMode, Outcome, Stage, Stance
+from colift.rules.costshare import parse_plan
 from colift.rules.subsidy import available_subsidy_profiles
 from colift.services.accounts import LoginRefused, TooManyAttempts, sign_in, sign_out
 from colift.services.activities import record_activity, set_stance
@@ -54,7 +57,7 @@ from colift.services.costshare import set_cost_plan
 from colift.services.documents import DOCUMENTS, document_pdf, unit_document
 from colift.services.registry import get_compound, import_roster_upload
 from colift.services.views import compound_overview, street_overview, unit_page
-from colift.services.workflow import advance_stage, check_stage
+from colift.services.workflow import advance_stage, check_stage, record_step
 from colift.web import i18n
 from colift.web.present import (
     activity_chart,
@@ -516,6 +519,26 @@ def post_stage(request: Request, unit_id: int, who: Who, form: Form) -> Response
     return _act(request, unit_id, who, can_manage_unit, "变更阶段", run, "stage")
 
 
+@router.post("/units/{unit_id}/steps")
+def post_step(request: Request, unit_id: int, who: Who, form: Form) -> Response:
+    def run(engine: Engine) -> str:
+        made = record_step(
+            engine,
+            unit_id,
+            _text(form, "step"),
+            actor=who.name,
+            on=_date(form, "on"),
+            reference=_text(form, "reference"),
+        )
+        return msg(
+            "recorded: {step} on {day}",
+            step=WORK_STEP_NAMES[WorkStep(made.step)],
+            day=made.done_on.isoformat(),
+        ).render(page_language(request))
+
+    return _act(request, unit_id, who, can_manage_unit, "记录工程步骤", run, "steps")
+
+
 @router.post("/units/{unit_id}/plan")
 def post_plan(request: Request, unit_id: int, who: Who, form: Form) -> Response:
     def run(engine: Engine) -> str:
@@ -553,7 +576,7 @@ def post_plan(request: Request, unit_id: int, who: Who, form: Form) -> Response:
                 "annual_fen": running,
                 "scheme": {"kind": "equal", "exempt_floors": [1]},
             }
-        set_cost_plan(engine, unit_id, plan, actor=who.name)
+        set_cost_plan(engine, unit_id, parse_plan(plan), actor=who.name)
         return "费用分摊方案已保存 / cost plan saved"
 
     return _act(request, unit_id, who, can_manage_unit, "制定分摊方案", run, "shares")
