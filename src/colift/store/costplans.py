@@ -11,8 +11,8 @@ from sqlalchemy import Connection, delete, insert, select
 
 from colift.errors import BadInput, NotFound
 from colift.store import ledger
-from colift.store.repository import require
-from colift.store.tables import cost_plans, units
+from colift.store.repository import compound_of_unit
+from colift.store.tables import cost_plans
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class CostPlanRepository:
         self, unit_id: int, plan: dict[str, Any], *, actor: str, on: date | None = None
     ) -> CostPlan:
         """Replace the unit's plan; the change goes to the ledger in the same transaction."""
-        require(self.conn, units, [unit_id], "unit")
+        chain = ledger.compound_chain(compound_of_unit(self.conn, unit_id))
         total = plan.get("total_fen")
         if isinstance(total, bool) or not isinstance(total, int) or total < 0:
             raise BadInput("a cost plan needs total_fen, a whole number of fen ≥ 0")
@@ -42,6 +42,7 @@ class CostPlanRepository:
             raise BadInput("a cost plan does not list households: they come from the registry")
         text = ledger.canonical_json(plan)
         day = on or date.today()
+        ledger.lock(self.conn, chain)
         self.conn.execute(delete(cost_plans).where(cost_plans.c.unit_id == unit_id))
         self.conn.execute(
             insert(cost_plans).values(
@@ -49,7 +50,13 @@ class CostPlanRepository:
             )
         )
         ledger.append(
-            self.conn, actor, "costplan.set", f"unit:{unit_id}", {"plan": plan, "on": day}
+            self.conn,
+            actor,
+            "costplan.set",
+            f"unit:{unit_id}",
+            {"unit_id": unit_id, "plan": plan, "on": day},
+            chain=chain,
+            unit_id=unit_id,
         )
         return CostPlan(unit_id, total, json.loads(text), day, actor)
 
