@@ -21,6 +21,7 @@ from colift.errors import BadInput, ColiftError
 from colift.rules.consent import ConsentProfile, load_profile
 from colift.services.registry import get_compound
 from colift.services.views import UnitPage, unit_page
+from colift.store.ledger import ChainHead
 
 DOCUMENTS: dict[str, tuple[str, str]] = {
     "survey": ("意愿征询表", "willingness survey form"),
@@ -53,6 +54,7 @@ class UnitDocument:
     notice_from: date | None
     notice_until: date | None  # last day of the notice, inclusive
     owners: list[dict[str, Any]]  # one line per flat: room, floor, area, owner names, vote, share
+    ledger_head: ChainHead | None = None  # printed on the document: paper anchors the record
 
 
 def unit_document(
@@ -106,6 +108,7 @@ def unit_document(
         notice_from=opened,
         notice_until=until,
         owners=owners,
+        ledger_head=page.ledger_head,
     )
 
 

@@ -22,8 +22,9 @@ from colift.services.advice import build_snapshot
 from colift.services.consent import UnitConsent, unit_consent_in
 from colift.services.costshare import unit_shares_in
 from colift.services.reports import UnitReport, compound_report
-from colift.store import UnitOfWork
+from colift.store import UnitOfWork, VoteRound
 from colift.store.coproduction import StanceRecord, UnitProject
+from colift.store.ledger import ChainHead, compound_chain
 from colift.store.repository import UnitInfo
 from colift.store.voting import Objection
 
@@ -74,6 +75,8 @@ class UnitPage:
     floors: list[list[Flat]]  # top floor first, as the stairwell is drawn
     today: date
     subsidy_profile: str | None = None  # the compound's subsidy rule
+    rounds: tuple[VoteRound, ...] = ()  # every round over the unit, newest first
+    ledger_head: ChainHead | None = None  # the compound's ledger head when the page was read
 
 
 def unit_page(
@@ -94,6 +97,8 @@ def unit_page(
         activities = uow.activities.list_by_unit(unit_id)
         stances = uow.stances.for_unit(unit_id)
         transitions = uow.projects.transitions(unit_id)
+        rounds = tuple(uow.votes.rounds_for_unit(unit_id))
+        head = uow.ledger.chain_head(compound_chain(info.compound_id))
         people: dict[str, tuple[Person, ...]] = {}
         for flat in uow.households.list_by_unit(unit_id):
             assert flat.id is not None
@@ -130,6 +135,8 @@ def unit_page(
         floors=floors,
         today=today,
         subsidy_profile=compound.subsidy_profile,
+        rounds=rounds,
+        ledger_head=head,
     )
 
 

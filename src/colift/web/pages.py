@@ -37,7 +37,8 @@ from colift.api.errors import status_for
 from colift.api.routes import locate_unit
 from colift.api.uploads import MAX_UPLOAD_BYTES, read_upload
 from colift.coproduction.catalogue import load_catalogue
-from colift.errors import BadInput, ColiftError, RowError, RuleViolation
+from colift.errors import BadInput, ColiftError, NotFound, RowError, RuleViolation
+from colift.i18n import msg
 from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import Activity, GuidanceMode, Outcome, Stage, Stance
 from colift.rules.subsidy import available_subsidy_profiles
@@ -45,10 +46,13 @@ from colift.services.accounts import LoginRefused, TooManyAttempts, sign_in, sig
 from colift.services.activities import record_activity, set_stance
 from colift.services.consent import (
     cast_vote,
+    close_vote_round,
     objection_place,
     open_vote_round,
     raise_objection,
     set_objection_status,
+    unit_rounds,
+    void_vote_round,
 )
 from colift.services.costshare import set_cost_plan
 from colift.services.documents import DOCUMENTS, document_pdf, unit_document
@@ -424,6 +428,46 @@ def post_round(request: Request, unit_id: int, who: Who, form: Form) -> Response
         return "已开始新一轮表决 / vote round opened"
 
     return _act(request, unit_id, who, can_manage_unit, "开始表决", run, "consent")
+
+
+def _round_of_unit(engine: Engine, unit_id: int, round_id: int) -> None:
+    """NotFound unless the round covers the unit (its own, its building's or its compound's)."""
+    if round_id not in {r.id for r in unit_rounds(engine, unit_id)}:
+        raise NotFound("vote round {round} does not exist", round=round_id)
+
+
+@router.post("/units/{unit_id}/rounds/{round_id}/close")
+def post_round_close(
+    request: Request, unit_id: int, round_id: int, who: Who, form: Form
+) -> Response:
+    def run(engine: Engine) -> str:
+        _round_of_unit(engine, unit_id, round_id)
+        if _text(form, "confirm") != "yes":
+            raise BadInput("tick that the count is final before closing the round")
+        ended = close_vote_round(engine, round_id, actor=who.name, closed_on=_date(form, "on"))
+        tally = ended.round.tally or {}
+        return msg(
+            "vote round closed: {agree} of {total} owners agree; ledger head {hash}",
+            agree=tally.get("agree_heads"),
+            total=tally.get("total_heads"),
+            hash=ended.head.hash,
+        ).render(page_language(request))
+
+    return _act(request, unit_id, who, can_manage_unit, "结束表决", run, "rounds")
+
+
+@router.post("/units/{unit_id}/rounds/{round_id}/void")
+def post_round_void(
+    request: Request, unit_id: int, round_id: int, who: Who, form: Form
+) -> Response:
+    def run(engine: Engine) -> str:
+        _round_of_unit(engine, unit_id, round_id)
+        ended = void_vote_round(engine, round_id, actor=who.name, reason=_text(form, "reason"))
+        return msg("vote round voided; ledger head {hash}", hash=ended.head.hash).render(
+            page_language(request)
+        )
+
+    return _act(request, unit_id, who, can_manage_unit, "宣布表决作废", run, "rounds")
 
 
 @router.post("/units/{unit_id}/votes")
