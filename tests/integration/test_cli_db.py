@@ -70,7 +70,7 @@ def test_demo_prints_the_compound_and_the_ledger_verifies(tmp_path: Path) -> Non
         conn.execute(text("update ledger set actor = 'someone else' where seq = 30"))
     broken = runner.invoke(app, ["ledger", "verify", *db(tmp_path)])
     assert broken.exit_code == 1
-    assert "BROKEN at entry 30" in broken.stderr
+    assert "ledger BROKEN" in broken.stderr and "compound:1 #30" in broken.stderr
 
 
 def test_advise_a_stored_unit(tmp_path: Path) -> None:
