@@ -334,6 +334,7 @@ ZH.update(
         "vote round {round} cannot be voided before it opened ({opened})": "表决轮次{round}不能早于开始日期（{opened}）作废",
         "say why the vote round is voided, e.g. the wrong plan was put to the vote": "请说明作废理由，例如交付表决的方案有误",
         "the reason is longer than {limit} characters": "理由超过{limit}个字",
+        "a round cannot end on a day still to come ({day})": "表决不能在尚未到来的日期（{day}）结束",
         # registry
         "household {id} does not exist": "房屋{id}不存在",
         "unit {id} does not exist": "单元{id}不存在",
@@ -420,6 +421,10 @@ ZH.update(
         "restored {rows} rows from {path}": "已从{path}恢复{rows}行",
         "ledger of the copy intact: {count} entries, global head {hash}": "副本的账本完好：{count}条记录，总账本头{hash}",
         "the copy's ledger does not verify": "副本的账本未通过核验",
+        "The unit's ledger evidence file, to check offline": "本单元电子账本证据档案（可离线核验）",
+        "no evidence file .{fmt}: choose json or pdf": "没有 .{fmt} 格式的证据档案：请选择 json 或 pdf",
+        "your role may not export this unit's ledger": "你的角色不能导出本单元的账本",
+        "ledger key {key_id} from {source}: keep a copy apart from the database's backups (docs/reliability.md)": "账本密钥{key_id}来自{source}：请在数据库备份之外另存一份（见 docs/reliability.md）",
         "the backup was at schema {old}: migrated to {new}": "备份的数据库版本为{old}：已升级到{new}",
         "{path} already exists: choose a new file for the backup": "{path}已存在：请为备份另选一个新文件",
         "the folder {folder} does not exist": "文件夹{folder}不存在",

@@ -140,6 +140,27 @@ def init(database: DatabaseOption = None) -> None:
     engine = engine_for(database)
     revision = init_database(engine)
     out.print(f"database ready at schema {revision}: {engine.url.render_as_string()}")
+    _say_ledger_key()
+
+
+def _say_ledger_key() -> None:
+    """Where the key that seals the ledger is: it is in no backup, so it must be kept apart."""
+    from colift.i18n import bilingual, msg
+    from colift.store.ledger import sealing_key
+
+    key = sealing_key()
+    out.print(
+        bilingual(
+            msg(
+                "ledger key {key_id} from {source}: keep a copy apart from the database's "
+                "backups (docs/reliability.md)",
+                key_id=key.key_id,
+                source=key.source,
+            )
+        ),
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("migrate")

@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, update
-from typer.testing import CliRunner
 
-from colift.cli import app
 from colift.model import OwnerKind, Tenure
 from colift.services.consent import unit_by_label, unit_consent
 from colift.services.ledger import erase_household_text, export_unit, verify_ledger
@@ -151,8 +149,16 @@ def test_the_export_command_writes_json_and_a_pdf(demo: DemoCopies, tmp_path: Pa
     out = tmp_path / "3-1.json"
     pdf = chromium_path() is not None
     args = ["ledger", "export", "--unit", "3-1", "-c", demo.code, "-d", url, "-o", str(out)]
-    done = CliRunner().invoke(app, args + ([] if pdf else ["--no-pdf"]))
-    assert done.exit_code == 0, done.output
+    # A process of its own, as a worker runs it (and away from this session's browser).
+    done = subprocess.run(
+        [sys.executable, "-m", "colift.cli", *args, *([] if pdf else ["--no-pdf"])],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "3栋1单元" in done.stdout
     assert _verifier(out).returncode == 0
     if pdf:
         assert out.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
@@ -202,3 +208,40 @@ def test_erasing_a_households_text_keeps_the_ledger_verifiable(demo: DemoCopies)
     evidence = export_unit(engine, code, target.unit_id)
     erased = [t for t in evidence.data["texts"].values() if t.get("erased")]
     assert len(erased) >= done.texts
+
+
+def test_the_unit_page_offers_the_evidence_file_to_those_who_may_see_names(
+    demo: DemoCopies, tmp_path: Path
+) -> None:
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from colift.api import create_app
+    from colift.services.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
+
+    engine = demo.make_copy()
+    seed_demo_accounts(engine, demo.code)
+
+    def signed_in(username: str) -> TestClient:
+        client = TestClient(create_app(engine), base_url="http://127.0.0.1")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert token
+        client.post(
+            "/login",
+            data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token[1]},
+        )
+        return client
+
+    resident = signed_in("resident")
+    unit_id = int(resident.get("/", follow_redirects=False).headers["location"].rsplit("/", 1)[1])
+    assert resident.get(f"/units/{unit_id}/ledger.json").status_code == 403
+    assert 'data-testid="evidence-file"' not in resident.get(f"/units/{unit_id}").text
+    worker = signed_in("worker")
+    assert 'data-testid="evidence-file"' in worker.get(f"/units/{unit_id}").text
+    answer = worker.get(f"/units/{unit_id}/ledger.json")
+    assert answer.status_code == 200 and "attachment" in answer.headers["content-disposition"]
+    path = tmp_path / "from-the-page.json"
+    path.write_bytes(answer.content)
+    assert _verifier(path).returncode == 0
+    assert worker.get(f"/units/{unit_id}/ledger.xml").status_code == 404

@@ -100,6 +100,8 @@ def test_a_round_cannot_close_before_it_opened(engine: Engine) -> None:
     _, round_id = unit_with_round(engine)
     with pytest.raises(BadInput, match="cannot close before it opened"):
         close_vote_round(engine, round_id, actor=ACTOR, closed_on=date(2025, 2, 1))
+    with pytest.raises(BadInput, match="a day still to come"):
+        close_vote_round(engine, round_id, actor=ACTOR, closed_on=date(2999, 1, 1))
 
 
 def test_no_vote_slips_in_between_the_last_count_and_the_close(engine: Engine) -> None:

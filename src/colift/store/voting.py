@@ -434,6 +434,8 @@ class VotingRepository:
                 round=round_id,
                 opened=current.opened_on,
             )
+        if day > date.today():
+            raise BadInput("a round cannot end on a day still to come ({day})", day=day)
         final = json.loads(ledger.canonical_json(dict(tally or {})))
         entry = ledger.append(
             self.conn,
@@ -475,6 +477,8 @@ class VotingRepository:
                 round=round_id,
                 opened=current.opened_on,
             )
+        if day > date.today():
+            raise BadInput("a round cannot end on a day still to come ({day})", day=day)
         entry = ledger.append(
             self.conn,
             actor,

@@ -8,6 +8,7 @@ runs. Roles are checked with the same functions the REST API uses (`colift.api.a
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from collections.abc import Callable
 from datetime import date
@@ -56,6 +57,7 @@ from colift.services.consent import (
 )
 from colift.services.costshare import set_cost_plan
 from colift.services.documents import DOCUMENTS, document_pdf, unit_document
+from colift.services.ledger import export_unit
 from colift.services.registry import get_compound, import_roster_upload
 from colift.services.views import compound_overview, street_overview, unit_page
 from colift.services.workflow import advance_stage, check_stage
@@ -68,7 +70,7 @@ from colift.web.present import (
     stage_days_chart,
     whatif_view,
 )
-from colift.web.render import FLASH_COOKIE, page_language, render
+from colift.web.render import FLASH_COOKIE, page_language, render, render_print
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "colift_login_csrf"
@@ -641,6 +643,29 @@ def print_document(request: Request, unit_id: int, kind: str, who: Who) -> Respo
     if not can_read_document(who, place, kind):
         raise Refused("你的角色不能打印这份文件 / your role may not print this document")
     return HTMLResponse(_document_html(request, unit_id, kind))
+
+
+@router.get("/units/{unit_id}/ledger.{fmt}")
+def ledger_evidence(request: Request, unit_id: int, fmt: str, who: Who) -> Response:
+    """The unit's ledger evidence file (docs/reliability.md): JSON for the standalone verifier,
+    or its printable PDF. It names owners, so it goes to those who may print signature sheets."""
+    engine = engine_of(request)
+    place = locate_unit(engine, unit_id)
+    if fmt not in ("json", "pdf"):
+        raise NotFound("no evidence file .{fmt}: choose json or pdf", fmt=fmt)
+    if not can_read_document(who, place, "signatures"):
+        raise Refused(
+            msg("your role may not export this unit's ledger").render(page_language(request))
+        )
+    evidence = export_unit(engine, place.compound, unit_id)
+    name = f"{place.compound}-unit{unit_id}-ledger.{fmt}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "json":
+        body = json.dumps(evidence.data, ensure_ascii=False, indent=1)
+        return Response(body, media_type="application/json", headers=disposition)
+    html = render_print("print/ledger_export.html", ev=evidence)
+    pdf = document_pdf(html, base_url=str(request.base_url))
+    return Response(pdf, media_type="application/pdf", headers=disposition)
 
 
 def _document_html(request: Request, unit_id: int, kind: str) -> str:
