@@ -172,3 +172,7 @@ def _cheap_password_hashing() -> Iterator[None]:
         yield
     finally:
         accounts._hasher = production
+
+
+# --- the ledger key: one per test session, never a file in the user's home --------------------
+os.environ.setdefault("COLIFT_LEDGER_KEY", "test-ledger-key-" + secrets.token_hex(16))

@@ -39,11 +39,7 @@ app = typer.Typer(
 consent_app = typer.Typer(
     help="Consent law: exact tallies under a city's rule.", no_args_is_help=True
 )
-ledger_app = typer.Typer(
-    help="The append-only, hash-chained record of votes and decisions.", no_args_is_help=True
-)
 app.add_typer(consent_app, name="consent")
-app.add_typer(ledger_app, name="ledger")
 app.add_typer(evidence_app, name="evidence")
 account_app = typer.Typer(help="Web app accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for programs.", no_args_is_help=True)
@@ -214,6 +210,27 @@ def init(database: DatabaseOption = None) -> None:
     engine = engine_for(database)
     revision = init_database(engine)
     out.print(f"database ready at schema {revision}: {engine.url.render_as_string()}")
+    _say_ledger_key()
+
+
+def _say_ledger_key() -> None:
+    """Where the key that seals the ledger is: it is in no backup, so it must be kept apart."""
+    from colift.i18n import bilingual, msg
+    from colift.store.ledger import sealing_key
+
+    key = sealing_key()
+    out.print(
+        bilingual(
+            msg(
+                "ledger key {key_id} from {source}: keep a copy apart from the database's "
+                "backups (docs/reliability.md)",
+                key_id=key.key_id,
+                source=key.source,
+            )
+        ),
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("migrate")
@@ -221,24 +238,6 @@ def init(database: DatabaseOption = None) -> None:
 def migrate_cmd(database: DatabaseOption = None) -> None:
     """Apply pending schema migrations (the same as init on an existing database)."""
     init(database)
-
-
-@ledger_app.command("verify")
-@user_errors
-def ledger_verify(database: DatabaseOption = None) -> None:
-    """Re-compute the hash chain of every vote, objection and money record; exit 1 if broken."""
-    from colift.services.ledger import verify_ledger
-
-    report = verify_ledger(ready_engine(database))
-    if report.ok:
-        out.print(f"ledger intact: {report.count} entries, head {report.head_hash[:16]}…")
-        return
-    err.print(
-        f"colift: ledger BROKEN at entry {report.first_bad_seq}: {report.message}",
-        markup=False,
-        soft_wrap=True,
-    )
-    raise typer.Exit(1)
 
 
 # ---------------------------------------------------------------- registry
@@ -943,6 +942,13 @@ def yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     fen = abs(fen)
     return f"{sign}{fen // 100:,}.{fen % 100:02d}"
+
+
+# ---------------------------------------------------------------- the record
+# `ledger verify|head|export`, `round open|close|void|list`, `erase`, `backup`, `restore`
+from colift.cli_ledger import register as register_record  # noqa: E402
+
+register_record(app)
 
 
 def main() -> None:

@@ -243,3 +243,43 @@ TOO_WIDE = """() => {
   }
   return out.slice(0, 8);
 }"""
+
+
+def test_a_worker_closes_a_round_and_the_printed_sheet_carries_the_head(
+    live_app: LiveApp,
+    new_context: Callable[..., BrowserContext],
+    sign_in: Callable[..., None],
+    shoot: Callable[..., Path],
+) -> None:
+    from colift.services.consent import unit_rounds
+    from colift.services.ledger import verify_ledger
+    from colift.store.ledger_verify import Anchor
+
+    # A unit other than the one the resident's tests vote in, with a round still open.
+    unit_id = next(
+        u.id
+        for u in list_units(live_app.engine, live_app.code)
+        if u.label != DEMO_UNIT and any(r.is_open for r in unit_rounds(live_app.engine, u.id))
+    )
+    page = new_context(viewport=PHONE).new_page()
+    sign_in(page, "worker")
+    page.goto(f"/units/{unit_id}#rounds")
+    expect(page.get_by_test_id("open-round")).to_be_visible()
+    page.get_by_text("结束本轮表决", exact=True).click()
+    page.get_by_label("计票结果已确认").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="结束表决", exact=True).click()
+    expect(page.locator(".flash")).to_contain_text("表决已结束")
+    expect(page.get_by_test_id("no-open-round")).to_be_visible()
+    expect(page.get_by_test_id("rounds")).to_contain_text("已结束")
+    shoot(page, "unit-round-closed", full_page=True)
+
+    sheet = new_context().new_page()
+    sign_in(sheet, "worker")
+    sheet.goto(f"/units/{unit_id}/print/signatures")
+    line = sheet.get_by_test_id("ledger-head")
+    expect(line).to_contain_text("最新记录哈希")
+    found = re.search(r"[0-9a-f]{64}", line.inner_text())
+    assert found, line.inner_text()
+    report = verify_ledger(live_app.engine, [Anchor(found[0], source="signature sheet")])
+    assert report.ok, report.message

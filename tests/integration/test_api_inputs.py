@@ -417,6 +417,11 @@ BAD: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
         409,
         "rule_violation",
     ),
+    ("rounds of unknown unit", "GET", "/units/99999/rounds", {}, 404, "not_found"),
+    ("close: unknown round", "POST", "/rounds/99999/close", {"json": {}}, 404, "not_found"),
+    ("close: bad date", "POST", "/rounds/99999/close", {"json": {"on": "soon"}}, 422, None),
+    ("void: no reason", "POST", "/rounds/99999/void", {"json": {}}, 422, "invalid_request"),
+    ("void: unknown round", "POST", "/rounds/99999/void", {"json": {"reason": "x"}}, 404, None),
     (
         "objection: no reasons",
         "POST",

@@ -24,7 +24,7 @@ from colift.api import create_app
 from colift.api.auth import CSRF_HEADER, SESSION_COOKIE
 from colift.model.accounts import Account, AccountRole
 from colift.services.accounts import create_account, create_api_token, sign_in
-from colift.services.consent import raise_objection
+from colift.services.consent import open_vote_round, raise_objection, unit_rounds
 from colift.services.demo import seed_demo
 from colift.services.registry import CompoundDetails, create_compound, get_compound, list_units
 from colift.services.views import unit_page
@@ -163,6 +163,16 @@ def _stage_move(w: World) -> Request:
 def _fresh_objection(w: World) -> str:
     made = raise_objection(w.engine, w.unit, w.room, ["noise"], actor="matrix")
     return f"{API}/objections/{made}/status"
+
+
+def _open_round_url(action: str) -> Callable[[World], str]:
+    def url(w: World) -> str:
+        current = next((r for r in unit_rounds(w.engine, w.unit) if r.is_open), None)
+        if current is None:
+            current = open_vote_round(w.engine, w.unit, actor="matrix", title="matrix")
+        return f"{API}/rounds/{current.id}/{action}"
+
+    return url
 
 
 PLAN = {
@@ -369,6 +379,22 @@ CASES = [
         fixed("/accounts/m-worker/tokens"),
         lambda w: {"json": {"label": "script"}},
         ok=frozenset({201}),
+    ),
+    # the end of vote rounds: each call finds (or opens) an open round of the unit to end
+    Case("GET", "/units/{unit_id}/rounds", READERS, unit_url("/rounds")),
+    Case(
+        "POST",
+        "/rounds/{round_id}/close",
+        MANAGERS,
+        _open_round_url("close"),
+        lambda w: {"json": {}},
+    ),
+    Case(
+        "POST",
+        "/rounds/{round_id}/void",
+        MANAGERS,
+        _open_round_url("void"),
+        lambda w: {"json": {"reason": "matrix"}},
     ),
 ]
 

@@ -25,7 +25,8 @@ def test_commands_need_init_first(tmp_path: Path) -> None:
 
 
 def test_import_export_and_unit_report(tmp_path: Path) -> None:
-    assert runner.invoke(app, ["init", *db(tmp_path)]).exit_code == 0
+    init = runner.invoke(app, ["init", *db(tmp_path)])
+    assert init.exit_code == 0 and "ledger key" in init.stdout and "COLIFT_LEDGER_KEY" in init.stdout
     roster = str(ROOT / "examples" / "roster.csv")
     args = ["import", roster, "-c", "jsl", "--name", "建设里", "--city", "大连市", *db(tmp_path)]
     result = runner.invoke(app, args)
@@ -70,7 +71,7 @@ def test_demo_prints_the_compound_and_the_ledger_verifies(tmp_path: Path) -> Non
         conn.execute(text("update ledger set actor = 'someone else' where seq = 30"))
     broken = runner.invoke(app, ["ledger", "verify", *db(tmp_path)])
     assert broken.exit_code == 1
-    assert "BROKEN at entry 30" in broken.stderr
+    assert "ledger BROKEN" in broken.stderr and "compound:1 #30" in broken.stderr
 
 
 def test_advise_a_stored_unit(tmp_path: Path) -> None:

@@ -28,18 +28,24 @@ from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import Stage
 from colift.services.advice import unit_advice
 from colift.services.consent import (
+    EndedRound,
     UnitConsent,
     cast_vote,
+    close_vote_round,
     objection_place,
     open_vote_round,
     raise_objection,
+    round_place,
     set_objection_status,
     unit_consent,
     unit_place,
+    unit_rounds,
+    void_vote_round,
 )
 from colift.services.registry import get_compound, list_compounds
 from colift.services.reports import UnitReport, compound_report
 from colift.services.workflow import advance_stage, record_step, unit_stage, unit_steps
+from colift.store import VoteRound
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
@@ -69,6 +75,17 @@ class RoundIn(BaseModel):
         "or a dated id (beijing-2020), never a file path; default: the unit's own",
     )
     on: date | None = Field(None, description="the day the round opens (default: today)")
+
+
+class RoundCloseIn(BaseModel):
+    on: date | None = Field(None, description="the day the round closes (default: today)")
+
+
+class RoundVoidIn(BaseModel):
+    reason: str = Field(
+        min_length=1, max_length=2000, description="why the round is voided, e.g. 表决方案有误"
+    )
+    on: date | None = Field(None, description="the day it is voided (default: today)")
 
 
 class ObjectionIn(BaseModel):
@@ -373,3 +390,75 @@ def post_step(
         )
     )
     return made
+# --- the end of a vote round ---------------------------------------------------------------------
+
+
+def round_json(r: VoteRound) -> dict[str, Any]:
+    """A round as the API shows it: how it ended, with its final tally and the ledger head."""
+    return {
+        "id": r.id,
+        "title": r.title,
+        "scope": r.scope_kind.value,
+        "scope_id": r.scope_id,
+        "profile": r.profile,
+        "status": r.status,
+        "opened_on": r.opened_on,
+        "closed_on": r.closed_on,
+        "closed_by": r.closed_by,
+        "tally": r.tally,
+        "ledger_head": r.closed_head,
+        "void_reason": r.void_reason if r.is_void else None,
+    }
+
+
+def _manage_round(engine: Engine, round_id: int, who: Principal, what: str) -> None:
+    """404 for an unknown round, 403 unless the caller manages its unit (or its compound)."""
+    place = round_place(engine, round_id)
+    if place.unit_id is not None:
+        allowed = can_manage_unit(who, locate_unit(engine, place.unit_id))
+    else:
+        allowed = can_manage_unit(who, UnitPlace(0, place.compound_code, place.street))
+    if not allowed:
+        raise forbidden(what)
+
+
+def ended_json(ended: EndedRound) -> dict[str, Any]:
+    body: dict[str, Any] = jsonable_encoder(round_json(ended.round))
+    body["head"] = jsonable_encoder(ended.head.to_json())
+    return body
+
+
+@router.get("/units/{unit_id}/rounds", tags=["consent"], summary="A unit's vote rounds")
+def get_rounds(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> list[dict[str, Any]]:
+    """Every round over the unit, newest first: open, closed (with its final tally and the
+    ledger head at the close) or void (with why)."""
+    place = locate_unit(engine, unit_id)
+    if not can_read_unit(who, place):
+        raise forbidden("read this unit")
+    rounds: list[dict[str, Any]] = jsonable_encoder(
+        [round_json(r) for r in unit_rounds(engine, unit_id)]
+    )
+    return rounds
+
+
+@router.post("/rounds/{round_id}/close", tags=["consent"], summary="Close a vote round")
+def post_round_close(
+    round_id: int, body: RoundCloseIn, engine: EngineDep, who: CurrentPrincipal
+) -> dict[str, Any]:
+    """Close an open round: its final tally is counted under its lock and kept with the ledger
+    head after the close (`head.hash`: print it on the result notice). Later votes answer 409;
+    a round already ended: 409."""
+    _manage_round(engine, round_id, who, "close a vote round")
+    return ended_json(close_vote_round(engine, round_id, actor=who.name, closed_on=body.on))
+
+
+@router.post("/rounds/{round_id}/void", tags=["consent"], summary="Void a vote round")
+def post_round_void(
+    round_id: int, body: RoundVoidIn, engine: EngineDep, who: CurrentPrincipal
+) -> dict[str, Any]:
+    """Void an open round with the reason why: its votes decide nothing, and the next round
+    may open."""
+    _manage_round(engine, round_id, who, "void a vote round")
+    return ended_json(
+        void_vote_round(engine, round_id, actor=who.name, reason=body.reason, on=body.on)
+    )

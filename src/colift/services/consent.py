@@ -1,9 +1,11 @@
-"""Consent use cases: open a vote round, record a vote, see where a unit stands."""
+"""Consent use cases: open, close or void a vote round, record a vote, see where a unit stands."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -19,6 +21,7 @@ from colift.rules.consent import (
     resolve_profile,
 )
 from colift.store import ConsentInput, UnitInfo, UnitOfWork, VoteRound
+from colift.store.ledger import ChainHead, compound_chain
 from colift.store.voting import Objection as ObjectionRecord
 
 
@@ -80,8 +83,11 @@ def consent_from_input(data: ConsentInput, today: date | None = None) -> Consent
 
 
 def _latest_round(uow: UnitOfWork, unit_id: int) -> VoteRound | None:
-    """The round that speaks for the unit now: the newest open one, else the newest closed one."""
-    rounds = uow.votes.rounds_for_unit(unit_id)
+    """The round that speaks for the unit now: the newest open one, else the newest closed one.
+
+    A voided round speaks for nothing: its votes count for no decision.
+    """
+    rounds = [r for r in uow.votes.rounds_for_unit(unit_id) if not r.is_void]
     return next((r for r in rounds if r.is_open), rounds[0] if rounds else None)
 
 
@@ -171,6 +177,15 @@ def cast_vote(
         current = uow.votes.current_round(unit_id)
         if current is None:
             label = uow.units.info(unit_id).label
+            ended = next((r for r in uow.votes.rounds_for_unit(unit_id) if r.closed_on), None)
+            if ended is not None:
+                raise RuleViolation(
+                    "the vote round of {unit} ({title}) ended on {day}: it takes no more votes; "
+                    "open a new round to vote again",
+                    unit=label,
+                    title=ended.title or "—",
+                    day=ended.closed_on,
+                )
             raise RuleViolation(
                 "{unit} has no open vote round: open one before recording votes", unit=label
             )
@@ -262,3 +277,126 @@ def objection_place(engine: Engine, objection_id: int) -> tuple[str, int]:
         objection = uow.objections.get(objection_id)
         unit_id = uow.households.get(objection.household_id).unit_id
         return uow.compounds.code_of(uow.units.info(unit_id).compound_id), unit_id
+
+
+# --- the end of a round -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EndedRound:
+    """A round just closed or voided, the tally it closed with, and the ledger head after it:
+    the hash to print on the result notice, so paper anchors the record."""
+
+    round: VoteRound
+    result: ConsentResult | None  # None for a voided round
+    head: ChainHead
+
+
+def tally_summary(data: ConsentInput, result: ConsentResult) -> dict[str, Any]:
+    """The final tally a closed round keeps (and the ledger records): verdict and counts."""
+    full = result.to_json()
+    votes = Counter(row.vote.value for row in data.rows)
+    return {
+        **{
+            k: full[k]
+            for k in (
+                "rule",
+                "scope",
+                "passed",
+                "quorum_met",
+                "approval_met",
+                "total_heads",
+                "participating_heads",
+                "agree_heads",
+                "total_area",
+                "participating_area",
+                "agree_area",
+            )
+        },
+        "flats": len(data.rows),
+        "votes": dict(sorted(votes.items())),
+        "unresolved_objections": len(full["unresolved_objections"]),
+        "occupied_not_agreeing": len(full["occupied_not_agreeing"]),
+    }
+
+
+def close_vote_round(
+    engine: Engine, round_id: int, *, actor: str, closed_on: date | None = None
+) -> EndedRound:
+    """Close a round: count it one last time under its lock, keep the tally and the head.
+
+    No vote can slip in between the count and the close; a vote after it is refused.
+    """
+    with UnitOfWork(engine) as uow:
+        ended = close_round_in(uow, round_id, actor=actor, closed_on=closed_on)
+        uow.commit()
+        return ended
+
+
+def close_round_in(
+    uow: UnitOfWork, round_id: int, *, actor: str, closed_on: date | None = None
+) -> EndedRound:
+    """`close_vote_round` inside a caller's unit of work."""
+    uow.votes.lock_round(round_id)
+    data = uow.votes.unit_consent_rows(round_id=round_id)
+    result = consent_from_input(data)
+    closed = uow.votes.close_round(
+        round_id, actor=actor, closed_on=closed_on, tally=tally_summary(data, result)
+    )
+    return EndedRound(closed, result, _round_head(uow, closed))
+
+
+def void_vote_round(
+    engine: Engine, round_id: int, *, actor: str, reason: str, on: date | None = None
+) -> EndedRound:
+    """Void an open round with the reason why: its votes decide nothing; a new one may open."""
+    with UnitOfWork(engine) as uow:
+        voided = uow.votes.void_round(round_id, actor=actor, reason=reason, on=on)
+        head = _round_head(uow, voided)
+        uow.commit()
+        return EndedRound(voided, None, head)
+
+
+def _round_head(uow: UnitOfWork, ended: VoteRound) -> ChainHead:
+    assert ended.compound_id is not None
+    return uow.ledger.chain_head(compound_chain(ended.compound_id))
+
+
+def current_unit_round(engine: Engine, unit_id: int) -> VoteRound:
+    """The unit's open round; RuleViolation naming the unit when none is open."""
+    with UnitOfWork(engine) as uow:
+        current = uow.votes.current_round(unit_id)
+        if current is None:
+            raise RuleViolation("{unit} has no open vote round", unit=uow.units.info(unit_id).label)
+        return current
+
+
+def unit_rounds(engine: Engine, unit_id: int) -> list[VoteRound]:
+    """Every round over the unit (its own, its building's, its compound's), newest first."""
+    with UnitOfWork(engine) as uow:
+        uow.units.info(unit_id)
+        return uow.votes.rounds_for_unit(unit_id)
+
+
+@dataclass(frozen=True)
+class RoundPlace:
+    """Where a round belongs, for deciding who may close it: its compound, and its unit when
+    the round is a unit's."""
+
+    round: VoteRound
+    compound_code: str
+    street: str
+    unit_id: int | None
+
+
+def round_place(engine: Engine, round_id: int) -> RoundPlace:
+    """The compound (and unit) of a round; NotFound if there is none."""
+    with UnitOfWork(engine) as uow:
+        found = uow.votes.get_round(round_id)
+        if found.compound_id is not None:
+            compound = uow.compounds.get(found.compound_id)
+            code = uow.compounds.code_of(found.compound_id)
+        else:  # a round of a scope that no longer exists
+            raise NotFound("vote round {round} does not exist", round=round_id)
+        unit_id = found.scope_id if found.scope_kind is ScopeKind.UNIT else None
+        return RoundPlace(found, code, compound.street, unit_id)

@@ -88,11 +88,12 @@ def _store(uow: UnitOfWork, demo: DemoCompound, history: CompoundHistory, today:
             subsidy_profile=demo.subsidy_profile,
         ),
         code=demo.code,
+        actor=DEMO_ACTOR,
     )
     cid = _id(compound.id)
     building_ids: dict[str, int] = {}
     for number, storeys, year in demo.buildings:
-        b = uow.buildings.add(Building(cid, number, storeys, built_year=year))
+        b = uow.buildings.add(Building(cid, number, storeys, built_year=year), actor=DEMO_ACTOR)
         building_ids[number] = _id(b.id)
     owners = uow.owners.get_or_create_many(
         cid,
@@ -104,13 +105,14 @@ def _store(uow: UnitOfWork, demo: DemoCompound, history: CompoundHistory, today:
             )
             for f in demo.flats
         ],
+        actor=DEMO_ACTOR,
     )
     owner_of = {(f.owner, f.owner_phone): o for f, o in zip(demo.flats, owners, strict=True)}
     unit_ids: dict[str, int] = {}
     flat_ids: dict[str, dict[str, int]] = {}
     person_ids: dict[str, int] = {}
     for du in demo.units:
-        unit = uow.units.add(Unit(building_ids[du.building], du.unit))
+        unit = uow.units.add(Unit(building_ids[du.building], du.unit), actor=DEMO_ACTOR)
         unit_id = _id(unit.id)
         unit_ids[du.label] = unit_id
         flats = uow.households.add_many(
@@ -124,7 +126,8 @@ def _store(uow: UnitOfWork, demo: DemoCompound, history: CompoundHistory, today:
                     f.tenure,
                 )
                 for f in du.flats
-            ]
+            ],
+            actor=DEMO_ACTOR,
         )
         flat_ids[du.label] = {f.room: _id(h.id) for f, h in zip(du.flats, flats, strict=True)}
         for f in du.flats:

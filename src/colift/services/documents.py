@@ -21,6 +21,7 @@ from colift.errors import BadInput, ColiftError
 from colift.rules.consent import ConsentProfile
 from colift.services.registry import get_compound
 from colift.services.views import UnitPage, unit_page
+from colift.store.ledger import ChainHead
 
 DOCUMENTS: dict[str, tuple[str, str]] = {
     "survey": ("意愿征询表", "willingness survey form"),
@@ -54,6 +55,7 @@ class UnitDocument:
     notice_until: date | None  # last day of the notice, inclusive
     owners: list[dict[str, Any]]  # one line per flat: room, floor, area, owner names, vote, share
     notice_assumptions: tuple[str, ...] = ()  # in Chinese: a calendar year not yet published
+    ledger_head: ChainHead | None = None  # printed on the document: paper anchors the record
 
 
 def unit_document(
@@ -113,6 +115,7 @@ def unit_document(
         notice_until=until,
         notice_assumptions=assumptions,
         owners=owners,
+        ledger_head=page.ledger_head,
     )
 
 

@@ -58,7 +58,9 @@ def create_compound(engine: Engine, code: str, details: CompoundDetails) -> Comp
         return compound
 
 
-def _add_compound(uow: UnitOfWork, code: str, details: CompoundDetails) -> Compound:
+def _add_compound(
+    uow: UnitOfWork, code: str, details: CompoundDetails, actor: str = "colift"
+) -> Compound:
     from colift.rules.consent import load_profile
 
     load_profile(details.consent_profile)  # an unknown rule is refused before anything is stored
@@ -78,6 +80,7 @@ def _add_compound(uow: UnitOfWork, code: str, details: CompoundDetails) -> Compo
             subsidy_profile=details.subsidy_profile,
         ),
         code=code,
+        actor=actor,
     )
 
 
@@ -121,11 +124,11 @@ def import_roster(
                 raise NotFound(
                     f"compound {compound_code!r} does not exist: give its name and city to create it"
                 ) from None
-            compound = _add_compound(uow, compound_code, create)
+            compound = _add_compound(uow, compound_code, create, actor)
             created = True
         assert compound.id is not None
         report = ImportReport(compound_code, created)
-        units = _buildings_and_units(uow, compound.id, rows, report)
+        units = _buildings_and_units(uow, compound.id, rows, report, actor)
         _refuse_registered(uow, rows, units)
         owners = uow.owners.get_or_create_many(
             compound.id,
@@ -137,6 +140,7 @@ def import_roster(
                 )
                 for r in rows
             ],
+            actor=actor,
         )
         report.owners = len({o.id for o in owners})
         flats = uow.households.add_many(
@@ -151,7 +155,8 @@ def import_roster(
                     area_source=r.area_source,
                 )
                 for r, o in zip(rows, owners, strict=True)
-            ]
+            ],
+            actor=actor,
         )
         report.households = len(flats)
         for r, flat, owner in zip(rows, flats, owners, strict=True):
@@ -179,6 +184,7 @@ def import_roster(
                 "households": report.households,
                 "units": sorted(report.units),
             },
+            chain=f"compound:{compound.id}",
         )
         uow.commit()
     return report
@@ -190,7 +196,11 @@ def _id(value: int | None) -> int:
 
 
 def _buildings_and_units(
-    uow: UnitOfWork, compound_id: int, rows: list[RosterRow], report: ImportReport
+    uow: UnitOfWork,
+    compound_id: int,
+    rows: list[RosterRow],
+    report: ImportReport,
+    actor: str,
 ) -> dict[tuple[str, str], int]:
     storeys: dict[str, int] = defaultdict(int)
     for r in rows:
@@ -204,7 +214,8 @@ def _buildings_and_units(
         building = known.get(r.building)
         if building is None:
             building = uow.buildings.add(
-                Building(compound_id=compound_id, number=r.building, storeys=storeys[r.building])
+                Building(compound_id=compound_id, number=r.building, storeys=storeys[r.building]),
+                actor=actor,
             )
             known[r.building] = building
             report.buildings_created += 1
@@ -212,7 +223,7 @@ def _buildings_and_units(
         existing = {u.number: u for u in uow.units.list_by_building(building_id)}
         unit = existing.get(r.unit)
         if unit is None:
-            unit = uow.units.add(Unit(building_id=building_id, number=r.unit))
+            unit = uow.units.add(Unit(building_id=building_id, number=r.unit), actor=actor)
             report.units_created += 1
         out[key] = _id(unit.id)
         report.units.append(f"{r.building}栋{r.unit}单元")

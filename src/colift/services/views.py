@@ -22,8 +22,9 @@ from colift.services.advice import build_snapshot
 from colift.services.consent import UnitConsent, unit_consent_in
 from colift.services.costshare import unit_shares_in
 from colift.services.reports import UnitReport, compound_report
-from colift.store import UnitOfWork
+from colift.store import UnitOfWork, VoteRound
 from colift.store.coproduction import StanceRecord, UnitProject
+from colift.store.ledger import ChainHead, compound_chain
 from colift.store.repository import UnitInfo
 from colift.store.steps import StepRecord
 from colift.store.voting import Objection
@@ -76,6 +77,8 @@ class UnitPage:
     today: date
     subsidy_profile: str | None = None  # the compound's subsidy rule
     steps: tuple[StepRecord, ...] = ()  # work steps recorded (workflow.WorkStep)
+    rounds: tuple[VoteRound, ...] = ()  # every round over the unit, newest first
+    ledger_head: ChainHead | None = None  # the compound's ledger head when the page was read
 
 
 def unit_page(
@@ -97,6 +100,8 @@ def unit_page(
         stances = uow.stances.for_unit(unit_id)
         transitions = uow.projects.transitions(unit_id)
         steps = tuple(uow.steps.for_unit(unit_id))
+        rounds = tuple(uow.votes.rounds_for_unit(unit_id))
+        head = uow.ledger.chain_head(compound_chain(info.compound_id))
         people: dict[str, tuple[Person, ...]] = {}
         for flat in uow.households.list_by_unit(unit_id):
             assert flat.id is not None
@@ -134,6 +139,8 @@ def unit_page(
         today=today,
         subsidy_profile=compound.subsidy_profile,
         steps=steps,
+        rounds=rounds,
+        ledger_head=head,
     )
 
 

@@ -31,7 +31,15 @@ from colift.model.coproduction import (
     Tie,
 )
 from colift.store import ledger
-from colift.store.repository import check_lengths, chunked, describe_unit, natural_key, require
+from colift.store.repository import (
+    check_lengths,
+    chunked,
+    compound_of_unit,
+    describe_unit,
+    natural_key,
+    place_of_household,
+    require,
+)
 from colift.store.tables import (
     activities,
     activity_targets,
@@ -165,16 +173,16 @@ class ProjectRepository:
 
         Takes the ledger lock first, so two stage changes of one unit queue instead of racing.
         """
-        ledger.lock(self.conn)
+        chain = ledger.compound_chain(compound_of_unit(self.conn, unit_id))
+        ledger.lock(self.conn, chain)
         found = self.find(unit_id)
         if found is not None:
             return found
-        require(self.conn, units, [unit_id], "unit")
         day = on or date.today()
         self.conn.execute(
             insert(unit_projects).values(unit_id=unit_id, stage=Stage.SURVEY.value, stage_since=day)
         )
-        self._log(StageTransition(unit_id, None, Stage.SURVEY, day, actor), {})
+        self._log(StageTransition(unit_id, None, Stage.SURVEY, day, actor), {}, chain)
         return UnitProject(unit_id, Stage.SURVEY, day)
 
     def record_transition(
@@ -196,7 +204,8 @@ class ProjectRepository:
         the project facts named in PROJECT_FIELDS. With `expected_from`, a project found at
         another stage (someone moved it meanwhile) is refused.
         """
-        ledger.lock(self.conn)
+        chain = ledger.compound_chain(compound_of_unit(self.conn, unit_id))
+        ledger.lock(self.conn, chain)
         current = self.find(unit_id)
         if current is None or current.stage_since is None:
             require(self.conn, units, [unit_id], "unit")
@@ -231,9 +240,9 @@ class ProjectRepository:
         self.conn.execute(
             update(unit_projects).where(unit_projects.c.unit_id == unit_id).values(**values)
         )
-        return self._log(made, extra)
+        return self._log(made, extra, chain)
 
-    def _log(self, made: StageTransition, extra: Mapping[str, Any]) -> StageTransition:
+    def _log(self, made: StageTransition, extra: Mapping[str, Any], chain: str) -> StageTransition:
         new_id = self.conn.execute(
             insert(stage_transitions)
             .values(
@@ -253,14 +262,16 @@ class ProjectRepository:
             "stage.transition",
             f"unit:{made.unit_id}",
             {
+                **extra,
                 "transition_id": new_id,
                 "from": made.from_stage,
                 "to": made.to_stage,
                 "on": made.on,
-                "reason": made.reason,
+                "reason": ledger.keep_text(self.conn, made.reason),
                 "reference": made.reference,
-                **extra,
             },
+            chain=chain,
+            unit_id=made.unit_id,
         )
         return replace(made, id=new_id)
 
@@ -344,7 +355,7 @@ class ActivityRepository:
 
         Returns it with its id and its targets as rooms, in floor and room order.
         """
-        require(self.conn, units, [activity.unit_id], "unit")
+        chain = ledger.compound_chain(compound_of_unit(self.conn, activity.unit_id))
         if activity.person_id is not None:
             require(self.conn, persons, [activity.person_id], "person")
         found = _require_in_unit(self.conn, activity.unit_id, household_ids)
@@ -381,16 +392,23 @@ class ActivityRepository:
                 insert(activity_targets),
                 [{"activity_id": new_id, "household_id": h} for h in rooms],
             )
+        outcome_record = json.loads(values["outcome"])
+        outcome_record["note"] = ledger.keep_text(self.conn, outcome_record.get("note", ""))
         ledger.append(
             self.conn,
             actor,
             "activity.record",
             f"unit:{activity.unit_id}/activity:{new_id}",
             {
-                **{k: v for k, v in values.items() if k != "outcome"},
-                "outcome": json.loads(values["outcome"]),
+                **{k: v for k, v in values.items() if k not in ("outcome", "notes", "actor_name")},
+                "activity_id": new_id,
+                "actor_name": ledger.keep_text(self.conn, values["actor_name"]),
+                "notes": ledger.keep_text(self.conn, values["notes"]),
+                "outcome": outcome_record,
                 "targets": list(rooms.values()),
             },
+            chain=chain,
+            unit_id=activity.unit_id,
         )
         return replace(
             activity,
@@ -498,11 +516,12 @@ class StanceRepository:
 
         A stance heard before the one on record is refused: it would overwrite newer news.
         """
-        require(self.conn, households, [household_id], "household")
+        place = place_of_household(self.conn, household_id)
         codes = _codes(reasons, "stance")
         new = Stance(stance)
         day = on or date.today()
-        ledger.lock(self.conn)
+        chain = ledger.compound_chain(place.compound_id)
+        ledger.lock(self.conn, chain)
         before = self.find(household_id)
         if before is not None and day < before.recorded_on:
             raise BadInput(
@@ -528,12 +547,15 @@ class StanceRepository:
             "stance.set",
             f"household:{household_id}",
             {
+                "household_id": household_id,
                 "stance": new.value,
                 "previous": None if before is None else before.stance.value,
                 "reasons": list(codes),
                 "on": day,
                 "activity_id": activity_id,
             },
+            chain=chain,
+            unit_id=place.unit_id,
         )
         found = self.find(household_id)
         assert found is not None
@@ -632,7 +654,7 @@ class TechnicalRepository:
         self, unit_id: int, issue: TechnicalIssue, *, actor: str, found_on: date | None = None
     ) -> TechnicalRecord:
         """Record an issue found in the unit (written to the ledger)."""
-        require(self.conn, units, [unit_id], "unit")
+        chain = ledger.compound_chain(compound_of_unit(self.conn, unit_id))
         kind = issue.kind.strip()
         if not kind:
             raise BadInput("a technical issue needs a kind, e.g. pipes, space, fire_lane")
@@ -661,7 +683,13 @@ class TechnicalRepository:
             actor,
             "technical.record",
             f"unit:{unit_id}/technical:{new_id}",
-            {k: v for k, v in values.items() if k != "resolved_on"},
+            {
+                **{k: v for k, v in values.items() if k not in ("resolved_on", "note")},
+                "technical_id": new_id,
+                "note": ledger.keep_text(self.conn, values["note"]),
+            },
+            chain=chain,
+            unit_id=unit_id,
         )
         return self.get(new_id)
 
@@ -677,8 +705,9 @@ class TechnicalRepository:
         self, issue_id: int, *, actor: str, on: date | None = None, note: str | None = None
     ) -> TechnicalRecord:
         """Mark an issue solved (written to the ledger); solving it twice is refused."""
-        ledger.lock(self.conn)
-        current = self.get(issue_id)
+        chain = ledger.compound_chain(compound_of_unit(self.conn, self.get(issue_id).unit_id))
+        ledger.lock(self.conn, chain)
+        current = self.get(issue_id)  # read again under the lock
         if current.resolved:
             raise RuleViolation(f"technical issue {issue_id} was already resolved")
         day = on or date.today()
@@ -693,15 +722,17 @@ class TechnicalRepository:
         self.conn.execute(
             update(technical_issues).where(technical_issues.c.id == issue_id).values(**values)
         )
-        payload: dict[str, Any] = {"on": day}
+        payload: dict[str, Any] = {"technical_id": issue_id, "on": day}
         if note is not None:
-            payload["note"] = note
+            payload["note"] = ledger.keep_text(self.conn, note)
         ledger.append(
             self.conn,
             actor,
             "technical.resolve",
             f"unit:{current.unit_id}/technical:{issue_id}",
             payload,
+            chain=chain,
+            unit_id=current.unit_id,
         )
         return self.get(issue_id)
 

@@ -16,8 +16,8 @@ from sqlalchemy import Connection, delete, insert, select
 from colift.errors import NotFound
 from colift.rules.costshare import CostPlan, parse_plan, plan_to_json
 from colift.store import ledger
-from colift.store.repository import require
-from colift.store.tables import cost_plans, units
+from colift.store.repository import compound_of_unit
+from colift.store.tables import cost_plans
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,11 @@ class CostPlanRepository:
         self, unit_id: int, plan: CostPlan, *, actor: str, on: date | None = None
     ) -> StoredPlan:
         """Replace the unit's plan; the change goes to the ledger in the same transaction."""
-        require(self.conn, units, [unit_id], "unit")
+        chain = ledger.compound_chain(compound_of_unit(self.conn, unit_id))
         document = plan_to_json(plan)
         text = ledger.canonical_json(document)
         day = on or date.today()
+        ledger.lock(self.conn, chain)
         self.conn.execute(delete(cost_plans).where(cost_plans.c.unit_id == unit_id))
         self.conn.execute(
             insert(cost_plans).values(
@@ -59,7 +60,13 @@ class CostPlanRepository:
             )
         )
         ledger.append(
-            self.conn, actor, "costplan.set", f"unit:{unit_id}", {"plan": document, "on": day}
+            self.conn,
+            actor,
+            "costplan.set",
+            f"unit:{unit_id}",
+            {"unit_id": unit_id, "plan": document, "on": day},
+            chain=chain,
+            unit_id=unit_id,
         )
         return StoredPlan(unit_id, plan.total_fen, plan, day, actor)
 

@@ -3,6 +3,13 @@
 Each repository works on the one `Connection` it is given (a unit of work's), translating rows
 to and from the dataclasses of `colift.model`. Adding returns a copy carrying the new id.
 Unknown ids raise `NotFound`; input the schema cannot hold raises `BadInput`.
+
+The registry facts a consent tally reads (compounds and their rules, buildings, units, owners,
+flats with their areas, tenure and owner) are written to the compound's ledger chain in the
+same transaction (`compound.add`, `building.add`, `unit.add`, `owner.add`, `owner.update`,
+`household.add`, `household.update`), so `colift ledger verify` can compare them. Owner names
+go to the ledger as kept text (erasable); phone numbers and people (`persons`) are not ledger
+facts.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from colift.model import (
     Tenure,
     Unit,
 )
+from colift.store import ledger
 from colift.store.tables import (
     buildings,
     compounds,
@@ -152,6 +160,41 @@ def describe_unit(conn: Connection, unit_id: int) -> str:
     )
 
 
+@dataclass(frozen=True)
+class FlatPlace:
+    """Where a flat lies: its unit and compound (the ledger chain of what is written about it)."""
+
+    household_id: int
+    unit_id: int
+    compound_id: int
+    room: str
+
+
+def place_of_household(conn: Connection, household_id: int) -> FlatPlace:
+    """The unit and compound of a flat, in one query; NotFound if there is no such flat."""
+    row = conn.execute(
+        select(households.c.unit_id, households.c.room, buildings.c.compound_id)
+        .join(units, units.c.id == households.c.unit_id)
+        .join(buildings, buildings.c.id == units.c.building_id)
+        .where(households.c.id == household_id)
+    ).first()
+    if row is None:
+        raise NotFound("household {id} does not exist", id=household_id)
+    return FlatPlace(household_id, row.unit_id, row.compound_id, row.room)
+
+
+def compound_of_unit(conn: Connection, unit_id: int) -> int:
+    """The compound a unit belongs to; NotFound if there is no such unit."""
+    found = conn.execute(
+        select(buildings.c.compound_id)
+        .join(units, units.c.building_id == buildings.c.id)
+        .where(units.c.id == unit_id)
+    ).scalar()
+    if found is None:
+        raise NotFound("unit {id} does not exist", id=unit_id)
+    return int(found)
+
+
 class _Repository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -190,7 +233,7 @@ def _compound(row: Row[Any]) -> Compound:
 class CompoundRepository(_Repository):
     """Compounds (小区), each known by a short unique `code` used in URLs and files."""
 
-    def add(self, compound: Compound, code: str) -> Compound:
+    def add(self, compound: Compound, code: str, *, actor: str = ledger.SYSTEM_ACTOR) -> Compound:
         code = code.strip()
         if not code:
             raise BadInput("a compound needs a code, e.g. its short name in pinyin")
@@ -198,19 +241,25 @@ class CompoundRepository(_Repository):
             raise BadInput(f"a compound with code {code!r} already exists")
         if not compound.name.strip() or not compound.city.strip():
             raise BadInput("a compound needs a name and a city")
-        new_id = self._insert(
-            compounds,
-            {
-                "code": code,
-                "name": compound.name,
-                "city": compound.city,
-                "district": compound.district,
-                "street": compound.street,
-                "community": compound.community,
-                "built_year": compound.built_year,
-                "consent_profile": compound.consent_profile,
-                "subsidy_profile": compound.subsidy_profile,
-            },
+        values = {
+            "code": code,
+            "name": compound.name,
+            "city": compound.city,
+            "district": compound.district,
+            "street": compound.street,
+            "community": compound.community,
+            "built_year": compound.built_year,
+            "consent_profile": compound.consent_profile,
+            "subsidy_profile": compound.subsidy_profile,
+        }
+        new_id = self._insert(compounds, values)
+        ledger.append(
+            self.conn,
+            actor,
+            "compound.add",
+            f"compound:{new_id}",
+            {"compound_id": new_id, **values},
+            chain=ledger.compound_chain(new_id),
         )
         return replace(compound, id=new_id)
 
@@ -248,7 +297,7 @@ def _building(row: Row[Any]) -> Building:
 
 
 class BuildingRepository(_Repository):
-    def add(self, building: Building) -> Building:
+    def add(self, building: Building, *, actor: str = ledger.SYSTEM_ACTOR) -> Building:
         require(self.conn, compounds, [building.compound_id], "compound")
         number = building.number.strip()
         if not number:
@@ -262,14 +311,20 @@ class BuildingRepository(_Repository):
         ).first()
         if clash:
             raise BadInput(f"building {number} already exists in this compound")
-        new_id = self._insert(
-            buildings,
-            {
-                "compound_id": building.compound_id,
-                "number": number,
-                "storeys": building.storeys,
-                "built_year": building.built_year,
-            },
+        values = {
+            "compound_id": building.compound_id,
+            "number": number,
+            "storeys": building.storeys,
+            "built_year": building.built_year,
+        }
+        new_id = self._insert(buildings, values)
+        ledger.append(
+            self.conn,
+            actor,
+            "building.add",
+            f"building:{new_id}",
+            {"building_id": new_id, **values},
+            chain=ledger.compound_chain(building.compound_id),
         )
         return replace(building, id=new_id, number=number)
 
@@ -329,8 +384,12 @@ def _unit(row: Row[Any]) -> Unit:
 class UnitRepository(_Repository):
     """Units (单元): one stairwell, the scope of one lift."""
 
-    def add(self, unit: Unit) -> Unit:
-        require(self.conn, buildings, [unit.building_id], "building")
+    def add(self, unit: Unit, *, actor: str = ledger.SYSTEM_ACTOR) -> Unit:
+        compound_id = self.conn.execute(
+            select(buildings.c.compound_id).where(buildings.c.id == unit.building_id)
+        ).scalar()
+        if compound_id is None:
+            raise NotFound("building {id} does not exist", id=unit.building_id)
         number = unit.number.strip()
         if not number:
             raise BadInput("a unit needs a number")
@@ -341,13 +400,20 @@ class UnitRepository(_Repository):
         ).first()
         if clash:
             raise BadInput(f"{describe_unit(self.conn, clash.id)} already exists")
-        new_id = self._insert(
-            units,
-            {
-                "building_id": unit.building_id,
-                "number": number,
-                "consent_profile": unit.consent_profile,
-            },
+        values = {
+            "building_id": unit.building_id,
+            "number": number,
+            "consent_profile": unit.consent_profile,
+        }
+        new_id = self._insert(units, values)
+        ledger.append(
+            self.conn,
+            actor,
+            "unit.add",
+            f"unit:{new_id}",
+            {"unit_id": new_id, **values},
+            chain=ledger.compound_chain(compound_id),
+            unit_id=new_id,
         )
         return replace(unit, id=new_id, number=number)
 
@@ -447,14 +513,25 @@ class OwnerRepository(_Repository):
         return int(self._one(owners, owner_id, "owner").compound_id)
 
     def get_or_create(
-        self, compound_id: int, name: str, phone: str = "", kind: OwnerKind = OwnerKind.PERSON
+        self,
+        compound_id: int,
+        name: str,
+        phone: str = "",
+        kind: OwnerKind = OwnerKind.PERSON,
+        *,
+        actor: str = ledger.SYSTEM_ACTOR,
     ) -> Owner:
-        return self.get_or_create_many(compound_id, [Owner(name=name, phone=phone, kind=kind)])[0]
+        return self.get_or_create_many(
+            compound_id, [Owner(name=name, phone=phone, kind=kind)], actor=actor
+        )[0]
 
-    def get_or_create_many(self, compound_id: int, wanted: Iterable[Owner]) -> list[Owner]:
+    def get_or_create_many(
+        self, compound_id: int, wanted: Iterable[Owner], *, actor: str = ledger.SYSTEM_ACTOR
+    ) -> list[Owner]:
         """The stored owner for each of `wanted`, in order, creating the missing ones at once.
 
-        An existing owner keeps its stored kind; ids of `wanted` are ignored.
+        An existing owner keeps its stored kind; ids of `wanted` are ignored. Each owner this
+        call creates is written to the ledger (`owner.add`).
         """
         require(self.conn, compounds, [compound_id], "compound")
         items = list(wanted)
@@ -471,9 +548,29 @@ class OwnerRepository(_Repository):
             rows.setdefault((name, phone), row)
         if not rows:
             return []
-        # ON CONFLICT DO NOTHING: a concurrent creator of the same owner cannot make a twin.
+        # ON CONFLICT DO NOTHING: a concurrent creator of the same owner cannot make a twin;
+        # RETURNING names only the owners this call created, which go to the ledger.
         stmt = insert_ignoring_duplicates(self.conn, owners, ["compound_id", "name", "phone"])
-        self.conn.execute(stmt, list(rows.values()))
+        created = list(
+            self.conn.execute(
+                stmt.returning(owners.c.id, owners.c.name, owners.c.kind), list(rows.values())
+            ).all()
+        )
+        created.sort(key=lambda r: r.id)
+        kept = ledger.keep_texts(self.conn, [str(r.name) for r in created])
+        ledger.append_many(
+            self.conn,
+            [
+                ledger.LedgerRecord(
+                    actor,
+                    "owner.add",
+                    f"owner:{r.id}",
+                    {"owner_id": r.id, "compound_id": compound_id, "kind": r.kind, "name": name},
+                )
+                for r, name in zip(created, kept, strict=True)
+            ],
+            chain=ledger.compound_chain(compound_id),
+        )
         stored: dict[tuple[str, str], Owner] = {}
         for names in chunked(name for name, _ in rows):
             query = select(owners).where(
@@ -487,6 +584,72 @@ class OwnerRepository(_Repository):
             select(owners).where(owners.c.compound_id == compound_id).order_by(owners.c.id)
         )
         return [_owner(r) for r in rows]
+
+    def update(
+        self,
+        owner_id: int,
+        *,
+        actor: str,
+        name: str | None = None,
+        phone: str | None = None,
+        kind: OwnerKind | None = None,
+    ) -> Owner:
+        """Correct an owner's name, phone or kind; name and kind changes go to the ledger.
+
+        A correction is a new entry (`owner.update`, with what it replaced); the phone is not a
+        ledger fact. Another owner of the compound with the same name and phone is refused.
+        """
+        row = self._one(owners, owner_id, "owner")
+        current = _owner(row)
+        new_name = current.name if name is None else name.strip()
+        new_phone = current.phone if phone is None else phone.strip()
+        new_kind = current.kind if kind is None else OwnerKind(kind)
+        if not new_name:
+            raise BadInput("an owner needs a name")
+        values: dict[str, Any] = {}
+        if new_name != current.name:
+            values["name"] = new_name
+        if new_phone != current.phone:
+            values["phone"] = new_phone
+        if new_kind is not current.kind:
+            values["kind"] = new_kind.value
+        if not values:
+            return current
+        check_lengths(owners, values)
+        chain = ledger.compound_chain(row.compound_id)
+        ledger.lock(self.conn, chain)
+        if "name" in values or "phone" in values:
+            twin = self.conn.execute(
+                select(owners.c.id).where(
+                    owners.c.compound_id == row.compound_id,
+                    owners.c.name == new_name,
+                    owners.c.phone == new_phone,
+                    owners.c.id != owner_id,
+                )
+            ).first()
+            if twin is not None:
+                raise BadInput(
+                    "owner {other} already has this name and phone: the two are one owner",
+                    other=twin.id,
+                )
+        self.conn.execute(update(owners).where(owners.c.id == owner_id).values(**values))
+        changed: dict[str, Any] = {}
+        was: dict[str, Any] = {}
+        if "name" in values:
+            changed["name"] = ledger.keep_text(self.conn, new_name)
+            was["name"] = ledger.keep_text(self.conn, current.name)
+        if "kind" in values:
+            changed["kind"], was["kind"] = new_kind.value, current.kind.value
+        if changed:
+            ledger.append(
+                self.conn,
+                actor,
+                "owner.update",
+                f"owner:{owner_id}",
+                {"owner_id": owner_id, "set": changed, "was": was},
+                chain=chain,
+            )
+        return replace(current, name=new_name, phone=new_phone, kind=new_kind)
 
 
 # --- households --------------------------------------------------------------------------------
@@ -532,6 +695,14 @@ def _household(row: Row[Any]) -> Household:
     )
 
 
+HOUSEHOLD_FACTS = ("unit_id", "room", "floor", "area_cm2", "area_source", "tenure", "owner_id")
+
+
+def _household_fact(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What the ledger records of a flat: every column the tally reads but the derived head."""
+    return {k: row[k] for k in HOUSEHOLD_FACTS}
+
+
 def _household_order(h: Household) -> tuple[int, tuple[tuple[int, int, str], ...]]:
     return h.floor, natural_key(h.room)
 
@@ -539,11 +710,16 @@ def _household_order(h: Household) -> tuple[int, tuple[tuple[int, int, str], ...
 class HouseholdRepository(_Repository):
     """Flats (户) with their registered area, stored as whole cm² and read back exactly."""
 
-    def add(self, household: Household) -> Household:
-        return self.add_many([household])[0]
+    def add(self, household: Household, *, actor: str = ledger.SYSTEM_ACTOR) -> Household:
+        return self.add_many([household], actor=actor)[0]
 
-    def add_many(self, items: Sequence[Household]) -> list[Household]:
-        """Add flats in one statement after checking them all together (for imports)."""
+    def add_many(
+        self, items: Sequence[Household], *, actor: str = ledger.SYSTEM_ACTOR
+    ) -> list[Household]:
+        """Add flats in one statement after checking them all together (for imports).
+
+        Each flat is one `household.add` entry in its compound's ledger chain.
+        """
         if not items:
             return []
         unit_compound: dict[int, int] = {}
@@ -592,7 +768,7 @@ class HouseholdRepository(_Repository):
                 raise BadInput(f"{where}: {exc.message}") from None
             taken.add((h.unit_id, room))
             key = (h.unit_id, _head_key(Tenure(h.tenure), h.owner_id))
-            row = {
+            row: dict[str, Any] = {
                 "unit_id": h.unit_id,
                 "room": room,
                 "floor": h.floor,
@@ -605,13 +781,113 @@ class HouseholdRepository(_Repository):
             heads.add(key)
             check_lengths(households, row)
             rows.append(row)
-        ids = self.conn.execute(
-            insert(households).returning(households.c.id, sort_by_parameter_order=True), rows
-        ).scalars()
+        ids = list(
+            self.conn.execute(
+                insert(households).returning(households.c.id, sort_by_parameter_order=True), rows
+            ).scalars()
+        )
+        by_chain: dict[str, list[ledger.LedgerRecord]] = {}
+        for new_id, row in zip(ids, rows, strict=True):
+            by_chain.setdefault(ledger.compound_chain(unit_compound[row["unit_id"]]), []).append(
+                ledger.LedgerRecord(
+                    actor,
+                    "household.add",
+                    f"household:{new_id}",
+                    {"household_id": new_id, **_household_fact(row)},
+                    row["unit_id"],
+                )
+            )
+        for chain, records in by_chain.items():
+            ledger.append_many(self.conn, records, chain=chain)
         return [
             replace(h, id=new_id, room=row["room"])
             for h, new_id, row in zip(items, ids, rows, strict=True)
         ]
+
+    def update(
+        self,
+        household_id: int,
+        *,
+        actor: str,
+        room: str | None = None,
+        floor: int | None = None,
+        area_m2: Decimal | None = None,
+        area_source: AreaSource | None = None,
+        tenure: Tenure | None = None,
+        owner_id: int | None = None,
+    ) -> Household:
+        """Correct a flat's registry facts; the change is a new ledger entry (`household.update`,
+        with the values it replaced). Returns the flat as stored; no change writes nothing.
+
+        A change of owner or tenure moves the owner's head to the right flat of the unit.
+        """
+        place = place_of_household(self.conn, household_id)
+        chain = ledger.compound_chain(place.compound_id)
+        ledger.lock(self.conn, chain)
+        row = self._one(households, household_id, "household")
+        where = f"room {row.room!r} of {describe_unit(self.conn, row.unit_id)}"
+        wanted: dict[str, Any] = {}
+        if room is not None:
+            wanted["room"] = room.strip()
+            if not wanted["room"]:
+                raise BadInput("{flat}: a flat needs a room number", flat=where)
+        if floor is not None:
+            wanted["floor"] = floor
+        if area_m2 is not None:
+            try:
+                wanted["area_cm2"] = m2_to_cm2(area_m2)
+            except BadInput as exc:
+                raise BadInput(f"{where}: {exc.message}") from None
+        if area_source is not None:
+            wanted["area_source"] = AreaSource(area_source).value
+        if tenure is not None:
+            wanted["tenure"] = Tenure(tenure).value
+        if owner_id is not None:
+            owner_place = self.conn.execute(
+                select(owners.c.compound_id).where(owners.c.id == owner_id)
+            ).scalar()
+            if owner_place is None:
+                raise NotFound("owner {id} does not exist", id=owner_id)
+            if owner_place != place.compound_id:
+                raise BadInput(
+                    "owner {owner} of {flat} belongs to another compound", owner=owner_id, flat=where
+                )
+            wanted["owner_id"] = owner_id
+        before = _household_fact(row._asdict())
+        changes = {k: v for k, v in wanted.items() if before[k] != v}
+        if not changes:
+            return _household(row)
+        if "room" in changes:
+            clash = self.conn.execute(
+                select(households.c.id).where(
+                    households.c.unit_id == row.unit_id,
+                    households.c.room == changes["room"],
+                )
+            ).first()
+            if clash is not None:
+                raise BadInput(
+                    "{flat}: room {room} is already registered", flat=where, room=changes["room"]
+                )
+        check_lengths(households, changes)
+        self.conn.execute(
+            update(households).where(households.c.id == household_id).values(**changes)
+        )
+        if "owner_id" in changes or "tenure" in changes:
+            mark_owner_heads(self.conn, [row.unit_id])
+        ledger.append(
+            self.conn,
+            actor,
+            "household.update",
+            f"household:{household_id}",
+            {
+                "household_id": household_id,
+                "set": changes,
+                "was": {k: before[k] for k in changes},
+            },
+            chain=chain,
+            unit_id=row.unit_id,
+        )
+        return self.get(household_id)
 
     def _head_keys(self, unit_ids: Iterable[int]) -> set[tuple[int, int]]:
         """(unit, owner key) pairs that already have a flat carrying the owner's head."""

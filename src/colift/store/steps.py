@@ -8,8 +8,8 @@ from datetime import date
 from sqlalchemy import Connection, delete, insert, select
 
 from colift.store import ledger
-from colift.store.repository import check_lengths, require
-from colift.store.tables import units, work_steps
+from colift.store.repository import check_lengths, compound_of_unit
+from colift.store.tables import work_steps
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ class StepRepository:
         self, unit_id: int, step: str, *, done_on: date, reference: str, actor: str
     ) -> StepRecord:
         """Record (or correct) one step of a unit; the change goes to the ledger with it."""
-        require(self.conn, units, [unit_id], "unit")
+        chain = ledger.compound_chain(compound_of_unit(self.conn, unit_id))
+        ledger.lock(self.conn, chain)
         values = {
             "unit_id": unit_id,
             "step": step,
@@ -48,6 +49,8 @@ class StepRepository:
             "step.record",
             f"unit:{unit_id}",
             {"step": step, "done_on": done_on, "reference": reference},
+            chain=chain,
+            unit_id=unit_id,
         )
         return StepRecord(unit_id, step, done_on, reference, actor)
 

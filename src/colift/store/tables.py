@@ -140,8 +140,17 @@ vote_rounds = Table(
     Column("closed_on", Date),
     # SHA-256 of the consent profile file the round opened under (NULL: opened before 0007).
     Column("profile_sha256", String(64)),
+    # The compound the scope lies in: the ledger chain every write about the round goes to.
+    # (Like scope_id, no foreign key; set on every round since revision 0008.)
+    Column("compound_id", Integer),
+    Column("status", String(16), nullable=False, server_default=text("'open'")),  # open/closed/void
+    Column("closed_by", String(200)),
+    Column("closed_head", String(64)),  # hash of the ledger entry that closed or voided it
+    Column("tally", Text),  # canonical JSON of the final tally, set on close
+    Column("void_reason", Text, nullable=False, server_default=text("''")),
 )
 Index("ix_vote_rounds_scope", vote_rounds.c.scope_kind, vote_rounds.c.scope_id)
+Index("ix_vote_rounds_compound", vote_rounds.c.compound_id)
 
 # The current vote of each flat in a round; every change also goes to the ledger.
 ballots = Table(
@@ -176,16 +185,58 @@ occupied_households = Table(
     Column("note", String(200), nullable=False, default=""),
 )
 
-# Append-only, hash-chained record of every write that matters.
+# Append-only, hash-chained, sealed record of every write that matters (store/ledger.py): one
+# chain per compound ("compound:7") and a "global" one, each numbered from 1.
 ledger = Table(
     "ledger",
+    metadata,
+    Column("chain", String(64), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("unit_id", Integer),  # the unit the entry is about, if one (no FK: entries outlive rows)
+    Column("payload", Text, nullable=False),  # canonical JSON; free text only as {"$text": digest}
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("seal", String(80), nullable=False, server_default=text("''")),  # key id:HMAC(hash)
+)
+Index("ix_ledger_unit", ledger.c.unit_id)
+
+# The newest entry of each chain, updated in place by every append (the chain's lock row).
+ledger_heads = Table(
+    "ledger_heads",
+    metadata,
+    Column("chain", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("at", DateTime(timezone=True)),
+    Column("seal", String(80), nullable=False, server_default=text("''")),
+)
+
+# Free text the ledger refers to by digest = sha256(salt + text); erasing a person's text
+# deletes salt and text and keeps the digest, so the chain still verifies.
+ledger_texts = Table(
+    "ledger_texts",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("salt", String(32)),
+    Column("text", Text),
+    Column("erased_at", DateTime(timezone=True)),
+    Column("erased_by", String(200)),
+)
+
+# The single chain of colift before revision 0008, kept read-only and still verified.
+ledger_v1 = Table(
+    "ledger_v1",
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("actor", String(200), nullable=False),
     Column("action", String(64), nullable=False),
     Column("subject", String(200), nullable=False),
-    Column("payload", Text, nullable=False),  # canonical JSON
+    Column("payload", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
 )

@@ -1,15 +1,16 @@
 """Repositories of consent: vote rounds, ballots, objections and occupied flats.
 
-These repositories are the one place that writes the ledger for what they change: opening
-and closing a round, every ballot change, raising an objection and every status change, and
-marking a flat occupied. The entry goes in on the same connection and transaction as the
-change, so the two commit or roll back together.
+These repositories are the one place that writes the ledger for what they change: opening,
+closing and voiding a round, every ballot change, raising an objection and every status change,
+and marking a flat occupied. The entry goes to the chain of the compound concerned, on the same
+connection and transaction as the change, so the two commit or roll back together.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,10 +20,13 @@ from sqlalchemy import (
     Connection,
     Row,
     Select,
+    String,
     and_,
     bindparam,
+    cast,
     delete,
     insert,
+    literal,
     null,
     or_,
     select,
@@ -38,8 +42,10 @@ from colift.store.repository import (
     check_lengths,
     chunked,
     cm2_to_m2,
+    compound_of_unit,
     describe_unit,
     natural_key,
+    place_of_household,
     require,
 )
 from colift.store.tables import (
@@ -47,6 +53,7 @@ from colift.store.tables import (
     buildings,
     compounds,
     households,
+    ledger_heads,
     objections,
     occupied_households,
     owners,
@@ -55,6 +62,8 @@ from colift.store.tables import (
 )
 
 ROUND_SCOPES = (ScopeKind.UNIT, ScopeKind.BUILDING, ScopeKind.COMPOUND)
+ROUND_OPEN, ROUND_CLOSED, ROUND_VOID = "open", "closed", "void"
+MAX_REASON_CHARS = 2000
 _SCOPE_TABLES = {
     ScopeKind.UNIT: units,
     ScopeKind.BUILDING: buildings,
@@ -73,11 +82,21 @@ class VoteRound:
     title: str
     opened_on: date
     closed_on: date | None
-    profile_sha256: str | None = None  # the profile file's hash when the round opened
+    compound_id: int | None = None
+    status: str = ROUND_OPEN  # open, closed or void
+    closed_by: str | None = None
+    closed_head: str | None = None  # hash of the ledger entry that closed or voided the round
+    tally: dict[str, Any] | None = None  # the final tally, from the close
+    void_reason: str = ""
+    profile_sha256: str | None = None  # the consent profile's content hash, where recorded
 
     @property
     def is_open(self) -> bool:
-        return self.closed_on is None
+        return self.status == ROUND_OPEN and self.closed_on is None
+
+    @property
+    def is_void(self) -> bool:
+        return self.status == ROUND_VOID
 
 
 @dataclass(frozen=True)
@@ -152,6 +171,12 @@ def _round(row: Row[Any]) -> VoteRound:
         title=row.title,
         opened_on=row.opened_on,
         closed_on=row.closed_on,
+        compound_id=row.compound_id,
+        status=row.status,
+        closed_by=row.closed_by,
+        closed_head=row.closed_head,
+        tally=None if row.tally is None else json.loads(row.tally),
+        void_reason=row.void_reason,
         profile_sha256=row.profile_sha256,
     )
 
@@ -217,52 +242,72 @@ class VotingRepository:
     ) -> VoteRound:
         """Open a round; without `profile`, the scope's own consent profile applies.
 
-        `profile_sha256` pins the content of the profile file the round is counted under."""
+        `profile_sha256` (the profile's content hash) is stored and written to the ledger where
+        the schema has a place for it.
+        """
         kind = ScopeKind(scope_kind)
         if kind not in ROUND_SCOPES:
             raise BadInput(f"a consent round covers a unit, a building or a compound, not a {kind}")
         require(self.conn, _SCOPE_TABLES[kind], [scope_id], kind.value)
-        ledger.lock(self.conn)
+        compound_id = self._scope_compound(kind, scope_id)
+        ledger.lock(self.conn, ledger.compound_chain(compound_id))
         already = self.conn.execute(
             select(vote_rounds.c.id).where(
                 vote_rounds.c.scope_kind == kind.value,
                 vote_rounds.c.scope_id == scope_id,
-                vote_rounds.c.closed_on.is_(None),
+                vote_rounds.c.status == ROUND_OPEN,
             )
         ).first()
         if already is not None:
             raise RuleViolation(
                 f"round {already.id} is still open for this {kind.value}: close it first"
             )
-        values = {
+        values: dict[str, Any] = {
             "scope_kind": kind.value,
             "scope_id": scope_id,
             "profile": profile or self._scope_profile(kind, scope_id),
             "title": title,
             "opened_on": opened_on or date.today(),
             "closed_on": None,
+            "compound_id": compound_id,
+            "status": ROUND_OPEN,
             "profile_sha256": profile_sha256,
         }
         check_lengths(vote_rounds, values)
         new_id = self.conn.execute(
             insert(vote_rounds).values(**values).returning(vote_rounds.c.id)
         ).scalar_one()
-        opened = self.get_round(new_id)
+        payload: dict[str, Any] = {
+            "round_id": new_id,
+            "scope_kind": kind.value,
+            "scope_id": scope_id,
+            "compound_id": compound_id,
+            "profile": values["profile"],
+            "title": title,
+            "opened_on": values["opened_on"],
+            "profile_sha256": profile_sha256,
+        }
         ledger.append(
             self.conn,
             actor,
             "round.open",
             f"round:{new_id}",
-            {
-                "scope_kind": kind.value,
-                "scope_id": scope_id,
-                "profile": opened.profile,
-                "profile_sha256": profile_sha256,
-                "title": title,
-                "opened_on": opened.opened_on,
-            },
+            payload,
+            chain=ledger.compound_chain(compound_id),
+            unit_id=scope_id if kind is ScopeKind.UNIT else None,
         )
-        return opened
+        return self.get_round(new_id)
+
+    def _scope_compound(self, kind: ScopeKind, scope_id: int) -> int:
+        if kind is ScopeKind.COMPOUND:
+            return scope_id
+        if kind is ScopeKind.BUILDING:
+            return int(
+                self.conn.execute(
+                    select(buildings.c.compound_id).where(buildings.c.id == scope_id)
+                ).scalar_one()
+            )
+        return compound_of_unit(self.conn, scope_id)
 
     def _scope_profile(self, kind: ScopeKind, scope_id: int) -> str:
         if kind is ScopeKind.UNIT:
@@ -288,24 +333,171 @@ class VotingRepository:
             ).scalar_one()
         )
 
-    def close_round(self, round_id: int, *, actor: str, closed_on: date | None = None) -> VoteRound:
-        ledger.lock(self.conn)  # first, so no ballot slips in between the check and the close
-        current = self.get_round(round_id)
+    def lock_round(self, round_id: int) -> VoteRound:
+        """The round, locked with its compound's ledger chain until this transaction ends.
+
+        Whatever is decided after this (a vote, the close, the final tally) sees every vote
+        committed before and none that slips in between.
+        """
+        # One statement reads and locks the round and its chain's head (the common case).
+        chain_name = literal("compound:", String) + cast(vote_rounds.c.compound_id, String)
+        joined = self.conn.execute(
+            select(
+                vote_rounds,
+                ledger_heads.c.chain.label("head_chain"),
+                ledger_heads.c.seq.label("head_seq"),
+                ledger_heads.c.hash.label("head_hash"),
+                ledger_heads.c.at.label("head_at"),
+                ledger_heads.c.seal.label("head_seal"),
+            )
+            .join(ledger_heads, ledger_heads.c.chain == chain_name)
+            .where(vote_rounds.c.id == round_id)
+            .with_for_update()
+        ).first()
+        if joined is not None:
+            ledger.remember_head(
+                self.conn,
+                ledger.ChainHead(
+                    joined.head_chain,
+                    int(joined.head_seq),
+                    joined.head_hash,
+                    None if joined.head_at is None else ledger.utc(joined.head_at),
+                    joined.head_seal,
+                ),
+            )
+            return _round(joined)
+        row = self.conn.execute(
+            select(vote_rounds).where(vote_rounds.c.id == round_id).with_for_update()
+        ).first()
+        if row is None:
+            raise NotFound("vote round {round} does not exist", round=round_id)
+        current = _round(row)
+        ledger.lock(self.conn, self._chain_of(current))
+        return current
+
+    def _chain_of(self, current: VoteRound) -> str:
+        compound_id = current.compound_id
+        if compound_id is None:  # a round from before revision 0008 whose scope is gone
+            compound_id = self._scope_compound(current.scope_kind, current.scope_id)
+        return ledger.compound_chain(compound_id)
+
+    def _require_open(self, current: VoteRound) -> None:
+        if current.is_void:
+            raise RuleViolation(
+                "vote round {round} ({title}) was voided: it takes no more votes; open a new "
+                "round to vote again",
+                round=current.id,
+                title=current.title or "—",
+            )
         if not current.is_open:
-            raise RuleViolation(f"round {round_id} was already closed on {current.closed_on}")
+            raise RuleViolation(
+                "vote round {round} ({title}) closed on {day}: it takes no more votes; open a "
+                "new round to vote again",
+                round=current.id,
+                title=current.title or "—",
+                day=current.closed_on,
+            )
+
+    def close_round(
+        self,
+        round_id: int,
+        *,
+        actor: str,
+        closed_on: date | None = None,
+        tally: Mapping[str, Any] | None = None,
+    ) -> VoteRound:
+        """Close an open round with its final tally; the ledger head after it is recorded.
+
+        The caller computes `tally` after `lock_round`, so it counts exactly the votes the
+        round closes with.
+        """
+        current = self.lock_round(round_id)
+        if current.is_void:
+            raise RuleViolation(
+                "vote round {round} was voided: it cannot be closed", round=round_id
+            )
+        if not current.is_open:
+            raise RuleViolation(
+                "vote round {round} was already closed on {day}",
+                round=round_id,
+                day=current.closed_on,
+            )
         day = closed_on or date.today()
         if day < current.opened_on:
-            raise BadInput(f"round {round_id} cannot close before it opened ({current.opened_on})")
-        self.conn.execute(
-            update(vote_rounds).where(vote_rounds.c.id == round_id).values(closed_on=day)
+            raise BadInput(
+                "vote round {round} cannot close before it opened ({opened})",
+                round=round_id,
+                opened=current.opened_on,
+            )
+        if day > date.today():
+            raise BadInput("a round cannot end on a day still to come ({day})", day=day)
+        final = json.loads(ledger.canonical_json(dict(tally or {})))
+        entry = ledger.append(
+            self.conn,
+            actor,
+            "round.close",
+            f"round:{round_id}",
+            {"round_id": round_id, "closed_on": day, "tally": final},
+            chain=self._chain_of(current),
+            unit_id=current.scope_id if current.scope_kind is ScopeKind.UNIT else None,
         )
-        ledger.append(self.conn, actor, "round.close", f"round:{round_id}", {"closed_on": day})
-        return replace(current, closed_on=day)
+        values: dict[str, Any] = {
+            "closed_on": day,
+            "status": ROUND_CLOSED,
+            "closed_by": actor,
+            "closed_head": entry.hash,
+            "tally": ledger.canonical_json(final),
+        }
+        check_lengths(vote_rounds, values)
+        self.conn.execute(update(vote_rounds).where(vote_rounds.c.id == round_id).values(**values))
+        return self.get_round(round_id)
+
+    def void_round(
+        self, round_id: int, *, actor: str, reason: str, on: date | None = None
+    ) -> VoteRound:
+        """Void an open round with a reason: its votes count for nothing; a new one may open."""
+        why = reason.strip()
+        if not why:
+            raise BadInput(
+                "say why the vote round is voided, e.g. the wrong plan was put to the vote"
+            )
+        if len(why) > MAX_REASON_CHARS:
+            raise BadInput("the reason is longer than {limit} characters", limit=MAX_REASON_CHARS)
+        current = self.lock_round(round_id)
+        self._require_open(current)
+        day = on or date.today()
+        if day < current.opened_on:
+            raise BadInput(
+                "vote round {round} cannot be voided before it opened ({opened})",
+                round=round_id,
+                opened=current.opened_on,
+            )
+        if day > date.today():
+            raise BadInput("a round cannot end on a day still to come ({day})", day=day)
+        entry = ledger.append(
+            self.conn,
+            actor,
+            "round.void",
+            f"round:{round_id}",
+            {"round_id": round_id, "closed_on": day, "reason": ledger.keep_text(self.conn, why)},
+            chain=self._chain_of(current),
+            unit_id=current.scope_id if current.scope_kind is ScopeKind.UNIT else None,
+        )
+        values: dict[str, Any] = {
+            "closed_on": day,
+            "status": ROUND_VOID,
+            "closed_by": actor,
+            "closed_head": entry.hash,
+            "void_reason": why,
+        }
+        check_lengths(vote_rounds, values)
+        self.conn.execute(update(vote_rounds).where(vote_rounds.c.id == round_id).values(**values))
+        return self.get_round(round_id)
 
     def get_round(self, round_id: int) -> VoteRound:
         row = self.conn.execute(select(vote_rounds).where(vote_rounds.c.id == round_id)).first()
         if row is None:
-            raise NotFound(f"vote round {round_id} does not exist")
+            raise NotFound("vote round {round} does not exist", round=round_id)
         return _round(row)
 
     def rounds_for_unit(self, unit_id: int) -> list[VoteRound]:
@@ -376,16 +568,12 @@ class VotingRepository:
         A vote equal to the stored one (same vote, same signing date) is no change and is not
         written again. Each change is one ledger entry with the previous vote.
         """
-        ledger.lock(self.conn)  # first, so the round cannot close while these votes go in
-        current = self.get_round(round_id)
-        if not current.is_open:
-            raise RuleViolation(
-                f"round {round_id} closed on {current.closed_on}: open a new round to vote again"
-            )
+        current = self.lock_round(round_id)  # first: the round cannot close meanwhile
+        self._require_open(current)
         wanted = {int(h): Vote(v) for h, v in votes.items()}
         if not wanted:
             return []
-        self._check_in_scope(current, wanted)
+        unit_of = self._check_in_scope(current, wanted)
         stored: dict[int, Row[Any]] = {}
         for chunk in chunked(wanted):
             stored.update(
@@ -417,6 +605,7 @@ class VotingRepository:
                         "previous": None if before is None else before.vote,
                         "signed_on": signed_on,
                     },
+                    unit_of[household_id],
                 )
             )
         rows = [
@@ -449,26 +638,31 @@ class VotingRepository:
                 ),
                 [{f"b_{k}": v for k, v in r.items()} for r in old_rows],
             )
-        ledger.append_many(self.conn, records)
+        ledger.append_many(self.conn, records, chain=self._chain_of(current))
         return changed
 
-    def _check_in_scope(self, current: VoteRound, wanted: Iterable[int]) -> None:
+    def _check_in_scope(self, current: VoteRound, wanted: Iterable[int]) -> dict[int, int]:
+        """The unit of each wanted flat; BadInput for a flat outside the round's scope."""
         ids = set(wanted)
-        inside: set[int] = set()
+        inside: dict[int, int] = {}
         in_scope = households_in_scope(current.scope_kind, current.scope_id)
         for chunk in chunked(ids):
             inside.update(
-                self.conn.execute(
-                    select(households.c.id).where(households.c.id.in_(chunk), in_scope)
-                ).scalars()
+                (r.id, r.unit_id)
+                for r in self.conn.execute(
+                    select(households.c.id, households.c.unit_id).where(
+                        households.c.id.in_(chunk), in_scope
+                    )
+                )
             )
-        outside = ids - inside
+        outside = ids - inside.keys()
         if outside:
             require(self.conn, households, outside, "household")
             raise BadInput(
                 f"household {', '.join(map(str, sorted(outside)))} is outside the "
                 f"{current.scope_kind.value} of round {current.id}"
             )
+        return inside
 
     def list_ballots(self, round_id: int) -> list[Ballot]:
         self.get_round(round_id)
@@ -581,8 +775,8 @@ class ObjectionRepository:
         raised_on: date | None = None,
         notes: str = "",
     ) -> Objection:
-        """Record a written objection as OPEN (written to the ledger)."""
-        require(self.conn, households, [household_id], "household")
+        """Record a written objection as OPEN (written to the ledger, the notes as kept text)."""
+        place = place_of_household(self.conn, household_id)
         codes = [r.strip() for r in reasons if r.strip()]
         if not codes:
             raise BadInput("an objection needs at least one reason, e.g. light or noise")
@@ -599,7 +793,8 @@ class ObjectionRepository:
             "notes": notes,
         }
         check_lengths(objections, values)
-        ledger.lock(self.conn)
+        chain = ledger.compound_chain(place.compound_id)
+        ledger.lock(self.conn, chain)
         new_id = self.conn.execute(
             insert(objections).values(**values).returning(objections.c.id)
         ).scalar_one()
@@ -608,14 +803,22 @@ class ObjectionRepository:
             actor,
             "objection.raise",
             f"objection:{new_id}",
-            {"household_id": household_id, "reasons": codes, "raised_on": day, "notes": notes},
+            {
+                "objection_id": new_id,
+                "household_id": household_id,
+                "reasons": codes,
+                "raised_on": day,
+                "notes": ledger.keep_text(self.conn, notes),
+            },
+            chain=chain,
+            unit_id=place.unit_id,
         )
         return self.get(new_id)
 
     def get(self, objection_id: int) -> Objection:
         row = self.conn.execute(self._select().where(objections.c.id == objection_id)).first()
         if row is None:
-            raise NotFound(f"objection {objection_id} does not exist")
+            raise NotFound("objection {id} does not exist", id=objection_id)
         return _objection(row)
 
     def set_status(
@@ -631,8 +834,10 @@ class ObjectionRepository:
 
         Only the moves of the objection lifecycle are allowed (`coproduction.objections`).
         """
-        ledger.lock(self.conn)
-        before = self.get(objection_id)
+        place = place_of_household(self.conn, self.get(objection_id).household_id)
+        chain = ledger.compound_chain(place.compound_id)
+        ledger.lock(self.conn, chain)
+        before = self.get(objection_id)  # read again under the lock
         new_status = ObjectionStatus(status)
         try:
             check_move(before.status, new_status)
@@ -654,10 +859,23 @@ class ObjectionRepository:
         self.conn.execute(
             update(objections).where(objections.c.id == objection_id).values(**values)
         )
-        payload: dict[str, Any] = {"from": before.status.value, "to": new_status.value, "on": day}
+        payload: dict[str, Any] = {
+            "objection_id": objection_id,
+            "from": before.status.value,
+            "to": new_status.value,
+            "on": day,
+        }
         if notes is not None:
-            payload["notes"] = notes
-        ledger.append(self.conn, actor, "objection.status", f"objection:{objection_id}", payload)
+            payload["notes"] = ledger.keep_text(self.conn, notes)
+        ledger.append(
+            self.conn,
+            actor,
+            "objection.status",
+            f"objection:{objection_id}",
+            payload,
+            chain=chain,
+            unit_id=place.unit_id,
+        )
         return self.get(objection_id)
 
     def list_by_unit(self, unit_id: int) -> list[Objection]:
@@ -673,9 +891,10 @@ class ObjectionRepository:
 
     def mark_occupied(self, household_id: int, *, actor: str, note: str = "") -> OccupiedHousehold:
         """Record that the plan occupies this flat's exclusive part (written to the ledger)."""
-        require(self.conn, households, [household_id], "household")
+        place = place_of_household(self.conn, household_id)
         check_lengths(occupied_households, {"note": note})
-        ledger.lock(self.conn)
+        chain = ledger.compound_chain(place.compound_id)
+        ledger.lock(self.conn, chain)
         exists = self.conn.execute(
             select(occupied_households.c.note).where(
                 occupied_households.c.household_id == household_id
@@ -693,21 +912,34 @@ class ObjectionRepository:
             )
         if exists is None or exists.note != note:
             ledger.append(
-                self.conn, actor, "occupied.mark", f"household:{household_id}", {"note": note}
+                self.conn,
+                actor,
+                "occupied.mark",
+                f"household:{household_id}",
+                {"household_id": household_id, "note": ledger.keep_text(self.conn, note)},
+                chain=chain,
+                unit_id=place.unit_id,
             )
-        room = self.conn.execute(
-            select(households.c.room).where(households.c.id == household_id)
-        ).scalar_one()
-        return OccupiedHousehold(household_id, room, note)
+        return OccupiedHousehold(household_id, place.room, note)
 
     def unmark_occupied(self, household_id: int, *, actor: str) -> None:
-        ledger.lock(self.conn)
+        place = place_of_household(self.conn, household_id)
+        chain = ledger.compound_chain(place.compound_id)
+        ledger.lock(self.conn, chain)
         removed = self.conn.execute(
             delete(occupied_households).where(occupied_households.c.household_id == household_id)
         ).rowcount
         if not removed:
             raise NotFound(f"household {household_id} is not marked as occupied")
-        ledger.append(self.conn, actor, "occupied.unmark", f"household:{household_id}", {})
+        ledger.append(
+            self.conn,
+            actor,
+            "occupied.unmark",
+            f"household:{household_id}",
+            {"household_id": household_id},
+            chain=chain,
+            unit_id=place.unit_id,
+        )
 
     def occupied_in_unit(self, unit_id: int) -> list[OccupiedHousehold]:
         return self.occupied_in_scope(ScopeKind.UNIT, unit_id)

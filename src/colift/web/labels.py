@@ -8,6 +8,7 @@ from colift.model import ROLE_NAMES_ZH, Role
 from colift.model.accounts import ACCOUNT_ROLE_NAMES_ZH
 from colift.model.coproduction import STAGE_NAMES_ZH
 from colift.model.money import yuan as money_yuan
+from colift.model.records import LEDGER_ACTION_NAMES_ZH
 from colift.model.voting import OBJECTION_STATUS_NAMES_ZH
 
 _ZH: dict[str, dict[str, str]] = {
@@ -15,6 +16,8 @@ _ZH: dict[str, dict[str, str]] = {
     "role": {r.value: zh for r, zh in ROLE_NAMES_ZH.items()},
     "account_role": {r.value: zh for r, zh in ACCOUNT_ROLE_NAMES_ZH.items()},
     "objection_status": {s.value: zh for s, zh in OBJECTION_STATUS_NAMES_ZH.items()},
+    "ledger_action": dict(LEDGER_ACTION_NAMES_ZH),
+    "round_status": {"open": "进行中", "closed": "已结束", "void": "已作废"},
     "level": {str(k): v for k, v in LEVEL_NAMES_ZH.items()},
     "stance": {
         "support": "支持",

@@ -8,6 +8,7 @@ runs. Roles are checked with the same functions the REST API uses (`colift.api.a
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from collections.abc import Callable
 from datetime import date
@@ -38,7 +39,7 @@ from colift.api.routes import locate_unit
 from colift.api.uploads import MAX_UPLOAD_BYTES, read_upload
 from colift.coproduction.catalogue import load_catalogue
 from colift.coproduction.workflow import WORK_STEP_NAMES, WorkStep
-from colift.errors import BadInput, ColiftError, RowError, RuleViolation
+from colift.errors import BadInput, ColiftError, NotFound, RowError, RuleViolation
 from colift.i18n import msg
 from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import Activity, GuidanceMode, Outcome, Stage, Stance
@@ -48,13 +49,17 @@ from colift.services.accounts import LoginRefused, TooManyAttempts, sign_in, sig
 from colift.services.activities import record_activity, set_stance
 from colift.services.consent import (
     cast_vote,
+    close_vote_round,
     objection_place,
     open_vote_round,
     raise_objection,
     set_objection_status,
+    unit_rounds,
+    void_vote_round,
 )
 from colift.services.costshare import set_cost_plan
 from colift.services.documents import DOCUMENTS, document_pdf, unit_document
+from colift.services.ledger import export_unit
 from colift.services.registry import get_compound, import_roster_upload
 from colift.services.views import compound_overview, street_overview, unit_page
 from colift.services.workflow import advance_stage, check_stage, record_step
@@ -67,7 +72,7 @@ from colift.web.present import (
     stage_days_chart,
     whatif_view,
 )
-from colift.web.render import FLASH_COOKIE, page_language, render
+from colift.web.render import FLASH_COOKIE, page_language, render, render_print
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "colift_login_csrf"
@@ -429,6 +434,46 @@ def post_round(request: Request, unit_id: int, who: Who, form: Form) -> Response
     return _act(request, unit_id, who, can_manage_unit, "开始表决", run, "consent")
 
 
+def _round_of_unit(engine: Engine, unit_id: int, round_id: int) -> None:
+    """NotFound unless the round covers the unit (its own, its building's or its compound's)."""
+    if round_id not in {r.id for r in unit_rounds(engine, unit_id)}:
+        raise NotFound("vote round {round} does not exist", round=round_id)
+
+
+@router.post("/units/{unit_id}/rounds/{round_id}/close")
+def post_round_close(
+    request: Request, unit_id: int, round_id: int, who: Who, form: Form
+) -> Response:
+    def run(engine: Engine) -> str:
+        _round_of_unit(engine, unit_id, round_id)
+        if _text(form, "confirm") != "yes":
+            raise BadInput("tick that the count is final before closing the round")
+        ended = close_vote_round(engine, round_id, actor=who.name, closed_on=_date(form, "on"))
+        tally = ended.round.tally or {}
+        return msg(
+            "vote round closed: {agree} of {total} owners agree; ledger head {hash}",
+            agree=tally.get("agree_heads"),
+            total=tally.get("total_heads"),
+            hash=ended.head.hash,
+        ).render(page_language(request))
+
+    return _act(request, unit_id, who, can_manage_unit, "结束表决", run, "rounds")
+
+
+@router.post("/units/{unit_id}/rounds/{round_id}/void")
+def post_round_void(
+    request: Request, unit_id: int, round_id: int, who: Who, form: Form
+) -> Response:
+    def run(engine: Engine) -> str:
+        _round_of_unit(engine, unit_id, round_id)
+        ended = void_vote_round(engine, round_id, actor=who.name, reason=_text(form, "reason"))
+        return msg("vote round voided; ledger head {hash}", hash=ended.head.hash).render(
+            page_language(request)
+        )
+
+    return _act(request, unit_id, who, can_manage_unit, "宣布表决作废", run, "rounds")
+
+
 @router.post("/units/{unit_id}/votes")
 def post_vote(request: Request, unit_id: int, who: Who, form: Form) -> Response:
     room = _text(form, "room") or (who.room or "")
@@ -620,6 +665,29 @@ def print_document(request: Request, unit_id: int, kind: str, who: Who) -> Respo
     if not can_read_document(who, place, kind):
         raise Refused("你的角色不能打印这份文件 / your role may not print this document")
     return HTMLResponse(_document_html(request, unit_id, kind))
+
+
+@router.get("/units/{unit_id}/ledger.{fmt}")
+def ledger_evidence(request: Request, unit_id: int, fmt: str, who: Who) -> Response:
+    """The unit's ledger evidence file (docs/reliability.md): JSON for the standalone verifier,
+    or its printable PDF. It names owners, so it goes to those who may print signature sheets."""
+    engine = engine_of(request)
+    place = locate_unit(engine, unit_id)
+    if fmt not in ("json", "pdf"):
+        raise NotFound("no evidence file .{fmt}: choose json or pdf", fmt=fmt)
+    if not can_read_document(who, place, "signatures"):
+        raise Refused(
+            msg("your role may not export this unit's ledger").render(page_language(request))
+        )
+    evidence = export_unit(engine, place.compound, unit_id)
+    name = f"{place.compound}-unit{unit_id}-ledger.{fmt}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "json":
+        body = json.dumps(evidence.data, ensure_ascii=False, indent=1)
+        return Response(body, media_type="application/json", headers=disposition)
+    html = render_print("print/ledger_export.html", ev=evidence)
+    pdf = document_pdf(html, base_url=str(request.base_url))
+    return Response(pdf, media_type="application/pdf", headers=disposition)
 
 
 def _document_html(request: Request, unit_id: int, kind: str) -> str:

@@ -92,3 +92,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     if raw_flash:
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response
+
+
+def render_print(template: str, lang: str = "zh-CN", **context: Any) -> str:
+    """A print template as HTML without a request (the command line's PDFs)."""
+    return environment(lang).get_template(template).render(today=date.today(), **context)
