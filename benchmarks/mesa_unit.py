@@ -5,9 +5,10 @@ and steps them week by week with Python loops over agents, the way a Mesa user w
 `AgentSet.do` for the weekly activations and a `DataCollector` for the series. It implements the
 dynamics of `colift.sim.model` (leaders, tool plans through the catalogue's effects,
 Friedkin–Johnsen influence with two-step flow, thresholds, the consent tally, phases,
-objections, failures) but shares none of its code: the default numbers are copied below from
-`colift.sim.params.Defaults` and the plans from `colift.sim.strategies`, so a timing comparison
-measures the two implementations, not a shared kernel. A week's tools act as colift's do: which
+objections, failures) but shares none of its code: the default numbers are read from the data
+file `colift.sim.params.Defaults` reads (`colift/sim/defaults.toml`) and the plans are copied
+from `colift.sim.strategies`, so a timing comparison measures the two implementations, not a
+shared kernel. A week's tools act as colift's do: which
 are due and whom they target is read before any of them acts, chances combine as independent
 draws, and lasting boosts are added use by use, less credible messengers first. The tool catalogue (data) is read from
 the package, as both models read it. The advisor policy is not implemented here.
@@ -23,8 +24,10 @@ import math
 import random
 import statistics
 import time
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib.resources import files
 from typing import Any
 
 import mesa
@@ -34,66 +37,74 @@ from colift.model import Role
 from colift.model.coproduction import Obstacle
 
 # ---------------------------------------------------------------- parameters
-# Copied from colift.sim.params.Defaults and Scenario(); keep in step with them by hand.
+# The values are data: read from colift's packaged `colift/sim/defaults.toml`, the same file
+# `colift.sim.params.Defaults` reads, so the two models cannot drift apart (a test compares them).
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _packaged_defaults() -> dict[str, Any]:
+    text = (files("colift.sim") / "defaults.toml").read_text(encoding="utf-8")
+    return {name: _tuples(entry["value"]) for name, entry in tomllib.loads(text).items()}
+
+
+_D = _packaged_defaults()
 
 
 @dataclass(frozen=True)
 class Params:
-    support_prior: tuple[tuple[float, float], ...] = (
-        (0.15, 0.35),
-        (0.40, 0.60),
-        (0.70, 0.85),
-        (0.85, 0.95),
-    )
-    support_need_upper: float = 0.95
-    need_floor_min: int = 3
-    thresholds: tuple[float, ...] = (0.70, 0.50, 0.30, 0.15)
-    abstain_band: float = 0.25
-    susceptibility_resident: float = 0.8
-    susceptibility_leader: float = 0.1
-    party_anchor: float = 0.95
-    elderly_share: float = 0.35
-    need_share: float = 0.05
-    party_share: float = 0.10
-    tenure_shares: tuple[float, ...] = (0.72, 0.15, 0.12, 0.01)
-    area_m2: tuple[float, float] = (45.0, 90.0)
-    ability_median_fen: int = 12_000_000
-    ability_sigma: float = 0.7
-    low_floor_loss_1f: float = 0.30
-    low_floor_loss_2f: float = 0.15
-    compensation_full_fen: int = 2_000_000
-    cost_weight: float = 0.3
-    cost_reference: float = 0.5
-    cost_cap: float = 0.3
-    afford_factor: float = 2.0
-    pool_share: float = 0.5
-    subsidy_tool_cap: float = 0.2
-    p_media: float = 0.6
-    w_same_floor: float = 1.0
-    w_adjacent: float = 0.5
-    w_party: float = 0.7
-    persuasion_cap: float = 0.20
-    pressure_cap: float = 0.10
-    targets_per_use: int = 2
-    trust_alone: float = 0.6
-    trust_direct: float = 1.3
-    technical_fix_p: float = 0.15
-    negotiation_median_weeks: float = 17.0
-    negotiation_sigma: float = 1.0
-    approval_weeks: tuple[int, int] = (4, 13)
-    approval_min_weeks: int = 2
-    construction_weeks: tuple[int, int] = (5, 9)
-    acceptance_weeks: tuple[int, int] = (2, 4)
-    p_object: float = 0.35
-    objection_resolve_weekly: tuple[float, ...] = (0.10, 0.12, 0.20, 0.04)
-    objection_escalate_weeks: tuple[int, ...] = (4, 6, 4)
-    objection_deadline_weeks: int = 52
-    p_technical: float = 0.10
-    technical_deadline_weeks: int = 26
-    p_initiator_exit: float = 0.004
-    p_replace_guided: float = 0.10
-    stall_fail_weeks: int = 26
-    deadline_weeks: int = 156
+    support_prior: tuple[tuple[float, float], ...] = _D["support_prior"]
+    support_need_upper: float = _D["support_need_upper"]
+    need_floor_min: int = _D["need_floor_min"]
+    thresholds: tuple[float, ...] = _D["thresholds"]
+    abstain_band: float = _D["abstain_band"]
+    susceptibility_resident: float = _D["susceptibility_resident"]
+    susceptibility_leader: float = _D["susceptibility_leader"]
+    party_anchor: float = _D["party_anchor"]
+    elderly_share: float = _D["elderly_share"]
+    need_share: float = _D["need_share"]
+    party_share: float = _D["party_share"]
+    tenure_shares: tuple[float, ...] = _D["tenure_shares"]
+    area_m2: tuple[float, float] = _D["area_m2"]
+    ability_median_fen: int = _D["ability_median_fen"]
+    ability_sigma: float = _D["ability_sigma"]
+    low_floor_loss_1f: float = _D["low_floor_loss_1f"]
+    low_floor_loss_2f: float = _D["low_floor_loss_2f"]
+    compensation_full_fen: int = _D["compensation_full_fen"]
+    cost_weight: float = _D["cost_weight"]
+    cost_reference: float = _D["cost_reference"]
+    cost_cap: float = _D["cost_cap"]
+    afford_factor: float = _D["afford_factor"]
+    pool_share: float = _D["pool_share"]
+    subsidy_tool_cap: float = _D["subsidy_tool_cap"]
+    p_media: float = _D["p_media"]
+    w_same_floor: float = _D["w_same_floor"]
+    w_adjacent: float = _D["w_adjacent"]
+    w_party: float = _D["w_party"]
+    persuasion_cap: float = _D["persuasion_cap"]
+    pressure_cap: float = _D["pressure_cap"]
+    targets_per_use: int = _D["targets_per_use"]
+    trust_alone: float = _D["trust_alone"]
+    trust_direct: float = _D["trust_direct"]
+    technical_fix_p: float = _D["technical_fix_p"]
+    negotiation_median_weeks: float = _D["negotiation_median_weeks"]
+    negotiation_sigma: float = _D["negotiation_sigma"]
+    approval_weeks: tuple[int, int] = _D["approval_weeks"]
+    approval_min_weeks: int = _D["approval_min_weeks"]
+    construction_weeks: tuple[int, int] = _D["construction_weeks"]
+    acceptance_weeks: tuple[int, int] = _D["acceptance_weeks"]
+    p_object: float = _D["p_object"]
+    objection_resolve_weekly: tuple[float, ...] = _D["objection_resolve_weekly"]
+    objection_escalate_weeks: tuple[int, ...] = _D["objection_escalate_weeks"]
+    objection_deadline_weeks: int = _D["objection_deadline_weeks"]
+    p_technical: float = _D["p_technical"]
+    technical_deadline_weeks: int = _D["technical_deadline_weeks"]
+    p_initiator_exit: float = _D["p_initiator_exit"]
+    p_replace_guided: float = _D["p_replace_guided"]
+    stall_fail_weeks: int = _D["stall_fail_weeks"]
+    deadline_weeks: int = _D["deadline_weeks"]
     # Scenario() defaults: cost of one lift, compensation per 1F flat, no subsidy profile.
     total_cost_fen: int = 45_000_000
     compensation_fen: int = 0

@@ -385,6 +385,14 @@ ZH = {
     "Reference (report, notice or certificate number)": "文号（报告、告知书或证书编号）",
     "Record step": "记录步骤",
     "recorded: {step} on {day}": "已记录：{step}（{day}）",
+    # simulation parameters as data (colift/sim/defaults.toml)
+    "defaults.{name}: {value} must be a whole number": "参数 defaults.{name}：{value} 须为整数",
+    "unknown parameter {name}: {hint}": "未知参数 {name}：{hint}",
+    "{file}: parameters {names} are in the data file or the Defaults class, not both": "{file}：参数 {names} 只在数据文件或 Defaults 类之一中出现，二者须一致",
+    "{where}: each parameter is a table with value, source and confidence": "{where}：每个参数须为一个表，含 value、source 和 confidence",
+    "{where}: {keys} missing": "{where}：缺少 {keys}",
+    "{where}: confidence {value} is not one of {known}": "{where}：可信度 {value} 不是 {known} 之一",
+    "{where}: range must be [lo, hi] around the value, lo ≤ value ≤ hi": "{where}：range 须为 [lo, hi]，且 lo ≤ value ≤ hi",
 }
 
 

@@ -1,7 +1,9 @@
 """Parameters of the simulation (docs/simulation.md §2): every default named, with its source.
 
-`Defaults` holds the behavioural and procedural parameters, each field carrying
-`metadata["source"]` (a study, a domain note, or "assumption"). A `Scenario` adds what a user
+`Defaults` (also named `Params`) holds the behavioural and procedural parameters. Their values
+live in the packaged data file `defaults.toml`, each with its source and confidence, read by the
+strict loader of `colift.datafiles`; the Mesa reference reads the same file. `with_overrides`
+gives a checked copy with some values changed (calibration, sensitivity). A `Scenario` adds what a user
 chooses: the consent rule, the subsidy profile, the cost and its sharing scheme, compensation for
 low floors, the strategy and the horizon. Scenarios are read from TOML or from a dict; unknown keys
 are refused by name so a typo never silently falls back to a default.
@@ -12,108 +14,169 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from colift.datafiles import read_toml, reject_unknown
+from colift.datafiles import Source, load_toml, read_toml, reject_unknown
 from colift.errors import BadInput, NotFound
 
-BRIEF = "simulation brief (assumption to calibrate)"
-ASSUMPTION = "assumption"
+DEFAULTS_FILE = "defaults.toml"
+CONFIDENCES = ("confirmed", "secondary", "assumption")
+_ENTRY_KEYS = frozenset({"value", "source", "confidence", "range"})
 
 
-def _p(default: Any, source: str) -> Any:
-    """A dataclass field with its source in the metadata."""
-    return field(default=default, metadata={"source": source})
+@dataclass(frozen=True)
+class ParamInfo:
+    """One parameter as the data file gives it: default, source, confidence, plausible range."""
+
+    name: str
+    value: Any
+    source: str
+    confidence: str
+    range: tuple[float, float] | None = None
+
+
+def _as_tuple(value: Any) -> Any:
+    """TOML and JSON give lists; parameters hold tuples (nested for bands)."""
+    if isinstance(value, list | tuple):
+        return tuple(_as_tuple(v) for v in value)
+    return value
+
+
+def read_parameter_table(source: Source) -> dict[str, ParamInfo]:
+    """Every parameter of a defaults file, each checked: value, source, confidence, range."""
+    document = load_toml(source, "simulation defaults")
+    table: dict[str, ParamInfo] = {}
+    for name, raw in document.data.items():
+        where = f"{document.origin} [{name}]"
+        if not isinstance(raw, Mapping):
+            raise BadInput(
+                "{where}: each parameter is a table with value, source and confidence",
+                where=where,
+            )
+        reject_unknown(raw, _ENTRY_KEYS, where)
+        missing = [k for k in ("value", "source", "confidence") if k not in raw]
+        if missing:
+            raise BadInput("{where}: {keys} missing", where=where, keys=", ".join(missing))
+        if raw["confidence"] not in CONFIDENCES:
+            raise BadInput(
+                "{where}: confidence {value} is not one of {known}",
+                where=where,
+                value=str(raw["confidence"]),
+                known=", ".join(CONFIDENCES),
+            )
+        span = raw.get("range")
+        if span is not None:
+            ok = (
+                isinstance(span, list)
+                and len(span) == 2
+                and all(isinstance(x, int | float) and not isinstance(x, bool) for x in span)
+                and isinstance(raw["value"], int | float)
+                and span[0] <= raw["value"] <= span[1]
+            )
+            if not ok:
+                raise BadInput(
+                    "{where}: range must be [lo, hi] around the value, lo ≤ value ≤ hi",
+                    where=where,
+                )
+            span = (float(span[0]), float(span[1]))
+        table[name] = ParamInfo(
+            name, _as_tuple(raw["value"]), str(raw["source"]), str(raw["confidence"]), span
+        )
+    return table
+
+
+@cache
+def parameter_table() -> Mapping[str, ParamInfo]:
+    """The packaged defaults (`colift/sim/defaults.toml`), the one place their numbers live."""
+    return MappingProxyType(read_parameter_table(files("colift.sim") / DEFAULTS_FILE))
+
+
+def _p(name: str) -> Any:
+    """A dataclass field whose default, source and confidence come from the data file."""
+    info = parameter_table()[name]
+    return field(
+        default=info.value, metadata={"source": info.source, "confidence": info.confidence}
+    )
 
 
 @dataclass(frozen=True)
 class Defaults:
-    """Every number the model uses that is not a law, a price or a user's choice."""
+    """Every number the model uses that is not a law, a price or a user's choice.
 
-    # ------------------------------------------------------------ households and their support
-    support_prior: tuple[tuple[float, float], ...] = _p(
-        ((0.15, 0.35), (0.40, 0.60), (0.70, 0.85), (0.85, 0.95)),
-        BRIEF + ": uniform (lo, hi) for floors 1, 2, 3, 4 and above",
-    )
-    support_need_upper: float = _p(
-        0.95, "simulation brief: an upper-floor household with an elderly or impaired resident"
-    )
-    need_floor_min: int = _p(3, "Shanghai hedonic data: floor 3 is the break-even floor")
-    thresholds: tuple[float, ...] = _p(
-        (0.70, 0.50, 0.30, 0.15),
-        "simulation brief: Granovetter thresholds for floors 1, 2, 3, 4+ (assumption)",
-    )
-    abstain_band: float = _p(0.25, "docs/simulation.md §3: abstain within 0.25 below θ")
-    susceptibility_resident: float = _p(0.8, "simulation brief (Friedkin–Johnsen)")
-    susceptibility_leader: float = _p(0.1, "simulation brief (Friedkin–Johnsen)")
-    party_anchor: float = _p(0.95, "docs/simulation.md §4: embedded Party members' anchor")
-    elderly_share: float = _p(0.35, "Shanghai, Hangzhou, Beijing reports (30–40%)")
-    need_share: float = _p(0.05, ASSUMPTION + ": households with a mobility need")
-    party_share: float = _p(0.10, ASSUMPTION + ": households with a Party member")
-    tenure_shares: tuple[float, ...] = _p(
-        (0.72, 0.15, 0.12, 0.01),
-        ASSUMPTION + ": owner-occupied, rented, absentee, developer-held (1990s walk-ups)",
-    )
-    two_flat_share: float = _p(0.03, ASSUMPTION + ": flats whose owner holds a second flat")
-    area_m2: tuple[float, float] = _p((45.0, 90.0), "1990s walk-up flat sizes (domain notes)")
-    ability_median_fen: int = _p(12_000_000, ASSUMPTION + ": median ability to pay, ¥120,000")
-    ability_sigma: float = _p(0.7, ASSUMPTION + ": lognormal spread of ability to pay")
-    # ------------------------------------------------------------ interests and money
-    low_floor_loss_1f: float = _p(0.30, ASSUMPTION + ": support units lost by floor 1")
-    low_floor_loss_2f: float = _p(0.15, ASSUMPTION + ": support units lost by floor 2")
-    compensation_full_fen: int = _p(2_000_000, ASSUMPTION + ": ¥20,000 offsets the 1F loss")
-    cost_weight: float = _p(0.3, ASSUMPTION + ": support falls by w × (share/ability − ref)")
-    cost_reference: float = _p(0.5, ASSUMPTION + ": share/ability ratio felt as no burden")
-    cost_cap: float = _p(0.3, ASSUMPTION + ": largest support loss from cost")
-    afford_factor: float = _p(2.0, "docs/simulation.md §3: shares above twice the ability")
-    pool_share: float = _p(0.5, ASSUMPTION + ": part of neighbours' spare ability pooled")
-    subsidy_tool_cap: float = _p(0.2, ASSUMPTION + ": most of the cost tools add as subsidy")
-    # ------------------------------------------------------------ influence and tools
-    p_media: float = _p(0.6, "two-step flow (Lazarsfeld); assumption")
-    w_same_floor: float = _p(1.0, "docs/simulation.md §3: neighbour weight, same floor")
-    w_adjacent: float = _p(0.5, "docs/simulation.md §3: adjacent floors of the same stack")
-    w_party: float = _p(0.7, "docs/simulation.md §3: Party ties")
-    persuasion_cap: float = _p(0.20, ASSUMPTION + ": most support tools add, at trust 1")
-    pressure_cap: float = _p(0.10, ASSUMPTION + ": most social pressure lowers θ")
-    targets_per_use: int = _p(2, ASSUMPTION + ": households one targeted use reaches")
-    trust_alone: float = _p(0.6, "docs/simulation.md §4: informal tools without backing")
-    trust_direct: float = _p(1.3, "docs/simulation.md §4: formal tools under direct guidance")
-    technical_fix_p: float = _p(0.15, ASSUMPTION + ": one use of a technical tool fixes a block")
-    advisor_cooldown_weeks: int = _p(4, ASSUMPTION + ": weeks before the advisor repeats a tool")
-    # ------------------------------------------------------------ phases
-    negotiation_median_weeks: float = _p(17.0, "simulation brief: ≈ 4 months median")
-    negotiation_sigma: float = _p(1.0, "simulation brief: stalls of 36+ months happen")
-    approval_weeks: tuple[int, int] = _p((4, 13), "domain notes: 1–3 months")
-    approval_min_weeks: int = _p(2, ASSUMPTION + ": shortest approval, help or not")
-    construction_weeks: tuple[int, int] = _p((5, 9), "domain notes: 30–60 days")
-    acceptance_weeks: tuple[int, int] = _p((2, 4), "domain notes: filing 15 d, registration 30 d")
-    # ------------------------------------------------------------ objections and failures
-    p_object: float = _p(0.35, ASSUMPTION + ": an opposing low floor objects in the notice")
-    objection_resolve_weekly: tuple[float, ...] = _p(
-        (0.10, 0.12, 0.20, 0.04),
-        ASSUMPTION + ": negotiation, mediation, hearing, litigation; Guangzhou 200+ meetings",
-    )
-    objection_escalate_weeks: tuple[int, ...] = _p(
-        (4, 6, 4), ASSUMPTION + ": weeks before negotiation → mediation → hearing → litigation"
-    )
-    objection_deadline_weeks: int = _p(52, ASSUMPTION + ": an objection open a year fails it")
-    p_technical: float = _p(0.10, ASSUMPTION + ": units with a blocking technical issue")
-    technical_deadline_weeks: int = _p(
-        26, "docs/simulation.md §3: unresolved 26 weeks after design"
-    )
-    p_occupied: float = _p(0.2, ASSUMPTION + ": plans occupying a ground-floor flat's part")
-    p_initiator_exit: float = _p(0.004, ASSUMPTION + ": weekly chance an action leader quits")
-    p_replace_guided: float = _p(0.10, ASSUMPTION + ": weekly chance guidance finds a new one")
-    stall_fail_weeks: int = _p(26, ASSUMPTION + ": a leaderless unit is given up after")
-    deadline_weeks: int = _p(156, ASSUMPTION + ": not in service by then is a failure")
+    The values live in `defaults.toml` (data, with source and confidence); this class gives them
+    types and checks. `Params` is the same class under the name calibration code uses; change a
+    copy with `with_overrides`.
+    """
+
+    support_prior: tuple[tuple[float, float], ...] = _p("support_prior")
+    support_need_upper: float = _p("support_need_upper")
+    need_floor_min: int = _p("need_floor_min")
+    thresholds: tuple[float, ...] = _p("thresholds")
+    abstain_band: float = _p("abstain_band")
+    susceptibility_resident: float = _p("susceptibility_resident")
+    susceptibility_leader: float = _p("susceptibility_leader")
+    party_anchor: float = _p("party_anchor")
+    elderly_share: float = _p("elderly_share")
+    need_share: float = _p("need_share")
+    party_share: float = _p("party_share")
+    tenure_shares: tuple[float, ...] = _p("tenure_shares")
+    two_flat_share: float = _p("two_flat_share")
+    area_m2: tuple[float, float] = _p("area_m2")
+    ability_median_fen: int = _p("ability_median_fen")
+    ability_sigma: float = _p("ability_sigma")
+    low_floor_loss_1f: float = _p("low_floor_loss_1f")
+    low_floor_loss_2f: float = _p("low_floor_loss_2f")
+    compensation_full_fen: int = _p("compensation_full_fen")
+    cost_weight: float = _p("cost_weight")
+    cost_reference: float = _p("cost_reference")
+    cost_cap: float = _p("cost_cap")
+    afford_factor: float = _p("afford_factor")
+    pool_share: float = _p("pool_share")
+    subsidy_tool_cap: float = _p("subsidy_tool_cap")
+    p_media: float = _p("p_media")
+    w_same_floor: float = _p("w_same_floor")
+    w_adjacent: float = _p("w_adjacent")
+    w_party: float = _p("w_party")
+    persuasion_cap: float = _p("persuasion_cap")
+    pressure_cap: float = _p("pressure_cap")
+    targets_per_use: int = _p("targets_per_use")
+    trust_alone: float = _p("trust_alone")
+    trust_direct: float = _p("trust_direct")
+    technical_fix_p: float = _p("technical_fix_p")
+    advisor_cooldown_weeks: int = _p("advisor_cooldown_weeks")
+    negotiation_median_weeks: float = _p("negotiation_median_weeks")
+    negotiation_sigma: float = _p("negotiation_sigma")
+    approval_weeks: tuple[int, int] = _p("approval_weeks")
+    approval_min_weeks: int = _p("approval_min_weeks")
+    construction_weeks: tuple[int, int] = _p("construction_weeks")
+    acceptance_weeks: tuple[int, int] = _p("acceptance_weeks")
+    p_object: float = _p("p_object")
+    objection_resolve_weekly: tuple[float, ...] = _p("objection_resolve_weekly")
+    objection_escalate_weeks: tuple[int, ...] = _p("objection_escalate_weeks")
+    objection_deadline_weeks: int = _p("objection_deadline_weeks")
+    p_technical: float = _p("p_technical")
+    technical_deadline_weeks: int = _p("technical_deadline_weeks")
+    p_occupied: float = _p("p_occupied")
+    p_initiator_exit: float = _p("p_initiator_exit")
+    p_replace_guided: float = _p("p_replace_guided")
+    stall_fail_weeks: int = _p("stall_fail_weeks")
+    deadline_weeks: int = _p("deadline_weeks")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, bool) or not isinstance(value, int | float | tuple):
                 raise BadInput(f"defaults.{f.name}: {value!r} is not a number or a list")
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(f.default, int) and not isinstance(value, int):
+                raise BadInput(
+                    "defaults.{name}: {value} must be a whole number", name=f.name, value=value
+                )
         for name in (
             "p_media",
             "p_object",
@@ -149,6 +212,43 @@ class Defaults:
     def sources(self) -> dict[str, str]:
         """Each parameter's source, by name."""
         return {f.name: str(f.metadata["source"]) for f in dataclasses.fields(self)}
+
+    def confidences(self) -> dict[str, str]:
+        """Each parameter's confidence (confirmed, secondary, assumption), by name."""
+        return {f.name: str(f.metadata["confidence"]) for f in dataclasses.fields(self)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every value by name, as plain data (lists for tuples)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def with_overrides(self, changes: Mapping[str, Any] | None = None, /, **more: Any) -> Defaults:
+        """A checked copy with some values changed; an unknown name is refused by name.
+
+        `Params().with_overrides({"trust_alone": 0.5})` or `.with_overrides(trust_alone=0.5)`;
+        lists become tuples, and the copy passes the same checks as the defaults.
+        """
+        values = {**(changes or {}), **more}
+        known = {f.name for f in dataclasses.fields(self)}
+        for name in values:
+            if name not in known:
+                raise BadInput(
+                    "unknown parameter {name}: {hint}", name=name, hint=_near(name, known)
+                )
+        if not values:
+            return self
+        return dataclasses.replace(self, **{k: _as_tuple(v) for k, v in values.items()})
+
+
+# The name calibration and sensitivity code use for the same typed parameter set.
+Params = Defaults
+
+_unlisted = sorted({f.name for f in dataclasses.fields(Defaults)} ^ set(parameter_table()))
+if _unlisted:  # a field without data, or data without a field: both are mistakes
+    raise BadInput(
+        "{file}: parameters {names} are in the data file or the Defaults class, not both",
+        file=DEFAULTS_FILE,
+        names=", ".join(_unlisted),
+    )
 
 
 # Floor coefficients of the Guangzhou example (docs/costshare.md), with 2F paying 0.4.
@@ -235,6 +335,10 @@ class Scenario:
             top["defaults"] = dataclasses.replace(base, **inner)
         return dataclasses.replace(self, **top)
 
+    def with_params(self, changes: Mapping[str, Any] | None = None, /, **more: Any) -> Scenario:
+        """A copy whose parameters are `defaults.with_overrides(...)` (checked, by name)."""
+        return dataclasses.replace(self, defaults=self.defaults.with_overrides(changes, **more))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data that `scenario_from_dict` reads back to an equal scenario."""
         return {
@@ -266,13 +370,6 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
-    return value
-
-
-def _as_tuple(value: Any) -> Any:
-    """TOML and JSON give lists; defaults hold tuples (nested for bands)."""
-    if isinstance(value, list | tuple):
-        return tuple(_as_tuple(v) for v in value)
     return value
 
 
