@@ -6,10 +6,10 @@ read by the model; `UnitBatch.synthetic` builds a city of 1990s walk-ups directl
 no per-household objects. Unknown values stay as sentinels (NaN support or ability, -1 vote or
 technical block) and are drawn by the model from its own seed.
 
-Cost shares come from `rules.costshare`: `from_specs` calls its JSON contract per unit;
-the array path applies the same weights (parsed by costshare's own scheme parser) and the same
-payable (total − subsidy + compensation), without the largest-remainder rounding, which moves no
-share by a fen or more (a test checks it).
+Cost shares are those of `rules.costshare`, to the fen, for every builder: `colift.sim.costsplit`
+splits all units at once in integer arrays (the scheme parsed by costshare's own parser, the same
+payable total − subsidy + compensation, the same largest-remainder rounding and tie order), and a
+test checks it against the rule on random units.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -28,8 +29,9 @@ from colift.errors import BadInput
 from colift.model import INFORMAL_ROLES, LEADER_ROLES, ObjectionStatus, Role, Tenure, Vote
 from colift.model.coproduction import Stage
 from colift.rules.consent import CM2_PER_M2, area_to_cm2, load_profile
-from colift.rules.costshare import ShareInput, evaluate_request, plan_request
+from colift.rules.costshare import ShareInput, _check_fen
 from colift.rules.subsidy import SubsidyInput, load_subsidy_profile
+from colift.sim.costsplit import split_units
 from colift.sim.params import Scenario, scheme_of
 from colift.sim.strategies import (
     ACCEPTANCE,
@@ -70,6 +72,20 @@ STAGE_PHASE: dict[Stage, int] = {
     Stage.OPERATION: SERVICE,
 }
 DEVELOPER_ABILITY_FEN = 10**12  # a developer never fails to pay its share
+_DEVELOPER_CODES = [code for t, code in TENURE_CODES.items() if t.developer_held]
+_FLAG_FIELDS = ("elderly", "need", "party", "leader", "occupied")
+_HOUSEHOLD_FIELDS = attrgetter(
+    "floor",
+    "area_cm2",
+    "tenure",
+    "ability_fen",
+    "support",
+    "vote",
+    "objection",
+    "owner",
+    "room",
+    *_FLAG_FIELDS,
+)
 
 
 @dataclass(frozen=True)
@@ -389,85 +405,93 @@ class UnitBatch:
 
     @classmethod
     def from_specs(cls, specs: Sequence[UnitSpec], scenario: Scenario) -> UnitBatch:
-        """Arrays from unit specs; shares from `rules.costshare` for each unit."""
+        """Arrays from unit specs; shares split as `rules.costshare` splits them, to the fen.
+
+        The households of all units are read in one pass into flat lists and scattered into
+        the (U, H) arrays at once; the cost split is `colift.sim.costsplit` (integer arrays,
+        tested equal to the rule).
+        """
         if not specs:
             raise BadInput("no units to simulate")
+        for spec in specs:
+            _check_spec(spec)
         u_n = len(specs)
-        width = max(len(s.households) for s in specs)
-        if width == 0:
-            raise BadInput(f"unit {specs[0].label} has no households")
+        counts = np.fromiter((len(s.households) for s in specs), np.int64, u_n)
+        width = int(counts.max())
         shape = (u_n, width)
+        hh = [h for s in specs for h in s.households]
+        n = len(hh)
+        unit = np.repeat(np.arange(u_n), counts)
+        col = np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts)
+        at = (unit, col)
+
+        # One pass over the flats (attrgetter runs in C), then whole columns at once.
+        columns = list(zip(*map(_HOUSEHOLD_FIELDS, hh), strict=True))
+        (c_floor, c_area, c_tenure, c_ability, c_support, c_vote, c_obj, c_owner, c_room) = columns[
+            :9
+        ]
+
+        def scatter(values: Any, dtype: Any, fill: Any) -> NDArray[Any]:
+            out = np.full(shape, fill, dtype)
+            out[at] = np.asarray(values, dtype)
+            return out
+
         mask = np.zeros(shape, bool)
-        floor = np.zeros(shape, np.int16)
-        stack = np.zeros(shape, np.int16)
-        area = np.zeros(shape, np.int64)
-        tenure = np.zeros(shape, np.int8)
-        lead = np.tile(np.arange(width, dtype=np.int16), (u_n, 1))
+        mask[at] = True
+        floor = scatter(c_floor, np.int16, 0)
+        area = scatter(c_area, np.int64, 0)
+        tenure = scatter([TENURE_CODES[t] for t in c_tenure], np.int8, 0)
+        developer = np.isin(tenure, _DEVELOPER_CODES) & mask
         flags: dict[str, Any] = {
-            k: np.zeros(shape, bool) for k in ("elderly", "need", "party", "leader", "occupied")
+            k: scatter(columns[9 + i], bool, False) for i, k in enumerate(_FLAG_FIELDS)
         }
-        ability = np.full(shape, np.nan)
-        support = np.full(shape, np.nan)
-        vote = np.full(shape, -1, np.int8)
-        objection = np.zeros(shape, np.int8)
-        share = np.zeros(shape)
-        storeys = np.zeros(u_n, np.int16)
-        subsidy = np.zeros(u_n, np.int64)
-        payable = np.zeros(u_n, np.int64)
-        technical = np.full(u_n, -1, np.int8)
-        phase0 = np.zeros(u_n, np.int8)
+        ability = scatter(c_ability, np.float64, np.nan)  # None reads as NaN
+        ability = np.where(np.isnan(ability) & developer, float(DEVELOPER_ABILITY_FEN), ability)
+        support = scatter(c_support, np.float64, np.nan)
+        vote = scatter([VOTE_CODES.get(v, -1) for v in c_vote], np.int8, -1)
+        objection = scatter([OBJECTION_CODES.get(o, 0) for o in c_obj], np.int8, 0)
+        # The n-th flat of a floor (in listed order) is stack n: rank within (unit, floor).
+        flat_floor = floor[at]
+        by_floor = np.lexsort((col, flat_floor, unit))
+        group = unit[by_floor] * (int(flat_floor.max()) + 1) + flat_floor[by_floor]
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        ranks = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+        stack = np.zeros(shape, np.int16)
+        stack[unit[by_floor], col[by_floor]] = ranks
+        # A flat's vote is cast by its owner's first flat; developer-held flats are one owner.
+        owners: dict[str, int] = {}
+        owner_id = np.array([owners.setdefault(o, len(owners)) for o in c_owner], np.int64)
+        owner_id = np.where(developer[at], len(owners), owner_id)
+        _, first, inverse = np.unique(
+            unit * (len(owners) + 1) + owner_id, return_index=True, return_inverse=True
+        )
+        lead = np.tile(np.arange(width, dtype=np.int16), (u_n, 1))
+        lead[at] = col[first[inverse.ravel()]]
+        rooms = [tuple(h.room for h in s.households) for s in specs]
+        room_text = np.full(shape, "", dtype=object)
+        room_text[at] = c_room
+        storeys = np.fromiter((s.storeys for s in specs), np.int16, u_n)
+        technical = np.fromiter(
+            (-1 if s.technical_block is None else int(s.technical_block) for s in specs),
+            np.int8,
+            u_n,
+        )
+        phase0 = np.fromiter((STAGE_PHASE.get(s.stage, NEGOTIATION) for s in specs), np.int8, u_n)
         leaders = np.zeros((u_n, len(LEADER_ORDER)), bool)
         ties: NDArray[np.float32] | None = None
-        rooms: list[tuple[str, ...]] = []
         for u, spec in enumerate(specs):
-            _check_spec(spec)
-            rooms.append(tuple(h.room for h in spec.households))
-            storeys[u] = spec.storeys
-            technical[u] = -1 if spec.technical_block is None else int(spec.technical_block)
-            phase0[u] = STAGE_PHASE.get(spec.stage, NEGOTIATION)
             for role in spec.leaders:
                 if role in ROLE_INDEX:
                     leaders[u, ROLE_INDEX[role]] = True
-            first: dict[str, int] = {}
-            seen_floor: dict[int, int] = {}
-            for i, h in enumerate(spec.households):
-                mask[u, i] = True
-                floor[u, i] = h.floor
-                stack[u, i] = seen_floor.get(h.floor, 0)
-                seen_floor[h.floor] = stack[u, i] + 1
-                area[u, i] = h.area_cm2
-                tenure[u, i] = TENURE_CODES[h.tenure]
-                key = "\x00developer" if h.tenure.developer_held else h.owner
-                lead[u, i] = first.setdefault(key, i)
-                for k in flags:
-                    flags[k][u, i] = bool(getattr(h, k))
-                if h.ability_fen is not None:
-                    ability[u, i] = h.ability_fen
-                elif h.tenure.developer_held:
-                    ability[u, i] = DEVELOPER_ABILITY_FEN
-                if h.support is not None:
-                    support[u, i] = h.support
-                if h.vote is not None:
-                    vote[u, i] = VOTE_CODES[h.vote]
-                if h.objection is not None:
-                    objection[u, i] = OBJECTION_CODES.get(h.objection, 0)
             if spec.ties:
                 if ties is None:
                     ties = np.zeros((u_n, width, width), np.float32)
-                index = {r: i for i, r in enumerate(rooms[-1])}
+                index = {r: i for i, r in enumerate(rooms[u])}
                 for a, b, w in spec.ties:
                     if a in index and b in index and a != b:
                         ties[u, index[a], index[b]] += w
                         ties[u, index[b], index[a]] += w
-            result = evaluate_request(_share_request(spec, scenario))
-            shares = result["shares"]
-            assert isinstance(shares, list)
-            for i, line in enumerate(shares):
-                share[u, i] = line["fen"]
-            subsidy[u] = int(result["subsidy_fen"])  # type: ignore[call-overload]
-            payable[u] = int(result["payable_fen"])  # type: ignore[call-overload]
-        money = _money(floor, area, mask, storeys, scenario)
-        money.update(share_fen=share, subsidy_fen=subsidy, payable_fen=payable)
+        money = _money(floor, area, mask, storeys, scenario, room_text.astype(str))
         return cls(
             labels=[s.label for s in specs],
             mask=mask,
@@ -625,22 +649,6 @@ def _m2_text(cm2: int) -> str:
     return str(Decimal(cm2) / CM2_PER_M2)
 
 
-def _share_request(spec: UnitSpec, scenario: Scenario) -> dict[str, object]:
-    """The cost-share contract's request for one unit under the scenario."""
-    plan: dict[str, object] = {
-        "total_fen": scenario.total_cost_fen,
-        "scheme": dict(scenario.scheme),
-    }
-    if scenario.subsidy_profile is not None:
-        plan["subsidy_profile"] = scenario.subsidy_profile
-    if scenario.compensation_fen > 0 and any(h.floor == 1 for h in spec.households):
-        plan["compensation"] = [{"floors": [1], "fen_each": scenario.compensation_fen}]
-    flats = [
-        {"id": h.room, "floor": h.floor, "area_m2": _m2_text(h.area_cm2)} for h in spec.households
-    ]
-    return plan_request(plan, flats, spec.storeys)
-
-
 def scheme_weights(
     scenario: Scenario,
     floor: NDArray[np.int16],
@@ -679,25 +687,26 @@ def _money(
     mask: NDArray[np.bool_],
     storeys: NDArray[np.int16],
     scenario: Scenario,
+    rooms: NDArray[Any] | None = None,
 ) -> dict[str, Any]:
+    """Each unit's money under the scenario: the split of `rules.costshare`, to the fen.
+
+    `rooms` (U, H) break ties as the rule does (higher floor, then smaller room id); without
+    them the column order stands for the room order.
+    """
+    _check_fen(scenario.total_cost_fen, "total_fen")
+    _check_fen(scenario.compensation_fen, "compensation fen_each")
     weight = scheme_weights(scenario, floor, area, mask)
-    total_w = weight.sum(axis=1)
     u_n = mask.shape[0]
     total = np.full(u_n, scenario.total_cost_fen, np.int64)
     subsidy = subsidy_by_storeys(scenario, storeys)
-    n1 = ((floor == 1) & mask).sum(axis=1)
     comp = np.full(u_n, scenario.compensation_fen, np.int64)
-    payable = total - subsidy + comp * n1
-    if np.any((total_w <= 0) & (payable > 0)):
-        raise BadInput("every household weighs 0 under the scheme in some unit: nobody can pay")
-    frac = np.divide(
-        weight, total_w[:, None], out=np.zeros_like(weight), where=total_w[:, None] > 0
-    )
+    split = split_units(scheme_of(scenario), total, subsidy, comp, floor, area, mask, rooms)
     return {
         "weight": weight,
-        "share_fen": payable[:, None] * frac,
+        "share_fen": split.share_fen.astype(np.float64),
         "total_fen": total,
         "subsidy_fen": subsidy,
         "compensation_fen": comp,
-        "payable_fen": payable,
+        "payable_fen": split.payable_fen,
     }

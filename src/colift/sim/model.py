@@ -347,6 +347,28 @@ def _settle(
     return feats
 
 
+def _bool_rows_matmul(rows: NDArray[np.bool_], matrix: NDArray[Any]) -> NDArray[Any]:
+    """`rows @ matrix` for 0/1 rows, computed once per distinct row: a plan's table has tens of
+    thousands of rows but few distinct ones, and a small product keeps BLAS threads out."""
+    if rows.shape[1] > 63:
+        product_all: NDArray[Any] = rows.astype(matrix.dtype) @ matrix
+        return product_all
+    _, first, inverse = np.unique(_row_bits(rows), return_index=True, return_inverse=True)
+    product: NDArray[Any] = rows[first].astype(matrix.dtype) @ matrix
+    return product[inverse.ravel()]
+
+
+def _row_bits(flags: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Each row's flags as the bits of one int64 (flag j is bit j); at most 63 flags."""
+    if flags.shape[1] > 63:
+        raise ValueError("at most 63 flags fit in one int64")
+    packed = np.packbits(flags, axis=1, bitorder="little")
+    padded = np.zeros((flags.shape[0], 8), np.uint8)
+    padded[:, : packed.shape[1]] = packed
+    bits: NDArray[np.int64] = padded.view("<i8").ravel().astype(np.int64)
+    return bits
+
+
 def _lcm(values: Sequence[int]) -> int:
     out = 1
     for v in values:
@@ -791,7 +813,7 @@ class UnitModel:
             without = due & k_able[0]
             self._k_has_action = bool(k_action[0].any())
             both = np.concatenate([without, with_leader]) if self._k_has_action else without
-            raw = _levels((both.astype(np.float64) @ effects).astype(np.float32))
+            raw = _levels(_bool_rows_matmul(both, effects).astype(np.float32))
             # rows again for each make-up: residents (bit 0) and low-floor residents (bit 1)
             row_phase = np.tile(np.repeat(np.arange(8), rows * n_c), raw.shape[0] // due.shape[0])
             tables = []
@@ -802,11 +824,8 @@ class UnitModel:
             self._feature_table = np.concatenate(tables)
             self._static_code = (self._lives_any + 2 * self._low_any.astype(np.intp)) * raw.shape[0]
             self._buf_feats = np.empty((u_n, N_EFFECTS), np.float32)
-            nonzero = self._feature_table != 0
-            self._feature_bits = (nonzero * (1 << np.arange(N_EFFECTS, dtype=np.int64))).sum(
-                axis=1, dtype=np.int64
-            )
-            first_rows = both.astype(np.float32) @ k_first
+            self._feature_bits = _row_bits(self._feature_table != 0)
+            first_rows = _bool_rows_matmul(both, k_first)
             self._first_table = np.concatenate([first_rows] * 4) if first else None
         else:
             self._plan_due = due
