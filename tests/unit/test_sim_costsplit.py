@@ -152,3 +152,58 @@ def test_tie_order_is_higher_floor_then_smaller_room() -> None:
     assert shares.tolist()[0][:4] == apportion(
         10, [1, 1, 1, 1], [(-1, "101"), (-2, "202"), (-2, "201"), (-3, "301")]
     )
+
+
+def test_from_specs_reads_every_flat_as_a_loop_over_flats_would() -> None:
+    import dataclasses
+
+    from colift.model import ObjectionStatus, Tenure, Vote
+    from colift.sim.batch import (
+        DEVELOPER_ABILITY_FEN,
+        OBJECTION_CODES,
+        TENURE_CODES,
+        UnitBatch,
+        synthetic_unit,
+    )
+    from colift.sim.params import Scenario
+    from colift.sim.tally import VOTE_CODES
+
+    rng = np.random.default_rng(4)
+    specs = []
+    for u in range(6):
+        spec = synthetic_unit(rng, label=f"u{u}", storeys=4 + u % 3)
+        flats = list(spec.households)
+        # a second flat of the first owner, a developer flat, a vote, an objection, a stance
+        flats[1] = dataclasses.replace(flats[1], owner=flats[0].owner)
+        flats[-1] = dataclasses.replace(flats[-1], tenure=Tenure.DEVELOPER_UNSOLD, ability_fen=None)
+        flats[2] = dataclasses.replace(flats[2], vote=Vote.AGREE, support=0.25)
+        flats[3] = dataclasses.replace(flats[3], objection=ObjectionStatus.MEDIATION)
+        specs.append(dataclasses.replace(spec, households=tuple(reversed(flats[u % 2 :]))))
+    batch = UnitBatch.from_specs(specs, Scenario())
+    for u, spec in enumerate(specs):
+        assert batch.rooms is not None and batch.rooms[u] == tuple(h.room for h in spec.households)
+        first: dict[str, int] = {}
+        seen: dict[int, int] = {}
+        for i, h in enumerate(spec.households):
+            key = "\x00developer" if h.tenure.developer_held else h.owner
+            assert batch.lead[u, i] == first.setdefault(key, i)
+            assert batch.stack[u, i] == seen.get(h.floor, 0)
+            seen[h.floor] = seen.get(h.floor, 0) + 1
+            assert (batch.floor[u, i], batch.area_cm2[u, i]) == (h.floor, h.area_cm2)
+            assert batch.tenure[u, i] == TENURE_CODES[h.tenure]
+            ability = h.ability_fen or (DEVELOPER_ABILITY_FEN if h.tenure.developer_held else None)
+            assert (np.isnan(batch.ability_fen[u, i]) and ability is None) or (
+                batch.ability_fen[u, i] == ability
+            )
+            assert batch.vote[u, i] == (-1 if h.vote is None else VOTE_CODES[h.vote])
+            support = batch.support[u, i]
+            assert (np.isnan(support) and h.support is None) or support == h.support
+            assert batch.objection[u, i] == (
+                0 if h.objection is None else OBJECTION_CODES[h.objection]
+            )
+            for flag in ("elderly", "need", "party", "leader", "occupied"):
+                assert getattr(batch, flag)[u, i] == getattr(h, flag)
+        assert not batch.mask[u, len(spec.households) :].any()
+        assert batch.lead[u, len(spec.households) :].tolist() == list(
+            range(len(spec.households), batch.width)
+        )

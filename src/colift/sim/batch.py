@@ -72,17 +72,11 @@ STAGE_PHASE: dict[Stage, int] = {
     Stage.OPERATION: SERVICE,
 }
 DEVELOPER_ABILITY_FEN = 10**12  # a developer never fails to pay its share
+_TENURE_BY_ID = {id(t): code for t, code in TENURE_CODES.items()}
 _DEVELOPER_CODES = [code for t, code in TENURE_CODES.items() if t.developer_held]
 _FLAG_FIELDS = ("elderly", "need", "party", "leader", "occupied")
-_HOUSEHOLD_FIELDS = attrgetter(
-    "floor",
-    "area_cm2",
-    "tenure",
-    "ability_fen",
-    "support",
-    "vote",
-    "objection",
-    "owner",
+_HOUSEHOLD_FIELDS = (
+    *("floor", "area_cm2", "tenure", "ability_fen", "support", "vote", "objection", "owner"),
     "room",
     *_FLAG_FIELDS,
 )
@@ -413,10 +407,11 @@ class UnitBatch:
         """
         if not specs:
             raise BadInput("no units to simulate")
-        for spec in specs:
-            _check_spec(spec)
         u_n = len(specs)
         counts = np.fromiter((len(s.households) for s in specs), np.int64, u_n)
+        if (counts == 0).any():
+            for spec in specs:
+                _check_spec(spec)
         width = int(counts.max())
         shape = (u_n, width)
         hh = [h for s in specs for h in s.households]
@@ -425,8 +420,8 @@ class UnitBatch:
         col = np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts)
         at = (unit, col)
 
-        # One pass over the flats (attrgetter runs in C), then whole columns at once.
-        columns = list(zip(*map(_HOUSEHOLD_FIELDS, hh), strict=True))
+        # Each field of all flats in one C-level pass (attrgetter), then whole columns at once.
+        columns = [list(map(attrgetter(name), hh)) for name in _HOUSEHOLD_FIELDS]
         (c_floor, c_area, c_tenure, c_ability, c_support, c_vote, c_obj, c_owner, c_room) = columns[
             :9
         ]
@@ -440,7 +435,8 @@ class UnitBatch:
         mask[at] = True
         floor = scatter(c_floor, np.int16, 0)
         area = scatter(c_area, np.int64, 0)
-        tenure = scatter([TENURE_CODES[t] for t in c_tenure], np.int8, 0)
+        # Enum members are singletons: look them up by identity (hashing an Enum is slow).
+        tenure = scatter([_TENURE_BY_ID[id(t)] for t in c_tenure], np.int8, 0)
         developer = np.isin(tenure, _DEVELOPER_CODES) & mask
         flags: dict[str, Any] = {
             k: scatter(columns[9 + i], bool, False) for i, k in enumerate(_FLAG_FIELDS)
@@ -448,8 +444,10 @@ class UnitBatch:
         ability = scatter(c_ability, np.float64, np.nan)  # None reads as NaN
         ability = np.where(np.isnan(ability) & developer, float(DEVELOPER_ABILITY_FEN), ability)
         support = scatter(c_support, np.float64, np.nan)
-        vote = scatter([VOTE_CODES.get(v, -1) for v in c_vote], np.int8, -1)
-        objection = scatter([OBJECTION_CODES.get(o, 0) for o in c_obj], np.int8, 0)
+        vote = scatter([-1 if v is None else VOTE_CODES[v] for v in c_vote], np.int8, -1)
+        objection = scatter(
+            [0 if o is None else OBJECTION_CODES.get(o, 0) for o in c_obj], np.int8, 0
+        )
         # The n-th flat of a floor (in listed order) is stack n: rank within (unit, floor).
         flat_floor = floor[at]
         by_floor = np.lexsort((col, flat_floor, unit))
@@ -467,10 +465,31 @@ class UnitBatch:
         )
         lead = np.tile(np.arange(width, dtype=np.int16), (u_n, 1))
         lead[at] = col[first[inverse.ravel()]]
-        rooms = [tuple(h.room for h in s.households) for s in specs]
-        room_text = np.full(shape, "", dtype=object)
-        room_text[at] = c_room
+        ends = np.cumsum(counts).tolist()
+        rooms = [tuple(c_room[a:b]) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+        # Rooms as whole numbers in the order of their ids (the rule's tie order reads ids).
+        by_room = sorted(range(n), key=c_room.__getitem__)
+        room_code = np.empty(n, np.int64)
+        room_code[by_room] = np.arange(n)
+        room_order = np.zeros(shape, np.int64)
+        room_order[at] = room_code
         storeys = np.fromiter((s.storeys for s in specs), np.int16, u_n)
+        # Every check of `_check_spec` at once; the first unit that fails one says why.
+        same_room = np.zeros(n, bool)
+        if n > 1:
+            ordered = np.array(c_room, dtype=object)[by_room]
+            dup = (ordered[1:] == ordered[:-1]) & (unit[by_room][1:] == unit[by_room][:-1])
+            same_room[np.asarray(by_room)[1:][dup]] = True
+        bad = (
+            (flat_floor < 1)
+            | (flat_floor > storeys[unit])
+            | (area[at] <= 0)
+            | ~((support[at] >= 0.0) & (support[at] <= 1.0) | np.isnan(support[at]))
+            | same_room
+        )
+        if bad.any():
+            for spec in specs:
+                _check_spec(spec)
         technical = np.fromiter(
             (-1 if s.technical_block is None else int(s.technical_block) for s in specs),
             np.int8,
@@ -491,7 +510,7 @@ class UnitBatch:
                     if a in index and b in index and a != b:
                         ties[u, index[a], index[b]] += w
                         ties[u, index[b], index[a]] += w
-        money = _money(floor, area, mask, storeys, scenario, room_text.astype(str))
+        money = _money(floor, area, mask, storeys, scenario, room_order)
         return cls(
             labels=[s.label for s in specs],
             mask=mask,

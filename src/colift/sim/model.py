@@ -347,17 +347,6 @@ def _settle(
     return feats
 
 
-def _bool_rows_matmul(rows: NDArray[np.bool_], matrix: NDArray[Any]) -> NDArray[Any]:
-    """`rows @ matrix` for 0/1 rows, computed once per distinct row: a plan's table has tens of
-    thousands of rows but few distinct ones, and a small product keeps BLAS threads out."""
-    if rows.shape[1] > 63:
-        product_all: NDArray[Any] = rows.astype(matrix.dtype) @ matrix
-        return product_all
-    _, first, inverse = np.unique(_row_bits(rows), return_index=True, return_inverse=True)
-    product: NDArray[Any] = rows[first].astype(matrix.dtype) @ matrix
-    return product[inverse.ravel()]
-
-
 def _row_bits(flags: NDArray[np.bool_]) -> NDArray[np.int64]:
     """Each row's flags as the bits of one int64 (flag j is bit j); at most 63 flags."""
     if flags.shape[1] > 63:
@@ -813,19 +802,37 @@ class UnitModel:
             without = due & k_able[0]
             self._k_has_action = bool(k_action[0].any())
             both = np.concatenate([without, with_leader]) if self._k_has_action else without
-            raw = _levels(_bool_rows_matmul(both, effects).astype(np.float32))
-            # rows again for each make-up: residents (bit 0) and low-floor residents (bit 1)
-            row_phase = np.tile(np.repeat(np.arange(8), rows * n_c), raw.shape[0] // due.shape[0])
+            # Most of the table's rows repeat: compute each distinct (uses due, phase) once and
+            # keep, per row, where its values are (`_row_of`), for each make-up: residents
+            # (bit 0) and low-floor residents (bit 1).
+            n_rows = both.shape[0]
+            _, first_of_pattern, pattern = np.unique(
+                _row_bits(both), return_index=True, return_inverse=True
+            )
+            pattern = pattern.ravel()
+            raw = _levels((both[first_of_pattern].astype(np.float64) @ effects).astype(np.float32))
+            row_phase = np.tile(np.repeat(np.arange(8), rows * n_c), n_rows // due.shape[0])
+            _, first_of_key, key_of_row = np.unique(
+                pattern * 8 + row_phase, return_index=True, return_inverse=True
+            )
+            n_keys = first_of_key.size
+            base = raw[pattern[first_of_key]]
+            phase_of_key = row_phase[first_of_key]
             tables = []
             for make_up in range(4):
-                lives_bit = np.full(raw.shape[0], bool(make_up & 1))
-                low_bit = np.full(raw.shape[0], bool(make_up & 2))
-                tables.append(_settle(raw.copy(), row_phase, lives_bit, low_bit))
+                lives_bit = np.full(n_keys, bool(make_up & 1))
+                low_bit = np.full(n_keys, bool(make_up & 2))
+                tables.append(_settle(base.copy(), phase_of_key, lives_bit, low_bit))
             self._feature_table = np.concatenate(tables)
-            self._static_code = (self._lives_any + 2 * self._low_any.astype(np.intp)) * raw.shape[0]
+            self._row_of = np.concatenate(
+                [key_of_row.ravel() + make_up * n_keys for make_up in range(4)]
+            ).astype(np.intp)
+            self._static_code = (self._lives_any + 2 * self._low_any.astype(np.intp)) * n_rows
             self._buf_feats = np.empty((u_n, N_EFFECTS), np.float32)
             self._feature_bits = _row_bits(self._feature_table != 0)
-            first_rows = _bool_rows_matmul(both, k_first)
+            first_rows = (both[first_of_pattern].astype(np.float32) @ k_first)[
+                pattern[first_of_key]
+            ]
             self._first_table = np.concatenate([first_rows] * 4) if first else None
         else:
             self._plan_due = due
@@ -980,6 +987,7 @@ class UnitModel:
                 if self._k_has_action:
                     code += self.action_here * (8 * self._rows * self._n_c)
                 code += self._static_code
+                code = self._row_of.take(code)
                 unit_bits = self._feature_bits.take(code)
                 bits = int(np.bitwise_or.reduce(unit_bits))
                 if bits == 0 and not self._schedule and not self._advisor:
