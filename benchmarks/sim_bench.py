@@ -1,24 +1,32 @@
 """Benchmark the simulation: colift's vectorized unit model against a plain Mesa reference,
 a city of a million households, and a Dask sweep with one and two workers.
 
-    python benchmarks/sim_bench.py [--quick] [--seed 0] [--json-out FILE]
+    python benchmarks/sim_bench.py [--quick] [--parts mesa,city,round,dask] [--profile]
+                                   [--seed 0] [--json-out FILE]
 
 Parts (each runs on its own; a failing part is reported and the others go on):
 
 1. mesa: the same synthetic units (12 households, 104 weeks, strategy "guided", Civil Code
    art. 278) simulated by `colift.sim.UnitModel` and by `benchmarks/mesa_unit.py`; seconds to
-   build and to run each, and the ratio. Both outcomes are printed so one can see they simulate
+   build (from the unit specs: arrays and the exact cost split) and to run each, and the ratios
+   of build + run and of run alone. colift's build from an already built `UnitBatch` (what a
+   calibration round repeats) is shown beside. Both outcomes are printed so one can see they simulate
    the same model. When the Mesa side would take over `--mesa-budget` seconds it runs on fewer
    units and its time is scaled linearly (the output says so).
 2. city: one million households (`UnitBatch.synthetic`, about 83,000 units) for 104 weeks in a
    subprocess of its own, so the peak resident memory (ru_maxrss) is the city's alone.
-3. dask: 64 scenario-seed tasks through `colift.sim.sweep.sweep` on a local cluster of one and
+3. round: a calibration-like round: parameter sets drawn in the ranges of
+   `colift/sim/defaults.toml` (`Params.with_overrides`), each simulating the same prepared
+   units for 104 weeks; unit-simulations per second (10,000 of them; 2,000 with --quick).
+4. dask: 64 scenario-seed tasks through `colift.sim.sweep.sweep` on a local cluster of one and
    of two worker processes, each started first and reached by its scheduler address as a real
    cluster would be; the sweep's speed-up of two workers over one. Starting each local cluster
    (its workers importing the model) is timed on its own and the speed-up with it counted in
    is printed beside.
 
---quick: 100 units, a 100,000-household city and a smaller sweep. The table ends with one line
+--profile prints cProfile's top functions for colift's build and run (to stderr).
+
+--quick: 100 units, a 100,000-household city, a 2,000 unit-simulation round and a smaller sweep. The table ends with one line
 of JSON holding every figure.
 """
 
@@ -103,10 +111,26 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t0, value
 
 
-def bench_mesa(n_units: int, seed: int, repeat: int, budget_s: float) -> dict[str, Any]:
+def _profile(label: str, fn: Callable[[], Any], top: int = 14) -> None:
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    fn()
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    print(f"---- profile: {label}\n{out.getvalue()}", file=sys.stderr)
+
+
+def bench_mesa(
+    n_units: int, seed: int, repeat: int, budget_s: float, profile: bool = False
+) -> dict[str, Any]:
     import numpy as np
 
-    from colift.sim.batch import synthetic_unit
+    from colift.sim.batch import UnitBatch, synthetic_unit
     from colift.sim.model import UnitModel
     from colift.sim.params import Scenario
     from mesa_unit import RetrofitModel
@@ -124,6 +148,12 @@ def bench_mesa(n_units: int, seed: int, repeat: int, budget_s: float) -> dict[st
         tr, result = _timed(lambda m=model: m.run(WEEKS))
         c_build, c_run = min(c_build, tb), min(c_run, tr)
         c_summary = result.summary()
+    batch = UnitBatch.from_specs(specs, scenario)
+    c_from_batch = min(_timed(lambda: UnitModel(batch, scenario, seed))[0] for _ in range(repeat))
+    if profile:
+        _profile("colift build (UnitModel from specs)", lambda: UnitModel(specs, scenario, seed))
+        built = UnitModel(specs, scenario, seed)
+        _profile("colift run (104 weeks)", lambda: built.run(WEEKS))
 
     # Mesa: a probe estimates the full time; over budget, run fewer units and scale.
     probe = min(n_units, max(10, n_units // 20))
@@ -149,6 +179,8 @@ def bench_mesa(n_units: int, seed: int, repeat: int, budget_s: float) -> dict[st
         "weeks": WEEKS,
         "colift_build_s": round(c_build, 4),
         "colift_run_s": round(c_run, 4),
+        "colift_build_from_batch_s": round(c_from_batch, 4),
+        "colift_build_share_of_run": round(c_build / c_run, 2),
         "colift_repeats": repeat,
         "mesa_units_measured": n_mesa,
         "mesa_scaled": n_mesa < n_units,
@@ -269,6 +301,49 @@ def bench_dask(n_units: int, seed: int, tasks: int) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------- 3. a calibration round
+
+
+def bench_round(n_units: int, n_sets: int, seed: int) -> dict[str, Any]:
+    """`n_sets` parameter sets drawn uniformly in the data file's ranges, each run on the same
+    prepared units: what one round of a likelihood-free calibration asks of the model."""
+    import numpy as np
+
+    from colift.sim.batch import UnitBatch
+    from colift.sim.model import UnitModel
+    from colift.sim.params import Scenario, parameter_table
+
+    scenario = Scenario()
+    rng = np.random.default_rng(seed)
+    t_batch, batch = _timed(lambda: UnitBatch.synthetic(n_units, scenario, rng))
+    ranged = {k: v for k, v in parameter_table().items() if v.range is not None}
+    draws = []
+    for _ in range(n_sets):
+        values: dict[str, float | int] = {}
+        for name, info in ranged.items():
+            assert info.range is not None
+            x = rng.uniform(*info.range)
+            values[name] = round(x) if isinstance(info.value, int) else float(x)
+        draws.append(scenario.with_params(values))
+    successes = []
+    t0 = time.perf_counter()
+    for k, drawn in enumerate(draws):
+        successes.append(UnitModel(batch, drawn, seed + k).run(WEEKS).summary()["success_rate"])
+    wall = time.perf_counter() - t0
+    sims = n_units * n_sets
+    return {
+        "units": n_units,
+        "parameter_sets": n_sets,
+        "parameters_drawn": sorted(ranged),
+        "unit_simulations": sims,
+        "weeks": WEEKS,
+        "prepare_units_s": round(t_batch, 3),
+        "wall_s": round(wall, 2),
+        "unit_simulations_per_s": round(sims / wall),
+        "success_rate_range": [round(min(successes), 3), round(max(successes), 3)],
+    }
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -296,6 +371,13 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 f"{size}, best of {m['colift_repeats']}",
             ),
             (
+                "colift build from a batch",
+                f"{m['colift_build_from_batch_s']:.3f} s",
+                "",
+                f"build is {m['colift_build_share_of_run']:.2f} × run from specs; "
+                "a calibration round rebuilds from one batch",
+            ),
+            (
                 "Mesa build / run",
                 f"{m['mesa_build_s']:.2f} s / {m['mesa_run_s']:.2f} s",
                 "",
@@ -307,7 +389,12 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 f"≥ {TARGETS['mesa_ratio']:.0f}×",
                 _status(m["ratio_run"] >= TARGETS["mesa_ratio"]),
             ),
-            ("ratio, build + run", f"{m['ratio_total']:.1f}×", "", ""),
+            (
+                "ratio, build + run",
+                f"{m['ratio_total']:.1f}×",
+                f"≥ {TARGETS['mesa_ratio']:.0f}×",
+                _status(m["ratio_total"] >= TARGETS["mesa_ratio"]),
+            ),
             (
                 "success colift / Mesa",
                 f"{m['colift_success']:.3f} {m['colift_success_ci95']} / "
@@ -339,6 +426,20 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 _status(c["peak_rss_mb"] / 1024 < TARGETS["city_peak_gb"]),
             ),
         ]
+    r = results.get("round", {})
+    if "error" in r:
+        rows.append(("calibration round", "failed: " + r["error"], "", ""))
+    elif r:
+        rows.append(
+            (
+                "calibration round",
+                f"{r['wall_s']:.2f} s",
+                "seconds",
+                f"{r['unit_simulations']:,} unit-simulations ({r['parameter_sets']} parameter "
+                f"sets × {r['units']} units × {r['weeks']} wk), "
+                f"{r['unit_simulations_per_s']:,}/s; success {r['success_rate_range']}",
+            )
+        )
     d = results.get("dask", {})
     if "error" in d:
         rows.append(("dask sweep", "failed: " + d["error"], "", ""))
@@ -397,7 +498,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes for a fast check")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--parts", default="mesa,city,dask", help="comma-separated subset")
+    ap.add_argument("--parts", default="mesa,city,round,dask", help="comma-separated subset")
+    ap.add_argument("--profile", action="store_true", help="cProfile colift's build and run")
     ap.add_argument("--units", type=int, help="units for the Mesa comparison")
     ap.add_argument("--households", type=int, help="households in the city")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per side, best counts")
@@ -428,8 +530,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if "mesa" in parts:
         results["mesa"] = _part(
-            "mesa", lambda: bench_mesa(units, args.seed, args.repeat, args.mesa_budget)
+            "mesa",
+            lambda: bench_mesa(units, args.seed, args.repeat, args.mesa_budget, args.profile),
         )
+    if "round" in parts:
+        n_sets = 2 if args.quick else 10
+        results["round"] = _part("round", lambda: bench_round(1000, n_sets, args.seed))
     if "city" in parts:
         results["city"] = _part("city", lambda: bench_city(households, args.seed, 1800.0))
     if "dask" in parts:
