@@ -22,7 +22,8 @@ Parts (each runs on its own; a failing part is reported and the others go on):
    of two worker processes, each started first and reached by its scheduler address as a real
    cluster would be; the sweep's speed-up of two workers over one. Starting each local cluster
    (its workers importing the model) is timed on its own and the speed-up with it counted in
-   is printed beside.
+   is printed beside. On the same clusters, a calibration round: as many parameter sets (drawn
+   in the data file's ranges) as the sweep has tasks, through `sweep` with a list of points.
 
 --profile prints cProfile's top functions for colift's build and run (to stderr).
 
@@ -278,6 +279,13 @@ def bench_dask(n_units: int, seed: int, tasks: int) -> dict[str, Any]:
     times: dict[int, float] = {}
     starts: dict[int, float] = {}
     rows: dict[int, list[dict[str, Any]]] = {}
+    # A calibration round: as many parameter sets as the sweep has tasks, one seed each.
+    sets = [
+        {f"defaults.{k}": v for k, v in values.items()}
+        for values in _draw_sets(n_tasks, np.random.default_rng(seed))
+    ]
+    round_times: dict[int, float] = {}
+    round_rows: dict[int, list[dict[str, Any]]] = {}
     for k in (1, 2):
         t0 = time.perf_counter()
         with dask_client(None, k) as client:
@@ -286,6 +294,9 @@ def bench_dask(n_units: int, seed: int, tasks: int) -> dict[str, Any]:
             address = client.scheduler.address
             times[k], rows[k] = _timed(
                 lambda a=address: sweep(batch, scenario, grid, seeds, scheduler=a)
+            )
+            round_times[k], round_rows[k] = _timed(
+                lambda a=address: sweep(batch, scenario, sets, [seed], scheduler=a)
             )
     same = [r["summary"] for r in rows[1]] == [r["summary"] for r in rows[2]]
     return {
@@ -298,10 +309,31 @@ def bench_dask(n_units: int, seed: int, tasks: int) -> dict[str, Any]:
         "cluster_start_s": {str(k): round(v, 2) for k, v in starts.items()},
         "speedup_with_start": round((times[1] + starts[1]) / (times[2] + starts[2]), 2),
         "rows_identical": same,
+        "round_one_worker_s": round(round_times[1], 2),
+        "round_two_workers_s": round(round_times[2], 2),
+        "round_speedup": round(round_times[1] / round_times[2], 2),
+        "round_rows_identical": [r["summary"] for r in round_rows[1]]
+        == [r["summary"] for r in round_rows[2]],
     }
 
 
 # ---------------------------------------------------------------- 3. a calibration round
+
+
+def _draw_sets(n_sets: int, rng: Any) -> list[dict[str, float | int]]:
+    """Parameter sets drawn uniformly in the ranges of the packaged defaults file."""
+    from colift.sim.params import parameter_table
+
+    ranged = {k: v for k, v in parameter_table().items() if v.range is not None}
+    sets = []
+    for _ in range(n_sets):
+        values: dict[str, float | int] = {}
+        for name, info in sorted(ranged.items()):
+            assert info.range is not None
+            x = rng.uniform(*info.range)
+            values[name] = round(x) if isinstance(info.value, int) else float(x)
+        sets.append(values)
+    return sets
 
 
 def bench_round(n_units: int, n_sets: int, seed: int) -> dict[str, Any]:
@@ -316,15 +348,8 @@ def bench_round(n_units: int, n_sets: int, seed: int) -> dict[str, Any]:
     scenario = Scenario()
     rng = np.random.default_rng(seed)
     t_batch, batch = _timed(lambda: UnitBatch.synthetic(n_units, scenario, rng))
-    ranged = {k: v for k, v in parameter_table().items() if v.range is not None}
-    draws = []
-    for _ in range(n_sets):
-        values: dict[str, float | int] = {}
-        for name, info in ranged.items():
-            assert info.range is not None
-            x = rng.uniform(*info.range)
-            values[name] = round(x) if isinstance(info.value, int) else float(x)
-        draws.append(scenario.with_params(values))
+    ranged = sorted(k for k, v in parameter_table().items() if v.range is not None)
+    draws = [scenario.with_params(values) for values in _draw_sets(n_sets, rng)]
     successes = []
     t0 = time.perf_counter()
     for k, drawn in enumerate(draws):
@@ -334,7 +359,7 @@ def bench_round(n_units: int, n_sets: int, seed: int) -> dict[str, Any]:
     return {
         "units": n_units,
         "parameter_sets": n_sets,
-        "parameters_drawn": sorted(ranged),
+        "parameters_drawn": ranged,
         "unit_simulations": sims,
         "weeks": WEEKS,
         "prepare_units_s": round(t_batch, 3),
@@ -462,6 +487,15 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 + f" (sweep on a running cluster; {d['speedup_with_start']:.2f}× if the "
                 f"cluster start of {d['cluster_start_s']['1']} s / "
                 f"{d['cluster_start_s']['2']} s is counted in)",
+            ),
+            (
+                "dask calibration round",
+                f"{d['round_one_worker_s']:.1f} s / {d['round_two_workers_s']:.1f} s = "
+                f"{d['round_speedup']:.2f}×",
+                f"≥ {TARGETS['dask_speedup']}×",
+                _status(d["round_speedup"] >= TARGETS["dask_speedup"])
+                + f" ({d['tasks']} parameter sets × {d['units_per_task']} units; rows "
+                f"identical: {d['round_rows_identical']})",
             ),
         ]
     return rows

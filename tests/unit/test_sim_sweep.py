@@ -105,3 +105,21 @@ def test_bad_sweeps_fail_before_any_work(units: UnitBatch) -> None:
         sweep(units, SCENARIO, {"defaults.p_objekt": [0.1]}, [1], n_workers=2)
     with pytest.raises(BadInput, match="seed"):
         sweep(units, SCENARIO, {"strategy": ["guided"]}, [], n_workers=2)
+
+
+def test_a_calibration_round_of_parameter_sets_is_identical_on_the_cluster(
+    scheduler: str, units: UnitBatch
+) -> None:
+    sets = [
+        {"defaults.negotiation_median_weeks": 40.0, "defaults.p_object": 0.5},
+        {"defaults.trust_direct": 1.1, "defaults.persuasion_cap": 0.3},
+        {},
+    ]
+    here = local_sweep(units, SCENARIO, sets, [7])
+    assert [r["params"] for r in here] == sets
+    assert here[0]["summary"] != here[2]["summary"]  # the parameters took effect
+    assert sweep(units, SCENARIO, sets, [7], scheduler=scheduler) == here
+    with pytest.raises(BadInput, match="parameter sets"):
+        local_sweep(units, SCENARIO, [], [7])
+    with pytest.raises(BadInput, match="trust_alon"):
+        local_sweep(units, SCENARIO, [{"defaults.trust_alon": 0.5}], [7])

@@ -1,6 +1,7 @@
 """Sweeps over scenarios × seeds, in this process or on a dask.distributed cluster.
 
-Each (grid point, seed) is one task: the same units simulated under `scenario.replace(**point)`
+Each (grid point, seed) is one task (a grid's combinations, or a list of points such as the
+parameter sets of a calibration round): the same units simulated under `scenario.replace(**point)`
 with that seed. `local_sweep` runs the tasks one after the other; `sweep` sends them to a
 cluster (a `LocalCluster` of worker processes by default, or a running scheduler by address),
 ships the unit batch to every worker once, and returns the rows in the same fixed order. The
@@ -58,15 +59,27 @@ def simulate_task(
     return {"params": dict(params), "seed": int(seed), "summary": summary}
 
 
+Grid = Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]
+
+
+def _points(grid: Grid) -> list[dict[str, Any]]:
+    """A grid's combinations, or the given points (parameter sets of a calibration round)."""
+    if isinstance(grid, Mapping):
+        return grid_points(grid)
+    if isinstance(grid, str) or not grid or not all(isinstance(p, Mapping) for p in grid):
+        raise BadInput("give a grid of values or a non-empty list of parameter sets")
+    return [dict(p) for p in grid]
+
+
 def _tasks(
     units: Sequence[UnitSpec] | UnitBatch,
     scenario: Scenario,
-    grid: Mapping[str, Sequence[Any]],
+    grid: Grid,
     seeds: Sequence[int],
 ) -> tuple[UnitBatch, list[tuple[dict[str, Any], int]]]:
     if not seeds:
         raise BadInput("give at least one seed")
-    points = grid_points(grid)
+    points = _points(grid)
     for point in points:
         scenario.replace(**point)  # a bad key or value fails here, before any work starts
     batch = units if isinstance(units, UnitBatch) else UnitBatch.from_specs(list(units), scenario)
@@ -76,7 +89,7 @@ def _tasks(
 def local_sweep(
     units: Sequence[UnitSpec] | UnitBatch,
     scenario: Scenario,
-    grid: Mapping[str, Sequence[Any]],
+    grid: Grid,
     seeds: Sequence[int],
     *,
     progress: Progress | None = None,
@@ -148,7 +161,7 @@ def dask_client(
 def sweep(
     units: Sequence[UnitSpec] | UnitBatch,
     scenario: Scenario,
-    grid: Mapping[str, Sequence[Any]],
+    grid: Grid,
     seeds: Sequence[int],
     *,
     scheduler: str | None = None,
@@ -157,6 +170,9 @@ def sweep(
     progress: Progress | None = None,
 ) -> list[dict[str, Any]]:
     """Every grid point × seed on a Dask cluster; rows identical to `local_sweep`'s.
+
+    `grid` is a table of values to combine, or a list of points: the parameter sets of a
+    calibration round, e.g. ``[{"defaults.trust_alone": 0.5, "defaults.p_object": 0.3}, …]``.
 
     Without a scheduler address and with `n_workers` 0 the tasks run in this process.
     """
