@@ -393,6 +393,10 @@ ZH = {
     "{where}: {keys} missing": "{where}：缺少 {keys}",
     "{where}: confidence {value} is not one of {known}": "{where}：可信度 {value} 不是 {known} 之一",
     "{where}: range must be [lo, hi] around the value, lo ≤ value ≤ hi": "{where}：range 须为 [lo, hi]，且 lo ≤ value ≤ hi",
+    "cost split: amounts and weights must not be negative": "费用分摊：金额和权重不能为负",
+    "cost split: a subsidy is more than the total cost": "费用分摊：补贴超过了总费用",
+    "cost split: the scheme's coefficients are too fine to split in arrays": "费用分摊：分摊方案的系数过细，无法按数组计算",
+    "give a grid of values or a non-empty list of parameter sets": "请给出参数取值网格，或非空的参数组列表",
 }
 
 
