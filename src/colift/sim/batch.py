@@ -18,7 +18,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -420,8 +420,9 @@ class UnitBatch:
         col = np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts)
         at = (unit, col)
 
-        # Each field of all flats in one C-level pass (attrgetter), then whole columns at once.
-        columns = [list(map(attrgetter(name), hh)) for name in _HOUSEHOLD_FIELDS]
+        # Each field of all flats in one C-level pass over their dicts, then whole columns.
+        fields = [vars(h) for h in hh]
+        columns = [list(map(itemgetter(name), fields)) for name in _HOUSEHOLD_FIELDS]
         (c_floor, c_area, c_tenure, c_ability, c_support, c_vote, c_obj, c_owner, c_room) = columns[
             :9
         ]
