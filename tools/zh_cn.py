@@ -397,6 +397,9 @@ ZH = {
     "cost split: a subsidy is more than the total cost": "费用分摊：补贴超过了总费用",
     "cost split: the scheme's coefficients are too fine to split in arrays": "费用分摊：分摊方案的系数过细，无法按数组计算",
     "give a grid of values or a non-empty list of parameter sets": "请给出参数取值网格，或非空的参数组列表",
+    "funding: a household that pays nothing cannot use a funding source": "资金来源：不需出资的住户不能使用资金来源",
+    "funding: a household's sources add up to more than its share": "资金来源：某住户的各项来源合计超过其分摊额",
+    "funding: a household pays more now than it has left to pay itself": "资金来源：某住户现付金额超过其需自付的余额",
 }
 
 

@@ -207,3 +207,75 @@ def test_from_specs_reads_every_flat_as_a_loop_over_flats_would() -> None:
         assert batch.lead[u, len(spec.households) :].tolist() == list(
             range(len(spec.households), batch.width)
         )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    batch=units(),
+    total=st.integers(1_000_000, 100_000_000),
+    compensation=st.integers(0, 3_000_000),
+    data=st.data(),
+)
+def test_funding_levers_equal_the_rule(
+    batch: tuple[int, list[ShareInput]], total: int, compensation: int, data: st.DataObject
+) -> None:
+    from colift.rules.costshare import FundingLever, LeverKind
+    from colift.sim.costsplit import funding
+
+    _, flats = batch
+    scheme = CostScheme("area")
+    comp = [Compensation(compensation, floors=frozenset({1}))] if compensation else []
+    try:
+        plain = share_costs(flats, total, scheme, compensation=comp)
+    except BadInput:
+        return  # nothing to fund
+    sources_kinds = [k for k in LeverKind if k is not LeverKind.INSTALMENTS]
+    levers: list[FundingLever] = []
+    shape = (1, len(flats))
+    sources = np.zeros(shape, np.int64)
+    count = np.zeros(shape, np.int64)
+    now = np.zeros(shape, np.int64)
+    uses = np.zeros(shape, bool)
+    for i, line in enumerate(plain.lines):
+        net = line.fen - line.compensation_fen
+        if net <= 0 or not data.draw(st.booleans()):
+            continue
+        before = len(levers)
+        left = net
+        for kind in data.draw(st.lists(st.sampled_from(sources_kinds), max_size=2, unique=True)):
+            fen = data.draw(st.integers(0, left))
+            levers.append(FundingLever(line.id, kind, fen=fen))
+            sources[0, i] += fen
+            left -= fen
+        if data.draw(st.booleans()):
+            n = data.draw(st.integers(1, 12))
+            paid_now = data.draw(st.integers(0, left))
+            levers.append(FundingLever(line.id, LeverKind.INSTALMENTS, count=n, now_fen=paid_now))
+            count[0, i], now[0, i] = n, paid_now
+        uses[0, i] = len(levers) > before
+    result = share_costs(flats, total, scheme, compensation=comp, levers=levers)
+    net_fen = np.array([[ln.fen - ln.compensation_fen for ln in result.lines]], np.int64)
+    got = funding(net_fen, sources, count, now, uses)
+    for i, line in enumerate(result.lines):
+        if line.funding is None:
+            assert not uses[0, i]
+            continue
+        f = line.funding
+        assert got.pays_now_fen[0, i] == f.pays_now_fen
+        assert got.pays_later_fen[0, i] == f.pays_later_fen
+        base, plus = int(got.instalment_fen[0, i]), int(got.larger_instalments[0, i])
+        expected = [base + 1] * plus + [base] * (int(count[0, i]) - plus) if count[0, i] else []
+        assert list(f.later_instalments) == expected
+
+
+def test_funding_is_refused_as_the_rule_refuses_it() -> None:
+    from colift.sim.costsplit import funding
+
+    one = np.ones((1, 1), np.int64)
+    yes = np.ones((1, 1), bool)
+    with pytest.raises(BadInput, match="pays nothing"):
+        funding(0 * one, 0 * one, 0 * one, 0 * one, yes)
+    with pytest.raises(BadInput, match="more than its share"):
+        funding(100 * one, 101 * one, 0 * one, 0 * one, yes)
+    with pytest.raises(BadInput, match="more now"):
+        funding(100 * one, 50 * one, 2 * one, 60 * one, yes)

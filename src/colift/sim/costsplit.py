@@ -13,6 +13,9 @@ for a city. `split_fen` does the same for a (U, H) batch with NumPy integers:
   remainders of one unit share the denominator Σw, so "largest remainder" compares integers;
 - the leftover fen are handed out by one `lexsort` over (unit, −remainder, tie rank).
 
+`funding` does for many households what `rules.costshare` does for each household's funding
+levers: where its net share comes from (named sources, own cash now, instalments later).
+
 When payable × w could pass 2⁶³ the products are taken as Python integers (object arrays),
 still exact, only slower. A test draws random units, schemes, subsidies and compensation and
 checks every share, to the fen, against `rules.costshare`.
@@ -167,3 +170,47 @@ def split_units(
     weight = integer_weights(scheme, floor, area_cm2, mask)
     shares = split_fen(payable, weight, tie_rank(floor, mask, rooms), mask)
     return Split(shares, comp.astype(np.int64), payable)
+
+
+@dataclass(frozen=True)
+class Funding:
+    """Where each household's net share comes from, as `rules.costshare` accounts for it."""
+
+    pays_now_fen: NDArray[np.int64]  # own cash while the works are paid
+    pays_later_fen: NDArray[np.int64]  # own cash in instalments after completion
+    instalment_fen: NDArray[np.int64]  # each instalment (0 without a plan) …
+    larger_instalments: NDArray[np.int64]  # … the first this many are one fen more
+
+
+def funding(
+    net_fen: NDArray[np.int64],
+    sources_fen: NDArray[np.int64],
+    instalments: NDArray[np.int64],
+    now_fen: NDArray[np.int64],
+    uses_levers: NDArray[np.bool_],
+) -> Funding:
+    """The funding of many households at once, as `rules.costshare._funding` gives it.
+
+    Per household: `sources_fen` paid from named sources (provident fund, maintenance fund,
+    covered, hardship relief), an instalment plan of `instalments` payments (0: none) with
+    `now_fen` paid now. Own cash is net − sources; with a plan, `now_fen` of it now and the rest
+    in equal instalments, the spare fen to the earliest. Refused as the rule refuses: levers on
+    a household that pays nothing, sources above the share, or more paid now than is left.
+    """
+    net = np.asarray(net_fen, np.int64)
+    cash = net - sources_fen
+    plan = instalments > 0
+    if np.any(uses_levers & (net <= 0)):
+        raise BadInput("funding: a household that pays nothing cannot use a funding source")
+    if np.any(uses_levers & (cash < 0)):
+        raise BadInput("funding: a household's sources add up to more than its share")
+    if np.any(uses_levers & plan & (now_fen > cash)):
+        raise BadInput("funding: a household pays more now than it has left to pay itself")
+    later = np.where(uses_levers & plan, cash - now_fen, 0)
+    count = np.maximum(instalments, 1)
+    return Funding(
+        pays_now_fen=np.where(plan, now_fen, cash).astype(np.int64),
+        pays_later_fen=later.astype(np.int64),
+        instalment_fen=np.where(plan, later // count, 0).astype(np.int64),
+        larger_instalments=np.where(plan, later % count, 0).astype(np.int64),
+    )
