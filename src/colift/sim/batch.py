@@ -442,12 +442,19 @@ class UnitBatch:
         flags: dict[str, Any] = {
             k: scatter(columns[9 + i], bool, False) for i, k in enumerate(_FLAG_FIELDS)
         }
-        ability = scatter(c_ability, np.float64, np.nan)  # None reads as NaN
+
+        # Unknown values are None; a column of Nones only (the usual case) is not read further.
+        def known(column: list[Any], convert: Any, dtype: Any, fill: Any) -> NDArray[Any]:
+            if column.count(None) == n:
+                return np.full(shape, fill, dtype)
+            return scatter(convert(column), dtype, fill)
+
+        ability = known(c_ability, list, np.float64, np.nan)  # None reads as NaN
         ability = np.where(np.isnan(ability) & developer, float(DEVELOPER_ABILITY_FEN), ability)
-        support = scatter(c_support, np.float64, np.nan)
-        vote = scatter([-1 if v is None else VOTE_CODES[v] for v in c_vote], np.int8, -1)
-        objection = scatter(
-            [0 if o is None else OBJECTION_CODES.get(o, 0) for o in c_obj], np.int8, 0
+        support = known(c_support, list, np.float64, np.nan)
+        vote = known(c_vote, lambda c: [-1 if v is None else VOTE_CODES[v] for v in c], np.int8, -1)
+        objection = known(
+            c_obj, lambda c: [0 if o is None else OBJECTION_CODES.get(o, 0) for o in c], np.int8, 0
         )
         # The n-th flat of a floor (in listed order) is stack n: rank within (unit, floor).
         flat_floor = floor[at]
