@@ -385,6 +385,21 @@ ZH = {
     "Reference (report, notice or certificate number)": "文号（报告、告知书或证书编号）",
     "Record step": "记录步骤",
     "recorded: {step} on {day}": "已记录：{step}（{day}）",
+    # reason table (coproduction/reasons.py)
+    "{origin}: the reason table lists no [[rule]]": "{origin}：原因对照表没有任何 [[rule]] 行",
+    "{where}: must be a [[rule]] table": "{where}：必须写成 [[rule]] 表",
+    "{where}: messenger must be true or false": "{where}：messenger 只能是 true 或 false",
+    "{where}: basis {value!r} is unknown; use one of {known}": "{where}：依据 {value!r} 无法识别，请用 {known} 之一",
+    "{where}: must be a [[step]] table": "{where}：必须写成 [[step]] 表",
+    "{where}: {key} must be non-empty text": "{where}：{key} 不能为空",
+    "{where}: {key} must be a non-empty list of names": "{where}：{key} 必须是非空的名称列表",
+    "{where}: tools must be a non-empty list of tool ids": "{where}：tools 必须是非空的工具编号列表",
+    "{where}: why_zh uses unknown field {field}; use {{room}}, {{reasons}} or {{status}}": "{where}：why_zh 用了未知的字段 {field}；只能用 {{room}}、{{reasons}} 或 {{status}}",
+    "{origin}: rule {rule} is listed twice": "{origin}：规则 {rule} 重复出现",
+    "{origin}: stage {stage} has two [[step]] rows": "{origin}：阶段 {stage} 有两行 [[step]]",
+    "{where}: {key} has unknown value {value!r}; use {known}": "{where}：{key} 中的 {value!r} 无法识别，请用 {known}",
+    "{where}: tools names unknown tool {tool!r}": "{where}：tools 中的工具 {tool!r} 不在工具目录里",
+    "{where}: why_zh has an unbalanced brace": "{where}：why_zh 的花括号不成对",
 }
 
 
