@@ -385,6 +385,7 @@ ZH = {
     "Reference (report, notice or certificate number)": "文号（报告、告知书或证书编号）",
     "Record step": "记录步骤",
     "recorded: {step} on {day}": "已记录：{step}（{day}）",
+    "unknown": "未知",
     # reason table (coproduction/reasons.py)
     "{origin}: the reason table lists no [[rule]]": "{origin}：原因对照表没有任何 [[rule]] 行",
     "{where}: must be a [[rule]] table": "{where}：必须写成 [[rule]] 表",

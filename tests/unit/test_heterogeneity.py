@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -140,8 +141,37 @@ def test_to_json_shape() -> None:
     assert set(data) == {"index", "dimensions", "driver"}
     assert data["index"] == round(data["index"], 3)
     for d in data["dimensions"].values():
-        assert set(d) == {"score", "weight", "contribution", "explanation", "measured"}
-        assert d["explanation"]
+        assert set(d) == {
+            "score",
+            "known",
+            "weight",
+            "contribution",
+            "explanation",
+            "explanation_zh",
+            "measured",
+        }
+        assert d["explanation"] and d["explanation_zh"]
+
+
+def test_summaries_say_unknown_rather_than_contradict_the_facts() -> None:
+    # two upper flats support, six were never asked: the summary says six are unknown
+    flats = [hh("101", stance=Stance.OPPOSE), hh("102", stance=Stance.OPPOSE)]
+    flats += [hh(f"{f}0{d}") for f in range(3, 7) for d in (1, 2)]
+    flats[2] = replace(flats[2], stance=Stance.SUPPORT)
+    flats[3] = replace(flats[3], stance=Stance.SUPPORT)
+    profile = heterogeneity(unit(*flats))
+    interest = profile.dimensions["interest"]
+    assert "6户尚未问过态度" in interest.explanation_zh
+    assert "6 not yet asked" in interest.explanation
+    # one household compared, and it cannot afford: a 0.00 split is explained, not contradicted
+    poor = unit(hh("501", ability_to_pay_fen=1_000_000, share_fen=3_000_000))
+    economic = heterogeneity(poor).dimensions["economic"]
+    assert economic.score == 0.0
+    assert "全部如此：这是费用障碍" in economic.explanation_zh
+    assert "a cost obstacle, not a split" in economic.explanation
+    # nothing recorded: unknown, not zero
+    blank = heterogeneity(unit(hh("501"))).dimensions["economic"]
+    assert not blank.known and "未知" in blank.explanation_zh
 
 
 def test_driver_is_the_dimension_made_dominant() -> None:

@@ -141,6 +141,23 @@ OBSTACLE_NAMES_ZH: dict[Obstacle, str] = {
 }
 
 
+# Why a tool is worth using against each kind of finding the reason table does not cover,
+# said the way a worker would say it; {concern} is the finding, {tool} the tool's name.
+OBSTACLE_WHY_ZH: dict[Obstacle, str] = {
+    Obstacle.INTEREST: "{concern}：低层的顾虑不化解，就凑不够同意",
+    Obstacle.NEED: "{concern}：楼上没人急需，就没人牵头，用「{tool}」把需要讲出来",
+    Obstacle.COST: "{concern}：钱的缺口不补上，出资户不会签字",
+    Obstacle.TENURE: "{concern}：外地业主同样有表决权，联系不上就凑不够人数和面积",
+    Obstacle.INFORMATION: "{concern}：没听说过的住户无法表态，先让他们知道",
+    Obstacle.TRUST: "{concern}：不信任组织者的住户听不进任何方案，先用「{tool}」重建信任",
+    Obstacle.TECHNICAL: "{concern}：技术问题不解决，设计和审批都过不了",
+    Obstacle.APPROVAL: "{concern}：审批卡住，项目就停在这一步",
+    Obstacle.LEGITIMACY: "{concern}：同意达不到规定，项目不能报批",
+    Obstacle.COORDINATION: "{concern}：没人跟进，签字、收钱和进度都会停下",
+    Obstacle.OBJECTION: "{concern}：书面异议不处理，公示和审批会被卡住",
+}
+
+
 @dataclass(frozen=True)
 class Recommendation:
     role: Role
@@ -456,12 +473,14 @@ def _ranked_for(
         if not tool.fits(snapshot.stage):
             continue
         messenger = _messenger(tool.id, False, finding, snapshot, candidates)
-        why = f"{concern_zh}：「{tool.name_zh}」针对{OBSTACLE_NAMES_ZH[finding.kind]}"
+        why = OBSTACLE_WHY_ZH[finding.kind].format(concern=concern_zh, tool=tool.name_zh)
         out.append(
             _recommend(
                 tool,
                 snapshot,
-                targets=tuple(finding.households or _default_targets(tool, snapshot)),
+                targets=tuple(finding.households or _default_targets(tool, snapshot))
+                if tool.evidences
+                else finding.households,
                 obstacle=finding.kind,
                 score=severity * _tool_score(tool, finding.kind, False),
                 why_zh=why,

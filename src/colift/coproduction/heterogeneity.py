@@ -177,9 +177,20 @@ class DimensionScore:
     explanation: str
     measured: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def known(self) -> bool:
+        """False when nothing was recorded to measure: show "unknown", never a 0.00."""
+        return bool(self.measured.get("known", True))
+
+    @property
+    def explanation_zh(self) -> str:
+        return explanation_zh(self.name, self.measured)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "score": round(self.score, 3),
+            "known": self.known,
+            "explanation_zh": self.explanation_zh,
             "weight": self.weight,
             "contribution": round(self.contribution, 3),
             "explanation": self.explanation,
@@ -215,6 +226,66 @@ class HeterogeneityProfile:
         }
 
 
+def _count(m: Mapping[str, Any], key: str) -> int:
+    value = m.get(key, 0)
+    return len(value) if isinstance(value, list) else int(value or 0)
+
+
+def explanation_zh(name: str, m: Mapping[str, Any]) -> str:
+    """A dimension's explanation in Chinese, written from its figures; unknown said as unknown."""
+    if name == "interest":
+        if not m.get("households"):
+            return "尚未登记住户"
+        text = f"{m['low_floor']}户在1–{m['low_floor_max']}层"
+        if m.get("stance_gap") is None:
+            return text + "，高低层的态度尚未都问到：利益分化未知"
+        text += (
+            f"，其中{_count(m, 'low_opposing')}户反对或倾向反对；{m['upper_floor']}户高层中"
+            f"{_count(m, 'upper_supporting')}户支持"
+        )
+        unknown = _count(m, "upper_unknown") + _count(m, "low_unknown")
+        if unknown:
+            text += f"，{unknown}户尚未问过态度（未知，不算反对也不算支持）"
+        return text
+    if name == "demographic":
+        if not m.get("known"):
+            return "住户年龄与行动能力未登记：人口差异未知"
+        text = f"已登记的{m['residents_recorded']}户常住家庭中，{m['with_need']}户有60岁以上老人或行动不便者"
+        if m.get("residents_unknown"):
+            text += f"（{m['residents_unknown']}户未登记）"
+        return text
+    if name == "economic":
+        if not m.get("known"):
+            return "尚未登记住户的承受能力：经济差异未知"
+        if not m.get("compared"):
+            return f"{m['ability_known']}户登记了承受能力，尚无分摊方案可比：是否出得起未知"
+        text = (
+            f"已知承受能力且有分摊的{m['compared']}户中，{m['cannot_afford']}户的分摊超出承受能力"
+        )
+        if m["cannot_afford"] and m["cannot_afford"] == m["compared"]:
+            text += "（全部如此：这是费用障碍，见障碍清单，不是住户之间的差异）"
+        if m.get("ability_unknown"):
+            text += f"；{m['ability_unknown']}户承受能力未登记"
+        return text
+    if name == "tenure":
+        return (
+            f"自住{m.get('owner_occupied', 0)}户、出租{m.get('rented', 0)}户、外住或空置"
+            f"{m.get('absentee', 0)}户、开发商持有{m.get('developer_held', 0)}户，共{m.get('households', 0)}户"
+        )
+    if name == "trust_information":
+        return (
+            f"{m['households']}户中{m['affected']}户不了解情况或不信任：{m['stance_unknown']}户"
+            f"尚未问过态度，{m['never_reached']}户未被任何工作覆盖，{m['distrust']}户不信任组织者或听信传言"
+        )
+    if name == "technical":
+        if not m.get("survey_recorded") and not m.get("issues"):
+            return "尚无技术踏勘记录：技术条件未知，并非没有问题"
+        if m.get("unresolved"):
+            return f"{m['unresolved']}项技术问题未解决（最重{m.get('max_severity', 0)}级）"
+        return "踏勘发现的技术问题均已解决"
+    return name
+
+
 @dataclass(frozen=True)
 class _Measure:
     score: float
@@ -238,6 +309,8 @@ def _interest(snapshot: UnitSnapshot) -> _Measure:
     supporting = [
         h.room for h in upper if (s := h.stance.score) is not None and s >= SUPPORT_THRESHOLD
     ]
+    upper_unknown = [h.room for h in upper if h.stance is Stance.UNKNOWN]
+    low_unknown = [h.room for h in low if h.stance is Stance.UNKNOWN]
     floors = f"floors 1–{LOW_FLOOR_MAX}"
     if not n:
         text = "no households recorded"
@@ -255,6 +328,9 @@ def _interest(snapshot: UnitSnapshot) -> _Measure:
                 f"{len(supporting)} of {len(upper)} upper flats support "
                 f"(mean support {low_mean:.2f} low, {upper_mean:.2f} upper)"
             )
+        asked_not = len(upper_unknown) + len(low_unknown)
+        if asked_not:
+            text += f"; {asked_not} not yet asked, so unknown"
     return _Measure(
         score,
         text,
@@ -270,6 +346,8 @@ def _interest(snapshot: UnitSnapshot) -> _Measure:
             "stance_gap": _r(gap),
             "low_opposing": opposing,
             "upper_supporting": supporting,
+            "low_unknown": low_unknown,
+            "upper_unknown": upper_unknown,
         },
     )
 
@@ -339,6 +417,8 @@ def _economic(snapshot: UnitSnapshot) -> _Measure:
         )
         if both:
             text += f"; {len(short)} of {len(both)} with a share cannot afford it"
+            if short and len(short) == len(both):
+                text += " (all of them: a cost obstacle, not a split between households)"
         else:
             text += "; no cost shares to compare yet"
     return _Measure(
