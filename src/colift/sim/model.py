@@ -33,11 +33,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from colift.coproduction.advisor import stage_weight, tool_ranking
+from colift.coproduction.advisor import stage_weight
 from colift.coproduction.catalogue import Catalogue, Reach, Tool, load_catalogue
 from colift.coproduction.heterogeneity import OBJECTION_SEVERITY, SEVERITY_SCALE
 from colift.model import ObjectionStatus, Role
 from colift.model.coproduction import LOW_FLOOR_MAX, Obstacle, Stage
+from colift.sim.advisor_strategy import advise_week, advisor_tools
 from colift.sim.batch import LEADER_ORDER, ROLE_INDEX, UnitBatch, UnitSpec
 from colift.sim.params import Defaults, Scenario
 from colift.sim.strategies import (
@@ -692,13 +693,14 @@ class UnitModel:
             )
             for oi, obstacle in enumerate(ADVISOR_OBSTACLES):
                 for si, stage in enumerate(stages):
-                    ranked = tool_ranking(
-                        obstacle, stage, self.catalogue, material=obstacle is Obstacle.OBJECTION
+                    usable = advisor_tools(  # hook: sim/advisor_strategy.py
+                        obstacle,
+                        stage,
+                        self.catalogue,
+                        self.strategy.roles,
+                        limit=ADVISOR_CANDIDATES,
                     )
-                    usable = [t for t, _ in ranked if set(t.roles) & self.strategy.roles]
-                    self._advisor[(oi, si)] = [
-                        self._use_for(t) for t in usable[:ADVISOR_CANDIDATES]
-                    ]
+                    self._advisor[(oi, si)] = [self._use_for(t) for t in usable]
         uses = self._uses
         u_n = self.batch.n_units
         n_t = len(uses)
@@ -1314,32 +1316,8 @@ class UnitModel:
         self._stub_anchor[h, u] = np.float32(self.d.party_anchor)
 
     def _advise(self, working: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-        """Each unit uses the tool the advisor ranks first for its largest obstacle now."""
-        idx = _nz(working)
-        if idx.size == 0:
-            return idx, idx
-        sev = self._severities(idx)
-        best = np.argmax(sev, axis=1)
-        has = sev[np.arange(idx.size), best] > 0
-        phase = self.phase[idx]
-        stage_i = np.where(
-            phase == NEGOTIATION, np.where(self.wip[idx] < self.neg_weeks[idx], 0, 1), phase + 1
-        )
-        cooldown = self.d.advisor_cooldown_weeks
-        chosen = np.full(idx.size, -1, np.intp)
-        for key in set(zip(best[has].tolist(), stage_i[has].tolist(), strict=True)):
-            rows = _nz(has & (best == key[0]) & (stage_i == key[1]))
-            for use in self._advisor.get(key, []):
-                free = chosen[rows] < 0
-                ok = free & (self.week - self.last_use[idx[rows], use.col] >= cooldown)
-                ok &= (
-                    use.formal[idx[rows]]
-                    | use.other_informal[idx[rows]]
-                    | (use.action[idx[rows]] & self.action_here[idx[rows]])
-                )
-                chosen[rows[ok]] = use.col
-        sel = chosen >= 0
-        return idx[sel], chosen[sel]
+        """The advisor's uses this week, replanned from the state (sim/advisor_strategy.py)."""
+        return advise_week(self, working, NEGOTIATION)
 
     def _severities(self, idx: NDArray[np.intp]) -> NDArray[np.float64]:
         """Severity of each advisor obstacle per unit, scaled as heterogeneity scales them."""
