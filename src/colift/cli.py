@@ -618,6 +618,18 @@ def print_advice(advice: Any) -> None:
         for g in advice.leadership:
             cands = f"；可考虑：{'、'.join(g.candidates)}" if g.candidates else ""
             out.print(f"  · {_zh(g.message.split(';')[0])}{cands}", markup=False, soft_wrap=True)
+    if advice.actors:
+        out.print("\n[bold]多方合作（据活动记录）[/]")
+        from colift.coproduction.catalogue import load_catalogue
+
+        names = {t.id: t.name_zh for t in load_catalogue()}
+        for link in advice.actors:
+            tools = "、".join(names.get(t, t) for t in link.tools)
+            out.print(
+                f"  · {link.text_zh}：共同开展{link.times}次（{tools}）",
+                markup=False,
+                soft_wrap=True,
+            )
     missing = c.missing_zh or c.missing
     if missing:
         out.print(f"\n要达到下一合作水平：{missing}", markup=False, soft_wrap=True)

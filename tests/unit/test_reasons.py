@@ -308,3 +308,59 @@ def test_a_good_row_loads() -> None:
 def test_a_bad_row_is_refused_by_name(change: tuple[str, str], match: str) -> None:
     with pytest.raises(BadInput, match=match):
         load(GOOD_ROW.replace(*change))
+
+
+# ---------------------------------------------------------------- guidance labels
+
+
+def test_direct_guidance_is_the_party_organisations_own_and_government_is_a_partner() -> None:
+    from colift.coproduction.advisor import _guidance
+
+    snap = unit(Stage.APPROVAL)
+    joint = CATALOGUE.get("joint_meeting")  # street office, bureau, Party committee, coordinator
+    assert _guidance(joint, snap, Role.STREET_OFFICE) is GuidanceMode.NONE
+    assert _guidance(joint, snap, Role.HOUSING_BUREAU) is GuidanceMode.NONE
+    assert _guidance(joint, snap, Role.COMMUNITY_PARTY_COMMITTEE) is GuidanceMode.DIRECT
+    # a formal leader acts under direct guidance only where a Party organisation is there
+    with_party = unit(
+        Stage.APPROVAL, leaders=(Leader("党委书记", Role.COMMUNITY_PARTY_COMMITTEE, "compound"),)
+    )
+    assert _guidance(joint, with_party, Role.COORDINATOR) is GuidanceMode.DIRECT
+    assert _guidance(joint, snap, Role.COORDINATOR) is GuidanceMode.NONE
+
+
+# ---------------------------------------------------------------- cooperation between actors
+
+
+def test_actor_cooperation_reads_who_worked_with_whom_from_the_log() -> None:
+    from colift.coproduction.cooperation import actor_cooperation
+
+    def act(role: str, tool: str, day: int) -> Activity:
+        return Activity(1, None, role, role, GuidanceMode.NONE, tool, date(2026, 5, day))
+
+    log = [
+        act("community_party_committee", "joint_meeting", 3),
+        act("street_office", "joint_meeting", 3),
+        act("elevator_vendor", "joint_meeting", 3),
+        act("street_office", "joint_meeting", 10),
+        act("community_party_committee", "joint_meeting", 10),
+        act("action_leader", "fund_escrow", 12),
+        act("residents_committee", "fund_escrow", 12),
+        act("opinion_leader", "door_to_door", 13),  # alone: links to nobody
+    ]
+    links = actor_cooperation(log)
+    first = links[0]
+    assert (first.a, first.b, first.times, first.tools) == (
+        "party",
+        "street_office",
+        2,
+        ("joint_meeting",),
+    )
+    pairs = {(link.a, link.b) for link in links}
+    assert pairs == {
+        ("party", "street_office"),
+        ("party", "vendor"),
+        ("street_office", "vendor"),
+        ("owners", "residents_committee"),
+    }
+    assert first.text_zh == "党组织与街道办"

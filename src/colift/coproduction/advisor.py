@@ -16,11 +16,16 @@ Rules first, every step explainable (path-model.md §5, §8):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from colift.coproduction.catalogue import Catalogue, Reach, Tool
-from colift.coproduction.cooperation import CooperationAssessment, cooperation_level
+from colift.coproduction.cooperation import (
+    ActorLink,
+    CooperationAssessment,
+    actor_cooperation,
+    cooperation_level,
+)
 from colift.coproduction.heterogeneity import (
     REASON_ZH,
     STATUS_ZH,
@@ -224,6 +229,7 @@ class Advice:
     unreached: list[str]
     consent: ConsentResult | None = None
     notes: list[str] = field(default_factory=list)
+    actors: list[ActorLink] = field(default_factory=list)  # who worked with whom, on what
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -246,6 +252,7 @@ class Advice:
             "leadership": [g.to_json() for g in self.leadership],
             "opinion_leader_candidates": [c.to_json() for c in self.candidates],
             "unreached": self.unreached,
+            "actor_cooperation": [link.to_json() for link in self.actors],
             "consent": None
             if self.consent is None
             else {
@@ -299,7 +306,16 @@ def advise(
         depth += 1
     ranked = ranked[:limit]
     return Advice(
-        snapshot, profile, findings, cooperation, ranked, gaps, candidates, lonely, consent
+        snapshot,
+        profile,
+        findings,
+        cooperation,
+        ranked,
+        gaps,
+        candidates,
+        lonely,
+        consent,
+        actors=actor_cooperation(snapshot.activities),
     )
 
 
@@ -345,7 +361,7 @@ def _recommend(
         targets,
         rationale,
         obstacle,
-        _guidance(tool, snapshot),
+        _guidance(tool, snapshot, role),
         score,
         who if who is not None else (holder.name if holder else None),
         tool_zh=tool.name_zh,
@@ -356,6 +372,11 @@ def _recommend(
         messenger=messenger,
         rule=rule,
     )
+
+
+def _embedded(tool: Tool, snapshot: UnitSnapshot, **kw: Any) -> Recommendation:
+    """A recommendation that builds embedded guidance itself (a Party group, a pledge)."""
+    return replace(_recommend(tool, snapshot, **kw), guidance=GuidanceMode.EMBEDDED)
 
 
 def _stage_steps(
@@ -442,13 +463,37 @@ def _party_organization(snapshot: UnitSnapshot) -> bool:
     return any(ld.role in PARTY_ROLES for ld in snapshot.leaders)
 
 
-def _guidance(tool: Tool, snapshot: UnitSnapshot) -> GuidanceMode:
+# Government and market actors work beside the leaders as partners (seed study: formal leaders
+# act under the Party organisation's direct guidance; the street office and the bureaus are
+# their partners, not "direct guidance" themselves).
+PARTNER_ROLES = frozenset(
+    {
+        Role.STREET_OFFICE,
+        Role.HOUSING_BUREAU,
+        Role.PROPERTY_MANAGER,
+        Role.ELEVATOR_VENDOR,
+        Role.UTILITY,
+    }
+)
+
+
+def _guidance(tool: Tool, snapshot: UnitSnapshot, role: Role | None = None) -> GuidanceMode:
+    """The guidance a use runs under, as the study labels it.
+
+    Embedded: a Party member lives in the stairwell and the tool is carried from inside.
+    Direct: the Party organisation itself acts, or convenes a formal leader (so only when the
+    unit has one and the actor is not a government or market partner). Otherwise none.
+    """
     modes = tool.guidance or (GuidanceMode.NONE,)
+    if role in PARTNER_ROLES:
+        return GuidanceMode.NONE
     if GuidanceMode.EMBEDDED in modes and _party_in_stairwell(snapshot):
         return GuidanceMode.EMBEDDED
+    if role in PARTY_ROLES:
+        return GuidanceMode.DIRECT
     if GuidanceMode.DIRECT in modes and _party_organization(snapshot):
         return GuidanceMode.DIRECT
-    return modes[0]
+    return GuidanceMode.NONE
 
 
 def _role_text(role: Role) -> str:
@@ -599,7 +644,7 @@ def _leadership(
             tool = catalogue.get("building_party_group")
             why = "本单元没有党员嵌入居民网络：建立楼栋党小组、安排党员联系户，由党员从邻里内部带头"
             recs.append(
-                _recommend(
+                _embedded(
                     tool,
                     snapshot,
                     targets=tuple(h.room for h in snapshot.households if h.lives_here),
@@ -617,7 +662,7 @@ def _leadership(
             members = tuple(h.room for h in snapshot.households if h.party_member)
             why = "党员住在本单元但尚未带头：请他们带头表态，先形成一批坚定的支持者"
             recs.append(
-                _recommend(
+                _embedded(
                     tool,
                     snapshot,
                     targets=members,
