@@ -386,6 +386,10 @@ ZH = {
     "Record step": "记录步骤",
     "recorded: {step} on {day}": "已记录：{step}（{day}）",
     "unknown": "未知",
+    # community regeneration (services/regeneration.py, store/regeneration.py)
+    "unknown kind {kind}: use one of {known}": "无法识别的类型 {kind}：请用 {known} 之一",
+    "{households} households cannot take part out of {of}": "参与户数{households}不能多于涉及户数{of}",
+    "a household count must be 0 or more, not {value}": "户数必须是0或更多，不能是{value}",
     # reason table (coproduction/reasons.py)
     "{origin}: the reason table lists no [[rule]]": "{origin}：原因对照表没有任何 [[rule]] 行",
     "{where}: must be a [[rule]] table": "{where}：必须写成 [[rule]] 表",

@@ -988,6 +988,11 @@ from colift.cli_ledger import register as register_record  # noqa: E402
 
 register_record(app)
 
+# `regeneration add|show`: community regeneration after a lift runs
+from colift.cli_regeneration import register as register_regeneration  # noqa: E402
+
+register_regeneration(app)
+
 
 def main() -> None:
     app()
