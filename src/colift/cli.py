@@ -539,6 +539,8 @@ def print_compound_report(report: Any) -> None:
         )
     out.print(table)
     out.print(f"{passed} of {len(report.units)} units have consent under their rule.")
+    if getattr(report, "regeneration", None) is not None:
+        out.print(f"社区更新：{report.regeneration.summary_zh()}", markup=False, soft_wrap=True)
     out.print("Details of one unit: colift advise --unit ID · colift consent unit 3-2 -c CODE")
 
 

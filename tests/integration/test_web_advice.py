@@ -39,3 +39,11 @@ def test_advice_block_says_who_why_how_and_what_to_record(engine: Engine) -> Non
     ids = [t.id for t in load_catalogue()]
     advice_list = block.split("</ol>", 1)[0]
     assert not [i for i in ids if i in advice_list], "tool ids belong in --json only"
+
+
+def test_compound_page_has_a_regeneration_section(engine: Engine) -> None:
+    code, _ = seed_demo(engine)
+    seed_demo_accounts(engine, code)
+    html = _worker(engine).get(f"/compounds/{code}").text
+    section = html.split('id="regeneration"', 1)[1].split("</section>", 1)[0]
+    assert "社区更新" in section and "集体行动" in section

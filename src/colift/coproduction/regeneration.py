@@ -66,6 +66,10 @@ class RegenerationEvent:
     unit_id: int | None = None
     id: int | None = None
 
+    @property
+    def kind_zh(self) -> str:
+        return KIND_NAMES_ZH[self.kind]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -112,6 +116,25 @@ class RegenerationOutcome:
         else:
             parts.append(f"下一项目参与率{float(self.next_participation):.0%}")
         return "；".join(parts)
+
+    def summary_en(self) -> str:
+        if self.lift_since is None:
+            return "no lift runs in the compound yet: regeneration cannot be read"
+        before, after = self.conflicts_per_year_before, self.conflicts_per_year_after
+        conflicts = (
+            "conflicts a year before and after: unknown (too little recorded time)"
+            if before is None or after is None
+            else f"conflicts a year {float(before):.1f} before, {float(after):.1f} after"
+        )
+        share = (
+            "participation in the next action unknown"
+            if self.next_participation is None
+            else f"{float(self.next_participation):.0%} took part in the next action"
+        )
+        return (
+            f"since the first lift ran on {self.lift_since.isoformat()}: "
+            f"{self.actions_after} collective actions; {conflicts}; {share}"
+        )
 
     def to_json(self) -> dict[str, Any]:
         def frac(x: Fraction | None) -> float | None:
