@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from colift.sim import Scenario, UnitBatch, UnitModel, wilson
+from colift.sim.regeneration import next_action
 
 STRATEGIES = ("informal_only", "informal_leaders", "guided", "advisor")
 DECIDED = 160
@@ -38,6 +39,7 @@ def measure(units: int, seeds: int, weeks: int, strategies: tuple[str, ...]) -> 
     ]
     for name in strategies:
         successes = n = 0
+        regenerating = 0
         causes: dict[str, int] = {}
         service: list[np.ndarray] = []
         start = time.perf_counter()
@@ -49,6 +51,7 @@ def measure(units: int, seeds: int, weeks: int, strategies: tuple[str, ...]) -> 
             for cause, k in summary["failure_causes"].items():
                 causes[cause] = causes.get(cause, 0) + int(k)
             service.append(result.week_service[result.success])
+            regenerating += next_action(result).co_produced
         weeks_in = np.concatenate(service) if service else np.array([])
         lo, hi = wilson(successes, n)
         out[name] = {
@@ -58,6 +61,7 @@ def measure(units: int, seeds: int, weeks: int, strategies: tuple[str, ...]) -> 
             "ci95": [lo, hi],
             "median_weeks_to_service": float(np.median(weeks_in)) if weeks_in.size else None,
             "failure_causes": dict(sorted(causes.items(), key=lambda kv: -kv[1])),
+            "regeneration_share": regenerating / n if n else 0.0,
             "seconds": time.perf_counter() - start,
         }
     return out
@@ -75,14 +79,16 @@ def main() -> None:
     load_before = os.getloadavg()
     table = measure(units, seeds, args.weeks, STRATEGIES)
     load_after = os.getloadavg()
-    print(f"{'strategy':<18}{'success':>9}  {'95% interval':<17}{'median wk':>10}  causes")
+    print(
+        f"{'strategy':<18}{'success':>9}  {'95% interval':<17}{'median wk':>10}{'regen':>7}  causes"
+    )
     for name, row in table.items():
         lo, hi = row["ci95"]
         causes = ", ".join(f"{c} {k}" for c, k in list(row["failure_causes"].items())[:4])
         med = row["median_weeks_to_service"]
         print(
             f"{name:<18}{row['success_rate']:>9.3f}  [{lo:.3f}, {hi:.3f}]   "
-            f"{'—' if med is None else f'{med:.0f}':>8}  {causes}"
+            f"{'—' if med is None else f'{med:.0f}':>8}{row['regeneration_share']:>7.2f}  {causes}"
         )
     adv, gui = table["advisor"]["ci95"], table["guided"]["ci95"]
     if adv[0] > gui[1]:

@@ -6,6 +6,8 @@ households never reached, consent short, approval, construction) and uses, for t
 first tool here that its roles hold and whose cool-down has passed. This module says which tools
 and in which order, for one obstacle at one stage:
 
+0. for the procedural obstacle (coordination, during construction and acceptance) the reason
+   table's [[step]] rows of the stage and of the next one, as `advise` lists the stage's steps;
 1. the reason table's rows (coproduction/reasons.toml), as the advisor answers a household's
    opposition: the simulated low-floor loss is about light and noise, so interest and objections
    read the reason "light"; a share above ability reads "cost";
@@ -38,6 +40,12 @@ SIMULATED_REASONS: Mapping[Obstacle, tuple[str, ...]] = {
 }
 
 
+_NEXT_STAGE: Mapping[Stage, Stage] = {
+    Stage.CONSTRUCTION: Stage.ACCEPTANCE,
+    Stage.ACCEPTANCE: Stage.OPERATION,
+}
+
+
 def advisor_tools(
     obstacle: Obstacle,
     stage: Stage,
@@ -50,6 +58,15 @@ def advisor_tools(
     """Up to `limit` tools for `obstacle` at `stage` that `roles` can use, best first."""
     table = table or load_reason_table()
     ordered: list[Tool] = []
+    if obstacle is Obstacle.COORDINATION:
+        # the procedural obstacle: the stage's own steps first (joint acceptance), then the next
+        # stage's that may start now (the use manager and running costs before operation)
+        for step_stage in (stage, _NEXT_STAGE.get(stage)):
+            step = table.steps.get(step_stage) if step_stage is not None else None
+            for tool_id in step.tools if step is not None else ():
+                tool = catalogue.tools.get(tool_id)
+                if tool is not None and tool.fits(stage) and tool not in ordered:
+                    ordered.append(tool)
     reasons = SIMULATED_REASONS.get(obstacle)
     if reasons:
         for rule in table.rules_for(obstacle, reasons, None, stage):
