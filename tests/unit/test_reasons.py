@@ -364,3 +364,14 @@ def test_actor_cooperation_reads_who_worked_with_whom_from_the_log() -> None:
         ("owners", "residents_committee"),
     }
     assert first.text_zh == "党组织与街道办"
+
+
+def test_docs_show_every_row_of_the_reason_table() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs/tools.md").read_text(encoding="utf-8")
+    section = text.split("## 原因对照表 The reason table", 1)[1].split("\n## ", 1)[0]
+    for rule in TABLE.rules:
+        line = next(ln for ln in section.splitlines() if ln.startswith(f"| `{rule.id}` |"))
+        positions = [line.index(f"`{t}`") for t in rule.tools]
+        assert positions == sorted(positions), rule.id  # the tools, in the table's order
