@@ -375,3 +375,19 @@ def test_docs_show_every_row_of_the_reason_table() -> None:
         line = next(ln for ln in section.splitlines() if ln.startswith(f"| `{rule.id}` |"))
         positions = [line.index(f"`{t}`") for t in rule.tools]
         assert positions == sorted(positions), rule.id  # the tools, in the table's order
+
+
+def test_a_unit_that_already_co_manages_its_lift_is_not_told_to_name_a_use_manager() -> None:
+    managed = Activity(
+        1,
+        None,
+        "赵师傅",
+        "action_leader",
+        GuidanceMode.EMBEDDED,
+        "self_managed_maintenance",
+        date(2026, 10, 1),
+    )
+    advice = advise(unit(Stage.OPERATION, activities=(managed,)), CATALOGUE, limit=10)
+    tools = [r.tool for r in advice.recommendations]
+    assert "use_manager_designation" not in tools
+    assert "licensed_maintenance_contract" in tools

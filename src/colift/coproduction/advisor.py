@@ -325,7 +325,15 @@ def _done(snapshot: UnitSnapshot, tool: str) -> bool:
         h.vote is not None and h.vote.participates for h in snapshot.households
     ):
         return True
-    return any(a.tool == tool for a in snapshot.activities)
+    done = {tool, *DONE_BY.get(tool, ())}
+    return any(a.tool in done for a in snapshot.activities)
+
+
+# A step counts as taken when the log shows an older tool that included it.
+DONE_BY: dict[str, tuple[str, ...]] = {
+    # owners co-managing the lift (self_managed_maintenance) designate its use manager
+    "use_manager_designation": ("self_managed_maintenance",),
+}
 
 
 def _who_zh(role: Role, holder: Leader | None, messenger: Messenger | None) -> str:
