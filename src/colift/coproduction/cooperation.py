@@ -363,11 +363,13 @@ def _missing(
             need = _need(CONSENT_SHARE, households)
             en, zh = tools(lambda t: t.counts(CountsAs.CONSENT))
             wanted.append(
-                f"reach consent (the tally passes, or a vote or signatures with at least {need} of "
-                f"{households} households: {en})"
+                "reach consent (the tally passes under the unit's rule, which counts owners and "
+                f"area; or, as a sign of cooperation, a vote or signatures in which at least "
+                f"{need} of {households} households take part: {en})"
             )
             wanted_zh.append(
-                f"达成同意（计票通过，或至少{need}户（共{households}户）参与表决或签字：{zh}）"
+                "达成同意（按本单元适用的表决规则计票通过，计票以业主人数和面积为准；"
+                f"或作为合作的标志，至少{need}户（共{households}户）参与表决或签字：{zh}）"
             )
         if _AGREEMENT not in marks:
             en, zh = tools(lambda t: t.counts(CountsAs.AGREEMENT))
