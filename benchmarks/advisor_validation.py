@@ -9,7 +9,8 @@ same units with the same seeds. Printed per strategy: success rate, its Wilson 9
 median weeks to service, failure causes; then whether the intervals of `advisor` and `guided`
 overlap, and the load average beside the figures (the machine may be shared).
 
---quick: 200 units, 1 seed (a minute on a laptop); the default is 1000 units × 3 seeds.
+--quick: 200 units, 1 seed (seconds); the default is 1000 units × 3 seeds.
+--ability-median-yuan 40000: a poorer validation set, where money decides more often.
 The last line is JSON with every figure.
 """
 
@@ -30,8 +31,16 @@ STRATEGIES = ("informal_only", "informal_leaders", "guided", "advisor")
 DECIDED = 160
 
 
-def measure(units: int, seeds: int, weeks: int, strategies: tuple[str, ...]) -> dict[str, Any]:
+def measure(
+    units: int,
+    seeds: int,
+    weeks: int,
+    strategies: tuple[str, ...],
+    ability_median_fen: int | None = None,
+) -> dict[str, Any]:
     base = Scenario(weeks=weeks)
+    if ability_median_fen is not None:
+        base = base.replace(**{"defaults.ability_median_fen": ability_median_fen})
     out: dict[str, Any] = {}
     batches = [
         UnitBatch.synthetic(units, base, np.random.default_rng(1000 + s), storeys=(5, 6, 7))
@@ -73,11 +82,18 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=None)
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--weeks", type=int, default=DECIDED)
+    parser.add_argument(
+        "--ability-median-yuan",
+        type=int,
+        default=None,
+        help="median ability to pay in yuan (default: the model's ¥120,000); e.g. 40000 for poorer units",
+    )
     args = parser.parse_args()
     units = args.units or (200 if args.quick else 1000)
     seeds = args.seeds or (1 if args.quick else 3)
     load_before = os.getloadavg()
-    table = measure(units, seeds, args.weeks, STRATEGIES)
+    median = None if args.ability_median_yuan is None else args.ability_median_yuan * 100
+    table = measure(units, seeds, args.weeks, STRATEGIES, median)
     load_after = os.getloadavg()
     print(
         f"{'strategy':<18}{'success':>9}  {'95% interval':<17}{'median wk':>10}{'regen':>7}  causes"
@@ -105,6 +121,7 @@ def main() -> None:
                 "units": units,
                 "seeds": seeds,
                 "weeks": args.weeks,
+                "ability_median_fen": median,
                 "strategies": table,
                 "verdict": verdict,
                 "loadavg": [load_before[0], load_after[0]],
