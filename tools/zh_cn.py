@@ -400,6 +400,27 @@ ZH = {
     "funding: a household that pays nothing cannot use a funding source": "资金来源：不需出资的住户不能使用资金来源",
     "funding: a household's sources add up to more than its share": "资金来源：某住户的各项来源合计超过其分摊额",
     "funding: a household pays more now than it has left to pay itself": "资金来源：某住户现付金额超过其需自付的余额",
+    "unknown": "未知",
+    "Community regeneration": "社区更新",
+    # community regeneration (services/regeneration.py, store/regeneration.py)
+    "unknown kind {kind}: use one of {known}": "无法识别的类型 {kind}：请用 {known} 之一",
+    "{households} households cannot take part out of {of}": "参与户数{households}不能多于涉及户数{of}",
+    "a household count must be 0 or more, not {value}": "户数必须是0或更多，不能是{value}",
+    # reason table (coproduction/reasons.py)
+    "{origin}: the reason table lists no [[rule]]": "{origin}：原因对照表没有任何 [[rule]] 行",
+    "{where}: must be a [[rule]] table": "{where}：必须写成 [[rule]] 表",
+    "{where}: messenger must be true or false": "{where}：messenger 只能是 true 或 false",
+    "{where}: basis {value!r} is unknown; use one of {known}": "{where}：依据 {value!r} 无法识别，请用 {known} 之一",
+    "{where}: must be a [[step]] table": "{where}：必须写成 [[step]] 表",
+    "{where}: {key} must be non-empty text": "{where}：{key} 不能为空",
+    "{where}: {key} must be a non-empty list of names": "{where}：{key} 必须是非空的名称列表",
+    "{where}: tools must be a non-empty list of tool ids": "{where}：tools 必须是非空的工具编号列表",
+    "{where}: why_zh uses unknown field {field}; use {{room}}, {{reasons}} or {{status}}": "{where}：why_zh 用了未知的字段 {field}；只能用 {{room}}、{{reasons}} 或 {{status}}",
+    "{origin}: rule {rule} is listed twice": "{origin}：规则 {rule} 重复出现",
+    "{origin}: stage {stage} has two [[step]] rows": "{origin}：阶段 {stage} 有两行 [[step]]",
+    "{where}: {key} has unknown value {value!r}; use {known}": "{where}：{key} 中的 {value!r} 无法识别，请用 {known}",
+    "{where}: tools names unknown tool {tool!r}": "{where}：tools 中的工具 {tool!r} 不在工具目录里",
+    "{where}: why_zh has an unbalanced brace": "{where}：why_zh 的花括号不成对",
 }
 
 

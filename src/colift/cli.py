@@ -168,7 +168,9 @@ def costshare(
     data = read_json(file)
     reject_request_keys(data)
     households = parse_households(data.get("households"))
-    result = split_plan(parse_plan({k: v for k, v in data.items() if k != "households"}), households)
+    result = split_plan(
+        parse_plan({k: v for k, v in data.items() if k != "households"}), households
+    )
     if as_json:
         print_json(result_to_json(result))
         return
@@ -537,6 +539,8 @@ def print_compound_report(report: Any) -> None:
         )
     out.print(table)
     out.print(f"{passed} of {len(report.units)} units have consent under their rule.")
+    if getattr(report, "regeneration", None) is not None:
+        out.print(f"社区更新：{report.regeneration.summary_zh()}", markup=False, soft_wrap=True)
     out.print("Details of one unit: colift advise --unit ID · colift consent unit 3-2 -c CODE")
 
 
@@ -574,28 +578,64 @@ def advise_cmd(
     print_advice(advice)
 
 
+def _zh(text: str) -> str:
+    """The Chinese side of a bilingual "中文 / English" message."""
+    return text.split(" / ", 1)[0]
+
+
 def print_advice(advice: Any) -> None:
+    """The advice as a worker's checklist in Chinese: who, whom, why, how, what to record."""
+    from colift.model.coproduction import STAGE_NAMES_ZH
+
+    snap = advice.snapshot
     h = advice.heterogeneity
     c = advice.cooperation
-    out.print(f"[bold]{advice.snapshot.label}[/] · stage {advice.snapshot.stage.value}")
+    out.print(f"[bold]{snap.label}[/] · 阶段：{STAGE_NAMES_ZH[snap.stage]}", soft_wrap=True)
+    driver = h.dimensions[h.driver] if h.driver else None
     out.print(
-        f"异质性 heterogeneity {h.index:.2f} (driven by {h.driver or '—'}) · "
-        f"合作水平 cooperation level {c.level} {c.name_zh} {c.name}"
+        f"合作水平：{c.level}级 {c.name_zh} · 异质性 {h.index:.2f}"
+        + (f"（主要来自：{driver.explanation_zh}）" if driver else ""),
+        markup=False,
+        soft_wrap=True,
     )
-    for f in advice.findings:
-        out.print(f"  ! {f.message}", markup=False, soft_wrap=True)
-    table = Table("#", "角色 role", "工具 tool", "对象 targets", "引领 guidance", "谁 who")
+    out.print("\n[bold]当前障碍[/]")
+    for f in advice.findings or ():
+        out.print(f"  · {_zh(f.message)}", markup=False, soft_wrap=True)
+    if not advice.findings:
+        out.print("  未发现障碍")
+    out.print("\n[bold]下一步（按先后）[/]")
     for n, r in enumerate(advice.recommendations, start=1):
-        table.add_row(
-            str(n), r.role.value, r.tool, " ".join(r.targets), r.guidance.value, r.who or "—"
-        )
-    out.print(table)
-    for n, r in enumerate(advice.recommendations, start=1):
-        out.print(f"  {n}. {r.rationale}", markup=False, soft_wrap=True)
-    for g in advice.leadership:
-        out.print(f"  ◦ {g.message}", markup=False, soft_wrap=True)
-    if c.missing:
-        out.print(f"  next level: {c.missing}", markup=False, soft_wrap=True)
+        whom = "、".join(r.targets) if r.targets else "不针对具体住户（部门、单位之间）"
+        lines = [
+            f"{n}. {r.tool_zh} —— 对象：{whom}",
+            f"   谁去做：{r.who_zh}",
+            f"   为什么：{r.why_zh}",
+            f"   怎么做：{r.how_zh}",
+            f"   做完记录：{r.record_zh}",
+        ]
+        for line in lines:
+            out.print(line, markup=False, soft_wrap=True)
+    if advice.leadership:
+        out.print("\n[bold]领导力缺口[/]")
+        for g in advice.leadership:
+            cands = f"；可考虑：{'、'.join(g.candidates)}" if g.candidates else ""
+            out.print(f"  · {_zh(g.message.split(';')[0])}{cands}", markup=False, soft_wrap=True)
+    if advice.actors:
+        out.print("\n[bold]多方合作（据活动记录）[/]")
+        from colift.coproduction.catalogue import load_catalogue
+
+        names = {t.id: t.name_zh for t in load_catalogue()}
+        for link in advice.actors:
+            tools = "、".join(names.get(t, t) for t in link.tools)
+            out.print(
+                f"  · {link.text_zh}：共同开展{link.times}次（{tools}）",
+                markup=False,
+                soft_wrap=True,
+            )
+    missing = c.missing_zh or c.missing
+    if missing:
+        out.print(f"\n要达到下一合作水平：{missing}", markup=False, soft_wrap=True)
+    out.print("（工具编号、评分等细节：colift advise … --json）", markup=False)
 
 
 # ---------------------------------------------------------------- simulation
@@ -949,6 +989,11 @@ def yuan(fen: int) -> str:
 from colift.cli_ledger import register as register_record  # noqa: E402
 
 register_record(app)
+
+# `regeneration add|show`: community regeneration after a lift runs
+from colift.cli_regeneration import register as register_regeneration  # noqa: E402
+
+register_regeneration(app)
 
 
 def main() -> None:

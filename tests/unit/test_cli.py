@@ -157,6 +157,31 @@ def test_advise_file_contract() -> None:
     assert {"role", "tool", "targets", "rationale"} <= set(first)
 
 
+def test_advise_prints_a_chinese_checklist_without_tool_ids() -> None:
+    from colift.coproduction.catalogue import load_catalogue
+
+    result = runner.invoke(app, ["advise", str(ROOT / "examples/unit-advise.json")])
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    for heading in (
+        "当前障碍",
+        "下一步（按先后）",
+        "谁去做：",
+        "为什么：",
+        "怎么做：",
+        "做完记录：",
+    ):
+        assert heading in text, heading
+    # 501's share is above what it can pay: the first answer is a personal funding lever
+    assert "1. 公积金提取帮办 —— 对象：501" in text
+    assert not [t.id for t in load_catalogue() if t.id in text]
+    first = json.loads(
+        runner.invoke(app, ["advise", str(ROOT / "examples/unit-advise.json"), "--json"]).stdout
+    )["recommendations"][0]
+    assert first["tool"] == "provident_fund_withdrawal" and first["rule"] == "cost_gap"
+    assert first["how_zh"] and first["record_zh"] and first["why_zh"].startswith("501")
+
+
 def test_advise_bad_file_is_one_line(tmp_path: Path) -> None:
     data = {
         "households": [{"id": "101", "floor": 1, "area_m2": "50"}],

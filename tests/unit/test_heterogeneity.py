@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -140,8 +141,37 @@ def test_to_json_shape() -> None:
     assert set(data) == {"index", "dimensions", "driver"}
     assert data["index"] == round(data["index"], 3)
     for d in data["dimensions"].values():
-        assert set(d) == {"score", "weight", "contribution", "explanation", "measured"}
-        assert d["explanation"]
+        assert set(d) == {
+            "score",
+            "known",
+            "weight",
+            "contribution",
+            "explanation",
+            "explanation_zh",
+            "measured",
+        }
+        assert d["explanation"] and d["explanation_zh"]
+
+
+def test_summaries_say_unknown_rather_than_contradict_the_facts() -> None:
+    # two upper flats support, six were never asked: the summary says six are unknown
+    flats = [hh("101", stance=Stance.OPPOSE), hh("102", stance=Stance.OPPOSE)]
+    flats += [hh(f"{f}0{d}") for f in range(3, 7) for d in (1, 2)]
+    flats[2] = replace(flats[2], stance=Stance.SUPPORT)
+    flats[3] = replace(flats[3], stance=Stance.SUPPORT)
+    profile = heterogeneity(unit(*flats))
+    interest = profile.dimensions["interest"]
+    assert "6户尚未问过态度" in interest.explanation_zh
+    assert "6 not yet asked" in interest.explanation
+    # one household compared, and it cannot afford: a 0.00 split is explained, not contradicted
+    poor = unit(hh("501", ability_to_pay_fen=1_000_000, share_fen=3_000_000))
+    economic = heterogeneity(poor).dimensions["economic"]
+    assert economic.score == 0.0
+    assert "全部如此：这是费用障碍" in economic.explanation_zh
+    assert "a cost obstacle, not a split" in economic.explanation
+    # nothing recorded: unknown, not zero
+    blank = heterogeneity(unit(hh("501"))).dimensions["economic"]
+    assert not blank.known and "未知" in blank.explanation_zh
 
 
 def test_driver_is_the_dimension_made_dominant() -> None:
@@ -350,29 +380,48 @@ def kinds(found: list[Finding]) -> list[Obstacle]:
     return [f.kind for f in found]
 
 
-def test_ground_floor_light_objections() -> None:
+def test_ground_floor_opposition_is_one_finding_per_household_with_all_reasons() -> None:
     snap = unit(
         hh("101", stance=Stance.OPPOSE, stance_reasons=("light",)),
         hh("102", stance=Stance.LEAN_OPPOSE, stance_reasons=("light", "noise")),
-        hh("201", stance=Stance.SUPPORT),
-        hh("202", stance=Stance.UNDECIDED),
+        hh("201", stance=Stance.UNDECIDED),
+        hh("202", stance=Stance.OPPOSE),
         hh("601", stance=Stance.SUPPORT),
         objections=(ObjectionView("201", ("privacy",), ObjectionStatus.OPEN),),
         activities=(act(),),
     )
     found = [f for f in obstacles(snap) if f.kind is Obstacle.INTEREST]
-    by_msg = {f.message: f for f in found}
-    light = by_msg["2户低层业主因采光反对 / 2 low-floor owners object: light"]
-    assert light.households == ("101", "102")
-    assert light.severity == pytest.approx(0.4 + 0.6 * 2 / 4)
-    assert by_msg["1户低层业主因噪音反对 / 1 low-floor owner objects: noise"].households == ("102",)
-    assert by_msg["1户低层业主因隐私反对 / 1 low-floor owner objects: privacy"].households == (
-        "201",
+    assert [f.households for f in found] == [("101",), ("102",), ("202",)]
+    assert [f.reasons for f in found] == [("light",), ("light", "noise"), ("unstated",)]
+    # severity still grows with the share of low floors opposed (3 of 4 without an objection)
+    assert found[0].severity == pytest.approx(0.4 + 0.6 * 3 / 4)
+    assert found[1].message == "102（1层）因采光、噪音反对 / 102 (floor 1) opposes: light, noise"
+    assert found[2].message.startswith("202（2层）反对，原因未记录")
+    # 201's written objection is its own finding, not an interest one as well
+    (objection,) = [f for f in obstacles(snap) if f.kind is Obstacle.OBJECTION]
+    assert objection.households == ("201",) and objection.reasons == ("privacy",)
+
+
+def test_a_two_reason_objection_and_stance_merge_into_one_finding() -> None:
+    snap = unit(
+        hh("101", stance=Stance.OPPOSE, stance_reasons=("light", "value")),
+        hh("601", stance=Stance.SUPPORT),
+        objections=(
+            ObjectionView("101", ("light", "noise"), ObjectionStatus.NEGOTIATION),
+            ObjectionView("101", ("noise",), ObjectionStatus.OPEN),
+        ),
+        activities=(act(),),
     )
-    assert found[0].message.endswith("light")  # the largest group first
+    found = [f for f in obstacles(snap) if f.households == ("101",)]
+    assert len(found) == 1
+    (f,) = found
+    assert f.kind is Obstacle.OBJECTION
+    assert f.reasons == ("light", "noise", "value")
+    assert f.status is ObjectionStatus.NEGOTIATION
+    assert f.message.startswith("101有2份书面异议未解决（采光、噪音、房屋价值；协商中）")
 
 
-def test_written_objections_grouped_by_reason_with_status_severity() -> None:
+def test_written_objections_one_per_household_with_worst_status_severity() -> None:
     snap = unit(
         hh("101"),
         hh("102"),
@@ -385,10 +434,10 @@ def test_written_objections_grouped_by_reason_with_status_severity() -> None:
         ),
     )
     found = [f for f in obstacles(snap) if f.kind is Obstacle.OBJECTION]
-    assert [f.households for f in found] == [("101", "102"), ("201",)]
-    assert found[0].severity == 0.85
-    assert found[1].severity == 0.6
-    assert "hearing" in found[0].message
+    assert [f.households for f in found] == [("101",), ("102",), ("201",)]
+    assert [f.severity for f in found] == [0.85, 0.6, 0.6]
+    assert found[2].reasons == ("cost",)  # the resolved noise objection is history
+    assert "hearing" in found[0].message and found[0].status is ObjectionStatus.HEARING
     litigation = unit(
         hh("101"), objections=(ObjectionView("101", ("light",), ObjectionStatus.LITIGATION),)
     )
@@ -424,20 +473,30 @@ def test_developer_held_flats_without_vote() -> None:
     assert "developer-held" in tenure[0].message
 
 
-def test_cost_above_ability() -> None:
+def test_cost_above_ability_one_finding_per_household() -> None:
     snap = unit(
         hh("501", ability_to_pay_fen=2_000_000, share_fen=3_500_000, stance=Stance.SUPPORT),
+        hh("502", ability_to_pay_fen=1_000_000, share_fen=3_500_000, stance=Stance.SUPPORT),
         hh("601", ability_to_pay_fen=5_000_000, share_fen=4_000_000, stance=Stance.SUPPORT),
         hh("401", share_fen=3_000_000, stance=Stance.SUPPORT),  # ability unknown: not counted
         activities=(act(),),
     )
     cost = [f for f in obstacles(snap) if f.kind is Obstacle.COST]
-    assert len(cost) == 1
-    assert cost[0].households == ("501",)
-    assert cost[0].severity == pytest.approx(0.3 + 0.7 * 1 / 2)
-    assert cost[0].message.startswith("1户分摊超出承受能力")
-    assert "cost share above ability to pay for 1 household" in cost[0].message
-    assert "¥15,000" in cost[0].message
+    assert [f.households for f in cost] == [("501",), ("502",)]
+    assert cost[0].severity == pytest.approx(0.3 + 0.7 * 2 / 3)
+    assert cost[0].reasons == ("cost",)
+    assert cost[0].message.startswith("501分摊¥35,000，超出其承受能力¥20,000（缺口¥15,000）")
+
+
+def test_opposing_over_cost_without_figures_is_a_cost_finding_with_unknown_gap() -> None:
+    snap = unit(
+        hh("501", stance=Stance.OPPOSE, stance_reasons=("cost",)),
+        hh("601", stance=Stance.SUPPORT),
+        activities=(act(),),
+    )
+    (cost,) = [f for f in obstacles(snap) if f.kind is Obstacle.COST]
+    assert cost.households == ("501",)
+    assert "缺口未知" in cost.message and "gap unknown" in cost.message
 
 
 def test_never_informed_and_distrust() -> None:
@@ -516,7 +575,7 @@ def test_findings_sorted_and_serializable() -> None:
     assert severities == sorted(severities, reverse=True)
     data = [f.to_json() for f in found]
     json.dumps(data, ensure_ascii=False)
-    assert set(data[0]) == {"kind", "severity", "households", "message"}
+    assert set(data[0]) == {"kind", "severity", "households", "message", "reasons", "status"}
 
 
 def test_a_ballot_counts_as_asked_and_reached() -> None:

@@ -16,29 +16,42 @@ Rules first, every step explainable (path-model.md §5, §8):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from colift.coproduction.catalogue import Catalogue, Reach, Tool
-from colift.coproduction.cooperation import CooperationAssessment, cooperation_level
+from colift.coproduction.cooperation import (
+    ActorLink,
+    CooperationAssessment,
+    actor_cooperation,
+    cooperation_level,
+)
 from colift.coproduction.heterogeneity import (
+    REASON_ZH,
+    STATUS_ZH,
     Finding,
     HeterogeneityProfile,
     consent_for,
     heterogeneity,
     obstacles,
 )
-from colift.coproduction.network import Candidate, opinion_leader_candidates, unreached
+from colift.coproduction.network import (
+    Candidate,
+    Messenger,
+    messenger_for,
+    opinion_leader_candidates,
+    unreached,
+)
+from colift.coproduction.reasons import ReasonRule, ReasonTable, load_reason_table
 from colift.coproduction.snapshot import Leader, UnitSnapshot
 from colift.model import (
     INFORMAL_ROLES,
     LEADER_ROLES,
     PARTY_ROLES,
     ROLE_NAMES_ZH,
-    ObjectionStatus,
     Role,
 )
-from colift.model.coproduction import LOSS_REASONS, GuidanceMode, Obstacle, Stage
+from colift.model.coproduction import GuidanceMode, Obstacle, Stage
 from colift.rules.consent import ConsentResult
 
 _ToolEffect = Callable[[Tool], float]
@@ -93,36 +106,6 @@ FIRST_LISTED_BONUS = 0.1  # the catalogue lists first the obstacle a tool is mai
 EFFORT_SCALE = 20.0  # hours: a 20-hour tool counts half as attractive as a free one
 LOCAL_LEADER_BONUS = 1.15  # an action by someone the unit already has is likelier to happen
 
-# Tools that only make sense at some stages (the rest fit any stage).
-STAGE_TOOLS: dict[str, frozenset[Stage]] = {
-    "willingness_survey": frozenset({Stage.SURVEY, Stage.CONSULTATION}),
-    "formal_vote": frozenset({Stage.VOTE}),
-    "signature_collection": frozenset({Stage.CONSULTATION, Stage.VOTE}),
-    "written_agreement": frozenset({Stage.CONSULTATION, Stage.VOTE}),
-    "public_notice": frozenset({Stage.NOTICE}),
-    "hearing": frozenset({Stage.NOTICE, Stage.APPROVAL}),
-    "one_stop_approval": frozenset({Stage.DESIGN, Stage.NOTICE, Stage.APPROVAL}),
-    "joint_acceptance": frozenset({Stage.ACCEPTANCE}),
-    "self_managed_maintenance": frozenset({Stage.ACCEPTANCE, Stage.OPERATION}),
-    # Compensation and design changes are bargained before approval, not after the lift is built.
-    "compensation_agreement": frozenset(
-        {Stage.CONSULTATION, Stage.VOTE, Stage.DESIGN, Stage.NOTICE, Stage.SUSPENDED}
-    ),
-    "design_change": frozenset(
-        {Stage.CONSULTATION, Stage.VOTE, Stage.DESIGN, Stage.NOTICE, Stage.SUSPENDED}
-    ),
-    "fund_escrow": frozenset(
-        {
-            Stage.CONSULTATION,
-            Stage.VOTE,
-            Stage.DESIGN,
-            Stage.NOTICE,
-            Stage.APPROVAL,
-            Stage.CONSTRUCTION,
-        }
-    ),
-}
-
 # Once the notice has passed, the decision stands: the split of interests, need, information and
 # consent are history and weigh little; objections, money, coordination and technique still matter.
 DECIDED_STAGES = frozenset({Stage.APPROVAL, Stage.CONSTRUCTION, Stage.ACCEPTANCE, Stage.OPERATION})
@@ -139,40 +122,14 @@ def stage_weight(obstacle: Obstacle, stage: Stage) -> float:
     return 1.0
 
 
-# The procedural step each stage needs, when the log shows it has not happened yet.
-STAGE_STEPS: dict[Stage, tuple[str, Obstacle, str]] = {
-    Stage.SURVEY: (
-        "willingness_survey",
-        Obstacle.LEGITIMACY,
-        "意愿征询尚未开展 / no willingness survey yet",
-    ),
-    Stage.CONSULTATION: (
-        "written_agreement",
-        Obstacle.LEGITIMACY,
-        "加装协议尚未签订 / no written agreement yet",
-    ),
-    Stage.VOTE: (
-        "formal_vote",
-        Obstacle.LEGITIMACY,
-        "尚未组织表决或签字 / no formal vote or signatures yet",
-    ),
-    Stage.NOTICE: (
-        "public_notice",
-        Obstacle.INFORMATION,
-        "公示尚未张贴 / the public notice is not posted yet",
-    ),
-    Stage.ACCEPTANCE: (
-        "joint_acceptance",
-        Obstacle.LEGITIMACY,
-        "尚未联合验收 / no joint acceptance yet",
-    ),
-    Stage.OPERATION: (
-        "self_managed_maintenance",
-        Obstacle.COORDINATION,
-        "运维尚未由居民共管 / residents do not co-manage operation yet",
-    ),
-}
 STAGE_STEP_SEVERITY = 0.7
+RULE_SCORE = 1.5  # a reason-table answer counts like a strong tool (assumption: orders only)
+RULE_DECAY = 0.8  # each later tool of a row a little less than the one before
+# Tools carried person to person: the household's own messenger carries them.
+PERSONAL_TOOLS = frozenset({"door_to_door", "neighbourly_persuasion", "emotional_appeal"})
+GENERIC_RECORD_ZH = (
+    "在活动记录里登记：日期、谁去的、见了哪几户、结果（立场或异议有变化的一并更新）。"
+)
 
 OBSTACLE_NAMES_ZH: dict[Obstacle, str] = {
     Obstacle.INTEREST: "利益冲突",
@@ -189,6 +146,23 @@ OBSTACLE_NAMES_ZH: dict[Obstacle, str] = {
 }
 
 
+# Why a tool is worth using against each kind of finding the reason table does not cover,
+# said the way a worker would say it; {concern} is the finding, {tool} the tool's name.
+OBSTACLE_WHY_ZH: dict[Obstacle, str] = {
+    Obstacle.INTEREST: "{concern}：低层的顾虑不化解，就凑不够同意",
+    Obstacle.NEED: "{concern}：楼上没人急需，就没人牵头，用「{tool}」把需要讲出来",
+    Obstacle.COST: "{concern}：钱的缺口不补上，出资户不会签字",
+    Obstacle.TENURE: "{concern}：外地业主同样有表决权，联系不上就凑不够人数和面积",
+    Obstacle.INFORMATION: "{concern}：没听说过的住户无法表态，先让他们知道",
+    Obstacle.TRUST: "{concern}：不信任组织者的住户听不进任何方案，先用「{tool}」重建信任",
+    Obstacle.TECHNICAL: "{concern}：技术问题不解决，设计和审批都过不了",
+    Obstacle.APPROVAL: "{concern}：审批卡住，项目就停在这一步",
+    Obstacle.LEGITIMACY: "{concern}：同意达不到规定，项目不能报批",
+    Obstacle.COORDINATION: "{concern}：没人跟进，签字、收钱和进度都会停下",
+    Obstacle.OBJECTION: "{concern}：书面异议不处理，公示和审批会被卡住",
+}
+
+
 @dataclass(frozen=True)
 class Recommendation:
     role: Role
@@ -198,18 +172,32 @@ class Recommendation:
     obstacle: Obstacle
     guidance: GuidanceMode
     score: float
-    who: str | None = None  # the leader or candidate suggested to act
+    who: str | None = None  # the leader or messenger suggested to act (name or room)
+    tool_zh: str = ""  # the tool's Chinese name
+    how_zh: str = ""  # the tool's how-to (description_zh)
+    why_zh: str = ""  # one sentence tying the tool to the obstacle
+    record_zh: str = ""  # what to record afterwards
+    who_zh: str = ""  # who acts, in Chinese: a person, a messenger and the tie, or a role
+    messenger: Messenger | None = None
+    rule: str | None = None  # the reason-table row that chose the tool, if any
 
     def to_json(self) -> dict[str, Any]:
         return {
             "role": self.role.value,
             "tool": self.tool,
+            "tool_zh": self.tool_zh,
             "targets": list(self.targets),
             "rationale": self.rationale,
             "obstacle": self.obstacle.value,
             "guidance": self.guidance.value,
             "score": round(self.score, 3),
             "who": self.who,
+            "who_zh": self.who_zh,
+            "how_zh": self.how_zh,
+            "why_zh": self.why_zh,
+            "record_zh": self.record_zh,
+            "messenger": None if self.messenger is None else self.messenger.to_json(),
+            "rule": self.rule,
         }
 
 
@@ -241,6 +229,7 @@ class Advice:
     unreached: list[str]
     consent: ConsentResult | None = None
     notes: list[str] = field(default_factory=list)
+    actors: list[ActorLink] = field(default_factory=list)  # who worked with whom, on what
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -263,6 +252,7 @@ class Advice:
             "leadership": [g.to_json() for g in self.leadership],
             "opinion_leader_candidates": [c.to_json() for c in self.candidates],
             "unreached": self.unreached,
+            "actor_cooperation": [link.to_json() for link in self.actors],
             "consent": None
             if self.consent is None
             else {
@@ -276,8 +266,19 @@ def _has_votes(snapshot: UnitSnapshot) -> bool:
     return any(h.vote is not None for h in snapshot.households)
 
 
-def advise(snapshot: UnitSnapshot, catalogue: Catalogue, *, limit: int = 8) -> Advice:
-    """Diagnose the unit and rank the next actions."""
+def advise(
+    snapshot: UnitSnapshot,
+    catalogue: Catalogue,
+    *,
+    limit: int = 8,
+    table: ReasonTable | None = None,
+) -> Advice:
+    """Diagnose the unit and rank the next actions.
+
+    Findings about one household's opposition (interest, objection, cost) are answered by the
+    reason table (reason × status × stage); every other finding by the catalogue's effects.
+    """
+    table = table or load_reason_table()
     consent = consent_for(snapshot) if _has_votes(snapshot) else None
     profile = heterogeneity(snapshot)
     findings = obstacles(snapshot, consent)
@@ -288,24 +289,33 @@ def advise(snapshot: UnitSnapshot, catalogue: Catalogue, *, limit: int = 8) -> A
     lonely = unreached(snapshot)
     gaps, gap_recs = _leadership(snapshot, catalogue, candidates)
     # Every problem gets its best tool before any problem gets a second one.
-    queues = [[r] for r in _stage_steps(snapshot, catalogue) + gap_recs]
-    queues += [_ranked_for(f, snapshot, catalogue, candidates) for f in findings]
+    queues = [_stage_steps(snapshot, catalogue, table)] + [[r] for r in gap_recs]
+    queues += [_ranked_for(f, snapshot, catalogue, candidates, table) for f in findings]
     queues = [sorted(q, key=lambda r: (-r.score, r.tool)) for q in queues if q]
-    chosen: dict[str, Recommendation] = {}
+    chosen: set[tuple[str, tuple[str, ...]]] = set()
     ranked: list[Recommendation] = []
     depth = 0
     while len(ranked) < limit and any(depth < len(q) for q in queues):
         round_picks: list[Recommendation] = []
         for queue in queues:
-            pick = next((r for r in queue[depth:] if r.tool not in chosen), None)
+            pick = next((r for r in queue[depth:] if (r.tool, r.targets) not in chosen), None)
             if pick is not None and pick not in round_picks:
                 round_picks.append(pick)
-                chosen[pick.tool] = pick
+                chosen.add((pick.tool, pick.targets))
         ranked += sorted(round_picks, key=lambda r: (-r.score, r.tool))
         depth += 1
     ranked = ranked[:limit]
     return Advice(
-        snapshot, profile, findings, cooperation, ranked, gaps, candidates, lonely, consent
+        snapshot,
+        profile,
+        findings,
+        cooperation,
+        ranked,
+        gaps,
+        candidates,
+        lonely,
+        consent,
+        actors=actor_cooperation(snapshot.activities),
     )
 
 
@@ -315,57 +325,93 @@ def _done(snapshot: UnitSnapshot, tool: str) -> bool:
         h.vote is not None and h.vote.participates for h in snapshot.households
     ):
         return True
-    return any(a.tool == tool for a in snapshot.activities)
+    done = {tool, *DONE_BY.get(tool, ())}
+    return any(a.tool in done for a in snapshot.activities)
 
 
-def _stage_steps(snapshot: UnitSnapshot, catalogue: Catalogue) -> list[Recommendation]:
-    """The procedural step the unit's stage needs, when the log shows it has not happened."""
-    step = STAGE_STEPS.get(snapshot.stage)
+# A step counts as taken when the log shows an older tool that included it.
+DONE_BY: dict[str, tuple[str, ...]] = {
+    # owners co-managing the lift (self_managed_maintenance) designate its use manager
+    "use_manager_designation": ("self_managed_maintenance",),
+}
+
+
+def _who_zh(role: Role, holder: Leader | None, messenger: Messenger | None) -> str:
+    if messenger is not None:
+        return messenger.label
+    if holder is not None:
+        return f"{holder.name}（{ROLE_NAMES_ZH[role]}）"
+    return f"{ROLE_NAMES_ZH[role]}（本单元尚无人担任，需先落实）"
+
+
+def _recommend(
+    tool: Tool,
+    snapshot: UnitSnapshot,
+    *,
+    targets: tuple[str, ...],
+    obstacle: Obstacle,
+    score: float,
+    why_zh: str,
+    rationale: str,
+    messenger: Messenger | None = None,
+    rule: str | None = None,
+) -> Recommendation:
+    """One recommendation with everything a worker reads: who, whom, why, how, what to record."""
+    role, holder = _pick_role(tool, snapshot)
+    if messenger is not None and Role.OPINION_LEADER in tool.roles:
+        role, holder = Role.OPINION_LEADER, None
+    if holder is not None:
+        score *= LOCAL_LEADER_BONUS
+    who = messenger.name or messenger.room if messenger is not None else None
+    return Recommendation(
+        role,
+        tool.id,
+        targets,
+        rationale,
+        obstacle,
+        _guidance(tool, snapshot, role),
+        score,
+        who if who is not None else (holder.name if holder else None),
+        tool_zh=tool.name_zh,
+        how_zh=tool.description_zh,
+        why_zh=why_zh,
+        record_zh=tool.record_zh or GENERIC_RECORD_ZH,
+        who_zh=_who_zh(role, holder, messenger),
+        messenger=messenger,
+        rule=rule,
+    )
+
+
+def _embedded(tool: Tool, snapshot: UnitSnapshot, **kw: Any) -> Recommendation:
+    """A recommendation that builds embedded guidance itself (a Party group, a pledge)."""
+    return replace(_recommend(tool, snapshot, **kw), guidance=GuidanceMode.EMBEDDED)
+
+
+def _stage_steps(
+    snapshot: UnitSnapshot, catalogue: Catalogue, table: ReasonTable
+) -> list[Recommendation]:
+    """The procedural steps the unit's stage needs, when the log shows them not taken."""
+    step = table.steps.get(snapshot.stage)
     if step is None:
         return []
-    tool_id, obstacle, message = step
-    if tool_id not in catalogue or _done(snapshot, tool_id):
-        return []
-    tool = catalogue.get(tool_id)
-    role, holder = _pick_role(tool, snapshot)
-    guidance = _guidance(tool, snapshot)
-    rationale = (
-        f"{message} → {_role_text(role)}组织「{tool.name_zh}」({tool.id}): the {snapshot.stage.value} "
-        f"stage needs it before the project can move on; guidance: {guidance.value}"
-    )
-    return [
-        Recommendation(
-            role,
-            tool.id,
-            tuple(_default_targets(tool, snapshot)),
-            rationale,
-            obstacle,
-            guidance,
-            STAGE_STEP_SEVERITY * (LOCAL_LEADER_BONUS if holder else 1.0),
-            holder.name if holder else None,
+    out: list[Recommendation] = []
+    for tool_id in step.tools:
+        if tool_id not in catalogue or _done(snapshot, tool_id):
+            continue
+        tool = catalogue.get(tool_id)
+        out.append(
+            _recommend(
+                tool,
+                snapshot,
+                targets=tuple(_default_targets(tool, snapshot)),
+                obstacle=step.obstacle,
+                score=STAGE_STEP_SEVERITY * RULE_DECAY ** len(out),
+                why_zh=step.why_zh,
+                rationale=f"{step.why_zh} → {tool.name_zh} ({tool.id}): the "
+                f"{snapshot.stage.value} stage needs it",
+            )
         )
-    ]
-
-
-def _material(finding: Finding, snapshot: UnitSnapshot) -> bool:
-    rooms = set(finding.households)
-    reasons = {r for o in snapshot.objections if o.room in rooms for r in o.reasons}
-    reasons |= {r for h in snapshot.households if h.room in rooms for r in h.stance_reasons}
-    return bool(reasons & set(LOSS_REASONS))
-
-
-# Once an objector has sued, talks and mediation are over: the court decides.
-PRE_COURT_TOOLS = frozenset(
-    {"mediation", "hearing", "deliberation_meeting", "neighbourly_persuasion"}
-)
-
-
-def _in_court(finding: Finding, snapshot: UnitSnapshot) -> bool:
-    if finding.kind is not Obstacle.OBJECTION:
-        return False
-    rooms = set(finding.households)
-    live = [o for o in snapshot.objections if o.room in rooms and o.status.unresolved]
-    return bool(live) and all(o.status is ObjectionStatus.LITIGATION for o in live)
+    return out
 
 
 def _strength(tool: Tool, obstacle: Obstacle, material: bool = False) -> float:
@@ -379,11 +425,6 @@ def _strength(tool: Tool, obstacle: Obstacle, material: bool = False) -> float:
     return strength
 
 
-def _fits_stage(tool: Tool, stage: Stage) -> bool:
-    stages = STAGE_TOOLS.get(tool.id)
-    return stages is None or stage in stages
-
-
 def tool_ranking(
     obstacle: Obstacle, stage: Stage, catalogue: Catalogue, *, material: bool = False
 ) -> list[tuple[Tool, float]]:
@@ -395,7 +436,7 @@ def tool_ranking(
     ranked = [
         (tool, _tool_score(tool, obstacle, material))
         for tool in catalogue.for_obstacle(obstacle)
-        if _fits_stage(tool, stage)
+        if tool.fits(stage)
     ]
     return sorted(ranked, key=lambda pair: (-pair[1], pair[0].id))
 
@@ -430,13 +471,37 @@ def _party_organization(snapshot: UnitSnapshot) -> bool:
     return any(ld.role in PARTY_ROLES for ld in snapshot.leaders)
 
 
-def _guidance(tool: Tool, snapshot: UnitSnapshot) -> GuidanceMode:
+# Government and market actors work beside the leaders as partners (seed study: formal leaders
+# act under the Party organisation's direct guidance; the street office and the bureaus are
+# their partners, not "direct guidance" themselves).
+PARTNER_ROLES = frozenset(
+    {
+        Role.STREET_OFFICE,
+        Role.HOUSING_BUREAU,
+        Role.PROPERTY_MANAGER,
+        Role.ELEVATOR_VENDOR,
+        Role.UTILITY,
+    }
+)
+
+
+def _guidance(tool: Tool, snapshot: UnitSnapshot, role: Role | None = None) -> GuidanceMode:
+    """The guidance a use runs under, as the study labels it.
+
+    Embedded: a Party member lives in the stairwell and the tool is carried from inside.
+    Direct: the Party organisation itself acts, or convenes a formal leader (so only when the
+    unit has one and the actor is not a government or market partner). Otherwise none.
+    """
     modes = tool.guidance or (GuidanceMode.NONE,)
+    if role in PARTNER_ROLES:
+        return GuidanceMode.NONE
     if GuidanceMode.EMBEDDED in modes and _party_in_stairwell(snapshot):
         return GuidanceMode.EMBEDDED
+    if role in PARTY_ROLES:
+        return GuidanceMode.DIRECT
     if GuidanceMode.DIRECT in modes and _party_organization(snapshot):
         return GuidanceMode.DIRECT
-    return modes[0]
+    return GuidanceMode.NONE
 
 
 def _role_text(role: Role) -> str:
@@ -445,36 +510,92 @@ def _role_text(role: Role) -> str:
 
 
 def _ranked_for(
-    finding: Finding, snapshot: UnitSnapshot, catalogue: Catalogue, candidates: list[Candidate]
+    finding: Finding,
+    snapshot: UnitSnapshot,
+    catalogue: Catalogue,
+    candidates: list[Candidate],
+    table: ReasonTable,
 ) -> list[Recommendation]:
+    rules = table.rules_for(finding.kind, finding.reasons, finding.status, snapshot.stage)
+    if rules:
+        return _by_rules(finding, rules, snapshot, catalogue, candidates)
     out = []
-    material = _material(finding, snapshot)
-    in_court = _in_court(finding, snapshot)
+    severity = finding.severity * stage_weight(finding.kind, snapshot.stage)
+    concern_zh = finding.message.split(" / ", 1)[0]
     for tool in catalogue.for_obstacle(finding.kind):
-        if not _fits_stage(tool, snapshot.stage) or (in_court and tool.id in PRE_COURT_TOOLS):
+        if not tool.fits(snapshot.stage):
             continue
-        role, holder = _pick_role(tool, snapshot)
-        severity = finding.severity * stage_weight(finding.kind, snapshot.stage)
-        score = severity * _tool_score(tool, finding.kind, material)
-        if holder is not None:
-            score *= LOCAL_LEADER_BONUS
-        who = holder.name if holder else None
-        if who is None and role in INFORMAL_ROLES and candidates:
-            who = f"candidate {candidates[0].room}"
-        targets = finding.households or _default_targets(tool, snapshot)
-        guidance = _guidance(tool, snapshot)
-        rationale = (
-            f"{finding.message} → {_role_text(role)}用「{tool.name_zh}」({tool.id})："
-            f"它针对{OBSTACLE_NAMES_ZH[finding.kind]} / addresses {finding.kind.value}"
-            f"{_lever_text(tool, finding.kind)}; guidance: {guidance.value}"
-        )
-        if holder is None:
-            rationale += f"; nobody holds {role.value} here yet"
+        messenger = _messenger(tool.id, False, finding, snapshot, candidates)
+        why = OBSTACLE_WHY_ZH[finding.kind].format(concern=concern_zh, tool=tool.name_zh)
         out.append(
-            Recommendation(
-                role, tool.id, tuple(targets), rationale, finding.kind, guidance, score, who
+            _recommend(
+                tool,
+                snapshot,
+                targets=tuple(finding.households or _default_targets(tool, snapshot))
+                if tool.evidences
+                else finding.households,
+                obstacle=finding.kind,
+                score=severity * _tool_score(tool, finding.kind, False),
+                why_zh=why,
+                rationale=f"{finding.message} → {tool.name_zh} ({tool.id}) addresses "
+                f"{finding.kind.value}{_lever_text(tool, finding.kind)}",
+                messenger=messenger,
             )
         )
+    return out
+
+
+def _messenger(
+    tool_id: str,
+    wanted: bool,
+    finding: Finding,
+    snapshot: UnitSnapshot,
+    candidates: list[Candidate],
+) -> Messenger | None:
+    """The household's own messenger, for a tool carried person to person to one household."""
+    if not (wanted or tool_id in PERSONAL_TOOLS) or len(finding.households) != 1:
+        return None
+    return messenger_for(snapshot, finding.households[0], candidates)
+
+
+def _by_rules(
+    finding: Finding,
+    rules: list[ReasonRule],
+    snapshot: UnitSnapshot,
+    catalogue: Catalogue,
+    candidates: list[Candidate],
+) -> list[Recommendation]:
+    """The reason table's tools for this finding, in the rows' order, fitted to the stage."""
+    severity = finding.severity * stage_weight(finding.kind, snapshot.stage)
+    rooms = "、".join(finding.households) or snapshot.label
+    reasons = "、".join(REASON_ZH.get(r, r) for r in finding.reasons) or REASON_ZH["unstated"]
+    status = STATUS_ZH.get(finding.status, "") if finding.status else "未书面提出"
+    out: list[Recommendation] = []
+    for rule in rules:
+        why = rule.why(rooms, reasons, status)
+        for tool_id in rule.tools:
+            tool = catalogue.tools.get(tool_id)
+            if tool is None or not tool.fits(snapshot.stage) or any(r.tool == tool_id for r in out):
+                continue
+            messenger = _messenger(
+                tool_id, rule.messenger and not out, finding, snapshot, candidates
+            )
+            out.append(
+                _recommend(
+                    tool,
+                    snapshot,
+                    targets=finding.households,
+                    obstacle=finding.kind,
+                    score=severity * RULE_SCORE * RULE_DECAY ** len(out),
+                    why_zh=why,
+                    rationale=f"{finding.message} → {tool.name_zh} ({tool.id}): reason table "
+                    f"row {rule.id} ({', '.join(finding.reasons)}; "
+                    f"{finding.status.value if finding.status else 'no written objection'}; "
+                    f"{snapshot.stage.value})",
+                    messenger=messenger,
+                    rule=rule.id,
+                )
+            )
     return out
 
 
@@ -529,38 +650,35 @@ def _leadership(
         )
         if "building_party_group" in catalogue:
             tool = catalogue.get("building_party_group")
-            role, holder = _pick_role(tool, snapshot)
+            why = "本单元没有党员嵌入居民网络：建立楼栋党小组、安排党员联系户，由党员从邻里内部带头"
             recs.append(
-                Recommendation(
-                    role,
-                    tool.id,
-                    tuple(h.room for h in snapshot.households if h.lives_here),
-                    "本单元没有党员嵌入居民网络 → 建立楼栋党小组、安排党员联系户 / no Party member "
-                    "lives in this stairwell: embedded guidance (嵌入式引领) is what moves "
-                    "cooperation from low to high in the path model",
-                    Obstacle.TRUST,
-                    GuidanceMode.EMBEDDED,
-                    0.6,
-                    holder.name if holder else None,
+                _embedded(
+                    tool,
+                    snapshot,
+                    targets=tuple(h.room for h in snapshot.households if h.lives_here),
+                    obstacle=Obstacle.TRUST,
+                    score=0.6,
+                    why_zh=why,
+                    rationale=f"{why} → building_party_group: embedded guidance (嵌入式引领) "
+                    "is what moves cooperation from low to high in the path model",
                 )
             )
     elif not any(ld.party_member and ld.room is not None for ld in snapshot.leaders):
         tool_id = "party_member_pledge"
         if tool_id in catalogue and not _done(snapshot, tool_id):
             tool = catalogue.get(tool_id)
-            role, holder = _pick_role(tool, snapshot)
             members = tuple(h.room for h in snapshot.households if h.party_member)
+            why = "党员住在本单元但尚未带头：请他们带头表态，先形成一批坚定的支持者"
             recs.append(
-                Recommendation(
-                    role,
-                    tool_id,
-                    members,
-                    "党员住在本单元但尚未带头 → 党员带头承诺 / Party members live here but lead "
-                    "nothing yet: a party-member-first pledge seeds early supporters (embedded guidance)",
-                    Obstacle.TRUST,
-                    GuidanceMode.EMBEDDED,
-                    0.5,
-                    holder.name if holder else None,
+                _embedded(
+                    tool,
+                    snapshot,
+                    targets=members,
+                    obstacle=Obstacle.TRUST,
+                    score=0.5,
+                    why_zh=why,
+                    rationale=f"{why} → party_member_pledge: a party-member-first pledge "
+                    "seeds early supporters (embedded guidance)",
                 )
             )
     informal = [a for a in snapshot.activities if _role_of(a.role) in INFORMAL_ROLES]

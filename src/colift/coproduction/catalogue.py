@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from colift.datafiles import parse_toml, reject_unknown
 from colift.errors import BadInput
-from colift.model.coproduction import GuidanceMode, Obstacle
+from colift.model.coproduction import GuidanceMode, Obstacle, Stage
 from colift.model.roles import LEADER_ROLES, Role
 
 TOOLS_FILE = "tools.toml"
@@ -34,6 +34,15 @@ class Reach(StrEnum):
     UNIT = "unit"  # everyone living in the unit
     TARGETS = "targets"  # the named households only
     OWNERS = "owners"  # every owner, absentees included (post, phone, chat group)
+
+
+class Basis(StrEnum):
+    """What a tool rests on (docs/tools.md "Sources"): the study, a rule, practice, or nothing yet."""
+
+    STUDY_CONCEPT = "study_concept"  # a concept the seed study names (role, guidance mode)
+    CITY_RULE = "city_rule"  # a law or a city's rule that provides for it
+    PRACTICE_REPORT = "practice_report"  # reported in practice (news, government case reports)
+    ASSUMPTION = "assumption"  # the team's synthesis, to be checked
 
 
 class CountsAs(StrEnum):
@@ -79,6 +88,13 @@ class Tool:
     source: str
     counts_as: tuple[CountsAs, ...] = ()
     effects: ToolEffects = field(default_factory=ToolEffects)
+    stages: tuple[Stage, ...] = ()  # the stages it fits; empty: any stage
+    basis: Basis = Basis.ASSUMPTION
+    record_zh: str = ""  # what the worker records afterwards; empty: the generic activity record
+
+    def fits(self, stage: Stage) -> bool:
+        """The tool may be used at this stage."""
+        return not self.stages or stage in self.stages
 
     @property
     def label(self) -> str:
@@ -254,6 +270,9 @@ _TOOL_KEYS = frozenset(
         "counts_as",
         "source",
         "effects",
+        "stages",
+        "basis",
+        "record_zh",
     }
 )
 # Effect fields and their allowed ranges; the whole-number ones are counted, not scaled.
@@ -306,6 +325,9 @@ def _parse_tool(raw: object, origin: str, index: int) -> Tool:
         counts_as=_members(raw, "counts_as", CountsAs, where, required=False),
         source=_text(raw, "source", where),
         effects=_effects(raw.get("effects", {}), f"{where}: effects"),
+        stages=_members(raw, "stages", Stage, where, required=False),
+        basis=_one_of(raw, "basis", Basis, where) if "basis" in raw else Basis.ASSUMPTION,
+        record_zh=_text(raw, "record_zh", where) if "record_zh" in raw else "",
     )
 
 

@@ -23,12 +23,13 @@ consultation only. The cost plan carries no date: it is taken as existing on eve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
 from fractions import Fraction
-from typing import NamedTuple
+from itertools import combinations
+from typing import Any, NamedTuple
 
 from colift.coproduction.catalogue import Catalogue, CountsAs, Tool
 from colift.coproduction.snapshot import UnitSnapshot
@@ -362,11 +363,13 @@ def _missing(
             need = _need(CONSENT_SHARE, households)
             en, zh = tools(lambda t: t.counts(CountsAs.CONSENT))
             wanted.append(
-                f"reach consent (the tally passes, or a vote or signatures with at least {need} of "
-                f"{households} households: {en})"
+                "reach consent (the tally passes under the unit's rule, which counts owners and "
+                f"area; or, as a sign of cooperation, a vote or signatures in which at least "
+                f"{need} of {households} households take part: {en})"
             )
             wanted_zh.append(
-                f"达成同意（计票通过，或至少{need}户（共{households}户）参与表决或签字：{zh}）"
+                "达成同意（按本单元适用的表决规则计票通过，计票以业主人数和面积为准；"
+                f"或作为合作的标志，至少{need}户（共{households}户）参与表决或签字：{zh}）"
             )
         if _AGREEMENT not in marks:
             en, zh = tools(lambda t: t.counts(CountsAs.AGREEMENT))
@@ -393,3 +396,96 @@ def _suggest_zh(catalogue: Catalogue, wanted: Callable[[Tool], bool]) -> str:
 def _suggest(catalogue: Catalogue, wanted: Callable[[Tool], bool]) -> str:
     chosen = [t.label for t in catalogue if wanted(t)][:SUGGESTED_TOOLS]
     return ", ".join(chosen) or "a tool added to the catalogue for it"
+
+
+# ---------------------------------------------------------------- cooperation between actors
+
+# The actors the study names (多元治理主体), and which recorded roles stand for each. Formal
+# leader roles are held by staff of the residents' committee or the street; they are grouped
+# as "formal leaders" because the log does not say whose staff they are.
+ACTOR_OF_ROLE: Mapping[str, str] = {
+    "community_party_committee": "party",
+    "compound_party_branch": "party",
+    "building_party_group": "party",
+    "residents_committee": "residents_committee",
+    "street_office": "street_office",
+    "housing_bureau": "government",
+    "utility": "utility",
+    "owners_committee": "owners",
+    "opinion_leader": "owners",
+    "action_leader": "owners",
+    "community_elite": "owners",
+    "building_leader": "owners",
+    "unit_leader": "owners",
+    "property_manager": "property_manager",
+    "elevator_vendor": "vendor",
+    "coordinator": "formal_leaders",
+    "consultation_organizer": "formal_leaders",
+    "vision_promoter": "formal_leaders",
+}
+ACTOR_NAMES_ZH: Mapping[str, str] = {
+    "party": "党组织",
+    "residents_committee": "居委会",
+    "street_office": "街道办",
+    "government": "政府部门",
+    "utility": "管线单位",
+    "owners": "业主",
+    "property_manager": "物业",
+    "vendor": "电梯企业",
+    "formal_leaders": "正式领导者",
+}
+
+
+@dataclass(frozen=True)
+class ActorLink:
+    """Two actors who worked together: the same tool on the same day, from the activity log."""
+
+    a: str
+    b: str
+    tools: tuple[str, ...]
+    times: int
+    first: date
+    last: date
+
+    @property
+    def text_zh(self) -> str:
+        return f"{ACTOR_NAMES_ZH.get(self.a, self.a)}与{ACTOR_NAMES_ZH.get(self.b, self.b)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "tools": list(self.tools),
+            "times": self.times,
+            "first": self.first.isoformat(),
+            "last": self.last.isoformat(),
+        }
+
+
+def actor_cooperation(activities: Iterable[Activity]) -> list[ActorLink]:
+    """Who worked with whom, on what: actors recorded on the same tool on the same day.
+
+    Each (day, tool) with two or more actors links every pair of them once; the links are summed
+    over the log, most frequent first. An actor recorded alone links to nobody.
+    """
+    by_use: dict[tuple[date, str], set[str]] = {}
+    for activity in activities:
+        actor = ACTOR_OF_ROLE.get(activity.role)
+        if actor is not None:
+            by_use.setdefault((activity.on, activity.tool), set()).add(actor)
+    links: dict[tuple[str, str], list[tuple[date, str]]] = {}
+    for (day, tool), actors in by_use.items():
+        for a, b in combinations(sorted(actors), 2):
+            links.setdefault((a, b), []).append((day, tool))
+    out = [
+        ActorLink(
+            a,
+            b,
+            tuple(dict.fromkeys(tool for _, tool in sorted(uses))),
+            len(uses),
+            min(day for day, _ in uses),
+            max(day for day, _ in uses),
+        )
+        for (a, b), uses in links.items()
+    ]
+    return sorted(out, key=lambda link: (-link.times, link.a, link.b))

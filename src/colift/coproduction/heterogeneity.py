@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Any
 
-from colift.coproduction.snapshot import HouseholdView, UnitSnapshot
+from colift.coproduction.snapshot import HouseholdView, ObjectionView, UnitSnapshot
 from colift.errors import BadInput, ColiftError
 from colift.model import ObjectionStatus, Tenure, Vote
-from colift.model.coproduction import LOSS_REASONS, LOW_FLOOR_MAX, Obstacle, Stance
+from colift.model.coproduction import LOW_FLOOR_MAX, Obstacle, Stance
 from colift.rules.consent import (
     ConsentResult,
     Flat,
@@ -177,9 +177,20 @@ class DimensionScore:
     explanation: str
     measured: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def known(self) -> bool:
+        """False when nothing was recorded to measure: show "unknown", never a 0.00."""
+        return bool(self.measured.get("known", True))
+
+    @property
+    def explanation_zh(self) -> str:
+        return explanation_zh(self.name, self.measured)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "score": round(self.score, 3),
+            "known": self.known,
+            "explanation_zh": self.explanation_zh,
             "weight": self.weight,
             "contribution": round(self.contribution, 3),
             "explanation": self.explanation,
@@ -215,6 +226,66 @@ class HeterogeneityProfile:
         }
 
 
+def _count(m: Mapping[str, Any], key: str) -> int:
+    value = m.get(key, 0)
+    return len(value) if isinstance(value, list) else int(value or 0)
+
+
+def explanation_zh(name: str, m: Mapping[str, Any]) -> str:
+    """A dimension's explanation in Chinese, written from its figures; unknown said as unknown."""
+    if name == "interest":
+        if not m.get("households"):
+            return "尚未登记住户"
+        text = f"{m['low_floor']}户在1–{m['low_floor_max']}层"
+        if m.get("stance_gap") is None:
+            return text + "，高低层的态度尚未都问到：利益分化未知"
+        text += (
+            f"，其中{_count(m, 'low_opposing')}户反对或倾向反对；{m['upper_floor']}户高层中"
+            f"{_count(m, 'upper_supporting')}户支持"
+        )
+        unknown = _count(m, "upper_unknown") + _count(m, "low_unknown")
+        if unknown:
+            text += f"，{unknown}户尚未问过态度（未知，不算反对也不算支持）"
+        return text
+    if name == "demographic":
+        if not m.get("known"):
+            return "住户年龄与行动能力未登记：人口差异未知"
+        text = f"已登记的{m['residents_recorded']}户常住家庭中，{m['with_need']}户有60岁以上老人或行动不便者"
+        if m.get("residents_unknown"):
+            text += f"（{m['residents_unknown']}户未登记）"
+        return text
+    if name == "economic":
+        if not m.get("known"):
+            return "尚未登记住户的承受能力：经济差异未知"
+        if not m.get("compared"):
+            return f"{m['ability_known']}户登记了承受能力，尚无分摊方案可比：是否出得起未知"
+        text = (
+            f"已知承受能力且有分摊的{m['compared']}户中，{m['cannot_afford']}户的分摊超出承受能力"
+        )
+        if m["cannot_afford"] and m["cannot_afford"] == m["compared"]:
+            text += "（全部如此：这是费用障碍，见障碍清单，不是住户之间的差异）"
+        if m.get("ability_unknown"):
+            text += f"；{m['ability_unknown']}户承受能力未登记"
+        return text
+    if name == "tenure":
+        return (
+            f"自住{m.get('owner_occupied', 0)}户、出租{m.get('rented', 0)}户、外住或空置"
+            f"{m.get('absentee', 0)}户、开发商持有{m.get('developer_held', 0)}户，共{m.get('households', 0)}户"
+        )
+    if name == "trust_information":
+        return (
+            f"{m['households']}户中{m['affected']}户不了解情况或不信任：{m['stance_unknown']}户"
+            f"尚未问过态度，{m['never_reached']}户未被任何工作覆盖，{m['distrust']}户不信任组织者或听信传言"
+        )
+    if name == "technical":
+        if not m.get("survey_recorded") and not m.get("issues"):
+            return "尚无技术踏勘记录：技术条件未知，并非没有问题"
+        if m.get("unresolved"):
+            return f"{m['unresolved']}项技术问题未解决（最重{m.get('max_severity', 0)}级）"
+        return "踏勘发现的技术问题均已解决"
+    return name
+
+
 @dataclass(frozen=True)
 class _Measure:
     score: float
@@ -238,6 +309,8 @@ def _interest(snapshot: UnitSnapshot) -> _Measure:
     supporting = [
         h.room for h in upper if (s := h.stance.score) is not None and s >= SUPPORT_THRESHOLD
     ]
+    upper_unknown = [h.room for h in upper if h.stance is Stance.UNKNOWN]
+    low_unknown = [h.room for h in low if h.stance is Stance.UNKNOWN]
     floors = f"floors 1–{LOW_FLOOR_MAX}"
     if not n:
         text = "no households recorded"
@@ -255,6 +328,9 @@ def _interest(snapshot: UnitSnapshot) -> _Measure:
                 f"{len(supporting)} of {len(upper)} upper flats support "
                 f"(mean support {low_mean:.2f} low, {upper_mean:.2f} upper)"
             )
+        asked_not = len(upper_unknown) + len(low_unknown)
+        if asked_not:
+            text += f"; {asked_not} not yet asked, so unknown"
     return _Measure(
         score,
         text,
@@ -270,6 +346,8 @@ def _interest(snapshot: UnitSnapshot) -> _Measure:
             "stance_gap": _r(gap),
             "low_opposing": opposing,
             "upper_supporting": supporting,
+            "low_unknown": low_unknown,
+            "upper_unknown": upper_unknown,
         },
     )
 
@@ -339,6 +417,8 @@ def _economic(snapshot: UnitSnapshot) -> _Measure:
         )
         if both:
             text += f"; {len(short)} of {len(both)} with a share cannot afford it"
+            if short and len(short) == len(both):
+                text += " (all of them: a cost obstacle, not a split between households)"
         else:
             text += "; no cost shares to compare yet"
     return _Measure(
@@ -505,6 +585,8 @@ class Finding:
     severity: float
     households: tuple[str, ...]
     message: str
+    reasons: tuple[str, ...] = ()  # the household's reasons (interest, objection, cost)
+    status: ObjectionStatus | None = None  # the worst live objection status, if written
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -512,6 +594,8 @@ class Finding:
             "severity": round(self.severity, 3),
             "households": list(self.households),
             "message": self.message,
+            "reasons": list(self.reasons),
+            "status": None if self.status is None else self.status.value,
         }
 
 
@@ -530,81 +614,109 @@ class _Rooms:
         return tuple(sorted(set(rooms), key=lambda r: (self.floor.get(r, 10**6), r)))
 
 
-def _interest_findings(snapshot: UnitSnapshot, order: _Rooms) -> list[Finding]:
-    low = [h for h in snapshot.households if h.floor <= LOW_FLOOR_MAX]
-    low_rooms = {h.room for h in low}
-    if not low:
-        return []
-    by_reason: dict[str, set[str]] = {r: set() for r in (*LOSS_REASONS, "unstated")}
-    covered: set[str] = set()
-    for h in low:
-        if h.stance not in (Stance.OPPOSE, Stance.LEAN_OPPOSE):
-            continue
-        for reason in h.stance_reasons:
-            if reason in LOSS_REASONS:
-                by_reason[reason].add(h.room)
-                covered.add(h.room)
-    for o in snapshot.objections:
-        if o.room in low_rooms and o.status.unresolved:
-            for reason in o.reasons:
-                if reason in LOSS_REASONS:
-                    by_reason[reason].add(o.room)
-                    covered.add(o.room)
-    # An opposing low floor with no reason recorded is still the interest conflict.
-    for h in low:
-        opposing = h.stance in (Stance.OPPOSE, Stance.LEAN_OPPOSE)
-        if opposing and not h.stance_reasons and h.room not in covered:
-            by_reason["unstated"].add(h.room)
-    out = []
-    for reason, rooms in by_reason.items():
-        if not rooms:
-            continue
-        n = len(rooms)
-        if reason == "unstated":
-            message = (
-                f"{n}户低层业主反对，原因未记录 / "
-                f"{_plural(n, 'low-floor owner')} {'opposes' if n == 1 else 'oppose'}, "
-                "reason not recorded"
-            )
-        else:
-            message = (
-                f"{n}户低层业主因{REASON_ZH[reason]}反对 / "
-                f"{_plural(n, 'low-floor owner')} {'objects' if n == 1 else 'object'}: {reason}"
-            )
-        out.append(
-            Finding(
-                Obstacle.INTEREST, _severity(Obstacle.INTEREST, n / len(low)), order(rooms), message
-            )
-        )
-    return out
+# Stance reasons that are distrust, not a cause of their own: the trust finding carries them.
+_DISTRUST_REASONS = frozenset({"trust", "rumour"})
+
+
+def _reasons_zh(reasons: Iterable[str]) -> str:
+    return "、".join(REASON_ZH.get(r, r) for r in reasons)
+
+
+def _opposing(h: HouseholdView) -> bool:
+    return h.stance in (Stance.OPPOSE, Stance.LEAN_OPPOSE)
+
+
+def _own_reasons(h: HouseholdView) -> list[str]:
+    return [r for r in h.stance_reasons if r not in _DISTRUST_REASONS and not distrustful_text(r)]
+
+
+def distrustful_text(reason: str) -> bool:
+    """A free-text stance reason that mentions distrust or rumours."""
+    return any(marker in reason.lower() for marker in DISTRUST_MARKERS)
+
+
+def _merge(*groups: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(r for g in groups for r in g))
+
+
+def _worst(statuses: Iterable[ObjectionStatus]) -> ObjectionStatus:
+    """The most escalated status: the order an objection escalates in (objections.py)."""
+    return max(statuses, key=lambda s: (OBJECTION_SEVERITY.get(s, 0.6), _ESCALATION.index(s)))
+
+
+_ESCALATION = tuple(ObjectionStatus)  # open, negotiation, mediation, hearing, litigation, …
 
 
 def _objection_findings(snapshot: UnitSnapshot, order: _Rooms) -> list[Finding]:
-    groups: dict[str, list[tuple[str, ObjectionStatus]]] = {}
+    """One finding per household with a live written objection, all its reasons merged.
+
+    The household's opposing stance reasons join the objection's: one household, one cause,
+    one line a worker reads (and one answer to find).
+    """
+    live: dict[str, list[ObjectionView]] = {}
     for o in snapshot.objections:
-        if not o.status.unresolved:
-            continue
-        # An objection naming two reasons is counted under each: each needs its own answer.
-        for reason in o.reasons or ("unstated",):
-            groups.setdefault(reason, []).append((o.room, o.status))
+        if o.status.unresolved:
+            live.setdefault(o.room, []).append(o)
+    stance = {h.room: h for h in snapshot.households}
     out = []
-    for reason in sorted(groups):
-        items = groups[reason]
-        worst = max((s for _, s in items), key=lambda s: OBJECTION_SEVERITY.get(s, 0.6))
-        n = len(items)
-        zh_reason = REASON_ZH.get(reason, reason)
+    for room in order(live):
+        items = live[room]
+        h = stance.get(room)
+        extra = _own_reasons(h) if h is not None and _opposing(h) else []
+        reasons = _merge(*(o.reasons for o in items), extra) or ("unstated",)
+        worst = _worst(o.status for o in items)
+        k = len(items)
+        count_zh = f"有{k}份" if k > 1 else ""
+        count_en = f"{k} written objections" if k > 1 else "written objection"
         message = (
-            f"{n}份书面异议未解决（{zh_reason}，{STATUS_ZH.get(worst, worst.value)}） / "
-            f"{_plural(n, 'written objection')} unresolved: {reason} ({worst.value})"
+            f"{room}{count_zh}书面异议未解决（{_reasons_zh(reasons)}；"
+            f"{STATUS_ZH.get(worst, worst.value)}） / "
+            f"{room}: {count_en} unresolved: {', '.join(reasons)} ({worst.value})"
         )
         out.append(
             Finding(
                 Obstacle.OBJECTION,
                 OBJECTION_SEVERITY.get(worst, 0.6),
-                order(r for r, _ in items),
+                (room,),
                 message,
+                reasons,
+                worst,
             )
         )
+    return out
+
+
+def _interest_findings(snapshot: UnitSnapshot, order: _Rooms) -> list[Finding]:
+    """One finding per opposing low-floor household without a live written objection.
+
+    Severity grows with the share of low floors opposed, as before the merge; the reasons are
+    all the household gave, or "unstated" when nobody asked why.
+    """
+    low = [h for h in snapshot.households if h.floor <= LOW_FLOOR_MAX]
+    if not low:
+        return []
+    objecting = {o.room for o in snapshot.objections if o.status.unresolved}
+    opposing = [h for h in low if _opposing(h) and h.room not in objecting]
+    # an opposing low floor whose only reason is distrust is the trust finding's, not this one
+    opposing = [h for h in opposing if _own_reasons(h) or not h.stance_reasons]
+    if not opposing:
+        return []
+    severity = _severity(Obstacle.INTEREST, len(opposing) / len(low))
+    out = []
+    for room in order(h.room for h in opposing):
+        h = snapshot.household(room)
+        reasons = tuple(_own_reasons(h)) or ("unstated",)
+        if reasons == ("unstated",):
+            message = (
+                f"{room}（{h.floor}层）反对，原因未记录 / "
+                f"{room} (floor {h.floor}) opposes, reason not recorded"
+            )
+        else:
+            message = (
+                f"{room}（{h.floor}层）因{_reasons_zh(reasons)}反对 / "
+                f"{room} (floor {h.floor}) opposes: {', '.join(reasons)}"
+            )
+        out.append(Finding(Obstacle.INTEREST, severity, (room,), message, reasons))
     return out
 
 
@@ -644,26 +756,55 @@ def _tenure_findings(
 
 
 def _cost_findings(snapshot: UnitSnapshot, order: _Rooms) -> list[Finding]:
+    """One finding per household whose share exceeds what it says it can pay.
+
+    An opposing household that gives cost as its reason, with no figures recorded, is a cost
+    finding too: the gap is then unknown and the message says so.
+    """
     compared = [
         h
         for h in snapshot.households
         if h.ability_to_pay_fen is not None and h.share_fen is not None
     ]
     short = [h for h in compared if h.cannot_afford]
-    if not short:
-        return []
-    gap = sum((h.share_fen or 0) - (h.ability_to_pay_fen or 0) for h in short)
-    k = len(short)
-    return [
-        Finding(
-            Obstacle.COST,
-            _severity(Obstacle.COST, k / len(compared)),
-            order(h.room for h in short),
-            f"{k}户分摊超出承受能力（缺口{_yuan(gap)}） / "
-            f"cost share above ability to pay for {_plural(k, 'household')} "
-            f"(gap {_yuan(gap)})",
-        )
+    objecting = {o.room for o in snapshot.objections if o.status.unresolved}
+    worried = [
+        h
+        for h in snapshot.households
+        if _opposing(h)
+        and "cost" in h.stance_reasons
+        and h not in short
+        and h.room not in objecting
+        and h.floor > LOW_FLOOR_MAX
     ]
+    out = []
+    if short:
+        severity = _severity(Obstacle.COST, len(short) / len(compared))
+        for room in order(h.room for h in short):
+            h = snapshot.household(room)
+            gap = (h.share_fen or 0) - (h.ability_to_pay_fen or 0)
+            out.append(
+                Finding(
+                    Obstacle.COST,
+                    severity,
+                    (room,),
+                    f"{room}分摊{_yuan(h.share_fen or 0)}，超出其承受能力{_yuan(h.ability_to_pay_fen or 0)}"
+                    f"（缺口{_yuan(gap)}） / {room}: cost share above ability to pay (gap {_yuan(gap)})",
+                    ("cost",),
+                )
+            )
+    for room in order(h.room for h in worried):
+        out.append(
+            Finding(
+                Obstacle.COST,
+                _severity(Obstacle.COST, 1 / len(snapshot.households)),
+                (room,),
+                f"{room}因费用反对，承受能力未登记（缺口未知） / "
+                f"{room} opposes over cost; ability to pay not recorded (gap unknown)",
+                ("cost",),
+            )
+        )
+    return out
 
 
 def _information_findings(
@@ -811,8 +952,8 @@ def obstacles(snapshot: UnitSnapshot, consent: ConsentResult | None = None) -> l
     order = _Rooms(snapshot)
     reached = reached_rooms(snapshot)
     found = [
-        *_interest_findings(snapshot, order),
         *_objection_findings(snapshot, order),
+        *_interest_findings(snapshot, order),
         *_tenure_findings(snapshot, order, reached),
         *_cost_findings(snapshot, order),
         *_information_findings(snapshot, order, reached),

@@ -219,6 +219,135 @@ def opinion_leader_candidates(
     return found[: max(0, k)]
 
 
+# ---------------------------------------------------------------- messenger
+
+# Who carries the message to one household (path-model.md §5, opinion leader): someone that
+# household is tied to, weighted by the tie, by how far they are trusted and by their stance.
+# Weights are assumptions; only their order matters.
+MESSENGER_TIES: Mapping[str, float] = {"kin": 1.5, "friend": 1.0, "party": 1.0, "conversation": 0.8}
+MESSENGER_LANDING = 0.6  # the same landing: they meet every day, but a recorded tie says more
+MESSENGER_PARTY = 0.4  # a Party member of the same building (党员联系户), no personal tie
+MESSENGER_STANCE: Mapping[Stance, float] = {
+    Stance.SUPPORT: 1.0,
+    Stance.LEAN_SUPPORT: 0.8,
+    Stance.UNDECIDED: 0.4,
+    Stance.UNKNOWN: 0.3,
+}  # an opponent does not carry the message
+TIE_NAMES_ZH: Mapping[str, str] = {
+    "kin": "亲属",
+    "friend": "朋友",
+    "party": "党员结对",
+    "conversation": "常来往",
+    "same_landing": "同一楼层邻居",
+    "party_member": "同楼党员",
+    "centrality": "单元里联系最广、较受信任",
+}
+
+
+@dataclass(frozen=True)
+class Messenger:
+    """The household (and person, when known) best placed to talk to one target household."""
+
+    target: str
+    room: str
+    name: str | None
+    via: tuple[str, ...]  # kin, friend, party, conversation, same_landing, party_member, centrality
+    score: float
+
+    @property
+    def from_ties(self) -> bool:
+        return "centrality" not in self.via
+
+    @property
+    def via_zh(self) -> str:
+        return "、".join(TIE_NAMES_ZH.get(v, v) for v in self.via)
+
+    @property
+    def label(self) -> str:
+        """ "201 王秀英（朋友）" or "501（单元里联系最广、较受信任）"."""
+        who = f"{self.room} {self.name}" if self.name else self.room
+        return f"{who}（{self.via_zh}）"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "room": self.room,
+            "name": self.name,
+            "via": list(self.via),
+            "score": round(self.score, 3),
+        }
+
+
+def _person_in(snapshot: UnitSnapshot, room: str) -> str | None:
+    for ld in snapshot.leaders:
+        if ld.room == room:
+            return ld.name
+    h = snapshot.household(room)
+    return h.residents[0].name if h.residents else None
+
+
+def messenger_for(
+    snapshot: UnitSnapshot, room: str, candidates: list[Candidate] | None = None
+) -> Messenger | None:
+    """Who should talk to `room`: from its own ties, weighted by trust and stance.
+
+    Ties are the recorded ones (kin, friend, Party pairing, conversation), the same landing and
+    a Party member living in the building. Only when the household has none of these does the
+    unit-wide opinion-leader ranking (`candidates`) stand in. None when nobody fits.
+    """
+    target = snapshot.household(room)
+    strength: dict[str, float] = {}
+    kinds: dict[str, list[str]] = {}
+
+    def add(other: str, weight: float, kind: str) -> None:
+        strength[other] = strength.get(other, 0.0) + weight
+        if kind not in kinds.setdefault(other, []):
+            kinds[other].append(kind)
+
+    for tie in snapshot.ties:
+        if room in (tie.a, tie.b) and tie.a != tie.b:
+            other = tie.b if tie.a == room else tie.a
+            add(other, MESSENGER_TIES.get(tie.kind, DEFAULT_TIE_WEIGHT) * tie.weight, tie.kind)
+    for h in snapshot.households:
+        if h.room == room or not h.lives_here:
+            continue
+        if target.lives_here and h.floor == target.floor:
+            add(h.room, MESSENGER_LANDING, "same_landing")
+        if h.party_member:
+            add(h.room, MESSENGER_PARTY, "party_member")
+    best: Messenger | None = None
+    for other, weight in strength.items():
+        try:
+            h = snapshot.household(other)
+        except KeyError:
+            continue
+        factor = MESSENGER_STANCE.get(h.stance)
+        if factor is None or not h.lives_here:
+            continue
+        trust, _ = _trust(h)
+        score = weight * trust * factor
+        found = Messenger(room, other, _person_in(snapshot, other), tuple(kinds[other]), score)
+        if best is None or (score, -_floor_rank(snapshot, other)) > (
+            best.score,
+            -_floor_rank(snapshot, best.room),
+        ):
+            best = found
+    if best is not None:
+        return best
+    pool = candidates if candidates is not None else opinion_leader_candidates(snapshot, k=5)
+    for cand in pool:
+        if cand.room != room and snapshot.household(cand.room).stance in MESSENGER_STANCE:
+            return Messenger(
+                room, cand.room, _person_in(snapshot, cand.room), ("centrality",), cand.score
+            )
+    return None
+
+
+def _floor_rank(snapshot: UnitSnapshot, room: str) -> int:
+    """Ties of equal score go to the lower room in the listing order: stable output."""
+    return snapshot.rooms.index(room)
+
+
 # ---------------------------------------------------------------- reach
 
 

@@ -9,11 +9,14 @@ from sqlalchemy import Engine
 
 from colift.coproduction.advisor import Advice, advise
 from colift.coproduction.catalogue import load_catalogue
+from colift.coproduction.regeneration import RegenerationOutcome, regeneration_outcome
 from colift.model import Compound
 from colift.services.advice import build_snapshot
 from colift.services.consent import UnitConsent, unit_consent_in
 from colift.services.costshare import UnitSplit, unit_shares_in
+from colift.services.regeneration import lift_running_since
 from colift.store import UnitOfWork
+from colift.store.regeneration import RegenerationRepository
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class CompoundReport:
     code: str
     compound: Compound
     units: list[UnitReport]
+    regeneration: RegenerationOutcome | None = None  # after the first lift runs (社区更新)
 
 
 def compound_report(engine: Engine, code: str, today: date | None = None) -> CompoundReport:
@@ -45,4 +49,7 @@ def compound_report(engine: Engine, code: str, today: date | None = None) -> Com
             snapshot = build_snapshot(uow, info.id, today, consent=consent, shares=shares)
             advice = advise(snapshot, catalogue)
             reports.append(UnitReport(consent, shares, unresolved, advice))
-        return CompoundReport(code, compound, reports)
+        events = RegenerationRepository(uow.connection).list_by_compound(compound.id)
+        since = lift_running_since(uow, compound.id)
+        regeneration = regeneration_outcome(events, since, today or date.today())
+        return CompoundReport(code, compound, reports, regeneration)

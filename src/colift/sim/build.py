@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from colift.coproduction.advisor import tool_ranking
 from colift.coproduction.catalogue import Catalogue, Reach, Tool, load_catalogue
 from colift.model import Role
 from colift.model.coproduction import LOW_FLOOR_MAX, Obstacle, Stage
+from colift.sim.advisor_strategy import advisor_tools
 from colift.sim.batch import LEADER_ORDER, ROLE_INDEX, UnitBatch, UnitSpec
 from colift.sim.codes import (
     _ACTION,
@@ -390,13 +390,14 @@ class ModelState:
             )
             for oi, obstacle in enumerate(ADVISOR_OBSTACLES):
                 for si, stage in enumerate(stages):
-                    ranked = tool_ranking(
-                        obstacle, stage, self.catalogue, material=obstacle is Obstacle.OBJECTION
+                    usable = advisor_tools(  # hook: sim/advisor_strategy.py
+                        obstacle,
+                        stage,
+                        self.catalogue,
+                        self.strategy.roles,
+                        limit=ADVISOR_CANDIDATES,
                     )
-                    usable = [t for t, _ in ranked if set(t.roles) & self.strategy.roles]
-                    self._advisor[(oi, si)] = [
-                        self._use_for(t) for t in usable[:ADVISOR_CANDIDATES]
-                    ]
+                    self._advisor[(oi, si)] = [self._use_for(t) for t in usable]
         uses = self._uses
         u_n = self.batch.n_units
         n_t = len(uses)

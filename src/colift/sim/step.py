@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 from colift.coproduction.advisor import stage_weight
 from colift.coproduction.heterogeneity import SEVERITY_SCALE
 from colift.model.coproduction import LOW_FLOOR_MAX, Obstacle, Stage
+from colift.sim.advisor_strategy import advise_week
 from colift.sim.codes import (
     _BIG,
     _OBJECTION_STAGE_SEVERITY,
@@ -485,32 +486,8 @@ def _seed_stubborn(self: UnitModel, count: NDArray[np.float32]) -> None:
 def _advise(
     self: UnitModel, working: NDArray[np.bool_]
 ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Each unit uses the tool the advisor ranks first for its largest obstacle now."""
-    idx = _nz(working)
-    if idx.size == 0:
-        return idx, idx
-    sev = self._severities(idx)
-    best = np.argmax(sev, axis=1)
-    has = sev[np.arange(idx.size), best] > 0
-    phase = self.phase[idx]
-    stage_i = np.where(
-        phase == NEGOTIATION, np.where(self.wip[idx] < self.neg_weeks[idx], 0, 1), phase + 1
-    )
-    cooldown = self.d.advisor_cooldown_weeks
-    chosen = np.full(idx.size, -1, np.intp)
-    for key in set(zip(best[has].tolist(), stage_i[has].tolist(), strict=True)):
-        rows = _nz(has & (best == key[0]) & (stage_i == key[1]))
-        for use in self._advisor.get(key, []):
-            free = chosen[rows] < 0
-            ok = free & (self.week - self.last_use[idx[rows], use.col] >= cooldown)
-            ok &= (
-                use.formal[idx[rows]]
-                | use.other_informal[idx[rows]]
-                | (use.action[idx[rows]] & self.action_here[idx[rows]])
-            )
-            chosen[rows[ok]] = use.col
-    sel = chosen >= 0
-    return idx[sel], chosen[sel]
+    """The advisor's uses this week, replanned from the state (sim/advisor_strategy.py)."""
+    return advise_week(self, working, NEGOTIATION)
 
 
 def _severities(self: UnitModel, idx: NDArray[np.intp]) -> NDArray[np.float64]:

@@ -96,6 +96,23 @@ INFORMAL_PLAN = (
     _item("signature_collection", PRE, 2, 4),
 )
 
+# Informal leaders together, without Party guidance or formal leaders: each of the three
+# informal roles with its own catalogue tools, the action leader's fund escrow included
+# (docs/simulation.md §4). `informal_only` stays what it is: one action leader alone.
+INFORMAL_LEADERS_PLAN = (
+    *INFORMAL_PLAN,
+    _item("neighbourly_persuasion", PRE, 2, 2),
+    _item("emotional_appeal", PRE, 3, 4),
+    _item("absentee_tracing", PRE, 3, 6, "absentee"),
+    _item("compensation_agreement", (NEGOTIATION, NOTICE), 4, 8, "low_floor"),
+    _item("design_change", PRE, 6, 0, "low_floor"),
+    _item("price_negotiation", PRE, 8, 0, "cost"),
+    _item("legal_advice", (NOTICE,), 0, 4, "objection"),
+    _item("design_review", (APPROVAL,), 0, 2, "technical"),
+    _item("fund_escrow", (APPROVAL,)),
+    _item("progress_followup", (APPROVAL, CONSTRUCTION), 0, 2),
+)
+
 FORMAL_PLAN = (
     _item("policy_briefing", PRE, 0, 8),
     _item("willingness_survey", PRE, 1, 12),
@@ -143,6 +160,9 @@ ALL_LEADERS = frozenset(LEADER_ROLES)
 STRATEGIES: dict[str, StrategySpec] = {
     "informal_only": StrategySpec(
         "informal_only", frozenset({Role.ACTION_LEADER}), frozenset(), INFORMAL_PLAN
+    ),
+    "informal_leaders": StrategySpec(
+        "informal_leaders", INFORMAL, frozenset(), INFORMAL_LEADERS_PLAN
     ),
     "formal_only": StrategySpec(
         "formal_only", FORMAL, frozenset({GuidanceMode.DIRECT}), FORMAL_PLAN

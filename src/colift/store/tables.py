@@ -361,6 +361,22 @@ ties = Table(
 )
 Index("ix_ties_unit", ties.c.unit_id)
 
+# Community regeneration (社区更新): collective actions, conflicts and complaints recorded in a
+# compound, read against the day its first lift ran (coproduction/regeneration.py).
+regeneration_events = Table(
+    "regeneration_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("compound_id", ForeignKey("compounds.id", ondelete="CASCADE"), nullable=False),
+    Column("unit_id", ForeignKey("units.id", ondelete="SET NULL")),
+    Column("kind", String(32), nullable=False),
+    Column("on", Date, nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("of_households", Integer, nullable=False),
+    Column("title", String(200), nullable=False),
+)
+Index("ix_regeneration_events_compound", regeneration_events.c.compound_id)
+
 # --- accounts: people who sign in to the web app, their sessions and program tokens ---------
 # Passwords are argon2 hashes; session and API tokens are stored only as SHA-256 hex digests.
 accounts = Table(
@@ -431,9 +447,7 @@ evidence_codes = Table(
     "evidence_codes",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False),
     Column("code", String(200), nullable=False),
     Column("name", String(200), nullable=False),
     Column("name_en", String(200), nullable=False, default=""),
@@ -454,9 +468,7 @@ evidence_code_history = Table(
     "evidence_code_history",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("actor", String(200), nullable=False),
     Column("operation", String(32), nullable=False),
@@ -479,9 +491,7 @@ evidence_sources = Table(
     "evidence_sources",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False),
     Column("source", String(200), nullable=False),
     Column("name", String(200), nullable=False),
     Column("kind", String(16), nullable=False),
@@ -495,9 +505,7 @@ evidence_sources = Table(
 evidence_source_links = Table(
     "evidence_source_links",
     metadata,
-    Column(
-        "source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), primary_key=True),
     Column("kind", String(16), primary_key=True),  # compound / unit / activity / person
     Column("target", String(200), nullable=False),
 )
@@ -506,9 +514,7 @@ evidence_cases = Table(
     "evidence_cases",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False),
     Column("case", String(200), nullable=False),
     Column("name", String(200), nullable=False),
     Column("position", Integer, nullable=False, default=0),
@@ -527,9 +533,7 @@ evidence_case_variables = Table(
 evidence_source_cases = Table(
     "evidence_source_cases",
     metadata,
-    Column(
-        "source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), primary_key=True),
     Column("case_id", ForeignKey("evidence_cases.id", ondelete="CASCADE"), primary_key=True),
     Column("position", Integer, nullable=False, default=0),  # order of the source's cases
 )
@@ -539,9 +543,7 @@ evidence_codings = Table(
     "evidence_codings",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), nullable=False),
     Column("start_pos", Integer, nullable=False),
     Column("end_pos", Integer, nullable=False),
     Column("code", String(200), nullable=False),
@@ -557,9 +559,7 @@ evidence_memos = Table(
     "evidence_memos",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False),
     Column("memo", String(200), nullable=False),
     Column("text", Text, nullable=False),
     Column("author", String(200), nullable=False),
@@ -587,9 +587,7 @@ evidence_suggestion_decisions = Table(
     "evidence_suggestion_decisions",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), nullable=False),
     Column("start_pos", Integer, nullable=False),
     Column("end_pos", Integer, nullable=False),
     Column("code", String(200), nullable=False),

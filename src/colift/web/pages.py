@@ -273,10 +273,13 @@ def compound_page(request: Request, code: str, who: Who) -> Response:
     if not can_read_compound(who, code, compound.street):
         raise Refused("你的角色不能查看这个小区 / your role may not read this compound")
     overview = compound_overview(engine, code)
+    from colift.services.regeneration import compound_regeneration
+
     return render(
         request,
         "compound.html",
         overview=overview,
+        regeneration=compound_regeneration(engine, code),
         manage=can_manage_unit(who, UnitPlace(0, code, compound.street)),
     )
 
@@ -361,7 +364,12 @@ def _act(
         message = action(engine)
     except ColiftError as exc:
         return _unit_page(
-            request, unit_id, who, status=status_for(exc), error=exc.render(page_language(request)), anchor=anchor
+            request,
+            unit_id,
+            who,
+            status=status_for(exc),
+            error=exc.render(page_language(request)),
+            anchor=anchor,
         )
     return back(request, f"/units/{unit_id}#{anchor}", message)
 

@@ -1,0 +1,77 @@
+"""Community regeneration of a compound: record what happens after a lift runs, and read it back."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Engine
+
+from colift.coproduction.regeneration import (
+    RegenerationEvent,
+    RegenerationKind,
+    RegenerationOutcome,
+    regeneration_outcome,
+)
+from colift.errors import BadInput
+from colift.model.coproduction import Stage
+from colift.store import UnitOfWork
+from colift.store.regeneration import RegenerationRepository
+
+
+def parse_kind(text: str) -> RegenerationKind:
+    """A kind by its id or Chinese name (楼道改造, 投诉, …); BadInput naming the known ones."""
+    from colift.coproduction.regeneration import KIND_NAMES_ZH
+
+    key = text.strip()
+    for kind, zh in KIND_NAMES_ZH.items():
+        if key in (kind.value, zh):
+            return kind
+    raise BadInput(
+        "unknown kind {kind}: use one of {known}",
+        kind=text,
+        known=", ".join(f"{k.value} ({zh})" for k, zh in KIND_NAMES_ZH.items()),
+    )
+
+
+def record_regeneration(
+    engine: Engine,
+    code: str,
+    event: RegenerationEvent,
+    *,
+    unit_label: str | None = None,
+) -> RegenerationEvent:
+    """Record one collective action, conflict or complaint in the compound `code`."""
+    with UnitOfWork(engine) as uow:
+        compound = uow.compounds.get_by_code(code)
+        assert compound.id is not None
+        if unit_label is not None:
+            building, _, unit = unit_label.replace("栋", "-").replace("单元", "").partition("-")
+            info = uow.units.find(compound.id, building.strip(), unit.strip())
+            event = RegenerationEvent(
+                event.kind, event.on, event.households, event.of_households, event.title, info.id
+            )
+        saved = RegenerationRepository(uow.connection).add(compound.id, event)
+        uow.commit()
+        return saved
+
+
+def lift_running_since(uow: UnitOfWork, compound_id: int) -> date | None:
+    """The day the compound's first lift entered operation, from the stage transitions."""
+    days = []
+    for info in uow.units.list_by_compound(compound_id):
+        for t in uow.projects.transitions(info.id):
+            if t.to_stage is Stage.OPERATION:
+                days.append(t.on)
+    return min(days, default=None)
+
+
+def compound_regeneration(
+    engine: Engine, code: str, today: date | None = None
+) -> RegenerationOutcome:
+    """The regeneration outcome of the compound `code` on `today`."""
+    today = today or date.today()
+    with UnitOfWork(engine) as uow:
+        compound = uow.compounds.get_by_code(code)
+        assert compound.id is not None
+        events = RegenerationRepository(uow.connection).list_by_compound(compound.id)
+        return regeneration_outcome(events, lift_running_since(uow, compound.id), today)
