@@ -15,10 +15,16 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from colift.store import make_engine, migrate, normalize_url
+
+# Property tests check what holds, not how fast: a loaded CI machine must not fail them on
+# Hypothesis's per-example deadline.
+settings.register_profile("colift", deadline=None)
+settings.load_profile("colift")
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
