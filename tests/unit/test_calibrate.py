@@ -1,0 +1,88 @@
+"""Calibration recovers a known parameter set from a synthetic street (fixed seed, small)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from colift.calibrate.abc import abc_smc
+from colift.calibrate.heldout import compare, split
+from colift.calibrate.observe import Observations, censor, summaries
+from colift.calibrate.posterior import posterior_table, weighted_quantile
+from colift.calibrate.priors import Prior, apply_params, default_prior
+from colift.calibrate.simulator import UnitsSimulator
+from colift.calibrate.synthetic import TRUE_VALUES, synthetic_street
+from colift.errors import BadInput
+from colift.sim.params import Defaults, Scenario
+
+NAMES = ("negotiation_median_weeks", "negotiation_sigma", "p_technical")
+
+
+@pytest.fixture(scope="module")
+def fitted() -> dict[str, object]:
+    batch, obs = synthetic_street(120, seed=11, min_span=20, max_span=60)
+    train, test = split(obs.n_units, 0.3, seed=5)
+    prior = default_prior(NAMES)
+    sim = UnitsSimulator(batch.select(train), obs.span[train], Scenario(), prior.names)
+    result = abc_smc(sim, summaries(obs.select(train)), prior, particles=30, generations=3, seed=2)
+    d = Defaults()
+    rows = posterior_table(result, prior, {n: float(getattr(d, n)) for n in NAMES})
+    held_sim = UnitsSimulator(batch.select(test), obs.span[test], Scenario(), prior.names)
+    draws = list(result.draw(np.random.default_rng(1), 12))
+    default_theta = np.array([getattr(d, n) for n in NAMES], float)
+    held = compare(held_sim, obs.select(test), draws, default_theta, seed=9)
+    return {"rows": rows, "held": held, "result": result}
+
+
+def test_informed_parameters_are_recovered_within_their_90_percent_interval(fitted) -> None:
+    rows = fitted["rows"]
+    informed = [r for r in rows if r["informed"]]
+    assert "negotiation_median_weeks" in {r["name"] for r in informed}
+    for r in informed:
+        lo, hi = r["interval90"]
+        assert lo <= TRUE_VALUES[r["name"]] <= hi, r
+
+
+def test_the_held_out_prediction_beats_the_uncalibrated_model(fitted) -> None:
+    held = fitted["held"]
+    assert held["better"], held
+
+
+def test_summaries_and_censoring() -> None:
+    obs = Observations(
+        np.array([10, 20], np.int32), np.array([5, -1], np.int32), np.array([-1, -1], np.int32)
+    )
+    s = summaries(obs)
+    assert s.tolist() == pytest.approx([0.5, (0.5 + 1.0) / 2, 0.5, 0.0, 1.0])
+    assert censor(np.array([3, 30, -1]), np.array([10, 10, 10])).tolist() == [3, -1, -1]
+    assert obs.level().tolist() == [1, 0]
+
+
+def test_priors_hold_the_defaults_and_refuse_unknown_names() -> None:
+    prior = default_prior()
+    d = Defaults()
+    for i, name in enumerate(prior.names):
+        assert prior.low[i] <= getattr(d, name) <= prior.high[i]
+    with pytest.raises(BadInput):
+        default_prior(["no_such"])
+    sc = apply_params(Scenario(), {"trust_alone": 0.4})
+    assert sc.defaults.trust_alone == 0.4
+
+
+def test_weighted_quantile_of_equal_weights_is_the_median() -> None:
+    x = np.array([1.0, 2.0, 3.0])
+    assert weighted_quantile(x, np.ones(3), 0.5)[0] == pytest.approx(2.0)
+
+
+def test_abc_smc_on_a_toy_model_finds_the_mean_and_is_deterministic() -> None:
+    prior = Prior(("mu",), np.array([-5.0]), np.array([5.0]))
+
+    def sim(theta: np.ndarray, seed: int) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        return np.array([rng.normal(theta[0], 1.0, 50).mean()])
+
+    a = abc_smc(sim, np.array([1.5]), prior, particles=60, generations=5, seed=4)
+    b = abc_smc(sim, np.array([1.5]), prior, particles=60, generations=5, seed=4)
+    assert np.array_equal(a.particles, b.particles)
+    lo, _med, hi = weighted_quantile(a.particles[:, 0], a.weights, [0.05, 0.5, 0.95])
+    assert lo <= 1.5 <= hi and hi - lo < 2.0
