@@ -385,6 +385,21 @@ ZH = {
     "Reference (report, notice or certificate number)": "文号（报告、告知书或证书编号）",
     "Record step": "记录步骤",
     "recorded: {step} on {day}": "已记录：{step}（{day}）",
+    # calibration (services/calibration.py, calibrate/, store/paramsets.py)
+    "{name} is not a calibrated parameter; known: {known}": "{name}不是可校准的参数；可校准的有：{known}",
+    "a parameter set needs a name of 1 to 100 characters": "参数集需要一个1到100个字符的名称",
+    "a parameter set named {name} exists already": "已有名为{name}的参数集",
+    "no parameter set named {name}": "没有名为{name}的参数集",
+    "name compounds with -c CODE, a street with --street, or use --all": "请用 -c 代码指定小区，用 --street 指定街道，或使用 --all",
+    "no compound on the street {street}": "{street}没有小区",
+    "there are no compounds to calibrate on": "没有可用于校准的小区",
+    "calibration needs at least {need} units with a recorded project; found {found}": "校准至少需要{need}个有项目记录的单元；现有{found}个",
+    "particles must be between 4 and {most}": "粒子数须在4到{most}之间",
+    "generations must be between 1 and 10": "代数须在1到10之间",
+    "the held-out share must be above 0 and below 0.9": "留出比例须大于0且小于0.9",
+    "--samples must be 2–1024 and copies 1–1000": "--samples 须为2–1024，副本数须为1–1000",
+    "--sensitivity needs a FILE: a unit scenario (.toml) or a unit file (.json)": "--sensitivity 需要一个文件：单元情景（.toml）或单元文件（.json）",
+    "give one of -c CODE…, --street S or --all": "请给出 -c 代码…、--street 街道 或 --all 三者之一",
 }
 
 

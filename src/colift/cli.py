@@ -168,7 +168,9 @@ def costshare(
     data = read_json(file)
     reject_request_keys(data)
     households = parse_households(data.get("households"))
-    result = split_plan(parse_plan({k: v for k, v in data.items() if k != "households"}), households)
+    result = split_plan(
+        parse_plan({k: v for k, v in data.items() if k != "households"}), households
+    )
     if as_json:
         print_json(result_to_json(result))
         return
@@ -644,6 +646,12 @@ def simulate_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
     plot: Annotated[Path | None, typer.Option(help="Save a figure: PATH.png or PATH.svg")] = None,
+    params: Annotated[
+        str | None, typer.Option("--params", help="A stored parameter set (colift params list)")
+    ] = None,
+    sensitivity: Annotated[
+        bool, typer.Option(help="Sobol indices of the calibrated parameters (SALib)")
+    ] = False,
     database: DatabaseOption = None,
 ) -> None:
     """Simulate a unit under each strategy, or a whole city under a policy, week by week."""
@@ -676,7 +684,16 @@ def simulate_cmd(
         assert file is not None
         simulate_city(file, seed, weeks, as_json, plot, options)
         return
+    if params is not None:
+        from colift.services.calibration import param_values
+
+        options["params"] = param_values(ready_engine(database), params)
     unit_args = (list(strategy or DEFAULT_STRATEGIES), runs or 200, seed or 0)
+    if sensitivity:
+        from colift.cli_calibrate import sensitivity_cmd
+
+        sensitivity_cmd(file, unit, document, unit_args, weeks, database, options, as_json, plot)
+        return
     with simulation_progress(as_json, "simulating") as progress:
         options["progress"] = progress
         result = simulate_unit(
@@ -949,6 +966,9 @@ def yuan(fen: int) -> str:
 from colift.cli_ledger import register as register_record  # noqa: E402
 
 register_record(app)
+from colift.cli_calibrate import register as register_calibrate  # noqa: E402
+
+register_calibrate(app)
 
 
 def main() -> None:

@@ -612,3 +612,18 @@ work_steps = Table(
     Column("reference", String(200), nullable=False, default=""),
     Column("recorded_by", String(200), nullable=False),
 )
+
+
+# Named parameter sets for the simulation (calibrated or hand-made): the values that differ from
+# the defaults, and where they came from (method, units, dates, posterior summaries) as JSON.
+param_sets = Table(
+    "param_sets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("values", Text, nullable=False),  # canonical JSON {name: value}
+    Column("provenance", Text, nullable=False),  # canonical JSON
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("adopted", Boolean, nullable=False, default=False),
+)

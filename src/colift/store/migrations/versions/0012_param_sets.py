@@ -1,0 +1,37 @@
+"""Named parameter sets of the simulation (calibrated or hand-made), with their provenance.
+
+Revision ID: 0012
+Revises: 0008
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0012"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "param_sets",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("values", sa.Text(), nullable=False),
+        sa.Column("provenance", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(200), nullable=False),
+        sa.Column("adopted", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_param_sets"),
+        sa.UniqueConstraint("name", name="uq_param_sets_name"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("param_sets")
