@@ -399,6 +399,7 @@ ZH = {
     "the held-out share must be above 0 and below 0.9": "留出比例须大于0且小于0.9",
     "--samples must be 2–1024 and copies 1–1000": "--samples 须为2–1024，副本数须为1–1000",
     "--sensitivity needs a FILE: a unit scenario (.toml) or a unit file (.json)": "--sensitivity 需要一个文件：单元情景（.toml）或单元文件（.json）",
+    "--compounds must be 1–40": "--compounds 须为1–40",
     "give one of -c CODE…, --street S or --all": "请给出 -c 代码…、--street 街道 或 --all 三者之一",
 }
 

@@ -11,7 +11,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from colift.cli_common import DatabaseOption, out, print_json, ready_engine, user_errors
+from colift.cli_common import (
+    DatabaseOption,
+    engine_for,
+    out,
+    print_json,
+    ready_engine,
+    user_errors,
+)
 from colift.errors import BadInput
 
 params_app = typer.Typer(
@@ -199,7 +206,24 @@ def sensitivity_cmd(
         out.print(f"wrote {plot}", markup=False)
 
 
+@user_errors
+def demo_street_cmd(
+    compounds: Annotated[int, typer.Option(help="Compounds of 24 units each")] = 8,
+    seed: Annotated[int, typer.Option(help="Seed of the fictional street")] = 2026,
+    database: DatabaseOption = None,
+) -> None:
+    """Seed a second demo street whose histories follow known parameter values."""
+    from colift.services.demo_street import seed_demo_street
+
+    if not 1 <= compounds <= 40:
+        raise BadInput("--compounds must be 1–40")
+    street, made = seed_demo_street(engine_for(database), compounds=compounds, seed=seed)
+    out.print(f"{street}: {len(made)} compounds 个小区 seeded {' '.join(made)}", markup=False)
+    out.print(f"calibrate: colift calibrate --street {street}", markup=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add these commands to the main `colift` app."""
+    app.command("demo-street")(demo_street_cmd)
     app.command("calibrate")(calibrate_cmd)
     app.add_typer(params_app, name="params")

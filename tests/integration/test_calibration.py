@@ -90,3 +90,21 @@ def test_sensitivity_gives_sobol_indices_per_output(backend: str) -> None:
     }
     for idx in out["indices"].values():
         assert set(idx["ST"]) == set(out["parameters"])
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_demo_street_records_the_simulated_times_through_the_real_steps(
+    engine: Engine,
+) -> None:
+    from colift.demo_street import STREET, build_street
+    from colift.services.demo_street import seed_demo_street
+
+    today = date.today()  # activities are checked against the real date
+    street, made = seed_demo_street(engine, compounds=1, seed=7, today=today)
+    assert (street, made) == (STREET, ["bh-01"])
+    record = recorded_units(engine, street=STREET, today=today)
+    truth = build_street(1, 7, today).observations
+    assert record.observations.span.tolist() == truth.span.tolist()
+    assert record.observations.consent.tolist() == truth.consent.tolist()
+    assert 0 < int((truth.consent >= 0).sum()) < truth.n_units
+    assert seed_demo_street(engine, compounds=1, seed=7, today=today)[1] == []  # once only
