@@ -86,3 +86,18 @@ def test_abc_smc_on_a_toy_model_finds_the_mean_and_is_deterministic() -> None:
     assert np.array_equal(a.particles, b.particles)
     lo, _med, hi = weighted_quantile(a.particles[:, 0], a.weights, [0.05, 0.5, 0.95])
     assert lo <= 1.5 <= hi and hi - lo < 2.0
+
+
+def test_abc_smc_on_dask_gives_the_same_posterior_as_the_serial_map() -> None:
+    from colift.calibrate.simulator import DaskMapper
+    from colift.sim.sweep import dask_client
+
+    batch, obs = synthetic_street(12, seed=3, min_span=10, max_span=20)
+    prior = default_prior(["negotiation_median_weeks"])
+    sim = UnitsSimulator(batch, obs.span, Scenario(), prior.names)
+    options = {"particles": 6, "generations": 2, "seed": 1}
+    serial = abc_smc(sim, summaries(obs), prior, **options)
+    with dask_client(None, 2) as client:
+        on_dask = abc_smc(sim, summaries(obs), prior, mapper=DaskMapper(client), **options)
+    assert np.array_equal(serial.particles, on_dask.particles)
+    assert np.array_equal(serial.weights, on_dask.weights)
