@@ -684,9 +684,10 @@ def simulate_cmd(
         assert file is not None
         simulate_city(file, seed, weeks, as_json, plot, options)
         return
-    if params is not None:
+    if params is not None or unit is not None:
         from colift.services.calibration import param_values
 
+        # The named set, else (for a stored unit) the adopted one; files alone need no database.
         options["params"] = param_values(ready_engine(database), params)
     unit_args = (list(strategy or DEFAULT_STRATEGIES), runs or 200, seed or 0)
     if sensitivity:
