@@ -6,7 +6,7 @@ Every `ColiftError` becomes one line on stderr and exit code 2; nothing prints a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -570,13 +570,18 @@ def advise_cmd(
 
         assert unit is not None
         advice = unit_advice(ready_engine(database), unit)
+    evidence = []
+    if unit is not None:
+        from colift.services.calibration import evidence_links
+
+        evidence = evidence_links(ready_engine(database))
     if as_json:
         print_json(advice.to_json())
         return
-    print_advice(advice)
+    print_advice(advice, evidence)
 
 
-def print_advice(advice: Any) -> None:
+def print_advice(advice: Any, evidence: Sequence[Any] = ()) -> None:
     h = advice.heterogeneity
     c = advice.cooperation
     out.print(f"[bold]{advice.snapshot.label}[/] · stage {advice.snapshot.stage.value}")
@@ -594,6 +599,11 @@ def print_advice(advice: Any) -> None:
     out.print(table)
     for n, r in enumerate(advice.recommendations, start=1):
         out.print(f"  {n}. {r.rationale}", markup=False, soft_wrap=True)
+        from colift.calibrate.evidence import for_tool
+
+        seen = for_tool(evidence, r.tool)
+        if seen is not None:  # what the coded interviews say about this tool
+            out.print(f"     证据 evidence: {seen.sentence_zh()}", markup=False, soft_wrap=True)
     for g in advice.leadership:
         out.print(f"  ◦ {g.message}", markup=False, soft_wrap=True)
     if c.missing:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -101,3 +103,51 @@ def test_abc_smc_on_dask_gives_the_same_posterior_as_the_serial_map() -> None:
         on_dask = abc_smc(sim, summaries(obs), prior, mapper=DaskMapper(client), **options)
     assert np.array_equal(serial.particles, on_dask.particles)
     assert np.array_equal(serial.weights, on_dask.weights)
+
+
+def test_evidence_links_a_tool_to_consent_in_cases_and_segments() -> None:
+    from colift.calibrate.evidence import check_posterior, for_tool, links
+    from colift.evidence.model import Coding, Source
+
+    text = "党员带头承诺。" * 10
+    sources = {
+        "s1": Source("s1", "访谈1", text, case_ids=("c1",)),
+        "s2": Source("s2", "访谈2", text, case_ids=("c2",)),
+    }
+    codings = [
+        Coding("s1", 0, 7, "tool.party_member_pledge", "a"),
+        Coding("s1", 7, 14, "outcome.consent", "a"),
+        Coding("s2", 0, 7, "tool.party_member_pledge", "a"),
+        Coding("s2", 7, 14, "cooperation.collaborating", "a"),
+        Coding("s2", 21, 28, "tool.party_member_pledge", "a"),
+        Coding("s2", 28, 35, "outcome.consent", "a"),
+        Coding("s1", 42, 49, "tool.door_to_door", "a"),
+        Coding("s1", 42, 49, "outcome.failure", "a"),
+    ]
+    found = links(codings, sources, {"tool.party_member_pledge": "党员带头承诺"}, project="p")
+    pledge = for_tool(found, "party_member_pledge")
+    assert pledge is not None and pledge.outcome == "consent"
+    assert (pledge.cases, pledge.segments) == (2, 2)
+    assert pledge.sentence_zh() == "在2个个案的2段访谈中，党员带头承诺之后出现了同意"
+    assert pledge.to_json()["examples"][0] == {"source": "s1", "start": 0, "end": 7}
+    assert for_tool(found, "door_to_door") is None  # only contradicted
+    rows = [
+        {"name": "trust_direct", "interval90": [1.0, 1.1]},
+        {"name": "trust_alone", "interval90": [1.2, 1.4]},
+    ]
+    direct = [dataclasses.replace(pledge, code="guidance.direct")]
+    assert check_posterior(rows, direct) and not check_posterior(rows, found)
+
+
+def test_the_evidence_include_links_each_segment_to_its_source() -> None:
+    from colift.web.render import environment
+
+    link = {
+        "project": "demo",
+        "sentence_zh": "在2个个案的2段访谈中，党员带头承诺之后出现了同意",
+        "contradicting": 1,
+        "examples": [{"source": "s1", "start": 0, "end": 7}],
+    }
+    html = environment("zh-CN").get_template("_evidence_links.html").render(links=[link])
+    assert "党员带头承诺之后出现了同意（1段相悖）" in html
+    assert 'href="/evidence/demo/sources/s1"' in html

@@ -229,6 +229,11 @@ def calibrate(
     else:
         out = fit(batch, record.observations, record.scenario, **options)
     out["compounds"] = record.compounds
+    from colift.calibrate.evidence import check_posterior
+
+    found = evidence_links(engine)
+    out["evidence"] = [x.to_json() for x in found]
+    out["evidence_check"] = check_posterior(out["parameters"], found)
     out["since"] = record.first_start.isoformat() if record.first_start else None
     out["today"] = (today or date.today()).isoformat()
     if name:
@@ -316,3 +321,16 @@ def sensitivity(
     result = sobol(spec, scenario, strategies=strategies, samples=samples, copies=copies, seed=seed)
     result["unit"] = spec.label
     return result
+
+
+def evidence_links(engine: Engine) -> list[Any]:
+    """Tool and guidance codes linked to consent or cooperation, over every evidence project."""
+    from colift.calibrate.evidence import links
+    from colift.services.evidence import get_project, list_projects
+
+    found = []
+    for summary in list_projects(engine):
+        project = get_project(engine, summary.name)
+        names = {k: v.name for k, v in project.codebook.codes.items()}
+        found += links(project.codings, project.sources, names, project=summary.name)
+    return found
