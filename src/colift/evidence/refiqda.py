@@ -567,9 +567,57 @@ def import_qdc(data: bytes) -> tuple[Codebook, dict[str, str], list[str]]:
         raise BadInput("the codebook file has no <Codes>")
     warnings: list[str] = []
     codes, _, kept, book, _ = _read_codes(codes_el, warnings)
+    warnings += foreign_elements(root)
     if not codes:
         raise BadInput("the codebook file has no codes colift can read")
     return _codebook_of(codes, book, root.get("origin") or ""), kept, warnings
+
+
+# What colift reads of a project and of a text source; anything else is reported, not dropped
+# silently (REFI-QDA Sets, Links and Graphs, and elements a tool adds of its own).
+_PROJECT_READ = frozenset(
+    {"Users", "CodeBook", "Variables", "Cases", "Sources", "Notes", "Description", "NoteRef"}
+)
+_SOURCE_READ = frozenset(
+    {"Description", "PlainTextContent", "PlainTextSelection", "Coding", "NoteRef"}
+    | {"VariableValue"}
+)
+
+
+def _set_line(element: Any) -> str:
+    members = {
+        kind: sum(1 for _ in _kids(element, f"Member{kind}")) for kind in ("Code", "Source", "Note")
+    }
+    held = ", ".join(f"{n} {k.lower()}s" for k, n in members.items() if n) or "no members"
+    return f"set {element.get('name') or '(unnamed)'!r} ({held})"
+
+
+def foreign_elements(root: Any) -> list[str]:
+    """One warning per element of a project (or codebook) colift does not keep."""
+    out: list[str] = []
+    for child in root:
+        if not isinstance(child.tag, str):
+            continue  # comments, processing instructions
+        name = _local(child)
+        if name == "Sets":
+            sets = [_set_line(s) for s in _kids(child, "Set")]
+            if sets:
+                out.append(f"{len(sets)} REFI-QDA set(s) not kept: " + "; ".join(sets))
+        elif name in ("Links", "Graphs"):
+            n = sum(1 for c in child if isinstance(c.tag, str))
+            if n:
+                out.append(f"{n} element(s) of <{name}> not kept: colift does not model them")
+        elif name not in _PROJECT_READ and name != "Codes":
+            out.append(f"<{name}> not kept: colift does not model it")
+        if name == "Sources":
+            for source in child:
+                if not isinstance(source.tag, str) or _local(source) != "TextSource":
+                    continue
+                extra = sorted({_local(c) for c in source if isinstance(c.tag, str)} - _SOURCE_READ)
+                for tag in extra:
+                    label = source.get("name") or source.get("guid") or "(unnamed)"
+                    out.append(f"text source {label!r}: <{tag}> not kept")
+    return out
 
 
 def _open_qdpx(data: bytes) -> tuple[zipfile.ZipFile, str]:
@@ -604,8 +652,9 @@ def _zip_text(archive: zipfile.ZipFile, path: str) -> str | None:
 def import_qdpx(data: bytes, *, name: str | None = None) -> ImportResult:
     """An `EvidenceProject` from `.qdpx` bytes written by colift or another REFI-QDA tool.
 
-    Unknown elements are ignored; sources without plain text (pictures, PDFs, audio) and
-    codings pointing nowhere are left out with a warning.
+    Sources without plain text (pictures, PDFs, audio), codings pointing nowhere, and every
+    element colift does not model (REFI-QDA Sets, Links, Graphs, a tool's own elements) are
+    left out with a warning each.
     """
     archive, qde_name = _open_qdpx(data)
     with archive:
@@ -753,6 +802,7 @@ def _read_project(root: Any, archive: zipfile.ZipFile, name: str | None) -> Impo
         for h in meta.get("history", [])
         if isinstance(h, dict)
     ]
+    warnings += foreign_elements(root)
     project = EvidenceProject(
         name=project_name,
         codebook=codebook,
