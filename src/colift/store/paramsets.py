@@ -92,7 +92,5 @@ class ParamSetRepository:
     def adopt(self, name: str) -> ParamSet:
         self.get(name)
         self.conn.execute(update(param_sets).values(adopted=False))
-        self.conn.execute(
-            update(param_sets).where(param_sets.c.name == name).values(adopted=True)
-        )
+        self.conn.execute(update(param_sets).where(param_sets.c.name == name).values(adopted=True))
         return self.get(name)

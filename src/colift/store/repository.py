@@ -850,7 +850,9 @@ class HouseholdRepository(_Repository):
                 raise NotFound("owner {id} does not exist", id=owner_id)
             if owner_place != place.compound_id:
                 raise BadInput(
-                    "owner {owner} of {flat} belongs to another compound", owner=owner_id, flat=where
+                    "owner {owner} of {flat} belongs to another compound",
+                    owner=owner_id,
+                    flat=where,
                 )
             wanted["owner_id"] = owner_id
         before = _household_fact(row._asdict())

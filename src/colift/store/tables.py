@@ -431,9 +431,7 @@ evidence_codes = Table(
     "evidence_codes",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False),
     Column("code", String(200), nullable=False),
     Column("name", String(200), nullable=False),
     Column("name_en", String(200), nullable=False, default=""),
@@ -454,9 +452,7 @@ evidence_code_history = Table(
     "evidence_code_history",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("actor", String(200), nullable=False),
     Column("operation", String(32), nullable=False),
@@ -479,9 +475,7 @@ evidence_sources = Table(
     "evidence_sources",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False),
     Column("source", String(200), nullable=False),
     Column("name", String(200), nullable=False),
     Column("kind", String(16), nullable=False),
@@ -495,9 +489,7 @@ evidence_sources = Table(
 evidence_source_links = Table(
     "evidence_source_links",
     metadata,
-    Column(
-        "source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), primary_key=True),
     Column("kind", String(16), primary_key=True),  # compound / unit / activity / person
     Column("target", String(200), nullable=False),
 )
@@ -506,9 +498,7 @@ evidence_cases = Table(
     "evidence_cases",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False),
     Column("case", String(200), nullable=False),
     Column("name", String(200), nullable=False),
     Column("position", Integer, nullable=False, default=0),
@@ -527,9 +517,7 @@ evidence_case_variables = Table(
 evidence_source_cases = Table(
     "evidence_source_cases",
     metadata,
-    Column(
-        "source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), primary_key=True),
     Column("case_id", ForeignKey("evidence_cases.id", ondelete="CASCADE"), primary_key=True),
     Column("position", Integer, nullable=False, default=0),  # order of the source's cases
 )
@@ -539,9 +527,7 @@ evidence_codings = Table(
     "evidence_codings",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), nullable=False),
     Column("start_pos", Integer, nullable=False),
     Column("end_pos", Integer, nullable=False),
     Column("code", String(200), nullable=False),
@@ -557,9 +543,7 @@ evidence_memos = Table(
     "evidence_memos",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("project_id", ForeignKey("evidence_projects.id", ondelete="CASCADE"), nullable=False),
     Column("memo", String(200), nullable=False),
     Column("text", Text, nullable=False),
     Column("author", String(200), nullable=False),
@@ -587,9 +571,7 @@ evidence_suggestion_decisions = Table(
     "evidence_suggestion_decisions",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("source_id", ForeignKey("evidence_sources.id", ondelete="CASCADE"), nullable=False),
     Column("start_pos", Integer, nullable=False),
     Column("end_pos", Integer, nullable=False),
     Column("code", String(200), nullable=False),
@@ -626,4 +608,20 @@ param_sets = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(200), nullable=False),
     Column("adopted", Boolean, nullable=False, default=False),
+)
+
+# REFI-QDA Sets of an evidence project: named groups of codes and of sources (JSON id lists).
+evidence_sets = Table(
+    "evidence_sets",
+    metadata,
+    Column(
+        "project_id",
+        ForeignKey("evidence_projects.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("set_id", String(200), primary_key=True),
+    Column("name", String(500), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("codes", Text, nullable=False),  # JSON list of code ids
+    Column("sources", Text, nullable=False),  # JSON list of source ids
 )

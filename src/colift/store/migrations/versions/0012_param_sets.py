@@ -1,4 +1,5 @@
-"""Named parameter sets of the simulation (calibrated or hand-made), with their provenance.
+"""Named parameter sets of the simulation (calibrated or hand-made), with their provenance;
+REFI-QDA Sets (of codes and of sources) of evidence projects.
 
 Revision ID: 0012
 Revises: 0008
@@ -32,6 +33,24 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", name="uq_param_sets_name"),
     )
 
+    op.create_table(
+        "evidence_sets",
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("set_id", sa.String(200), nullable=False),
+        sa.Column("name", sa.String(500), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("codes", sa.Text(), nullable=False),
+        sa.Column("sources", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["evidence_projects.id"],
+            name="fk_evidence_sets_project_id_evidence_projects",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("project_id", "set_id", name="pk_evidence_sets"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("evidence_sets")
     op.drop_table("param_sets")
