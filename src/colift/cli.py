@@ -662,6 +662,9 @@ def simulate_cmd(
     sensitivity: Annotated[
         bool, typer.Option(help="Sobol indices of the calibrated parameters (SALib)")
     ] = False,
+    samples: Annotated[
+        int, typer.Option(help="--sensitivity: Saltelli base samples (points = samples × 9)")
+    ] = 8,
     database: DatabaseOption = None,
 ) -> None:
     """Simulate a unit under each strategy, or a whole city under a policy, week by week."""
@@ -703,7 +706,18 @@ def simulate_cmd(
     if sensitivity:
         from colift.cli_calibrate import sensitivity_cmd
 
-        sensitivity_cmd(file, unit, document, unit_args, weeks, database, options, as_json, plot)
+        copies = runs or 30  # --runs: copies of the unit simulated at each point
+        sensitivity_cmd(
+            file,
+            unit,
+            document,
+            (unit_args[0], copies, unit_args[2]),
+            weeks,
+            samples,
+            options,
+            as_json,
+            plot,
+        )
         return
     with simulation_progress(as_json, "simulating") as progress:
         options["progress"] = progress

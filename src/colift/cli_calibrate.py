@@ -170,7 +170,7 @@ def sensitivity_cmd(
     document: dict[str, Any] | None,
     unit_args: tuple[list[str], int, int],
     weeks: int | None,
-    database: str | None,
+    samples: int,
     options: dict[str, Any],
     as_json: bool,
     plot: Path | None,
@@ -182,13 +182,15 @@ def sensitivity_cmd(
 
     if file is None or unit is not None:
         raise BadInput("--sensitivity needs a FILE: a unit scenario (.toml) or a unit file (.json)")
-    strategies, _runs, seed = unit_args
+    strategies, copies, seed = unit_args
     result = sensitivity(
         document,
         read_json(file) if document is None else None,
         file.parent,
         strategies=strategies,
         weeks=weeks,
+        samples=samples,
+        copies=copies,
         seed=seed,
         params=options.get("params"),
     )
