@@ -50,6 +50,9 @@ def calibrate_cmd(
     scheduler: Annotated[
         str | None, typer.Option(help="Address of a running Dask scheduler")
     ] = None,
+    evidence_prior: Annotated[
+        bool, typer.Option(help="Let the coded interviews narrow the prior (docs/calibration.md)")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
     database: DatabaseOption = None,
 ) -> None:
@@ -72,6 +75,7 @@ def calibrate_cmd(
         parameters=parameter or (),
         scheduler=scheduler,
         workers=workers,
+        evidence_prior=evidence_prior,
     )
     if as_json:
         print_json(result)

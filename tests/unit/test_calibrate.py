@@ -152,3 +152,21 @@ def test_the_evidence_include_links_each_segment_to_its_source() -> None:
     html = environment("zh-CN").get_template("_evidence_links.html").render(links=[link])
     assert "党员带头承诺之后出现了同意（1段相悖）" in html
     assert 'href="/evidence/demo/sources/s1"' in html
+
+
+def test_the_evidence_prior_holds_direct_guidance_at_least_as_trusted() -> None:
+    from colift.calibrate.evidence import Link
+    from colift.calibrate.priors import with_evidence
+
+    prior = default_prior(["trust_alone", "trust_direct", "p_object"])
+    direct = Link("guidance.direct", "直接引领", "consent", 2, 3, 1)
+    narrowed, why = with_evidence(prior, [direct])
+    assert narrowed.order == (("trust_direct", "trust_alone"),) and "3 interview segments" in why[0]
+    assert with_evidence(prior, [dataclasses.replace(direct, contradicting=5)]) == (prior, [])
+
+    def sim(theta: np.ndarray, seed: int) -> np.ndarray:
+        return np.array([theta[0], theta[2]]) + np.random.default_rng(seed).normal(0, 0.01, 2)
+
+    # the data alone would favour trust_alone 0.95 above most of trust_direct's box
+    result = abc_smc(sim, np.array([0.95, 0.3]), narrowed, particles=20, generations=3, seed=1)
+    assert np.all(result.particles[:, 1] >= result.particles[:, 0])

@@ -83,16 +83,30 @@ def _propose(
     weights: NDArray[np.float64],
     cov: NDArray[np.float64],
     m: int,
+    prior: Prior,
 ) -> NDArray[np.float64]:
-    """`m` moves of particles drawn by weight, redrawn until inside the prior box."""
+    """`m` moves of particles drawn by weight, redrawn until inside the prior's support."""
     out = np.empty((0, u.shape[1]))
+    span = prior.high - prior.low
     for _ in range(1000):
         idx = rng.choice(u.shape[0], size=m, p=weights)
         prop = u[idx] + rng.multivariate_normal(np.zeros(u.shape[1]), cov, size=m)
-        out = np.vstack([out, prop[np.all((prop >= 0) & (prop <= 1), axis=1)]])
+        out = np.vstack([out, prop[prior.inside(prior.low + prop * span)]])
         if out.shape[0] >= m:
             break
     return out[:m]
+
+
+def _from_prior(rng: np.random.Generator, prior: Prior, n: int) -> NDArray[np.float64]:
+    """`n` points of the unit cube whose parameters lie in the prior's support."""
+    out = np.empty((0, prior.dim))
+    span = prior.high - prior.low
+    for _ in range(1000):
+        u = rng.random((n, prior.dim))
+        out = np.vstack([out, u[prior.inside(prior.low + u * span)]])
+        if out.shape[0] >= n:
+            break
+    return out[:n]
 
 
 def abc_smc(
@@ -113,7 +127,7 @@ def abc_smc(
     run = mapper or serial_map
     span = prior.high - prior.low
     rng0 = np.random.default_rng(_seed(seed, 0))
-    u = rng0.random((particles, prior.dim))
+    u = _from_prior(rng0, prior, particles)
     thetas = prior.low + u * span
     sims = np.asarray(
         run(simulate, list(thetas), [_seed(seed, 0, 0, k) for k in range(particles)]), float
@@ -135,7 +149,7 @@ def abc_smc(
         for rnd in range(max_rounds):
             need = particles - len(kept_u)
             m = max(need * 2, 8)
-            prop = _propose(rng, u, weights, cov, m)
+            prop = _propose(rng, u, weights, cov, m, prior)
             seeds = [_seed(seed, gen, rnd, k) for k in range(m)]
             out = np.asarray(run(simulate, list(prior.low + prop * span), seeds), float)
             tried += m
@@ -150,7 +164,7 @@ def abc_smc(
         if len(kept_u) < 4:  # tolerance out of reach: keep the last population
             break
         new_u = np.asarray(kept_u)
-        # A uniform prior on the box: its density is the same everywhere inside.
+        # A uniform prior on its support: its density is the same everywhere inside.
         mix = _kernel_mix(new_u, u, weights, cov)
         new_w = 1.0 / np.maximum(mix, 1e-300)
         weights = new_w / new_w.sum()

@@ -9,7 +9,8 @@ sim's parameter API can change under it without touching the rest of calibration
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,21 +37,23 @@ class Prior:
     names: tuple[str, ...]
     low: NDArray[np.float64]
     high: NDArray[np.float64]
+    # (greater, lesser): the prior holds only points where the first is at least the second
+    order: tuple[tuple[str, str], ...] = ()
 
     @property
     def dim(self) -> int:
         return len(self.names)
 
     def sample(self, rng: np.random.Generator, n: int) -> NDArray[np.float64]:
+        """`n` points of the box (without the order constraints; for tests and screens)."""
         return self.low + (self.high - self.low) * rng.random((n, self.dim))
 
     def inside(self, theta: NDArray[np.float64]) -> NDArray[np.bool_]:
         inside: NDArray[np.bool_] = np.all((theta >= self.low) & (theta <= self.high), axis=-1)
+        for greater, lesser in self.order:
+            i, j = self.names.index(greater), self.names.index(lesser)
+            inside = inside & (theta[..., i] >= theta[..., j])
         return inside
-
-    def density(self, theta: NDArray[np.float64]) -> NDArray[np.float64]:
-        vol = float(np.prod(self.high - self.low))
-        return np.where(self.inside(theta), 1.0 / vol, 0.0)
 
     def interval90(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         width = self.high - self.low
@@ -74,6 +77,23 @@ def default_prior(names: Sequence[str] | None = None, defaults: Defaults | None 
         low.append(min(lo, value))
         high.append(max(hi, value))
     return Prior(chosen, np.asarray(low, float), np.asarray(high, float))
+
+
+def with_evidence(prior: Prior, found: Sequence[Any]) -> tuple[Prior, list[str]]:
+    """The prior narrowed by what the coded interviews say, and why (one line per change).
+
+    Where segments link direct guidance to consent or cooperation and more support it than
+    contradict it, formal tools under direct guidance are held at least as trusted as informal
+    tools alone (`trust_direct ≥ trust_alone`)."""
+    support = sum(x.segments for x in found if x.code == "guidance.direct")
+    against = sum(x.contradicting for x in found if x.code == "guidance.direct")
+    if support > against and {"trust_direct", "trust_alone"} <= set(prior.names):
+        why = (
+            f"trust_direct ≥ trust_alone: {support} interview segments link direct guidance "
+            f"to consent or cooperation, {against} contradict it"
+        )
+        return replace(prior, order=(*prior.order, ("trust_direct", "trust_alone"))), [why]
+    return prior, []
 
 
 def apply_params(scenario: Scenario, values: Mapping[str, float]) -> Scenario:

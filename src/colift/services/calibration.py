@@ -22,7 +22,7 @@ from colift.calibrate.abc import Mapper, abc_smc
 from colift.calibrate.heldout import compare, split
 from colift.calibrate.observe import SUMMARY_NAMES, Observations, summaries
 from colift.calibrate.posterior import medians, posterior_table
-from colift.calibrate.priors import apply_params, default_prior
+from colift.calibrate.priors import Prior, apply_params, default_prior
 from colift.calibrate.simulator import DaskMapper, UnitsSimulator
 from colift.errors import BadInput
 from colift.model.coproduction import Stage
@@ -141,6 +141,7 @@ def fit(
     seed: int = 0,
     test_share: float = 0.25,
     mapper: Mapper | None = None,
+    prior: Prior | None = None,
 ) -> dict[str, Any]:
     """ABC-SMC on the training units, then the held-out check; plain data for --json."""
     if not 4 <= particles <= MAX_PARTICLES:
@@ -150,7 +151,7 @@ def fit(
     if not 0.0 < test_share < 0.9:
         raise BadInput("the held-out share must be above 0 and below 0.9")
     t0 = time.perf_counter()
-    prior = default_prior(names or None, scenario.defaults)
+    prior = prior or default_prior(names or None, scenario.defaults)
     train, test = split(obs.n_units, test_share, seed)
     sim = UnitsSimulator(batch.select(train), obs.span[train], scenario, prior.names)
     observed = summaries(obs.select(train))
@@ -208,12 +209,22 @@ def calibrate(
     scheduler: str | None = None,
     workers: int = 0,
     today: date | None = None,
+    evidence_prior: bool = False,
 ) -> dict[str, Any]:
-    """Fit on the recorded units and save the posterior medians as the parameter set `name`."""
+    """Fit on the recorded units and save the posterior medians as the parameter set `name`;
+    with `evidence_prior`, the coded interviews narrow the prior (`priors.with_evidence`)."""
+    from colift.calibrate.evidence import check_posterior
+    from colift.calibrate.priors import with_evidence
+
     record = recorded_units(engine, codes, street=street, everything=everything, today=today)
     batch = UnitBatch.from_specs(record.specs, record.scenario)
+    found = evidence_links(engine)
+    prior = default_prior(parameters or None, record.scenario.defaults)
+    narrowed: list[str] = []
+    if evidence_prior:
+        prior, narrowed = with_evidence(prior, found)
     options: dict[str, Any] = {
-        "names": parameters,
+        "prior": prior,
         "particles": particles,
         "generations": generations,
         "seed": seed,
@@ -229,9 +240,7 @@ def calibrate(
     else:
         out = fit(batch, record.observations, record.scenario, **options)
     out["compounds"] = record.compounds
-    from colift.calibrate.evidence import check_posterior
-
-    found = evidence_links(engine)
+    out["prior_from_evidence"] = narrowed
     out["evidence"] = [x.to_json() for x in found]
     out["evidence_check"] = check_posterior(out["parameters"], found)
     out["since"] = record.first_start.isoformat() if record.first_start else None
