@@ -6,7 +6,7 @@ Every `ColiftError` becomes one line on stderr and exit code 2; nothing prints a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -572,10 +572,15 @@ def advise_cmd(
 
         assert unit is not None
         advice = unit_advice(ready_engine(database), unit)
+    evidence = []
+    if unit is not None:
+        from colift.services.calibration import evidence_links
+
+        evidence = evidence_links(ready_engine(database))
     if as_json:
         print_json(advice.to_json())
         return
-    print_advice(advice)
+    print_advice(advice, evidence)
 
 
 def _zh(text: str) -> str:
@@ -583,7 +588,7 @@ def _zh(text: str) -> str:
     return text.split(" / ", 1)[0]
 
 
-def print_advice(advice: Any) -> None:
+def print_advice(advice: Any, evidence: Sequence[Any] = ()) -> None:
     """The advice as a worker's checklist in Chinese: who, whom, why, how, what to record."""
     from colift.model.coproduction import STAGE_NAMES_ZH
 
@@ -615,6 +620,11 @@ def print_advice(advice: Any) -> None:
         ]
         for line in lines:
             out.print(line, markup=False, soft_wrap=True)
+        from colift.calibrate.evidence import for_tool
+
+        seen = for_tool(evidence, r.tool)
+        if seen is not None:  # what the coded interviews say about this tool
+            out.print(f"   访谈证据：{seen.sentence_zh()}", markup=False, soft_wrap=True)
     if advice.leadership:
         out.print("\n[bold]领导力缺口[/]")
         for g in advice.leadership:
@@ -684,6 +694,15 @@ def simulate_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
     plot: Annotated[Path | None, typer.Option(help="Save a figure: PATH.png or PATH.svg")] = None,
+    params: Annotated[
+        str | None, typer.Option("--params", help="A stored parameter set (colift params list)")
+    ] = None,
+    sensitivity: Annotated[
+        bool, typer.Option(help="Sobol indices of the calibrated parameters (SALib)")
+    ] = False,
+    samples: Annotated[
+        int, typer.Option(help="--sensitivity: Saltelli base samples (points = samples × 9)")
+    ] = 8,
     database: DatabaseOption = None,
 ) -> None:
     """Simulate a unit under each strategy, or a whole city under a policy, week by week."""
@@ -716,7 +735,28 @@ def simulate_cmd(
         assert file is not None
         simulate_city(file, seed, weeks, as_json, plot, options)
         return
+    if params is not None or unit is not None:
+        from colift.services.calibration import param_values
+
+        # The named set, else (for a stored unit) the adopted one; files alone need no database.
+        options["params"] = param_values(ready_engine(database), params)
     unit_args = (list(strategy or DEFAULT_STRATEGIES), runs or 200, seed or 0)
+    if sensitivity:
+        from colift.cli_calibrate import sensitivity_cmd
+
+        copies = runs or 30  # --runs: copies of the unit simulated at each point
+        sensitivity_cmd(
+            file,
+            unit,
+            document,
+            (unit_args[0], copies, unit_args[2]),
+            weeks,
+            samples,
+            options,
+            as_json,
+            plot,
+        )
+        return
     with simulation_progress(as_json, "simulating") as progress:
         options["progress"] = progress
         result = simulate_unit(
@@ -989,6 +1029,9 @@ def yuan(fen: int) -> str:
 from colift.cli_ledger import register as register_record  # noqa: E402
 
 register_record(app)
+from colift.cli_calibrate import register as register_calibrate  # noqa: E402
+
+register_calibrate(app)
 
 # `regeneration add|show`: community regeneration after a lift runs
 from colift.cli_regeneration import register as register_regeneration  # noqa: E402

@@ -14,6 +14,7 @@ from colift.api.errors import install_error_handlers
 from colift.api.evidence_routes import evidence_router
 from colift.api.routes import router
 from colift.api.routes_web import router as web_actions
+from colift.web.calibration import router as calibration_pages
 
 PREFIX = "/api/v1"
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -59,6 +60,7 @@ def create_app(
     app.include_router(web_actions, prefix=PREFIX)
     app.include_router(pages)
     app.include_router(evidence_pages)
+    app.include_router(calibration_pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.middleware("http")

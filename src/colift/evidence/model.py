@@ -80,3 +80,15 @@ class Memo:
     author: str
     target_kind: str = "project"  # project / code / source / segment
     target: str = ""
+
+
+@dataclass(frozen=True)
+class EvidenceSet:
+    """A named group of codes and sources (a REFI-QDA Set: MAXQDA document sets, NVivo sets,
+    ATLAS.ti groups), kept so that an exchange loses none of them."""
+
+    id: str
+    name: str
+    description: str = ""
+    codes: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()

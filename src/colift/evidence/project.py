@@ -15,7 +15,7 @@ from typing import Any
 
 from colift.errors import BadInput, NotFound
 from colift.evidence.codebook import Codebook, CodebookEdit
-from colift.evidence.model import Case, Coding, Memo, Source
+from colift.evidence.model import Case, Coding, EvidenceSet, Memo, Source
 
 MEMO_TARGETS = ("project", "code", "source", "segment")
 LINK_KINDS = ("compound", "unit", "activity", "person")
@@ -67,6 +67,7 @@ class EvidenceProject:
     users: list[str] = field(default_factory=list)
     description: str = ""
     guids: dict[str, str] = field(default_factory=dict)
+    sets: dict[str, EvidenceSet] = field(default_factory=dict)
 
     # -- reading
 

@@ -34,7 +34,7 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from colift.errors import BadInput
 from colift.evidence.codebook import Codebook
-from colift.evidence.model import Case, Code, CodeLevel, Coding, Memo, Source
+from colift.evidence.model import Case, Code, CodeLevel, Coding, EvidenceSet, Memo, Source
 from colift.evidence.project import (
     EvidenceProject,
     HistoryRecord,
@@ -331,6 +331,20 @@ def project_xml(project: EvidenceProject) -> tuple[bytes, dict[str, str]]:
             _set_text(_sub(note, "Description", ns), _describe("", meta), f"memo {memo.id}")
             _set_text(_sub(note, "PlainTextContent", ns), memo.text, f"memo {memo.id}")
 
+    if project.sets:
+        sets_el = _sub(root, "Sets", ns)
+        for ps in project.sets.values():
+            set_el = _sub(sets_el, "Set", ns, guid=guid(f"set:{ps.id}"), name=ps.name)
+            _set_text(
+                _sub(set_el, "Description", ns),
+                _describe(ps.description, {"id": ps.id}),
+                f"set {ps.id}",
+            )
+            for code in ps.codes:
+                _sub(set_el, "MemberCode", ns, targetGUID=guid(f"code:{code}"))
+            for source_id in ps.sources:
+                _sub(set_el, "MemberSource", ns, targetGUID=guid(f"source:{source_id}"))
+
     project_meta: dict[str, Any] = {"users": list(project.users)}
     if project.history:
         project_meta["history"] = [
@@ -567,9 +581,61 @@ def import_qdc(data: bytes) -> tuple[Codebook, dict[str, str], list[str]]:
         raise BadInput("the codebook file has no <Codes>")
     warnings: list[str] = []
     codes, _, kept, book, _ = _read_codes(codes_el, warnings)
+    warnings += foreign_elements(root, keeps_sets=False)
     if not codes:
         raise BadInput("the codebook file has no codes colift can read")
     return _codebook_of(codes, book, root.get("origin") or ""), kept, warnings
+
+
+# What colift reads of a project and of a text source; anything else is reported, not dropped
+# silently (REFI-QDA Sets, Links and Graphs, and elements a tool adds of its own).
+_PROJECT_READ = frozenset(
+    {"Users", "CodeBook", "Variables", "Cases", "Sources", "Notes", "Description", "NoteRef"}
+    | {"Sets"}
+)
+_SOURCE_READ = frozenset(
+    {"Description", "PlainTextContent", "PlainTextSelection", "Coding", "NoteRef"}
+    | {"VariableValue"}
+)
+
+
+def _set_line(element: Any) -> str:
+    members = {
+        kind: sum(1 for _ in _kids(element, f"Member{kind}")) for kind in ("Code", "Source", "Note")
+    }
+    held = ", ".join(f"{n} {k.lower()}s" for k, n in members.items() if n) or "no members"
+    return f"set {element.get('name') or '(unnamed)'!r} ({held})"
+
+
+def foreign_elements(root: Any, *, keeps_sets: bool = True) -> list[str]:
+    """One warning per element of a project (or codebook) colift does not keep; a codebook
+    file's Sets are reported (`keeps_sets=False`), a project's are read by `_read_sets`."""
+    out: list[str] = []
+    for child in root:
+        if not isinstance(child.tag, str):
+            continue  # comments, processing instructions
+        name = _local(child)
+        if name == "Sets":
+            if keeps_sets:
+                continue
+            sets = [_set_line(s) for s in _kids(child, "Set")]
+            if sets:
+                out.append(f"{len(sets)} REFI-QDA set(s) not kept: " + "; ".join(sets))
+        elif name in ("Links", "Graphs"):
+            n = sum(1 for c in child if isinstance(c.tag, str))
+            if n:
+                out.append(f"{n} element(s) of <{name}> not kept: colift does not model them")
+        elif name not in _PROJECT_READ and name != "Codes":
+            out.append(f"<{name}> not kept: colift does not model it")
+        if name == "Sources":
+            for source in child:
+                if not isinstance(source.tag, str) or _local(source) != "TextSource":
+                    continue
+                extra = sorted({_local(c) for c in source if isinstance(c.tag, str)} - _SOURCE_READ)
+                for tag in extra:
+                    label = source.get("name") or source.get("guid") or "(unnamed)"
+                    out.append(f"text source {label!r}: <{tag}> not kept")
+    return out
 
 
 def _open_qdpx(data: bytes) -> tuple[zipfile.ZipFile, str]:
@@ -604,8 +670,9 @@ def _zip_text(archive: zipfile.ZipFile, path: str) -> str | None:
 def import_qdpx(data: bytes, *, name: str | None = None) -> ImportResult:
     """An `EvidenceProject` from `.qdpx` bytes written by colift or another REFI-QDA tool.
 
-    Unknown elements are ignored; sources without plain text (pictures, PDFs, audio) and
-    codings pointing nowhere are left out with a warning.
+    Sources without plain text (pictures, PDFs, audio), codings pointing nowhere, and every
+    element colift does not model (REFI-QDA Sets, Links, Graphs, a tool's own elements) are
+    left out with a warning each.
     """
     archive, qde_name = _open_qdpx(data)
     with archive:
@@ -753,6 +820,8 @@ def _read_project(root: Any, archive: zipfile.ZipFile, name: str | None) -> Impo
         for h in meta.get("history", [])
         if isinstance(h, dict)
     ]
+    warnings += foreign_elements(root)
+    sets = _read_sets(root, code_by_guid, source_by_guid, kept, warnings)
     project = EvidenceProject(
         name=project_name,
         codebook=codebook,
@@ -764,9 +833,61 @@ def _read_project(root: Any, archive: zipfile.ZipFile, name: str | None) -> Impo
         users=list(dict.fromkeys(user_list)),
         description=description,
         guids=kept,
+        sets=sets,
     )
     project.validate()
     return ImportResult(project, warnings)
+
+
+def _read_sets(
+    root: Any,
+    code_by_guid: Mapping[str, str],
+    source_by_guid: Mapping[str, str],
+    kept: dict[str, str],
+    warnings: list[str],
+) -> dict[str, EvidenceSet]:
+    """REFI-QDA Sets of codes and sources; members colift does not hold are reported."""
+    out: dict[str, EvidenceSet] = {}
+    sets_el = _kid(root, "Sets")
+    if sets_el is None:
+        return out
+    ids = _Ids("set")
+    for set_el in _kids(sets_el, "Set"):
+        guid = _norm_guid(set_el.get("guid"))
+        name = (set_el.get("name") or "").strip() or "set"
+        if guid is None:
+            warnings.append(f"set {name!r} has no valid guid: left out")
+            continue
+        description, meta = _read_description(_text_of(set_el, "Description"))
+        set_id = ids.make(_str(meta.get("id")), name, guid)
+        codes: list[str] = []
+        sources: list[str] = []
+        missing = 0
+        for kind, known, into in (
+            ("MemberCode", code_by_guid, codes),
+            ("MemberSource", source_by_guid, sources),
+        ):
+            for member in _kids(set_el, kind):
+                found = known.get(_norm_guid(member.get("targetGUID")) or "")
+                if found is None:
+                    missing += 1
+                else:
+                    into.append(found)
+        notes = sum(1 for _ in _kids(set_el, "MemberNote"))
+        if missing:
+            warnings.append(f"set {name!r}: {missing} member(s) colift did not import left out")
+        if notes:
+            warnings.append(f"set {name!r}: {notes} note member(s) not kept")
+        if guid != derived_guid(f"set:{set_id}"):
+            kept[f"set:{set_id}"] = set_el.get("guid").strip()
+        out[set_id] = EvidenceSet(
+            set_id,
+            name,
+            description,
+            tuple(dict.fromkeys(codes)),
+            tuple(dict.fromkeys(sources)),
+        )
+    return out
 
 
 def _parse_at(value: object) -> datetime | None:

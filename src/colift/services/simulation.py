@@ -67,8 +67,14 @@ def simulate_spec(
     progress: Progress | None = None,
     scheduler: str | None = None,
     n_workers: int = 0,
+    params: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Each strategy's summary (with weekly series) on `runs` copies of the unit."""
+    """Each strategy's summary (with weekly series) on `runs` copies of the unit; `params`
+    replaces defaults (a stored parameter set, `colift params`)."""
+    if params:
+        from colift.calibrate.priors import apply_params
+
+        scenario = apply_params(scenario, params)
     if runs < 1:
         raise BadInput("runs must be at least 1")
     if not strategies:
@@ -101,6 +107,7 @@ def simulate_spec(
         "runs": runs,
         "seed": seed,
         "weeks": scenario.weeks,
+        "params": dict(params or {}),
         "scenario": {
             "name": scenario.name,
             "consent_profile": scenario.consent_profile,

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, CursorResult, and_, delete, func, insert, sel
 
 from colift.errors import BadInput, NotFound
 from colift.evidence.codebook import Codebook
-from colift.evidence.model import Case, Code, CodeLevel, Coding, Memo, Source
+from colift.evidence.model import Case, Code, CodeLevel, Coding, EvidenceSet, Memo, Source
 from colift.evidence.project import EvidenceProject, HistoryRecord
 from colift.store import tables as t
 
@@ -148,7 +148,35 @@ class EvidenceRepository:
         for memo in project.memos.values():
             self.add_memo(pid, memo, at=at)
         self.set_guids(pid, project.guids)
+        for ps in project.sets.values():
+            self.c.execute(
+                insert(t.evidence_sets).values(
+                    project_id=pid,
+                    set_id=ps.id,
+                    name=ps.name,
+                    description=ps.description,
+                    codes=json.dumps(list(ps.codes), ensure_ascii=False),
+                    sources=json.dumps(list(ps.sources), ensure_ascii=False),
+                )
+            )
         return pid
+
+    def _sets(self, pid: int) -> dict[str, EvidenceSet]:
+        rows = self.c.execute(
+            select(t.evidence_sets)
+            .where(t.evidence_sets.c.project_id == pid)
+            .order_by(t.evidence_sets.c.set_id)
+        ).mappings()
+        return {
+            r["set_id"]: EvidenceSet(
+                r["set_id"],
+                r["name"],
+                r["description"],
+                tuple(json.loads(r["codes"])),
+                tuple(json.loads(r["sources"])),
+            )
+            for r in rows
+        }
 
     def delete(self, name: str) -> None:
         self.c.execute(
@@ -189,6 +217,7 @@ class EvidenceRepository:
                     )
                 )
             },
+            sets=self._sets(pid),
         )
 
     # ---------------------------------------------------------------- codebook and history

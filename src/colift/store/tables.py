@@ -610,3 +610,34 @@ work_steps = Table(
     Column("reference", String(200), nullable=False, default=""),
     Column("recorded_by", String(200), nullable=False),
 )
+
+
+# Named parameter sets for the simulation (calibrated or hand-made): the values that differ from
+# the defaults, and where they came from (method, units, dates, posterior summaries) as JSON.
+param_sets = Table(
+    "param_sets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("values", Text, nullable=False),  # canonical JSON {name: value}
+    Column("provenance", Text, nullable=False),  # canonical JSON
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("adopted", Boolean, nullable=False, default=False),
+)
+
+# REFI-QDA Sets of an evidence project: named groups of codes and of sources (JSON id lists).
+evidence_sets = Table(
+    "evidence_sets",
+    metadata,
+    Column(
+        "project_id",
+        ForeignKey("evidence_projects.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("set_id", String(200), primary_key=True),
+    Column("name", String(500), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("codes", Text, nullable=False),  # JSON list of code ids
+    Column("sources", Text, nullable=False),  # JSON list of source ids
+)

@@ -636,7 +636,14 @@ def post_plan(request: Request, unit_id: int, who: Who, form: Form) -> Response:
 
 
 @router.get("/units/{unit_id}/whatif", response_class=HTMLResponse)
-def whatif(request: Request, unit_id: int, who: Who, runs: int = 200, seed: int = 0) -> Response:
+def whatif(
+    request: Request,
+    unit_id: int,
+    who: Who,
+    runs: int = 200,
+    seed: int = 0,
+    params: str | None = None,
+) -> Response:
     """The "what if" panel: strategies compared on simulated copies of this stairwell."""
     engine = engine_of(request)
     place = locate_unit(engine, unit_id)
@@ -644,9 +651,12 @@ def whatif(request: Request, unit_id: int, who: Who, runs: int = 200, seed: int 
         raise Refused("你的角色不能运行模拟 / your role may not run simulations")
     if not 1 <= runs <= 2000:
         raise BadInput("runs must be between 1 and 2000")
+    from colift.services.calibration import param_values
     from colift.services.simulation import simulate_stored_unit  # numpy, scipy: load on use
 
-    result = simulate_stored_unit(engine, unit_id, runs=runs, seed=seed)
+    # A named parameter set (?params=NAME), else the adopted one, else the defaults.
+    values = param_values(engine, params)
+    result = simulate_stored_unit(engine, unit_id, runs=runs, seed=seed, params=values)
     lang = page_language(request)
     return render(request, "whatif.html", view=whatif_view(result, lang))
 

@@ -1,0 +1,60 @@
+"""The calibration commands end to end: demo, calibrate --json, params, simulate --params and
+--sensitivity --json, advise beside the evidence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from colift.cli import app
+
+runner = CliRunner()
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_calibrate_params_and_simulate_with_them(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert invoke("demo", "-d", db)[0] == 0
+    code, out, err = invoke(
+        "calibrate", "-c", "hx-1994", "-p", "negotiation_median_weeks", "--particles", "6",
+        "--generations", "1", "--save", "fit", "--json", "-d", db,
+    )  # fmt: skip
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["saved"]["name"] == "fit" and result["parameters"][0]["interval90"]
+    assert "evidence" in result and "evidence_check" in result
+    code, out, err = invoke("params", "list", "--json", "-d", db)
+    assert code == 0 and [s["name"] for s in json.loads(out)] == ["fit"]
+    code, out, err = invoke(
+        "simulate", str(EXAMPLES / "unit-scenario.toml"), "--params", "fit", "--runs", "5",
+        "--weeks", "10", "--json", "-d", db,
+    )  # fmt: skip
+    assert code == 0, err
+    assert (
+        json.loads(out)["params"]
+        == json.loads(invoke("params", "show", "fit", "--json", "-d", db)[1])["values"]
+    )
+    code, _, err = invoke("params", "show", "nope", "-d", db)
+    assert code == 2 and "没有名为nope的参数集" in err
+    code, out, err = invoke("calibrate", "-d", db)
+    assert code == 2 and "--street" in err
+    code, out, _ = invoke("advise", "--unit", "1", "-d", db)
+    assert code == 0
+
+
+def test_simulate_sensitivity_json_prints_sobol_indices() -> None:
+    code, out, err = invoke(
+        "simulate", str(EXAMPLES / "unit-scenario.toml"), "--sensitivity", "--samples", "2",
+        "--runs", "4", "--weeks", "20", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    assert set(data["indices"]) >= {"success", "weeks_to_consent", "weeks_to_service"}
+    assert set(data["indices"]["success"]["ST"]) == set(data["parameters"])

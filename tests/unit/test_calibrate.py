@@ -1,0 +1,172 @@
+"""Calibration recovers a known parameter set from a synthetic street (fixed seed, small)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from colift.calibrate.abc import abc_smc
+from colift.calibrate.heldout import compare, split
+from colift.calibrate.observe import Observations, censor, summaries
+from colift.calibrate.posterior import posterior_table, weighted_quantile
+from colift.calibrate.priors import Prior, apply_params, default_prior
+from colift.calibrate.simulator import UnitsSimulator
+from colift.calibrate.synthetic import TRUE_VALUES, synthetic_street
+from colift.errors import BadInput
+from colift.sim.params import Defaults, Scenario
+
+NAMES = ("negotiation_median_weeks", "negotiation_sigma", "p_technical")
+
+
+@pytest.fixture(scope="module")
+def fitted() -> dict[str, object]:
+    batch, obs = synthetic_street(120, seed=11, min_span=20, max_span=60)
+    train, test = split(obs.n_units, 0.3, seed=5)
+    prior = default_prior(NAMES)
+    sim = UnitsSimulator(batch.select(train), obs.span[train], Scenario(), prior.names)
+    result = abc_smc(sim, summaries(obs.select(train)), prior, particles=30, generations=3, seed=2)
+    d = Defaults()
+    rows = posterior_table(result, prior, {n: float(getattr(d, n)) for n in NAMES})
+    held_sim = UnitsSimulator(batch.select(test), obs.span[test], Scenario(), prior.names)
+    draws = list(result.draw(np.random.default_rng(1), 12))
+    default_theta = np.array([getattr(d, n) for n in NAMES], float)
+    held = compare(held_sim, obs.select(test), draws, default_theta, seed=9)
+    return {"rows": rows, "held": held, "result": result}
+
+
+def test_informed_parameters_are_recovered_within_their_90_percent_interval(fitted) -> None:
+    rows = fitted["rows"]
+    informed = [r for r in rows if r["informed"]]
+    assert "negotiation_median_weeks" in {r["name"] for r in informed}
+    for r in informed:
+        lo, hi = r["interval90"]
+        assert lo <= TRUE_VALUES[r["name"]] <= hi, r
+
+
+def test_the_held_out_prediction_beats_the_uncalibrated_model(fitted) -> None:
+    held = fitted["held"]
+    assert held["better"], held
+
+
+def test_summaries_and_censoring() -> None:
+    obs = Observations(
+        np.array([10, 20], np.int32), np.array([5, -1], np.int32), np.array([-1, -1], np.int32)
+    )
+    s = summaries(obs)
+    assert s.tolist() == pytest.approx([0.5, (0.5 + 1.0) / 2, 0.5, 0.0, 1.0])
+    assert censor(np.array([3, 30, -1]), np.array([10, 10, 10])).tolist() == [3, -1, -1]
+    assert obs.level().tolist() == [1, 0]
+
+
+def test_priors_hold_the_defaults_and_refuse_unknown_names() -> None:
+    prior = default_prior()
+    d = Defaults()
+    for i, name in enumerate(prior.names):
+        assert prior.low[i] <= getattr(d, name) <= prior.high[i]
+    with pytest.raises(BadInput):
+        default_prior(["no_such"])
+    sc = apply_params(Scenario(), {"trust_alone": 0.4})
+    assert sc.defaults.trust_alone == 0.4
+
+
+def test_weighted_quantile_of_equal_weights_is_the_median() -> None:
+    x = np.array([1.0, 2.0, 3.0])
+    assert weighted_quantile(x, np.ones(3), 0.5)[0] == pytest.approx(2.0)
+
+
+def test_abc_smc_on_a_toy_model_finds_the_mean_and_is_deterministic() -> None:
+    prior = Prior(("mu",), np.array([-5.0]), np.array([5.0]))
+
+    def sim(theta: np.ndarray, seed: int) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        return np.array([rng.normal(theta[0], 1.0, 50).mean()])
+
+    a = abc_smc(sim, np.array([1.5]), prior, particles=60, generations=5, seed=4)
+    b = abc_smc(sim, np.array([1.5]), prior, particles=60, generations=5, seed=4)
+    assert np.array_equal(a.particles, b.particles)
+    lo, _med, hi = weighted_quantile(a.particles[:, 0], a.weights, [0.05, 0.5, 0.95])
+    assert lo <= 1.5 <= hi and hi - lo < 2.0
+
+
+def test_abc_smc_on_dask_gives_the_same_posterior_as_the_serial_map() -> None:
+    from colift.calibrate.simulator import DaskMapper
+    from colift.sim.sweep import dask_client
+
+    batch, obs = synthetic_street(12, seed=3, min_span=10, max_span=20)
+    prior = default_prior(["negotiation_median_weeks"])
+    sim = UnitsSimulator(batch, obs.span, Scenario(), prior.names)
+    options = {"particles": 6, "generations": 2, "seed": 1}
+    serial = abc_smc(sim, summaries(obs), prior, **options)
+    with dask_client(None, 2) as client:
+        on_dask = abc_smc(sim, summaries(obs), prior, mapper=DaskMapper(client), **options)
+    assert np.array_equal(serial.particles, on_dask.particles)
+    assert np.array_equal(serial.weights, on_dask.weights)
+
+
+def test_evidence_links_a_tool_to_consent_in_cases_and_segments() -> None:
+    from colift.calibrate.evidence import check_posterior, for_tool, links
+    from colift.evidence.model import Coding, Source
+
+    text = "党员带头承诺。" * 10
+    sources = {
+        "s1": Source("s1", "访谈1", text, case_ids=("c1",)),
+        "s2": Source("s2", "访谈2", text, case_ids=("c2",)),
+    }
+    codings = [
+        Coding("s1", 0, 7, "tool.party_member_pledge", "a"),
+        Coding("s1", 7, 14, "outcome.consent", "a"),
+        Coding("s2", 0, 7, "tool.party_member_pledge", "a"),
+        Coding("s2", 7, 14, "cooperation.collaborating", "a"),
+        Coding("s2", 21, 28, "tool.party_member_pledge", "a"),
+        Coding("s2", 28, 35, "outcome.consent", "a"),
+        Coding("s1", 42, 49, "tool.door_to_door", "a"),
+        Coding("s1", 42, 49, "outcome.failure", "a"),
+    ]
+    found = links(codings, sources, {"tool.party_member_pledge": "党员带头承诺"}, project="p")
+    pledge = for_tool(found, "party_member_pledge")
+    assert pledge is not None and pledge.outcome == "consent"
+    assert (pledge.cases, pledge.segments) == (2, 2)
+    assert pledge.sentence_zh() == "在2个个案的2段访谈中，党员带头承诺之后出现了同意"
+    assert pledge.to_json()["examples"][0] == {"source": "s1", "start": 0, "end": 7}
+    assert for_tool(found, "door_to_door") is None  # only contradicted
+    rows = [
+        {"name": "trust_direct", "interval90": [1.0, 1.1]},
+        {"name": "trust_alone", "interval90": [1.2, 1.4]},
+    ]
+    direct = [dataclasses.replace(pledge, code="guidance.direct")]
+    assert check_posterior(rows, direct) and not check_posterior(rows, found)
+
+
+def test_the_evidence_include_links_each_segment_to_its_source() -> None:
+    import colift.api  # noqa: F401  (the web package loads through the app)
+    from colift.web.render import environment
+
+    link = {
+        "project": "demo",
+        "sentence_zh": "在2个个案的2段访谈中，党员带头承诺之后出现了同意",
+        "contradicting": 1,
+        "examples": [{"source": "s1", "start": 0, "end": 7}],
+    }
+    html = environment("zh-CN").get_template("_evidence_links.html").render(links=[link])
+    assert "党员带头承诺之后出现了同意（1段相悖）" in html
+    assert 'href="/evidence/demo/sources/s1"' in html
+
+
+def test_the_evidence_prior_holds_direct_guidance_at_least_as_trusted() -> None:
+    from colift.calibrate.evidence import Link
+    from colift.calibrate.priors import with_evidence
+
+    prior = default_prior(["trust_alone", "trust_direct", "p_object"])
+    direct = Link("guidance.direct", "直接引领", "consent", 2, 3, 1)
+    narrowed, why = with_evidence(prior, [direct])
+    assert narrowed.order == (("trust_direct", "trust_alone"),) and "3 interview segments" in why[0]
+    assert with_evidence(prior, [dataclasses.replace(direct, contradicting=5)]) == (prior, [])
+
+    def sim(theta: np.ndarray, seed: int) -> np.ndarray:
+        return np.array([theta[0], theta[2]]) + np.random.default_rng(seed).normal(0, 0.01, 2)
+
+    # the data alone would favour trust_alone 0.95 above most of trust_direct's box
+    result = abc_smc(sim, np.array([0.95, 0.3]), narrowed, particles=20, generations=3, seed=1)
+    assert np.all(result.particles[:, 1] >= result.particles[:, 0])
