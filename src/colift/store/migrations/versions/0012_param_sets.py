@@ -2,7 +2,7 @@
 REFI-QDA Sets (of codes and of sources) of evidence projects.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 Create Date: 2026-12-03
 """
 
