@@ -529,6 +529,20 @@ ZH.update(
 )
 
 
+# --- roster import: patterns, limits, update with a preview (issue 13 item 6) ------------------
+ZH.update(
+    {
+        "the {name} pattern {pattern} is not a valid regular expression: {problem}": "{name}的写法规则{pattern}不是有效的正则表达式：{problem}",
+        "the roster has more than {limit} rows: split it by building and import each part": "名册超过{limit}行：请按楼栋拆开，分几次导入",
+        "row {row} of the roster has more than {limit} filled columns: keep only the roster's columns": "名册第{row}行填了超过{limit}列：请只保留名册的列",
+        "the roster file is {size} KB; at most {limit} KB is read: split it by building": "名册文件有{size} KB，最多只读{limit} KB：请按楼栋拆开",
+        "line {line} of the CSV file cannot be read ({problem}): save it again from Excel": "CSV文件第{line}行无法读取（{problem}）：请用Excel重新另存",
+        "the .xlsx file holds {count} parts, more than {limit}: save the roster alone as a new workbook": "这个.xlsx文件包含{count}个部件，超过{limit}个：请把名册单独另存为新的工作簿",
+        "the .xlsx file unpacks to {size} MB, more than {limit} MB: it holds far more than a roster; save the roster alone as a new workbook": "这个.xlsx文件解压后有{size} MB，超过{limit} MB，远超一份名册：请把名册单独另存为新的工作簿",
+    }
+)
+
+
 def main() -> int:
     """Write messages.pot from the templates and the code, and messages.po from ZH."""
     old = set()
