@@ -538,6 +538,7 @@ ZH.update(
         "the roster file is {size} KB; at most {limit} KB is read: split it by building": "名册文件有{size} KB，最多只读{limit} KB：请按楼栋拆开",
         "line {line} of the CSV file cannot be read ({problem}): save it again from Excel": "CSV文件第{line}行无法读取（{problem}）：请用Excel重新另存",
         "the .xlsx file holds {count} parts, more than {limit}: save the roster alone as a new workbook": "这个.xlsx文件包含{count}个部件，超过{limit}个：请把名册单独另存为新的工作簿",
+        "the sheet holds more than {limit} cells: keep only the roster's columns and rows": "工作表里有超过{limit}个单元格：请只保留名册的行和列",
         "the .xlsx file unpacks to {size} MB, more than {limit} MB: it holds far more than a roster; save the roster alone as a new workbook": "这个.xlsx文件解压后有{size} MB，超过{limit} MB，远超一份名册：请把名册单独另存为新的工作簿",
     }
 )

@@ -681,3 +681,36 @@ def test_round_trip(suffix: str, rows: list[RosterRow]) -> None:
         path = Path(folder) / f"roster{suffix}"
         write_roster(rows, path)
         assert read_roster(path) == rows
+
+
+def _xlsx_with_sheet(path: Path, sheet_xml: str) -> None:
+    """The template, with its roster sheet's XML replaced (a crafted file)."""
+    import zipfile
+
+    write_template(path)
+    with zipfile.ZipFile(path) as source:
+        parts = {i.filename: source.read(i) for i in source.infolist()}
+    sheet = next(n for n in parts if n.startswith("xl/worksheets/sheet1"))
+    parts[sheet] = sheet_xml.encode()
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "refusal"),
+    [(12, 30_000, "more than 320352 cells"), (MAX_ROSTER_ROWS + 20, 1, "more than 10000 rows")],
+)
+def test_crafted_sheet_is_refused_by_counting_before_parsing(
+    tmp_path: Path, rows: int, columns: int, refusal: str
+) -> None:
+    cells = "".join(f'<x:c r="A{i}"><x:v>1</x:v></x:c>' for i in range(columns))
+    body = "".join(f'<x:row r="{r}">{cells}</x:row>' for r in range(1, rows + 1))
+    path = tmp_path / "crafted.xlsx"
+    _xlsx_with_sheet(
+        path,
+        '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<x:sheetData>{body}</x:sheetData></x:worksheet>",
+    )
+    with pytest.raises(BadInput, match=refusal):
+        read_roster(path)

@@ -52,6 +52,8 @@ MAX_ROSTER_COLUMNS = 64  # filled columns in any row (the roster has 16)
 MAX_CELL_CHARS = 1_000  # characters in one cell
 MAX_XLSX_UNPACKED = 40 * 1024 * 1024  # all parts of an .xlsx, uncompressed, as the zip declares
 MAX_XLSX_PARTS = 200  # files inside the .xlsx zip
+# Cells (filled or styled) in any one sheet: every allowed row with a generous 32 columns.
+MAX_XLSX_CELLS = (MAX_ROSTER_ROWS + HEADER_SEARCH_ROWS + 1) * 32
 
 # The template's example row is marked in its notes cell; a row starting with this is refused.
 EXAMPLE_MARK = "示例行"
@@ -1215,6 +1217,45 @@ def _check_zip(data: bytes, unreadable: BadInput) -> None:
             size=unpacked // (1024 * 1024),
             limit=MAX_XLSX_UNPACKED // (1024 * 1024),
         )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for part in parts:
+                if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+                    _count_cells(archive, part)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError) as exc:
+        raise unreadable from exc
+
+
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+
+
+def _count_cells(archive: Any, part: Any) -> None:
+    """Count a sheet's rows and cells by scanning its XML bytes, before any XML parsing.
+
+    Unpacking is fast (tens of MB per second's fraction); parsing a cell in openpyxl is not.
+    """
+    rows = cells = 0
+    carry = b""
+    with archive.open(part) as stream:
+        while True:
+            chunk = stream.read(1 << 20)
+            buffer = carry + chunk
+            # A tag cut at the chunk's end is counted with the next chunk.
+            edge = len(buffer) if not chunk else max(len(buffer) - 16, 0)
+            rows += sum(1 for m in _ROW_TAG.finditer(buffer) if m.start() < edge)
+            cells += sum(1 for m in _CELL_TAG.finditer(buffer) if m.start() < edge)
+            if rows > _MAX_FILE_ROWS:
+                raise _too_many_rows()
+            if cells > MAX_XLSX_CELLS:
+                raise BadInput(
+                    "the sheet holds more than {limit} cells: keep only the roster's columns "
+                    "and rows",
+                    limit=MAX_XLSX_CELLS,
+                )
+            if not chunk:
+                return
+            carry = buffer[edge:]
 
 
 def _row_cells(row: RosterRow) -> list[object]:
