@@ -842,6 +842,15 @@ def parse_rows(
                     problem(row_no, key, f"{column.zh}不能为空 / {column.en} is required")
                     bad.add(key)
                 continue
+            if isinstance(cell, str) and _SURROGATE.search(cell):
+                problem(
+                    row_no,
+                    key,
+                    "这一格有无法识别的字符（文件编码损坏），请重新输入 / cell holds an "
+                    "unreadable character (a broken encoding); type it again",
+                )
+                bad.add(key)
+                continue
             if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
                 problem(
                     row_no,
@@ -925,6 +934,8 @@ def parse_rows(
         )
     return results
 
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _CODE_EXAMPLES = {"building": "2栋、2号楼、10幢、B座", "unit": "1单元、二单元、1"}
 
