@@ -187,3 +187,31 @@ def test_an_owner_change_that_cannot_be_stored_changes_nothing(
         confirm_roster_update(engine, preview.preview_id, "jsl", actor="王")
     assert _flat(engine, rows[0][0], rows[0][1], rows[0][4]) == before
     assert verify_ledger(engine).ok
+
+
+def test_cli_dry_run_then_update(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from colift.cli import app
+
+    runner = CliRunner()
+    db = ["--database", f"sqlite:///{tmp_path / 'c.db'}"]
+    assert runner.invoke(app, ["init", *db]).exit_code == 0
+    first = ["import", str(EXAMPLE), "-c", "jsl", "--name", "建设里", "--city", "大连市", *db]
+    assert runner.invoke(app, first).exit_code == 0
+    out = tmp_path / "export.csv"
+    assert runner.invoke(app, ["export", str(out), "-c", "jsl", *db]).exit_code == 0
+    text = out.read_text(encoding="utf-8-sig").replace(
+        ",李建国,13800000102,", ",周晓梅,13900000001,"
+    )
+    out.write_text(text, encoding="utf-8")
+    dry = runner.invoke(app, ["import", str(out), "-c", "jsl", "--dry-run", *db])
+    assert dry.exit_code == 0, dry.output
+    assert "李建国 → 周晓梅" in dry.stdout and "dry run: nothing was changed" in dry.stdout
+    done = runner.invoke(app, ["import", str(out), "-c", "jsl", "--update", *db])
+    assert done.exit_code == 0, done.output
+    # 李建国 owned two flats: both pass to 周晓梅.
+    assert "2 户修改 changed" in done.stdout and "2 户换业主 new owners" in done.stdout
+    again = runner.invoke(app, ["import", str(out), "-c", "jsl", "--update", *db])
+    assert "nothing to change" in again.stdout
+    assert runner.invoke(app, ["ledger", "verify", *db]).exit_code == 0

@@ -34,6 +34,7 @@ __all__ = [
     "format_errors",
     "parse_rows",
     "read_roster",
+    "tenure_word",
     "write_roster",
     "write_template",
 ]
@@ -1267,6 +1268,11 @@ def _count_cells(archive: Any, part: Any) -> None:
             if not chunk:
                 return
             carry = buffer[edge:]
+
+
+def tenure_word(tenure: Tenure | str) -> str:
+    """The roster's Chinese word for a tenure (自住, 出租, …), as the export writes it."""
+    return _TENURE_ZH[Tenure(tenure)]
 
 
 def _row_cells(row: RosterRow) -> list[object]:

@@ -261,9 +261,11 @@ def _refuse_registered(
     ]
     if errors:
         raise RowError(
-            f"名册中{len(errors)}户已登记，全部未导入 / roster rejected: {len(errors)} flats are "
-            "already registered; nothing was imported",
+            "roster rejected: {count} flats are already registered; nothing was imported. To "
+            "correct registered flats from this file (an export, edited), update the roster: "
+            "you see every change before it is made",
             errors,
+            count=len(errors),
         )
 
 

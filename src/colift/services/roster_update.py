@@ -37,7 +37,7 @@ from sqlalchemy import Engine
 
 from colift.errors import BadInput, ColiftError, NotFound, RowError
 from colift.io import RosterRow, read_roster
-from colift.io.roster import CodePatterns
+from colift.io.roster import CodePatterns, tenure_word
 from colift.model import Household, Owner, OwnerKind, Vote
 from colift.model.coproduction import Stance
 from colift.model.order import natural_key
@@ -86,6 +86,14 @@ class FlatChange:
     @property
     def label(self) -> str:
         return f"{self.building}栋{self.unit}单元{self.room}"
+
+    @property
+    def tenure_zh(self) -> str:
+        return tenure_word(self.tenure) if self.tenure else ""
+
+    @property
+    def tenure_was_zh(self) -> str:
+        return tenure_word(self.tenure_was) if self.tenure_was else ""
 
     @property
     def owner_changes(self) -> bool:
