@@ -215,3 +215,16 @@ def test_cli_dry_run_then_update(tmp_path: Path) -> None:
     again = runner.invoke(app, ["import", str(out), "-c", "jsl", "--update", *db])
     assert "nothing to change" in again.stdout
     assert runner.invoke(app, ["ledger", "verify", *db]).exit_code == 0
+
+
+def test_patterns_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from colift.services.registry import roster_patterns
+
+    assert roster_patterns().building == r"[0-9]{1,3}|[A-Z][0-9]{0,2}"
+    monkeypatch.setenv("COLIFT_ROSTER_BUILDING_PATTERN", r"[0-9]{1,2}-[0-9]{1,2}")
+    monkeypatch.setenv("COLIFT_ROSTER_UNIT_PATTERN", r"[A-Z]")
+    assert roster_patterns().building == r"[0-9]{1,2}-[0-9]{1,2}"
+    assert roster_patterns().unit == r"[A-Z]"
+    monkeypatch.setenv("COLIFT_ROSTER_UNIT_PATTERN", r"[A-Z")
+    with pytest.raises(BadInput, match="not a valid regular expression"):
+        roster_patterns()
