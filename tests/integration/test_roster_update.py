@@ -228,3 +228,19 @@ def test_patterns_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("COLIFT_ROSTER_UNIT_PATTERN", r"[A-Z")
     with pytest.raises(BadInput, match="not a valid regular expression"):
         roster_patterns()
+
+
+def test_previews_expire_after_an_hour(engine: Engine, tmp_path: Path) -> None:
+    import os
+    import time
+
+    import_roster(engine, EXAMPLE, "jsl", actor="王", create=NEW)
+    header, rows = _exported(engine, tmp_path)
+    old = preview_roster_update(engine, _bytes(header, rows), "e.csv", "jsl", actor="王")
+    folder = tmp_path / "previews"
+    hour_ago = time.time() - 3601
+    for kept in folder.iterdir():
+        os.utime(kept, (hour_ago, hour_ago))
+    preview_roster_update(engine, _bytes(header, rows), "e.csv", "jsl", actor="王")
+    with pytest.raises(NotFound, match="expired"):
+        read_preview(old.preview_id, "jsl")

@@ -714,3 +714,15 @@ def test_crafted_sheet_is_refused_by_counting_before_parsing(
     )
     with pytest.raises(BadInput, match=refusal):
         read_roster(path)
+
+
+def test_xlsx_with_too_many_parts_is_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "parts.xlsx"
+    write_template(path)
+    with zipfile.ZipFile(path, "a") as archive:
+        for i in range(200):
+            archive.writestr(f"xl/media/p{i}.bin", b"x")
+    with pytest.raises(BadInput, match="more than 200"):
+        read_roster(path)
