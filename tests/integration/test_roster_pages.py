@@ -42,6 +42,8 @@ def test_worker_downloads_edits_previews_and_confirms(engine: Engine) -> None:
     seed_demo_accounts(engine, code)
     client, csrf = _signed_in(engine, "worker")
     page = client.get(f"/compounds/{code}/import")
+    assert f'href="/compounds/{code}/import/update"' in page.text
+    page = client.get(f"/compounds/{code}/import/update")
     assert "更新已登记的房屋" in page.text and 'id="export"' in page.text
     download = client.get(f"/compounds/{code}/import/roster.xlsx")
     assert download.status_code == 200
@@ -98,3 +100,4 @@ def test_a_typo_is_listed_with_its_row_and_a_resident_is_refused(engine: Engine)
     )
     assert refused.status_code == 403
     assert resident.get(f"/compounds/{code}/import/roster.xlsx").status_code == 403
+    assert resident.get(f"/compounds/{code}/import/update").status_code == 403

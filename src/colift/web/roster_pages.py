@@ -34,6 +34,13 @@ def _managed(request: Request, code: str, who: Principal) -> Compound:
     return compound
 
 
+@router.get("/compounds/{code}/import/update", response_class=HTMLResponse)
+def update_page(request: Request, code: str, who: Who) -> Response:
+    """Download the registered roster, upload it edited: the start of an update."""
+    compound = _managed(request, code, who)
+    return render(request, "roster_update.html", compound=compound, code=code)
+
+
 @router.post("/compounds/{code}/import/preview", response_class=HTMLResponse)
 def post_preview(request: Request, code: str, who: Who, form: Form) -> Response:
     """Check the file and keep it; then show what would change (303 to the preview page)."""
@@ -42,7 +49,7 @@ def post_preview(request: Request, code: str, who: Who, form: Form) -> Response:
     if not isinstance(upload, UploadFile) or not upload.filename:
         return render(
             request,
-            "import.html",
+            "roster_update.html",
             status=400,
             compound=compound,
             code=code,
@@ -55,7 +62,7 @@ def post_preview(request: Request, code: str, who: Who, form: Form) -> Response:
     except ColiftError as exc:
         return render(
             request,
-            "import.html",
+            "roster_update.html",
             status=status_for(exc),
             compound=compound,
             code=code,
