@@ -163,6 +163,8 @@ class UpdateReport:
 
 # --------------------------------------------------------------------------- the plan
 
+_COLUMN_ZH = {"owner": "业主", "phone": "联系电话", "area_m2": "面积(㎡)", "tenure": "居住状态"}
+
 
 def _area_text(value: Decimal) -> str:
     text = format(value, "f")
@@ -423,10 +425,6 @@ def confirm_roster_update(
                 compound=compound_code,
             )
         report.kept_missing = len(missing)
-        if added:
-            _add_flats(
-                uow, cid, [by_key[(c.building, c.unit, c.room)] for c in added], report, actor
-            )
         errors: list[tuple[int, str, str]] = []
         for change in changed:
             try:
@@ -440,12 +438,17 @@ def confirm_roster_update(
                     report,
                 )
             except ColiftError as exc:
-                errors.append((change.row, "", exc.message))
+                errors.append((change.row, _COLUMN_ZH[change.fields[0]], exc.message))
         if errors:
             raise RowError(
                 "roster update rejected: {count} flats cannot be changed; nothing was changed",
                 errors,
                 count=len(errors),
+            )
+        # After the corrections: a new flat of a corrected owner finds them as corrected.
+        if added:
+            _add_flats(
+                uow, cid, [by_key[(c.building, c.unit, c.room)] for c in added], report, actor
             )
         report.changed = len(changed)
         uow.ledger.append(
