@@ -244,3 +244,22 @@ def test_previews_expire_after_an_hour(engine: Engine, tmp_path: Path) -> None:
     preview_roster_update(engine, _bytes(header, rows), "e.csv", "jsl", actor="王")
     with pytest.raises(NotFound, match="expired"):
         read_preview(old.preview_id, "jsl")
+
+
+def test_a_new_flat_of_an_owner_whose_phone_is_corrected_finds_the_same_owner(
+    engine: Engine, tmp_path: Path
+) -> None:
+    import_roster(engine, EXAMPLE, "jsl", actor="王", create=NEW)
+    header, rows = _exported(engine, tmp_path)
+    at = {name: header.index(name) for name in ("楼栋", "房号", "业主", "联系电话")}
+    first = rows[0]
+    first[at["联系电话"]] = "13900000077"
+    extra = list(first)
+    extra[at["楼栋"]], extra[at["房号"]] = "10", "101"
+    rows.append(extra)
+    preview = preview_roster_update(engine, _bytes(header, rows), "e.csv", "jsl", actor="王")
+    confirm_roster_update(engine, preview.preview_id, "jsl", actor="王")
+    with UnitOfWork(engine) as uow:
+        named = [o for o in uow.owners.list_by_compound(1) if o.name == first[at["业主"]]]
+    assert [(o.phone) for o in named] == ["13900000077"]
+    assert verify_ledger(engine).ok
