@@ -263,3 +263,10 @@ def test_a_new_flat_of_an_owner_whose_phone_is_corrected_finds_the_same_owner(
         named = [o for o in uow.owners.list_by_compound(1) if o.name == first[at["业主"]]]
     assert [(o.phone) for o in named] == ["13900000077"]
     assert verify_ledger(engine).ok
+
+
+def test_an_oversized_upload_is_refused_before_it_is_kept(engine: Engine, tmp_path: Path) -> None:
+    import_roster(engine, EXAMPLE, "jsl", actor="王", create=NEW)
+    with pytest.raises(BadInput, match="at most 5120 KB"):
+        preview_roster_update(engine, b"x" * (5 * 1024 * 1024 + 1), "big.csv", "jsl", actor="王")
+    assert not list((tmp_path / "previews").glob("*.csv"))

@@ -37,7 +37,7 @@ from sqlalchemy import Engine
 
 from colift.errors import BadInput, ColiftError, NotFound, RowError
 from colift.io import RosterRow, read_roster
-from colift.io.roster import CodePatterns, tenure_word
+from colift.io.roster import MAX_ROSTER_BYTES, CodePatterns, tenure_word
 from colift.model import Household, Owner, OwnerKind, Vote
 from colift.model.coproduction import Stance
 from colift.model.order import natural_key
@@ -351,6 +351,12 @@ def preview_roster_update(
     A bad file raises `RowError` (every problem) or `BadInput`, as an import does.
     """
     suffix = _suffix(filename)
+    if len(data) > MAX_ROSTER_BYTES:
+        raise BadInput(
+            "the roster file is {size} KB; at most {limit} KB is read: split it by building",
+            size=len(data) // 1024,
+            limit=MAX_ROSTER_BYTES // 1024,
+        )
     folder = _preview_dir()
     _forget_old(folder)
     preview_id = secrets.token_urlsafe(18)
