@@ -726,3 +726,21 @@ def test_xlsx_with_too_many_parts_is_refused(tmp_path: Path) -> None:
             archive.writestr(f"xl/media/p{i}.bin", b"x")
     with pytest.raises(BadInput, match="more than 200"):
         read_roster(path)
+
+
+def test_cells_under_another_prefix_are_still_bounded(tmp_path: Path) -> None:
+    """Tags are counted whatever their prefix: renaming the cells does not slip past the scan."""
+    from colift.io.roster import MAX_XLSX_TAGS
+
+    per_row = 1_000
+    rows = MAX_XLSX_TAGS // per_row + 1
+    cells = "<y:c/>" * per_row
+    body = "".join(f'<y:row xmlns:y="urn:x">{cells}</y:row>' for _ in range(rows))
+    path = tmp_path / "prefixed.xlsx"
+    _xlsx_with_sheet(
+        path,
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData>{body}</sheetData></worksheet>",
+    )
+    with pytest.raises(BadInput, match="cells"):
+        read_roster(path)
