@@ -744,3 +744,11 @@ def test_cells_under_another_prefix_are_still_bounded(tmp_path: Path) -> None:
     )
     with pytest.raises(BadInput, match="cells"):
         read_roster(path)
+
+
+def test_the_guide_sheet_says_the_example_row_must_go(tmp_path: Path) -> None:
+    path = tmp_path / "template.xlsx"
+    write_template(path)
+    guide = openpyxl.load_workbook(path)["说明"]
+    notes = next(row for row in guide.iter_rows(values_only=True) if row[0] == "备注")
+    assert "示例行" in str(notes[3]) and "删" in str(notes[3])

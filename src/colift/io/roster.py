@@ -292,8 +292,8 @@ ROSTER_COLUMNS: tuple[RosterColumn, ...] = (
         "notes",
         False,
         ("备注", "说明", "note", "remarks"),
-        "其他情况",
-        "anything else",
+        "其他情况；备注以“示例行”开头的是模板的示例，导入前请删掉那一行，否则整张表不导入",
+        "anything else; a row whose notes start with 示例行 is the template's example: delete it",
     ),
 )
 
