@@ -432,11 +432,13 @@ def confirm_roster_update(
             )
         report.kept_missing = len(missing)
         errors: list[tuple[int, str, str]] = []
+        units = {(u.building_number, u.number): u for u in uow.units.list_by_compound(cid)}
         for change in changed:
             try:
                 _apply(
                     uow,
                     cid,
+                    units,
                     change,
                     by_key[(change.building, change.unit, change.room)],
                     actor,
@@ -522,17 +524,14 @@ def _add_flats(
 def _apply(
     uow: UnitOfWork,
     cid: int,
+    units: dict[tuple[str, str], Any],
     change: FlatChange,
     row: RosterRow,
     actor: str,
     day: date,
     report: UpdateReport,
 ) -> None:
-    unit = next(
-        u
-        for u in uow.units.list_by_compound(cid)
-        if (u.building_number, u.number) == (change.building, change.unit)
-    )
+    unit = units[(change.building, change.unit)]
     flat = uow.households.get_by_room(unit.id, change.room)
     hid = _id(flat.id)
     owner_id: int | None = None
