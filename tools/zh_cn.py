@@ -606,6 +606,62 @@ ZH.update(
 )
 
 
+# --- roster import: patterns, limits, update with a preview (issue 13 item 6) ------------------
+ZH.update(
+    {
+        "the {name} pattern {pattern} is not a valid regular expression: {problem}": "{name}的写法规则{pattern}不是有效的正则表达式：{problem}",
+        "the roster has more than {limit} rows: split it by building and import each part": "名册超过{limit}行：请按楼栋拆开，分几次导入",
+        "row {row} of the roster has more than {limit} filled columns: keep only the roster's columns": "名册第{row}行填了超过{limit}列：请只保留名册的列",
+        "the roster file is {size} KB; at most {limit} KB is read: split it by building": "名册文件有{size} KB，最多只读{limit} KB：请按楼栋拆开",
+        "line {line} of the CSV file cannot be read ({problem}): save it again from Excel": "CSV文件第{line}行无法读取（{problem}）：请用Excel重新另存",
+        "the .xlsx file holds {count} parts, more than {limit}: save the roster alone as a new workbook": "这个.xlsx文件包含{count}个部件，超过{limit}个：请把名册单独另存为新的工作簿",
+        "roster rejected: {count} flats are already registered; nothing was imported. To correct registered flats from this file (an export, edited), update the roster: you see every change before it is made": "名册中{count}户已登记，全部未导入。如要用这份文件（导出后修改过的名册）更正已登记的房屋，请选择“更新名册”：每处修改都会先列出来，确认后才生效",
+        "roster preview {preview} does not exist or has expired (previews are kept for an hour): upload the file again": "名册预览{preview}不存在或已过期（预览保留一小时）：请重新上传文件",
+        "{file} has a header but no flats: nothing to import": "{file}只有表头，没有房屋：没有可导入的内容",
+        "{file}: only .xlsx and .csv rosters are read": "{file}：只支持 .xlsx 和 .csv 格式的名册",
+        "roster preview {preview} was confirmed already: upload the file again for a new preview": "名册预览{preview}已经确认过了：如需再次更新，请重新上传文件",
+        "the registry of {compound} changed after this preview: upload the file again to see the changes as they are now": "预览之后{compound}的登记信息有了变化：请重新上传文件，按现在的情况重新预览",
+        "roster update rejected: {count} flats cannot be changed; nothing was changed": "名册更新未执行：有{count}户无法修改，所有内容均未改动",
+        "--update and --dry-run work on an existing compound: drop --name/--city": "--update 和 --dry-run 用于已有的小区：请去掉 --name/--city",
+        "Update the registered flats": "更新已登记的房屋",
+        "To correct owners, phones or areas, export the roster, edit it and upload it here. You see every change per flat first; nothing changes until you confirm.": "要更正业主、电话或面积：先下载已登记的名册，修改后在这里上传。系统会逐户列出每处修改，确认之后才会生效。",
+        "Download the registered roster (.xlsx)": "下载已登记的名册（.xlsx）",
+        "Check and preview the changes": "检查并预览修改",
+        "Roster update: preview": "名册更新：预览",
+        "Nothing was changed": "未做任何修改",
+        "Roster updated": "名册已更新",
+        "Flats added": "新增房屋",
+        "Flats changed": "修改的房屋",
+        "Flats with a new owner": "更换业主的房屋",
+        "Ballots withdrawn": "撤回的选票",
+        "Stances withdrawn": "撤回的态度记录",
+        "Added": "新增",
+        "Changed": "修改",
+        "Registered but not in the file (kept)": "已登记但文件中没有（保留）",
+        "Unchanged": "不变",
+        "A new owner's flat loses the previous owner's ballot in open vote rounds and their recorded stance: the new owner has not voted. Votes and residents in the file are not changed by an update; an update never deletes a flat.": "更换业主的房屋，原业主在进行中表决里的选票和记录的态度会被撤回：新业主还没有表态。更新不会改动文件中的表决和住户，也不会删除任何房屋。",
+        "Flat": "房屋",
+        "Change": "变化",
+        "Owner": "业主",
+        "Phone": "电话",
+        "Area (m²)": "面积（㎡）",
+        "Tenure": "居住状态",
+        "Withdrawn": "撤回",
+        "added": "新增",
+        "changed": "修改",
+        "ballot": "选票",
+        "not in the file, kept": "文件中没有，保留",
+        "Confirm and update the roster": "确认并更新名册",
+        "Nothing to change: the file matches the registry.": "没有需要修改的内容：文件与登记信息一致。",
+        "Upload another file": "上传其他文件",
+        "roster checked: review the changes below, then confirm": "名册已检查：请核对下面的修改，然后确认",
+        "roster updated": "名册已更新",
+        "the sheet holds more than {limit} cells: keep only the roster's columns and rows": "工作表里有超过{limit}个单元格：请只保留名册的行和列",
+        "the .xlsx file unpacks to {size} MB, more than {limit} MB: it holds far more than a roster; save the roster alone as a new workbook": "这个.xlsx文件解压后有{size} MB，超过{limit} MB，远超一份名册：请把名册单独另存为新的工作簿",
+    }
+)
+
+
 def main() -> int:
     """Write messages.pot from the templates and the code, and messages.po from ZH."""
     old = set()

@@ -259,11 +259,29 @@ def import_cmd(
     rule: Annotated[str, typer.Option(help="Consent rule of a new compound")] = "cn-civil-code-278",
     subsidy: Annotated[str | None, typer.Option(help="Subsidy profile of a new compound")] = None,
     actor: Annotated[str, typer.Option(help="Who imports, for the ledger")] = "community worker",
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update", help="Update registered flats from the file (an export, corrected)"
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change per flat; change nothing")
+    ] = False,
     database: DatabaseOption = None,
 ) -> None:
     """Import a household roster: every row or none; a bad file lists every problem."""
     from colift.services.registry import CompoundDetails, import_roster
 
+    if update or dry_run:
+        from colift.cli_roster import update_roster
+
+        if name or city:
+            raise BadInput(
+                "--update and --dry-run work on an existing compound: drop --name/--city"
+            )
+        update_roster(ready_engine(database), file, compound, actor=actor, dry_run=dry_run)
+        return
     create = None
     if name or city:
         if not (name and city):

@@ -152,6 +152,19 @@ def roster_csv(building: int) -> bytes:
     return (header + "".join(rows)).encode()
 
 
+def _roster_preview_url(suffix: str) -> Callable[[World], str]:
+    """A fresh preview (adding one new building) of the world's compound, for each call."""
+
+    def url(w: World) -> str:
+        from colift.services.roster_update import preview_roster_update
+
+        data = roster_csv(90 + next(w.counter))
+        made = preview_roster_update(w.engine, data, "roster.csv", w.code, actor="matrix")
+        return f"{API}/compounds/{w.code}/roster/previews/{made.preview_id}{suffix}"
+
+    return url
+
+
 def _stage_move(w: World) -> Request:
     """Suspend the unit, or resume it: every allowed call is a legal move."""
     project = unit_stage(w.engine, w.unit)
@@ -242,6 +255,28 @@ CASES = [
             "files": {"roster": ("roster.csv", roster_csv(90 + next(w.counter)), "text/csv")}
         },
         ok=frozenset({201}),
+    ),
+    Case(
+        "POST",
+        "/compounds/{code}/roster/previews",
+        MANAGERS,
+        compound_url("/roster/previews"),
+        lambda w: {
+            "files": {"roster": ("roster.csv", roster_csv(90 + next(w.counter)), "text/csv")}
+        },
+        ok=frozenset({201}),
+    ),
+    Case(
+        "GET",
+        "/compounds/{code}/roster/previews/{preview_id}",
+        MANAGERS,
+        _roster_preview_url(""),
+    ),
+    Case(
+        "POST",
+        "/compounds/{code}/roster/previews/{preview_id}/confirm",
+        MANAGERS,
+        _roster_preview_url("/confirm"),
     ),
     Case("GET", "/street", STREET, fixed("/street")),
     Case("GET", "/units/{unit_id}", READERS, unit_url()),

@@ -24,6 +24,7 @@ from colift.io import (
     write_roster,
     write_template,
 )
+from colift.io.roster import MAX_ROSTER_BYTES, MAX_ROSTER_ROWS, CodePatterns
 from colift.model import AgeBand, AreaSource, Mobility, Tenure, Vote
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -448,12 +449,141 @@ def test_unknown_output_extension(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
-def test_template_is_readable(tmp_path: Path, suffix: str) -> None:
+def test_template_example_row_is_refused_with_its_row(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"template{suffix}"
     write_template(path)
-    (example,) = read_roster(path)
-    assert example.owner == "王建华、刘淑芬"
-    assert "示例" in example.notes
+    ((row, column, message),) = errors_of(path)
+    assert (row, column) == (2, "备注")
+    assert "示例行" in message
+
+
+def test_example_row_is_refused_even_without_its_note() -> None:
+    """Detected by the mark in 备注, or by being the example itself (its flat, owner, phone)."""
+    header = [*HEADER, "联系电话"]
+    with pytest.raises(RowError) as caught:
+        parse_rows(header, [["3", "2", "3", "301", "56.3", "王建华、刘淑芬", "138****1234"]])
+    ((row, column, message),) = caught.value.errors
+    assert (row, column) == (2, "业主")
+    assert "示例行" in message
+    # The same owner in another flat, or with another phone, is a household like any other.
+    (kept,) = parse_rows(header, [["3", "2", "4", "401", "56.3", "王建华、刘淑芬", "138****1234"]])
+    assert kept.room == "401"
+
+
+def test_filled_template_reads_once_the_example_row_is_deleted(tmp_path: Path) -> None:
+    path = tmp_path / "template.csv"
+    write_template(path)
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    path.write_text("\n".join([lines[0], "5,1,6,1,101,60.5,登记,陈秀英,,自住"]), encoding="utf-8")
+    (row,) = read_roster(path)
+    assert (row.building, row.unit, row.room, row.owner) == ("5", "1", "101", "陈秀英")
+
+
+# --- building and unit numbers -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("building", "unit", "expected"),
+    [
+        ("2栋", "1单元", ("2", "1")),
+        ("2号楼", "1", ("2", "1")),
+        ("10幢", "二单元", ("10", "2")),
+        ("B座", "3单元", ("B", "3")),
+        ("12#", "第1单元", ("12", "1")),
+        ("九十九栋", "1", ("99", "1")),
+        ("a1", "A", ("A1", "A")),
+    ],
+)
+def test_building_and_unit_patterns_accept_the_usual_spellings(
+    building: str, unit: str, expected: tuple[str, str]
+) -> None:
+    (row,) = parse_rows(HEADER, [[building, unit, "1", "101", "56.3", "张桂兰"]])
+    assert (row.building, row.unit) == expected
+
+
+@pytest.mark.parametrize(
+    ("column", "cell"),
+    [
+        ("楼栋", "九十九栋x"),
+        ("楼栋", "2栋3"),
+        ("楼栋", "1000"),
+        ("单元", "1单元x"),
+        ("单元", "100"),
+    ],
+)
+def test_a_typo_in_building_or_unit_is_refused_with_row_and_column(column: str, cell: str) -> None:
+    cells = {"楼栋": "2栋", "单元": "1"}
+    cells[column] = cell
+    rows = [
+        ["2", "1", "1", "101", "56.3", "张桂兰"],
+        [cells["楼栋"], cells["单元"], "1", "102", "56.3", "李建国"],
+    ]
+    with pytest.raises(RowError) as caught:
+        parse_rows(HEADER, rows)
+    ((row, where, message),) = caught.value.errors
+    assert (row, where) == (3, column)
+    assert cell in message and "写法" in message and "错字" in message
+
+
+def test_patterns_are_configurable() -> None:
+    dashed = CodePatterns(building=r"[0-9]{1,2}-[0-9]{1,2}")
+    (row,) = parse_rows(HEADER, [["3-12", "1", "1", "101", "56.3", "张桂兰"]], patterns=dashed)
+    assert row.building == "3-12"
+    with pytest.raises(RowError):
+        parse_rows(HEADER, [["3-12", "1", "1", "101", "56.3", "张桂兰"]])
+    with pytest.raises(BadInput, match="not a valid regular expression"):
+        CodePatterns(unit="[0-9")
+
+
+# --- limits before parsing -------------------------------------------------------------------
+
+
+def test_too_many_rows_is_refused_while_streaming(tmp_path: Path) -> None:
+    rows = [["3", "1", "1", "101", "56.3", "张桂兰"]] * (MAX_ROSTER_ROWS + 1)
+    with pytest.raises(BadInput, match=f"more than {MAX_ROSTER_ROWS} rows"):
+        parse_rows(HEADER, iter(rows))
+    path = tmp_path / "long.csv"
+    path.write_text(",".join(HEADER) + "\n" + "3,1,1,101,56.3,张桂兰\n" * (MAX_ROSTER_ROWS + 20))
+    with pytest.raises(BadInput, match=f"more than {MAX_ROSTER_ROWS} rows"):
+        read_roster(path)
+
+
+def test_too_many_columns_and_too_long_cells(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(HEADER) + "\n" + "3,1,1,101,56.3,张桂兰" + ",x" * 100 + "\n")
+    with pytest.raises(BadInput, match="more than 64 filled columns"):
+        read_roster(path)
+    with pytest.raises(RowError) as caught:
+        parse_rows(HEADER, [["3", "1", "1", "101", "56.3", "张" * 2000]])
+    ((row, column, message),) = caught.value.errors
+    assert (row, column) == (2, "业主") and "超过1000个字" in message
+
+
+def test_too_big_file_is_refused_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    with path.open("wb") as out:
+        out.truncate(MAX_ROSTER_BYTES + 1)
+    with pytest.raises(BadInput, match="at most 5120 KB"):
+        read_roster(path)
+
+
+def test_xlsx_that_unpacks_too_far_is_refused_before_parsing(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "bomb.xlsx"
+    write_template(path)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/padding.bin", b"\0" * (41 * 1024 * 1024))
+    assert path.stat().st_size < MAX_ROSTER_BYTES
+    with pytest.raises(BadInput, match="unpacks to 41 MB"):
+        read_roster(path)
+
+
+def test_damaged_xlsx_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(BadInput, match=r"cannot read this \.xlsx"):
+        read_roster(path)
 
 
 def test_xlsx_template_has_a_guide_sheet(tmp_path: Path) -> None:
@@ -551,3 +681,74 @@ def test_round_trip(suffix: str, rows: list[RosterRow]) -> None:
         path = Path(folder) / f"roster{suffix}"
         write_roster(rows, path)
         assert read_roster(path) == rows
+
+
+def _xlsx_with_sheet(path: Path, sheet_xml: str) -> None:
+    """The template, with its roster sheet's XML replaced (a crafted file)."""
+    import zipfile
+
+    write_template(path)
+    with zipfile.ZipFile(path) as source:
+        parts = {i.filename: source.read(i) for i in source.infolist()}
+    sheet = next(n for n in parts if n.startswith("xl/worksheets/sheet1"))
+    parts[sheet] = sheet_xml.encode()
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "refusal"),
+    [(12, 30_000, "more than 320352 cells"), (MAX_ROSTER_ROWS + 20, 1, "more than 10000 rows")],
+)
+def test_crafted_sheet_is_refused_by_counting_before_parsing(
+    tmp_path: Path, rows: int, columns: int, refusal: str
+) -> None:
+    cells = "".join(f'<x:c r="A{i}"><x:v>1</x:v></x:c>' for i in range(columns))
+    body = "".join(f'<x:row r="{r}">{cells}</x:row>' for r in range(1, rows + 1))
+    path = tmp_path / "crafted.xlsx"
+    _xlsx_with_sheet(
+        path,
+        '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<x:sheetData>{body}</x:sheetData></x:worksheet>",
+    )
+    with pytest.raises(BadInput, match=refusal):
+        read_roster(path)
+
+
+def test_xlsx_with_too_many_parts_is_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "parts.xlsx"
+    write_template(path)
+    with zipfile.ZipFile(path, "a") as archive:
+        for i in range(200):
+            archive.writestr(f"xl/media/p{i}.bin", b"x")
+    with pytest.raises(BadInput, match="more than 200"):
+        read_roster(path)
+
+
+def test_cells_under_another_prefix_are_still_bounded(tmp_path: Path) -> None:
+    """Tags are counted whatever their prefix: renaming the cells does not slip past the scan."""
+    from colift.io.roster import MAX_XLSX_TAGS
+
+    per_row = 1_000
+    rows = MAX_XLSX_TAGS // per_row + 1
+    cells = "<y:c/>" * per_row
+    body = "".join(f'<y:row xmlns:y="urn:x">{cells}</y:row>' for _ in range(rows))
+    path = tmp_path / "prefixed.xlsx"
+    _xlsx_with_sheet(
+        path,
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData>{body}</sheetData></worksheet>",
+    )
+    with pytest.raises(BadInput, match="cells"):
+        read_roster(path)
+
+
+def test_the_guide_sheet_says_the_example_row_must_go(tmp_path: Path) -> None:
+    path = tmp_path / "template.xlsx"
+    write_template(path)
+    guide = openpyxl.load_workbook(path)["说明"]
+    notes = next(row for row in guide.iter_rows(values_only=True) if row[0] == "备注")
+    assert "示例行" in str(notes[3]) and "删" in str(notes[3])

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from colift.api.auth import Principal
 from colift.api.errors import install_error_handlers
 from colift.api.evidence_routes import evidence_router
+from colift.api.roster_routes import router as roster_router
 from colift.api.routes import router
 from colift.api.routes_web import router as web_actions
 from colift.web.calibration import router as calibration_pages
@@ -41,6 +42,7 @@ def create_app(
     from colift.web.errors import html_error, install_page_errors
     from colift.web.evidence_pages import router as evidence_pages
     from colift.web.pages import router as pages
+    from colift.web.roster_pages import router as roster_pages
 
     app = FastAPI(
         title="colift",
@@ -58,6 +60,8 @@ def create_app(
     app.include_router(router, prefix=PREFIX)
     app.include_router(evidence_router, prefix=PREFIX)
     app.include_router(web_actions, prefix=PREFIX)
+    app.include_router(roster_router, prefix=PREFIX)
+    app.include_router(roster_pages)
     app.include_router(pages)
     app.include_router(evidence_pages)
     app.include_router(calibration_pages)

@@ -23,12 +23,18 @@ from colift.model import AgeBand, AreaSource, Mobility, Tenure, Vote
 from colift.model.voting import VOTE_ALIASES
 
 __all__ = [
+    "DEFAULT_PATTERNS",
+    "MAX_ROSTER_BYTES",
+    "MAX_ROSTER_COLUMNS",
+    "MAX_ROSTER_ROWS",
     "ROSTER_COLUMNS",
+    "CodePatterns",
     "RosterColumn",
     "RosterRow",
     "format_errors",
     "parse_rows",
     "read_roster",
+    "tenure_word",
     "write_roster",
     "write_template",
 ]
@@ -38,6 +44,51 @@ MAX_AGE = 120
 SHEET_NAMES = ("住户", "名册", "住户名册", "roster")
 # A title row such as "3号楼住户名册" may sit above the header; look this far down for it.
 HEADER_SEARCH_ROWS = 10
+
+# Limits checked before (or while streaming) a file is parsed, so a crafted file fails fast.
+# A large compound has a few thousand flats; a roster is at most a few hundred kilobytes.
+MAX_ROSTER_BYTES = 5 * 1024 * 1024  # the file as uploaded
+MAX_ROSTER_ROWS = 10_000  # data rows below the header
+MAX_ROSTER_COLUMNS = 64  # filled columns in any row (the roster has 16)
+MAX_CELL_CHARS = 1_000  # characters in one cell
+MAX_XLSX_UNPACKED = 40 * 1024 * 1024  # all parts of an .xlsx, uncompressed, as the zip declares
+MAX_XLSX_PARTS = 200  # files inside the .xlsx zip
+# Cells (filled or styled) in any one sheet: every allowed row with a generous 32 columns.
+MAX_XLSX_CELLS = (MAX_ROSTER_ROWS + HEADER_SEARCH_ROWS + 1) * 32
+
+# The template's example row is marked in its notes cell; a row starting with this is refused.
+EXAMPLE_MARK = "示例行"
+
+
+@dataclass(frozen=True)
+class CodePatterns:
+    """What a building and a unit number may look like once suffixes are taken off.
+
+    The cell is first normalised (full-width to ASCII, 第/栋/号楼/幢/座/# and 单元/号 removed,
+    Chinese numerals up to 99 turned into digits, letters upper case), then the result must match
+    the pattern whole. The defaults accept 2栋, 2号楼, 10幢, 12#, 三栋, B座, A1 and 1单元, 二单元;
+    a typo such as 九十九栋x is refused with its row. Other numbering schemes can be set per
+    installation (environment variables COLIFT_ROSTER_BUILDING_PATTERN and
+    COLIFT_ROSTER_UNIT_PATTERN, read by the registry service).
+    """
+
+    building: str = r"[0-9]{1,3}|[A-Z][0-9]{0,2}"
+    unit: str = r"[0-9]{1,2}|[A-Z]"
+
+    def __post_init__(self) -> None:
+        for name in ("building", "unit"):
+            try:
+                re.compile(getattr(self, name))
+            except re.error as exc:
+                raise BadInput(
+                    "the {name} pattern {pattern} is not a valid regular expression: {problem}",
+                    name=name,
+                    pattern=getattr(self, name),
+                    problem=str(exc),
+                ) from None
+
+
+DEFAULT_PATTERNS = CodePatterns()
 
 
 @dataclass(frozen=True)
@@ -241,8 +292,8 @@ ROSTER_COLUMNS: tuple[RosterColumn, ...] = (
         "notes",
         False,
         ("备注", "说明", "note", "remarks"),
-        "其他情况",
-        "anything else",
+        "其他情况；备注以“示例行”开头的是模板的示例，导入前请删掉那一行，否则整张表不导入",
+        "anything else; a row whose notes start with 示例行 is the template's example: delete it",
     ),
 )
 
@@ -751,12 +802,21 @@ def _map_header(header: Sequence[object], header_row: int) -> dict[str, tuple[in
 
 
 def parse_rows(
-    header: Sequence[object], rows: Iterable[Sequence[object]], *, first_row: int = 2
+    header: Sequence[object],
+    rows: Iterable[Sequence[object]],
+    *,
+    first_row: int = 2,
+    patterns: CodePatterns = DEFAULT_PATTERNS,
 ) -> list[RosterRow]:
     """Validate roster rows under `header`; `first_row` is the row number of rows[0] in the file.
 
-    Blank rows are skipped. Raises `RowError` listing every problem if any row is wrong.
+    Blank rows are skipped. Raises `RowError` listing every problem if any row is wrong, and
+    `BadInput` as soon as there are more than `MAX_ROSTER_ROWS` rows.
     """
+    if len(header) > MAX_ROSTER_COLUMNS and any(
+        not _is_blank(c) for c in header[MAX_ROSTER_COLUMNS:]
+    ):
+        raise _too_many_columns(first_row - 1)
     columns = _map_header(header, first_row - 1)
     problems: list[tuple[int, int, str, str]] = []
     results: list[RosterRow] = []
@@ -769,6 +829,8 @@ def parse_rows(
 
     for offset, raw in enumerate(rows):
         row_no = first_row + offset
+        if offset >= MAX_ROSTER_ROWS:
+            raise _too_many_rows()
         if all(_is_blank(cell) for cell in raw):
             continue
         values: dict[str, Any] = {}
@@ -781,11 +843,44 @@ def parse_rows(
                     problem(row_no, key, f"{column.zh}不能为空 / {column.en} is required")
                     bad.add(key)
                 continue
+            if isinstance(cell, str) and _SURROGATE.search(cell):
+                problem(
+                    row_no,
+                    key,
+                    "这一格有无法识别的字符（文件编码损坏），请重新输入 / cell holds an "
+                    "unreadable character (a broken encoding); type it again",
+                )
+                bad.add(key)
+                continue
+            if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
+                problem(
+                    row_no,
+                    key,
+                    f"这一格超过{MAX_CELL_CHARS}个字，请删减 / cell longer than "
+                    f"{MAX_CELL_CHARS} characters",
+                )
+                bad.add(key)
+                continue
             try:
                 values[key] = _PARSERS[key](cell)
             except _CellError as exc:
                 problem(row_no, key, str(exc))
                 bad.add(key)
+        for key, pattern in (("building", patterns.building), ("unit", patterns.unit)):
+            code = values.get(key)
+            if code is not None and not re.fullmatch(pattern, code):
+                index = columns[key][0]
+                problem(row_no, key, _code_refused(key, raw[index]))
+                bad.add(key)
+                del values[key]
+        if _is_example(values):
+            problem(
+                row_no,
+                "notes" if "notes" in columns else "owner",
+                "这是模板里的示例行，请删掉这一行后再导入 / this is the template's example row; "
+                "delete it before importing",
+            )
+            bad.add("notes")
         failed = _check_row(values, bad, row_no, problem) or bool(bad)
 
         building, unit, room = values.get("building"), values.get("unit"), values.get("room")
@@ -841,6 +936,47 @@ def parse_rows(
     return results
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+_CODE_EXAMPLES = {"building": "2栋、2号楼、10幢、B座", "unit": "1单元、二单元、1"}
+
+
+def _code_refused(key: str, cell: object) -> str:
+    column = _COLUMN_BY_KEY[key]
+    shown = _text(cell)[:40]
+    return (
+        f"{column.zh}“{shown}”不是{column.zh}号的写法（应写成 {_CODE_EXAMPLES[key]} 这样），"
+        f"请检查是否有错字 / {column.en} {shown!r} is not a {column.en} number "
+        f"(write it like {_CODE_EXAMPLES[key]}); check for a typo"
+    )
+
+
+def _is_example(values: dict[str, Any]) -> bool:
+    """The template's example row: its notes start with the mark, or it is the example itself."""
+    if str(values.get("notes", "")).startswith(EXAMPLE_MARK):
+        return True
+    return all(
+        values.get(key) == getattr(_EXAMPLE, key)
+        for key in ("building", "unit", "room", "owner", "owner_phone")
+    )
+
+
+def _too_many_rows() -> BadInput:
+    return BadInput(
+        "the roster has more than {limit} rows: split it by building and import each part",
+        limit=MAX_ROSTER_ROWS,
+    )
+
+
+def _too_many_columns(row: int) -> BadInput:
+    return BadInput(
+        "row {row} of the roster has more than {limit} filled columns: "
+        "keep only the roster's columns",
+        row=row,
+        limit=MAX_ROSTER_COLUMNS,
+    )
+
+
 def _check_row(
     values: dict[str, Any],
     bad: set[str],
@@ -871,7 +1007,7 @@ def _check_row(
         failed = True
     tenure = values.get("tenure", Tenure.OWNER_OCCUPIED)
     # An unreadable tenure is reported already; only judge the owner when tenure is known.
-    if not values.get("owner") and "tenure" not in bad and not tenure.developer_held:
+    if not values.get("owner") and not bad & {"tenure", "owner"} and not tenure.developer_held:
         problem(
             row_no,
             "owner",
@@ -931,15 +1067,21 @@ def _find_header(rows: list[Sequence[object]]) -> int:
     raise BadInput("名册是空的 / the roster file is empty")
 
 
-def _parse_table(rows: list[Sequence[object]]) -> list[RosterRow]:
+def _parse_table(
+    rows: list[Sequence[object]], patterns: CodePatterns = DEFAULT_PATTERNS
+) -> list[RosterRow]:
     if not rows:
         raise BadInput("名册是空的 / the roster file is empty")
     at = _find_header(rows)
-    return parse_rows(rows[at], rows[at + 1 :], first_row=at + 2)
+    return parse_rows(rows[at], rows[at + 1 :], first_row=at + 2, patterns=patterns)
 
 
-def read_roster(path: Path | str) -> list[RosterRow]:
-    """Read a .csv (UTF-8 or GBK) or .xlsx roster; raises BadInput or RowError."""
+def read_roster(path: Path | str, *, patterns: CodePatterns = DEFAULT_PATTERNS) -> list[RosterRow]:
+    """Read a .csv (UTF-8 or GBK) or .xlsx roster; raises BadInput or RowError.
+
+    The file's size, rows and columns are limited before or while it is read (see the MAX_
+    constants), so a crafted file is refused without being parsed whole.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
@@ -948,26 +1090,63 @@ def read_roster(path: Path | str) -> list[RosterRow]:
             f"unsupported file type {path.suffix!r}; save the roster as .xlsx or .csv"
         )
     try:
+        size = path.stat().st_size
+        if size > MAX_ROSTER_BYTES:
+            raise _too_big(size)
         data = path.read_bytes()
     except OSError as exc:
         raise BadInput(f"无法打开文件 / cannot open {path.name}: {exc.strerror}") from exc
     rows = _read_csv(data) if suffix == ".csv" else _read_xlsx(data)
-    return _parse_table(rows)
+    return _parse_table(rows, patterns)
+
+
+def _too_big(size: int) -> BadInput:
+    return BadInput(
+        "the roster file is {size} KB; at most {limit} KB is read: split it by building",
+        size=size // 1024,
+        limit=MAX_ROSTER_BYTES // 1024,
+    )
+
+
+# Rows a reader takes at most: the header may sit below a few title rows.
+_MAX_FILE_ROWS = MAX_ROSTER_ROWS + HEADER_SEARCH_ROWS + 1
 
 
 _CSV_RISKY = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _read_csv(data: bytes) -> list[Sequence[object]]:
+    if len(data) > MAX_ROSTER_BYTES:
+        raise _too_big(len(data))
+    # Counted before parsing: more line breaks than allowed rows is refused outright.
+    # (A quoted note may span lines, hence the slack.)
+    if max(data.count(b"\n"), data.count(b"\r")) > _MAX_FILE_ROWS * 4:
+        raise _too_many_rows()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         # Excel on Chinese Windows saves "CSV" in the GBK family; gb18030 is its superset.
         text = data.decode("gb18030", errors="replace")
+    # NUL cannot be stored and the csv module refuses it; drop it as .xlsx control characters are.
+    text = text.replace("\x00", "")
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return [[_csv_unescape(cell) for cell in row] for row in reader]
+    out: list[Sequence[object]] = []
+    try:
+        for row in reader:
+            if len(out) >= _MAX_FILE_ROWS:
+                raise _too_many_rows()
+            if len(row) > MAX_ROSTER_COLUMNS and any(c.strip() for c in row[MAX_ROSTER_COLUMNS:]):
+                raise _too_many_columns(reader.line_num)
+            out.append([_csv_unescape(cell) for cell in row[: MAX_ROSTER_COLUMNS + 1]])
+    except csv.Error as exc:
+        raise BadInput(
+            "line {line} of the CSV file cannot be read ({problem}): save it again from Excel",
+            line=reader.line_num,
+            problem=str(exc),
+        ) from None
+    return out
 
 
 def _csv_unescape(cell: str) -> str:
@@ -982,17 +1161,19 @@ def _csv_escape(cell: str) -> str:
 
 
 def _read_xlsx(data: bytes) -> list[Sequence[object]]:
-    from zipfile import BadZipFile
-
-    import openpyxl
+    unreadable = BadInput(
+        "无法读取这个 Excel 文件，请用 Excel 另存为 .xlsx 后再导入 / cannot read this .xlsx "
+        "file; save it again as .xlsx from Excel"
+    )
+    if len(data) > MAX_ROSTER_BYTES:
+        raise _too_big(len(data))
+    _check_zip(data, unreadable)
+    import openpyxl  # imported only for a file that passed the checks
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise BadInput(
-            "无法读取这个 Excel 文件，请用 Excel 另存为 .xlsx 后再导入 / cannot read this .xlsx "
-            "file; save it again as .xlsx from Excel"
-        ) from exc
+    except Exception as exc:  # openpyxl raises many kinds on a damaged file
+        raise unreadable from exc
     try:
         sheets = [ws for ws in workbook.worksheets if hasattr(ws, "iter_rows")]
         if not sheets:
@@ -1001,9 +1182,107 @@ def _read_xlsx(data: bytes) -> list[Sequence[object]]:
         sheet = next((ws for ws in sheets if _header_key(ws.title) in wanted), sheets[0])
         # Some tools write a wrong sheet size; without this a read-only sheet may look empty.
         sheet.reset_dimensions()
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        out: list[Sequence[object]] = []
+        # Streamed (read-only mode): the row limit stops reading, the sheet is never held whole.
+        for row in sheet.iter_rows(values_only=True):
+            if len(out) >= _MAX_FILE_ROWS:
+                raise _too_many_rows()
+            if len(row) > MAX_ROSTER_COLUMNS and any(
+                not _is_blank(c) for c in row[MAX_ROSTER_COLUMNS:]
+            ):
+                raise _too_many_columns(len(out) + 1)
+            out.append(list(row[: MAX_ROSTER_COLUMNS + 1]))
+        return out
+    except BadInput:
+        raise
+    except Exception as exc:  # a damaged sheet part fails while streaming
+        raise unreadable from exc
     finally:
         workbook.close()
+
+
+def _check_zip(data: bytes, unreadable: BadInput) -> None:
+    """Refuse an .xlsx whose zip declares too many parts or too much unpacked data.
+
+    Reading a part stops at its declared size (the zip's CRC check fails past it), so the
+    declared sizes bound the work whatever the file says inside.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise unreadable from exc
+    if len(parts) > MAX_XLSX_PARTS:
+        raise BadInput(
+            "the .xlsx file holds {count} parts, more than {limit}: save the roster alone "
+            "as a new workbook",
+            count=len(parts),
+            limit=MAX_XLSX_PARTS,
+        )
+    unpacked = sum(part.file_size for part in parts)
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise BadInput(
+            "the .xlsx file unpacks to {size} MB, more than {limit} MB: it holds far more than "
+            "a roster; save the roster alone as a new workbook",
+            size=unpacked // (1024 * 1024),
+            limit=MAX_XLSX_UNPACKED // (1024 * 1024),
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for part in parts:
+                if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+                    _count_cells(archive, part)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError) as exc:
+        raise unreadable from exc
+
+
+_ROOT_TAG = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s/>]")
+_TAG_ENDS = (b" ", b">", b"/", b"\n", b"\t", b"\r")
+# Every element opens with "<": however its tags are prefixed, a sheet has at most this many
+# (a cell with an inline string is six of them, so this is well above any roster).
+MAX_XLSX_TAGS = MAX_XLSX_CELLS * 8
+
+
+def _count_cells(archive: Any, part: Any) -> None:
+    """Count a sheet's rows, cells and tags in its XML bytes, before any XML parsing.
+
+    Unpacking and `bytes.count` take milliseconds per megabyte; parsing a cell in openpyxl
+    takes microseconds. Row and cell tags are counted with the prefix the root element uses;
+    the count of all tags bounds the work whatever prefixes a crafted file uses.
+    """
+    rows = cells = tags = 0
+    carry = b""
+    row_tags: list[bytes] = []
+    cell_tags: list[bytes] = []
+    with archive.open(part) as stream:
+        while chunk := stream.read(1 << 20):
+            buffer = carry + chunk
+            if not row_tags:
+                root = _ROOT_TAG.search(buffer[:4096])
+                prefix = (root.group(1) or b"") if root else b""
+                row_tags = [b"<" + prefix + b"row" + end for end in _TAG_ENDS]
+                cell_tags = [b"<" + prefix + b"c" + end for end in _TAG_ENDS]
+            tags += chunk.count(b"<")
+            # A tag cut at the chunk's end is whole in the next buffer; one wholly inside the
+            # carried tail was counted already.
+            rows += sum(buffer.count(t) - carry.count(t) for t in row_tags)
+            cells += sum(buffer.count(t) - carry.count(t) for t in cell_tags)
+            if rows > _MAX_FILE_ROWS:
+                raise _too_many_rows()
+            if cells > MAX_XLSX_CELLS or tags > MAX_XLSX_TAGS:
+                raise BadInput(
+                    "the sheet holds more than {limit} cells: keep only the roster's columns "
+                    "and rows",
+                    limit=MAX_XLSX_CELLS,
+                )
+            carry = buffer[-(len(row_tags[0]) + 1) :]
+
+
+def tenure_word(tenure: Tenure | str) -> str:
+    """The roster's Chinese word for a tenure (自住, 出租, …), as the export writes it."""
+    return _TENURE_ZH[Tenure(tenure)]
 
 
 def _row_cells(row: RosterRow) -> list[object]:
@@ -1048,22 +1327,24 @@ def write_roster(rows: Iterable[RosterRow], path: Path | str) -> None:
 
 def write_template(path: Path | str) -> None:
     """An empty roster to fill in: the headers, one example row and, in .xlsx, a 说明 sheet."""
-    example = RosterRow(
-        building="3",
-        unit="2",
-        floor=3,
-        room="301",
-        area_m2=Decimal("56.30"),
-        owner="王建华、刘淑芬",
-        owner_phone="138****1234",
-        storeys=6,
-        resident="王建华",
-        age=72,
-        mobility=Mobility.REDUCED,
-        party_member=True,
-        notes="示例行，填写前请删除 / example row, delete it",
-    )
-    _write([example], Path(path), template=True)
+    _write([_EXAMPLE], Path(path), template=True)
+
+
+_EXAMPLE = RosterRow(
+    building="3",
+    unit="2",
+    floor=3,
+    room="301",
+    area_m2=Decimal("56.30"),
+    owner="王建华、刘淑芬",
+    owner_phone="138****1234",
+    storeys=6,
+    resident="王建华",
+    age=72,
+    mobility=Mobility.REDUCED,
+    party_member=True,
+    notes=f"{EXAMPLE_MARK}，填写前请删除 / example row, delete it",
+)
 
 
 def _write(rows: list[RosterRow], path: Path, *, template: bool) -> None:

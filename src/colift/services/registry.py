@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from sqlalchemy import Engine
 
 from colift.errors import BadInput, NotFound, RowError
 from colift.io import RosterRow, read_roster, write_roster
+from colift.io.roster import CodePatterns
 from colift.model import (
     Building,
     Compound,
@@ -29,6 +31,17 @@ from colift.store import UnitInfo, UnitOfWork, current_revision, head_revision, 
 
 # Unsold flats whose roster row leaves the owner blank belong to the developer (SPC art. 9).
 UNNAMED_DEVELOPER = "建设单位（未售房屋）"
+
+BUILDING_PATTERN_ENV = "COLIFT_ROSTER_BUILDING_PATTERN"
+UNIT_PATTERN_ENV = "COLIFT_ROSTER_UNIT_PATTERN"
+
+
+def roster_patterns() -> CodePatterns:
+    """How building and unit numbers may look: the defaults, or this installation's patterns."""
+    default = CodePatterns()
+    building = os.environ.get(BUILDING_PATTERN_ENV, "").strip() or default.building
+    unit = os.environ.get(UNIT_PATTERN_ENV, "").strip() or default.unit
+    return CodePatterns(building=building, unit=unit)
 
 
 def init_database(engine: Engine) -> str:
@@ -111,7 +124,7 @@ def import_roster(
     A file with any bad row raises `RowError` listing every problem; flats already registered
     are problems too. Votes in the file go into each unit's open vote round (opened if needed).
     """
-    rows = read_roster(path)
+    rows = read_roster(path, patterns=roster_patterns())
     if not rows:
         raise BadInput(f"{path.name} has a header but no flats: nothing to import")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -248,9 +261,11 @@ def _refuse_registered(
     ]
     if errors:
         raise RowError(
-            f"名册中{len(errors)}户已登记，全部未导入 / roster rejected: {len(errors)} flats are "
-            "already registered; nothing was imported",
+            "roster rejected: {count} flats are already registered; nothing was imported. To "
+            "correct registered flats from this file (an export, edited), update the roster: "
+            "you see every change before it is made",
             errors,
+            count=len(errors),
         )
 
 
@@ -387,4 +402,5 @@ __all__ = [
     "init_database",
     "list_compounds",
     "list_units",
+    "roster_patterns",
 ]

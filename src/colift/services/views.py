@@ -17,6 +17,7 @@ from colift.coproduction.catalogue import Catalogue, load_catalogue
 from colift.coproduction.workflow import next_stage
 from colift.model import Person
 from colift.model.coproduction import STAGE_ORDER, Activity, Stage, StageTransition
+from colift.model.order import group_naturally, natural_key, natural_sorted
 from colift.rules.costshare import CostShareResult
 from colift.services.advice import build_snapshot
 from colift.services.consent import UnitConsent, unit_consent_in
@@ -120,7 +121,7 @@ def unit_page(
                 residents=people.get(h.room, ()),
             )
         )
-    floors = [sorted(by_floor[f], key=lambda x: x.room) for f in sorted(by_floor, reverse=True)]
+    floors = [natural_sorted(by_floor[f], lambda x: x.room) for f in sorted(by_floor, reverse=True)]
     upcoming = project.suspended_from or next_stage(project.stage)
     return UnitPage(
         compound_code=code,
@@ -180,6 +181,11 @@ class CompoundOverview:
     def stalled(self) -> list[UnitLine]:
         return [u for u in self.units if u.stalled]
 
+    @property
+    def buildings(self) -> list[tuple[str, list[UnitLine]]]:
+        """The units grouped by building, 2栋 before 10栋 (`colift.model.order`)."""
+        return group_naturally(self.units, lambda u: u.building)
+
 
 def _line(line: UnitReport, project: UnitProject, today: date, catalogue: Catalogue) -> UnitLine:
     info, result, advice = line.consent.unit, line.consent.result, line.advice
@@ -218,7 +224,11 @@ def compound_overview(
     with UnitOfWork(engine) as uow:
         projects = {u.consent.unit.id: uow.projects.get(u.consent.unit.id) for u in report.units}
     compound = report.compound
-    lines = [_line(u, projects[u.consent.unit.id], today, catalogue) for u in report.units]
+    lines = natural_sorted(
+        (_line(u, projects[u.consent.unit.id], today, catalogue) for u in report.units),
+        lambda u: u.building,
+        lambda u: u.label,
+    )
     counts = Counter(u.stage for u in lines)
     return CompoundOverview(
         code=code,
@@ -268,7 +278,7 @@ def street_overview(
     with UnitOfWork(engine) as uow:
         codes = [
             code
-            for cid, code in sorted(uow.compounds.codes().items())
+            for cid, code in sorted(uow.compounds.codes().items(), key=lambda c: natural_key(c[1]))
             if street is None or uow.compounds.get(cid).street == street
         ]
     return StreetOverview(

@@ -14,7 +14,6 @@ facts.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -54,6 +53,7 @@ from colift.model import (
     Tenure,
     Unit,
 )
+from colift.model.order import natural_key
 from colift.store import ledger
 from colift.store.tables import (
     buildings,
@@ -101,12 +101,6 @@ def cm2_to_m2(area_cm2: int) -> Decimal:
 def unit_label(building_number: str, unit_number: str) -> str:
     """The way residents name a stairwell: building 3, unit 2 is "3栋2单元"."""
     return f"{building_number}栋{unit_number}单元"
-
-
-def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
-    """Sort "2" before "10" and "2A" after "2", as people number buildings and rooms."""
-    parts = re.findall(r"\d+|\D+", text)
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
 
 
 def check_lengths(table: Table, values: Mapping[str, Any]) -> None:
