@@ -92,7 +92,7 @@ def _latest_round(uow: UnitOfWork, unit_id: int) -> VoteRound | None:
 
 
 def unit_consent(engine: Engine, unit_id: int) -> UnitConsent:
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         return unit_consent_in(uow, unit_id)
 
 
@@ -108,7 +108,7 @@ def unit_consent_in(uow: UnitOfWork, unit_id: int) -> UnitConsent:
 
 
 def find_unit(engine: Engine, compound_code: str, building: str, unit: str) -> UnitInfo:
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         compound = uow.compounds.get_by_code(compound_code)
         assert compound.id is not None
         return uow.units.find(compound.id, building, unit)
@@ -247,7 +247,7 @@ def set_objection_status(
 def unit_objections(engine: Engine, unit_id: int) -> list[ObjectionRecord]:
     """The unit's written objections, oldest first, with where each stands; NotFound for an
     unknown unit."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         uow.units.info(unit_id)
         return uow.objections.list_by_unit(unit_id)
 
@@ -266,14 +266,14 @@ def unit_by_label(engine: Engine, compound_code: str, label: str) -> UnitInfo:
 
 def unit_place(engine: Engine, unit_id: int) -> tuple[str, UnitInfo]:
     """The code of the compound a unit belongs to, and the unit; NotFound if there is none."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         info = uow.units.info(unit_id)
         return uow.compounds.code_of(info.compound_id), info
 
 
 def objection_place(engine: Engine, objection_id: int) -> tuple[str, int]:
     """The compound code and unit id of an objection; NotFound if there is none."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         objection = uow.objections.get(objection_id)
         unit_id = uow.households.get(objection.household_id).unit_id
         return uow.compounds.code_of(uow.units.info(unit_id).compound_id), unit_id
@@ -364,7 +364,7 @@ def _round_head(uow: UnitOfWork, ended: VoteRound) -> ChainHead:
 
 def current_unit_round(engine: Engine, unit_id: int) -> VoteRound:
     """The unit's open round; RuleViolation naming the unit when none is open."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         current = uow.votes.current_round(unit_id)
         if current is None:
             raise RuleViolation("{unit} has no open vote round", unit=uow.units.info(unit_id).label)
@@ -373,7 +373,7 @@ def current_unit_round(engine: Engine, unit_id: int) -> VoteRound:
 
 def unit_rounds(engine: Engine, unit_id: int) -> list[VoteRound]:
     """Every round over the unit (its own, its building's, its compound's), newest first."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         uow.units.info(unit_id)
         return uow.votes.rounds_for_unit(unit_id)
 
@@ -391,7 +391,7 @@ class RoundPlace:
 
 def round_place(engine: Engine, round_id: int) -> RoundPlace:
     """The compound (and unit) of a round; NotFound if there is none."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         found = uow.votes.get_round(round_id)
         if found.compound_id is not None:
             compound = uow.compounds.get(found.compound_id)

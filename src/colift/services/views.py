@@ -86,7 +86,7 @@ def unit_page(
 ) -> UnitPage:
     today = today or date.today()
     catalogue = catalogue or load_catalogue()
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         info = uow.units.info(unit_id)
         compound = uow.compounds.get(info.compound_id)
         code = uow.compounds.code_of(info.compound_id)
@@ -215,7 +215,7 @@ def compound_overview(
     today = today or date.today()
     catalogue = catalogue or load_catalogue()
     report = compound_report(engine, code, today)
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         projects = {u.consent.unit.id: uow.projects.get(u.consent.unit.id) for u in report.units}
     compound = report.compound
     lines = [_line(u, projects[u.consent.unit.id], today, catalogue) for u in report.units]
@@ -265,7 +265,7 @@ def street_overview(
     """Every compound of `street` (None: every compound) with its units' stages and stalls."""
     today = today or date.today()
     catalogue = load_catalogue()
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         codes = [
             code
             for cid, code in sorted(uow.compounds.codes().items())

@@ -8,6 +8,10 @@
 Leaving the block without `commit()`, or by an exception, rolls everything back: a half
 import or a vote without its ledger entry is never stored. On SQLite the transaction starts
 with BEGIN IMMEDIATE, so writers queue for the file's single write lock up front.
+
+`UnitOfWork(engine, read_only=True)` is for pages and reports: on SQLite its transaction is a
+plain deferred BEGIN, which in WAL mode reads a snapshot beside the writer and never waits
+for the write lock; it cannot commit. On PostgreSQL a read takes no row locks either way.
 """
 
 from __future__ import annotations
@@ -66,8 +70,9 @@ class UnitOfWork:
     accounts: AccountRepository
     steps: StepRepository
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
+        self.read_only = read_only
         self._entered = False
 
     def __enter__(self) -> Self:
@@ -75,7 +80,7 @@ class UnitOfWork:
             raise RuntimeError("this unit of work is already in use")
         # The connection begins its transaction on first use, also after each commit.
         connection = self.engine.connect()
-        if connection.dialect.name == "sqlite":
+        if connection.dialect.name == "sqlite" and not self.read_only:
             connection.execution_options(**{SQLITE_IMMEDIATE: True})
         self._entered = True
         self.connection = connection
@@ -115,6 +120,8 @@ class UnitOfWork:
     def commit(self) -> None:
         """Make everything done so far permanent; later writes need another commit."""
         self._require_entered()
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.connection.commit()
 
     def rollback(self) -> None:
