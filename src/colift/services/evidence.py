@@ -64,7 +64,7 @@ def _now() -> datetime:
 
 @contextmanager
 def _evidence(engine: Engine) -> Iterator[tuple[UnitOfWork, EvidenceRepository]]:
-    with UnitOfWork(engine, read_only=True) as uow:
+    with UnitOfWork(engine) as uow:
         yield uow, EvidenceRepository(uow.connection)
 
 
