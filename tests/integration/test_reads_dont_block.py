@@ -17,7 +17,8 @@ from sqlalchemy import Connection, Engine, text
 import colift.store.engine as engine_module
 from colift.model import ScopeKind, Vote
 from colift.services.consent import cast_vote, unit_consent
-from colift.services.views import unit_page
+from colift.services.summary import city_overview, street_page
+from colift.services.views import street_overview, unit_page
 from colift.store import UnitOfWork, make_engine
 from factories import make_unit
 
@@ -68,6 +69,11 @@ def test_pages_are_read_while_a_vote_holds_the_write_lock(
         assert seen.result.counts.agree_heads == 1  # the committed vote, not the pending one
         page = unit_page(impatient, unit_id, today=date(2026, 12, 1))
         assert page.info.id == unit_id
+        street = street_page(impatient, "玉林街道")
+        assert [line.unit_id for line in street.lines] == [unit_id]
+        assert street.lines[0].agree_heads == 1
+        assert city_overview(impatient).units == 1
+        assert [u.unit_id for u in street_overview(impatient, "玉林街道").units] == [unit_id]
     finally:
         writer.rollback()
         writer.close()

@@ -21,6 +21,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from colift.store import summary
 from colift.store.accounts import AccountRepository
 from colift.store.coproduction import (
     ActivityRepository,
@@ -112,6 +113,7 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
+            summary.forget_touched(self.connection)
             self.connection.rollback()
         finally:
             self._entered = False
@@ -122,11 +124,16 @@ class UnitOfWork:
         self._require_entered()
         if self.read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        touched = summary.take_touched(self.connection)
+        refresh = summary.refresher()
+        if touched and refresh is not None:
+            refresh(self, touched)  # the overviews' lines, in this same transaction
         self.connection.commit()
 
     def rollback(self) -> None:
         """Drop everything done since the last commit."""
         self._require_entered()
+        summary.forget_touched(self.connection)
         self.connection.rollback()
 
     def _require_entered(self) -> None:
