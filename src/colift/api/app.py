@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 
 from colift.api.auth import Principal
 from colift.api.errors import install_error_handlers
-from colift.api.overview_routes import router as overview_router
 from colift.api.evidence_routes import evidence_router
+from colift.api.overview_routes import router as overview_router
 from colift.api.routes import router
 from colift.api.routes_web import router as web_actions
 

@@ -20,7 +20,7 @@ import tempfile
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -75,7 +75,7 @@ class SummaryRefresher:
                 continue
             try:
                 done = refresh_stale(self.engine, BATCH)
-            except Exception:  # noqa: BLE001 - a busy database: try again shortly
+            except Exception:
                 done = 0
             if done == 0:
                 self.stop.wait(IDLE_SECONDS)
@@ -103,7 +103,7 @@ def app_from_env() -> FastAPI:
         inner = app.router.lifespan_context
 
         @contextlib.asynccontextmanager
-        async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
+        async def lifespan(app_: FastAPI) -> AsyncIterator[Any]:
             refresher.start()
             try:
                 async with inner(app_) as state:
