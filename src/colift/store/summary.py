@@ -195,6 +195,17 @@ def write_lines(conn: Connection, lines: Mapping[int, Mapping[str, Any]]) -> Non
     conn.execute(stmt, rows)
 
 
+def mark_stale(conn: Connection, unit_ids: Iterable[int]) -> None:
+    """Mark lines wholly stale (a bulk load); units without a line are found as missing."""
+    ids = sorted(set(unit_ids))
+    for start in range(0, len(ids), 500):
+        conn.execute(
+            update(unit_summaries)
+            .where(unit_summaries.c.unit_id.in_(ids[start : start + 500]))
+            .values(stale=2, version=unit_summaries.c.version + 1)
+        )
+
+
 def write_consent(conn: Connection, unit_id: int, figures: Mapping[str, Any]) -> None:
     """The vote path: the unit's consent columns, the advice left to the refresher."""
     conn.execute(

@@ -75,6 +75,12 @@ class UnitOfWork:
         self.engine = engine
         self.read_only = read_only
         self._entered = False
+        self._defer_summary = False
+
+    def defer_summary(self) -> None:
+        """For bulk loads: at commit, mark the touched units' summary lines stale instead of
+        recounting them; `colift summary refresh` (or the server's refresher) recounts them."""
+        self._defer_summary = True
 
     def __enter__(self) -> Self:
         if self._entered:
@@ -126,7 +132,9 @@ class UnitOfWork:
             raise RuntimeError("a read-only unit of work cannot commit")
         touched = summary.take_touched(self.connection)
         refresh = summary.refresher()
-        if touched and refresh is not None:
+        if touched and self._defer_summary:
+            summary.mark_stale(self.connection, touched)
+        elif touched and refresh is not None:
             refresh(self, touched)  # the overviews' lines, in this same transaction
         self.connection.commit()
 
