@@ -18,6 +18,7 @@ import hashlib
 import os
 import tempfile
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
@@ -32,6 +33,11 @@ REFRESH_ENV_VAR = "COLIFT_SUMMARY_REFRESH"  # "0" turns the background refresher
 POOL_ENV_VAR = "COLIFT_POOL_SIZE"
 BATCH = 50  # lines per refresh transaction
 IDLE_SECONDS = 1.0  # pause when nothing is stale (the advice lags a vote by about this)
+DUTY_ENV_VAR = "COLIFT_REFRESH_DUTY"
+# Share of one core the refresher may take while votes pour in: after a batch that took t
+# seconds it rests t * (1 / duty - 1), so the advice lags more under load instead of the
+# votes slowing down. Assumption, tuned per deployment.
+DEFAULT_DUTY = 0.25
 
 
 def engine_from_url(url: str) -> Engine:
@@ -50,6 +56,8 @@ class SummaryRefresher:
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="summary-refresher", daemon=True)
         self._lock_file: IO[bytes] | None = None
+        duty = float(os.environ.get(DUTY_ENV_VAR, "") or DEFAULT_DUTY)
+        self.duty = min(1.0, max(0.01, duty))
 
     def _lock_path(self) -> Path:
         key = self.engine.url.render_as_string(hide_password=True).encode()
@@ -73,12 +81,16 @@ class SummaryRefresher:
             if self._lock_file is None and not self._try_lock():
                 self.stop.wait(10)  # another worker refreshes; take over if it ends
                 continue
+            started = time.perf_counter()
             try:
                 done = refresh_stale(self.engine, BATCH)
-            except Exception:
+            except Exception:  # a busy or restarting database: try again after a pause
                 done = 0
             if done == 0:
                 self.stop.wait(IDLE_SECONDS)
+            else:
+                spent = time.perf_counter() - started
+                self.stop.wait(spent * (1 / self.duty - 1))
 
     def start(self) -> None:
         self.thread.start()
