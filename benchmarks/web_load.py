@@ -54,7 +54,9 @@ from colift.services.accounts import create_account, create_api_token
 from colift.services.summary import refresh_all
 from colift.store import UnitOfWork, make_engine, migrate, normalize_url
 
-ADMIN_URL = os.environ.get("COLIFT_TEST_POSTGRES_URL", "") or "postgresql://postgres@127.0.0.1:5432/test"
+ADMIN_URL = (
+    os.environ.get("COLIFT_TEST_POSTGRES_URL", "") or "postgresql://postgres@127.0.0.1:5432/test"
+)
 STREET = "望江街道"
 FLATS_PER_UNIT = 12  # six floors, two flats a floor
 UNITS_PER_BUILDING = 4
@@ -169,7 +171,16 @@ def free_port() -> int:
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = dict(os.environ, COLIFT_DATABASE_URL=url)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "colift.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "colift.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -178,9 +189,14 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("server ended: " + (proc.stderr.read() if proc.stderr else b"").decode()[-2000:])
+            raise RuntimeError(
+                "server ended: " + (proc.stderr.read() if proc.stderr else b"").decode()[-2000:]
+            )
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=2).status_code == 200:
+            if (
+                httpx.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=2).status_code
+                == 200
+            ):
                 return proc
         except httpx.HTTPError:
             pass
@@ -344,9 +360,7 @@ def recount(engine: Engine, acked: dict[tuple[int, str], str]) -> dict[str, int]
             for r in conn.execute(text("SELECT unit_id, agree_heads FROM unit_summaries"))
         }
     lost = sum(1 for key, vote in acked.items() if stored.get(key, ("", 0))[0] != vote)
-    double = sum(
-        1 for key in acked if key in stored and entries.get(stored[key][1], 0) > 1
-    )
+    double = sum(1 for key in acked if key in stored and entries.get(stored[key][1], 0) > 1)
     unacked = sum(1 for key in stored if key not in acked)
     summary_off = sum(1 for u, n in summary.items() if agree.get(u, 0) != n)
     return {
@@ -442,7 +456,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             }
             run["_acked"] = level.acked
             runs.append(run)
-            print(json.dumps({k: v for k, v in run.items() if k != "_acked"}, ensure_ascii=False), flush=True)
+            print(
+                json.dumps({k: v for k, v in run.items() if k != "_acked"}, ensure_ascii=False),
+                flush=True,
+            )
     finally:
         if proc is not None:
             stop_server(proc)

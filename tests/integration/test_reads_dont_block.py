@@ -40,9 +40,7 @@ def _hold_write_lock(conn: Connection, round_id: int, household_id: int) -> None
         conn.execution_options(**{engine_module.SQLITE_IMMEDIATE: True})
         conn.exec_driver_sql("SELECT 1")  # the transaction begins: BEGIN IMMEDIATE
     else:
-        conn.execute(
-            text("SELECT id FROM vote_rounds WHERE id = :r FOR UPDATE"), {"r": round_id}
-        )
+        conn.execute(text("SELECT id FROM vote_rounds WHERE id = :r FOR UPDATE"), {"r": round_id})
         conn.execute(text("SELECT chain FROM ledger_heads FOR UPDATE"))
     conn.execute(
         text("UPDATE ballots SET vote = 'disagree' WHERE round_id = :r AND household_id = :h"),

@@ -56,11 +56,11 @@ def _apply(engine: Engine, units: list[int], objections: list[int], op: tuple[An
         if kind == "vote":
             cast_vote(engine, units[op[1]], op[2], op[3], actor="居委会")
         elif kind == "object":
-            objections.append(raise_objection(engine, units[op[1]], op[2], ["light"], actor="居委会"))
-        elif kind == "status" and objections:
-            set_objection_status(
-                engine, objections[op[1] % len(objections)], op[2], actor="居委会"
+            objections.append(
+                raise_objection(engine, units[op[1]], op[2], ["light"], actor="居委会")
             )
+        elif kind == "status" and objections:
+            set_objection_status(engine, objections[op[1] % len(objections)], op[2], actor="居委会")
         elif kind == "stage":
             advance_stage(engine, units[op[1]], op[2], actor="居委会", reason="测试")
         elif kind == "reround":
@@ -81,7 +81,9 @@ def test_summary_equals_a_full_recount_after_random_writes(
     engine: Engine, ops: list[tuple[Any, ...]]
 ) -> None:
     with UnitOfWork(engine) as uow:
-        existing = [int(i) for i in uow.connection.exec_driver_sql("SELECT id FROM units").scalars()]
+        existing = [
+            int(i) for i in uow.connection.exec_driver_sql("SELECT id FROM units").scalars()
+        ]
         if not existing:
             first = make_unit(uow)
             second = make_unit(uow, compound=first.compound, building_number="5")

@@ -87,3 +87,33 @@ def test_a_vote_reads_no_objection_text_and_updates_the_summary_line(engine: Eng
     assert line.agree_heads == after.result.counts.agree_heads == 1
     assert line.open_objections == 1
     assert line.stale == 1  # the advice columns wait for the refresher
+
+
+def test_a_vote_through_the_api_costs_ten_statements_at_most(engine: Engine) -> None:
+    """The caller's place (two reads), then the short vote path (was 29 over 3 connections)."""
+    from fastapi.testclient import TestClient
+
+    from colift.api import Principal, Role, create_app
+
+    with UnitOfWork(engine) as uow:
+        unit = make_unit(uow)
+        assert unit.unit.id is not None
+        uow.votes.open_round(ScopeKind.UNIT, unit.unit.id, actor="居委会")
+        uow.commit()
+    client = TestClient(create_app(engine, {"t": Principal("管理员", Role.ADMIN)}))
+    body = {"unit_id": unit.unit.id, "room": "301", "vote": "disagree"}
+    headers = {"Authorization": "Bearer t"}
+    assert client.post("/api/v1/votes", json=body, headers=headers).status_code == 200
+    seen: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        answer = client.post("/api/v1/votes", json={**body, "vote": "agree"}, headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert answer.status_code == 200
+    real = [s for s in seen if not s.upper().startswith("BEGIN")]
+    assert len(real) <= 10, real  # 11 with a token looked up in the database

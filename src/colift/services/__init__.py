@@ -2,4 +2,4 @@
 
 # Registers the summary refresher with the store, so every committed write keeps the
 # overviews' lines current (services/summary.py).
-from colift.services import summary as _summary  # noqa: E402, F401
+from colift.services import summary as _summary  # noqa: F401
