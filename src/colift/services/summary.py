@@ -21,12 +21,12 @@ from sqlalchemy import Engine
 
 from colift.coproduction.advisor import advise
 from colift.coproduction.catalogue import Catalogue, load_catalogue
-from colift.errors import NotFound
+from colift.errors import ColiftError, NotFound
 from colift.model.coproduction import Stage
 from colift.services.advice import build_snapshot
 from colift.services.consent import consent_figures, unit_consent_in
 from colift.services.costshare import unit_shares_in
-from colift.store import UnitOfWork
+from colift.store import UnitInfo, UnitOfWork
 from colift.store import summary as store
 from colift.store.summary import Filter, SummaryLine
 
@@ -42,6 +42,9 @@ def recount_line(
     """A unit's line computed from the store, from scratch (what the summary must equal)."""
     today = today or date.today()
     catalogue = catalogue or load_catalogue()
+    info = uow.units.info(unit_id)
+    if info.households == 0:
+        return _empty_line(uow, info)  # nothing to count yet: a unit before its roster
     consent = unit_consent_in(uow, unit_id)
     info = consent.unit
     shares = unit_shares_in(uow, unit_id)
@@ -67,16 +70,44 @@ def recount_line(
     }
 
 
+def _empty_line(uow: UnitOfWork, info: UnitInfo) -> dict[str, Any]:
+    project = uow.projects.find(info.id)
+    return {
+        "compound_id": info.compound_id,
+        "street": uow.compounds.get(info.compound_id).street,
+        "building": info.building_number,
+        "label": info.label,
+        "stage": (project.stage if project else Stage.SURVEY).value,
+        "stage_since": project.stage_since if project else None,
+        "round_id": None,
+        "passed": False,
+        "agree_heads": 0,
+        "total_heads": 0,
+        "heads_short": 0,
+        "area_short": "0.00",
+        "open_objections": 0,
+        "cooperation_level": 0,
+        "heterogeneity_milli": 0,
+        "next_action": "",
+    }
+
+
 def refresh_in(uow: UnitOfWork, unit_ids: set[int]) -> None:
     """Recompute the lines of `unit_ids` inside the caller's transaction (the commit hook)."""
     catalogue = load_catalogue()
     lines: dict[int, dict[str, Any]] = {}
+    broken: dict[int, dict[str, Any]] = {}
     for unit_id in sorted(unit_ids):
         try:
             lines[unit_id] = recount_line(uow, unit_id, catalogue=catalogue)
         except NotFound:
             continue  # the unit was deleted in this transaction
+        except ColiftError:
+            # A count the rules refuse never fails the write that led to it: the line says
+            # "cannot be counted" (stale 3) until a later write makes it countable.
+            broken[unit_id] = _empty_line(uow, uow.units.info(unit_id))
     store.write_lines(uow.connection, lines)
+    store.write_lines(uow.connection, broken, stale=store.UNCOUNTABLE)
 
 
 store.register_refresher(refresh_in)
@@ -95,20 +126,25 @@ def refresh_stale(engine: Engine, limit: int = 50) -> int:
         ]
         catalogue = load_catalogue()
         computed = {}
+        broken: set[int] = set()
         for unit_id, version in waiting:
             try:
                 computed[unit_id] = (version, recount_line(uow, unit_id, catalogue=catalogue))
             except NotFound:
                 continue
+            except ColiftError:
+                broken.add(unit_id)
+                computed[unit_id] = (version, _empty_line(uow, uow.units.info(unit_id)))
     if not computed:
         return 0
     written = 0
     with UnitOfWork(engine) as uow:
         for unit_id, (version, figures) in computed.items():
+            stale = store.UNCOUNTABLE if unit_id in broken else 0
             if version < 0:
-                store.write_lines(uow.connection, {unit_id: figures})
+                store.write_lines(uow.connection, {unit_id: figures}, stale=stale)
                 written += 1
-            elif store.write_if_unchanged(uow.connection, unit_id, version, figures):
+            elif store.write_if_unchanged(uow.connection, unit_id, version, figures, stale):
                 written += 1
         uow.commit()
     return written

@@ -27,6 +27,7 @@ _UNITS = "colift_summary_units"
 _HOUSEHOLDS = "colift_summary_households"
 _COMPOUNDS = "colift_summary_compounds"
 _DONE = "colift_summary_done"
+UNCOUNTABLE = 3  # `stale` of a line whose unit the consent rules cannot count (no refresh)
 
 # Columns a full recount writes (everything but the key and the bookkeeping).
 LINE_COLUMNS = (
@@ -178,17 +179,19 @@ def _upsert(conn: Connection) -> Any:
     return dialect.insert(unit_summaries)
 
 
-def write_lines(conn: Connection, lines: Mapping[int, Mapping[str, Any]]) -> None:
+def write_lines(
+    conn: Connection, lines: Mapping[int, Mapping[str, Any]], *, stale: int = 0
+) -> None:
     """Store full recounts (`stale` 0), replacing what was there."""
     if not lines:
         return
-    rows = [{"unit_id": u, **dict(v), "stale": 0, "version": 0} for u, v in lines.items()]
+    rows = [{"unit_id": u, **dict(v), "stale": stale, "version": 0} for u, v in lines.items()]
     stmt = _upsert(conn)
     stmt = stmt.on_conflict_do_update(
         index_elements=["unit_id"],
         set_={
             **{c: stmt.excluded[c] for c in LINE_COLUMNS},
-            "stale": 0,
+            "stale": stale,
             "version": unit_summaries.c.version + 1,
         },
     )
@@ -213,9 +216,7 @@ def write_consent(conn: Connection, unit_id: int, figures: Mapping[str, Any]) ->
         .where(unit_summaries.c.unit_id == unit_id)
         .values(
             **{c: figures[c] for c in CONSENT_COLUMNS},
-            stale=func.max(unit_summaries.c.stale, 1)
-            if conn.dialect.name == "sqlite"
-            else func.greatest(unit_summaries.c.stale, 1),
+            stale=case((unit_summaries.c.stale == 2, 2), else_=1),
             version=unit_summaries.c.version + 1,
         )
     )
@@ -223,13 +224,13 @@ def write_consent(conn: Connection, unit_id: int, figures: Mapping[str, Any]) ->
 
 
 def write_if_unchanged(
-    conn: Connection, unit_id: int, version: int, figures: Mapping[str, Any]
+    conn: Connection, unit_id: int, version: int, figures: Mapping[str, Any], stale: int = 0
 ) -> bool:
     """The refresher's write: only if no write came in since it read `version`."""
     done = conn.execute(
         update(unit_summaries)
         .where(unit_summaries.c.unit_id == unit_id, unit_summaries.c.version == version)
-        .values(**dict(figures), stale=0, version=version + 1)
+        .values(**dict(figures), stale=stale, version=version + 1)
     )
     return bool(done.rowcount)
 
@@ -317,7 +318,7 @@ def stale_units(conn: Connection, limit: int) -> list[tuple[int, int]]:
     """(unit, version) of lines waiting for the refresher, wholly stale ones first."""
     rows = conn.execute(
         select(unit_summaries.c.unit_id, unit_summaries.c.version)
-        .where(unit_summaries.c.stale > 0)
+        .where(unit_summaries.c.stale.in_([1, 2]))
         .order_by(unit_summaries.c.stale.desc(), unit_summaries.c.unit_id)
         .limit(limit)
     )

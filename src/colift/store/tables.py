@@ -616,7 +616,8 @@ work_steps = Table(
 # Derived, not ledger state: one line per unit as the street, compound and city overviews show
 # it, kept current by every write in the same transaction (services/summary.py). `stale`: 0
 # current; 1 the advice columns (cooperation level, heterogeneity, next action) wait for the
-# refresher after a vote; 2 the whole line waits (a unit imported before revision 0013).
+# refresher after a vote; 2 the whole line waits (a unit imported before revision 0013);
+# 3 the consent rules cannot count the unit (no flats yet): zeros until a write fixes it.
 # `version` grows with every write, so a refresher never overwrites a newer line.
 unit_summaries = Table(
     "unit_summaries",
