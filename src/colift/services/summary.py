@@ -26,7 +26,7 @@ from colift.model.coproduction import Stage
 from colift.services.advice import build_snapshot
 from colift.services.consent import consent_figures, unit_consent_in
 from colift.services.costshare import unit_shares_in
-from colift.store import UnitInfo, UnitOfWork
+from colift.store import UnitInfo, UnitOfWork, ledger
 from colift.store import summary as store
 from colift.store.summary import Filter, SummaryLine
 
@@ -97,8 +97,15 @@ def refresh_in(uow: UnitOfWork, unit_ids: set[int]) -> None:
     catalogue = load_catalogue()
     lines: dict[int, dict[str, Any]] = {}
     broken: dict[int, dict[str, Any]] = {}
+    postgres = uow.connection.dialect.name == "postgresql"
     for unit_id in sorted(unit_ids):
         try:
+            if postgres:
+                # Take the compound's chain lock (held already by any write that went through
+                # the ledger): a vote cannot commit between this recount and its write, so
+                # the line written is never older than a vote's (SQLite: BEGIN IMMEDIATE).
+                info = uow.units.info(unit_id)
+                ledger.lock(uow.connection, ledger.compound_chain(info.compound_id))
             lines[unit_id] = recount_line(uow, unit_id, catalogue=catalogue)
         except NotFound:
             continue  # the unit was deleted in this transaction
