@@ -96,7 +96,6 @@ def unit_page(
         consent = unit_consent_in(uow, unit_id)
         shares = unit_shares_in(uow, unit_id)
         snapshot = build_snapshot(uow, unit_id, today, consent=consent, shares=shares)
-        advice = advise(snapshot, catalogue)
         objections = uow.objections.list_by_unit(unit_id)
         activities = uow.activities.list_by_unit(unit_id)
         stances = uow.stances.for_unit(unit_id)
@@ -108,6 +107,7 @@ def unit_page(
         for flat in uow.households.list_by_unit(unit_id):
             assert flat.id is not None
             people[flat.room] = tuple(uow.persons.list_by_household(flat.id))
+    advice = advise(snapshot, catalogue)  # pure computation: after the read transaction ends
     by_floor: dict[int, list[Flat]] = {}
     for h in snapshot.households:
         by_floor.setdefault(h.floor, []).append(
