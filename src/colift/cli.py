@@ -395,13 +395,11 @@ def demo(
         run_server(engine, host, port)
 
 
-def run_server(engine: Engine, host: str, port: int) -> None:
-    import uvicorn
+def run_server(engine: Engine, host: str, port: int, workers: int = 1) -> None:
+    from colift.api.serving import run
 
-    from colift.api.app import create_app
-
-    out.print(f"serving on http://{host}:{port}/ (Ctrl+C stops)")
-    uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
+    out.print(f"serving on http://{host}:{port}/ with {workers} worker(s) (Ctrl+C stops)")
+    run(engine.url.render_as_string(hide_password=False), host, port, workers)
 
 
 @app.command("serve")
@@ -410,10 +408,15 @@ def serve_cmd(
     database: DatabaseOption = None,
     host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (docs/deploy.md)")
+    ] = 1,
 ) -> None:
-    """Serve the web app and the REST API (/api/v1, docs at /api/v1/docs) on the database."""
+    """Serve the web app and the REST API (/api/v1, docs at /api/v1/docs) on the database.
+
+    Overview lists read COLIFT_READ_DATABASE_URL (a replica) when it is set."""
     engine = ready_engine(database)
-    run_server(engine, host, port)
+    run_server(engine, host, port, workers)
 
 
 @account_app.command("create")
@@ -1055,6 +1058,9 @@ register_calibrate(app)
 from colift.cli_regeneration import register as register_regeneration  # noqa: E402
 
 register_regeneration(app)
+from colift.cli_summary import register as register_summary  # noqa: E402
+
+register_summary(app)
 
 
 def main() -> None:

@@ -279,6 +279,8 @@ CASES = [
         _roster_preview_url("/confirm"),
     ),
     Case("GET", "/street", STREET, fixed("/street")),
+    Case("GET", "/street/units", STREET, fixed("/street/units")),
+    Case("GET", "/city", ADMIN, fixed("/city")),
     Case("GET", "/units/{unit_id}", READERS, unit_url()),
     Case("GET", "/units/{unit_id}/advice", NOT_RESIDENTS, unit_url("/advice")),
     Case("GET", "/units/{unit_id}/activities", NOT_RESIDENTS, unit_url("/activities")),

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from colift.api.auth import Principal
 from colift.api.errors import install_error_handlers
 from colift.api.evidence_routes import evidence_router
+from colift.api.overview_routes import router as overview_router
 from colift.api.roster_routes import router as roster_router
 from colift.api.routes import router
 from colift.api.routes_web import router as web_actions
@@ -32,13 +33,16 @@ def create_app(
     tokens: dict[str, Principal] | None = None,
     *,
     secure_cookies: bool | None = None,
+    read_engine: Engine | None = None,
 ) -> FastAPI:
     """An app serving `engine`.
 
     `tokens` maps extra in-memory bearer tokens to principals (tests, scripts); accounts' own
     tokens and sessions live in the database. `secure_cookies` forces the cookies' Secure flag
-    (None: on, except over plain http on 127.0.0.1/localhost).
+    (None: on, except over plain http on 127.0.0.1/localhost). `read_engine` serves the
+    overview lists (a read replica, `COLIFT_READ_DATABASE_URL`); None: `engine`.
     """
+    from colift.web.city_pages import router as city_pages
     from colift.web.errors import html_error, install_page_errors
     from colift.web.evidence_pages import router as evidence_pages
     from colift.web.pages import router as pages
@@ -52,6 +56,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.engine = engine
+    app.state.read_engine = read_engine or engine
     app.state.tokens = dict(tokens or {})
     app.state.secure_cookies = secure_cookies
     app.state.html_error = html_error
@@ -62,7 +67,9 @@ def create_app(
     app.include_router(web_actions, prefix=PREFIX)
     app.include_router(roster_router, prefix=PREFIX)
     app.include_router(roster_pages)
+    app.include_router(overview_router, prefix=PREFIX)
     app.include_router(pages)
+    app.include_router(city_pages)
     app.include_router(evidence_pages)
     app.include_router(calibration_pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

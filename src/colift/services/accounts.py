@@ -164,7 +164,7 @@ def session_account(
     """The signed-in account and the session's CSRF token, or None."""
     if not token:
         return None
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         return uow.accounts.session(digest(token), now or _now())
 
 
@@ -187,10 +187,10 @@ def create_api_token(engine: Engine, username: str, label: str = "") -> str:
 
 
 def token_account(engine: Engine, token: str) -> Account | None:
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         return uow.accounts.token_account(digest(token))
 
 
 def list_accounts(engine: Engine) -> list[Account]:
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         return uow.accounts.all()

@@ -127,7 +127,7 @@ def record_activity_in(
 
 def unit_activities(engine: Engine, unit_id: int) -> list[Activity]:
     """The unit's activity log, in the order things happened."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         uow.units.info(unit_id)
         return uow.activities.list_by_unit(unit_id)
 
@@ -156,7 +156,7 @@ def set_stance(
 
 def unit_stances(engine: Engine, unit_id: int) -> dict[str, StanceRecord]:
     """The unit's recorded stances by room (rooms never heard are absent)."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         uow.units.info(unit_id)
         return uow.stances.for_unit(unit_id)
 

@@ -109,7 +109,7 @@ def _resident(p: Person) -> Resident:
 
 
 def unit_snapshot(engine: Engine, unit_id: int, today: date | None = None) -> UnitSnapshot:
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         return build_snapshot(uow, unit_id, today)
 
 

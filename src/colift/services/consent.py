@@ -20,8 +20,10 @@ from colift.rules.consent import (
     evaluate,
     resolve_profile,
 )
-from colift.store import ConsentInput, UnitInfo, UnitOfWork, VoteRound
+from colift.store import ConsentInput, UnitInfo, UnitOfWork, VoteRound, vote_path
 from colift.store.ledger import ChainHead, compound_chain
+from colift.store.summary import write_consent
+from colift.store.voting import ConsentRow
 from colift.store.voting import Objection as ObjectionRecord
 
 
@@ -92,7 +94,7 @@ def _latest_round(uow: UnitOfWork, unit_id: int) -> VoteRound | None:
 
 
 def unit_consent(engine: Engine, unit_id: int) -> UnitConsent:
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         return unit_consent_in(uow, unit_id)
 
 
@@ -108,7 +110,7 @@ def unit_consent_in(uow: UnitOfWork, unit_id: int) -> UnitConsent:
 
 
 def find_unit(engine: Engine, compound_code: str, building: str, unit: str) -> UnitInfo:
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         compound = uow.compounds.get_by_code(compound_code)
         assert compound.id is not None
         return uow.units.find(compound.id, building, unit)
@@ -174,35 +176,129 @@ def cast_vote(
     one buyer owns both. Returns the unit's consent after the vote.
     """
     with UnitOfWork(engine) as uow:
-        current = uow.votes.current_round(unit_id)
-        if current is None:
-            label = uow.units.info(unit_id).label
-            ended = next((r for r in uow.votes.rounds_for_unit(unit_id) if r.closed_on), None)
-            if ended is not None:
-                raise RuleViolation(
-                    "the vote round of {unit} ({title}) ended on {day}: it takes no more votes; "
-                    "open a new round to vote again",
-                    unit=label,
-                    title=ended.title or "—",
-                    day=ended.closed_on,
-                )
-            raise RuleViolation(
-                "{unit} has no open vote round: open one before recording votes", unit=label
+        context = vote_path.vote_context(uow.connection, unit_id)
+        if context is not None:
+            flat = next(
+                (
+                    r
+                    for r in context.rows
+                    if r.room == room and context.unit_of[r.household_id] == unit_id
+                ),
+                None,
             )
-        flat = uow.households.get_by_room(unit_id, room)
-        data = uow.votes.unit_consent_rows(round_id=current.id)
-        developer = flat.tenure.developer_held
-        same_owner = [
-            r.household_id
-            for r in data.rows
-            if (r.tenure.developer_held if developer else r.owner_id == flat.owner_id)
-        ]
-        uow.votes.set_ballots(
-            current.id, dict.fromkeys(same_owner, vote), actor=actor, signed_on=signed_on
+            if flat is not None:
+                result = _short_vote(uow, context, flat, vote, actor=actor, signed_on=signed_on)
+                uow.commit()
+                return result
+        uow.rollback()  # the long path below reads again and raises the precise error
+        return _long_vote(uow, unit_id, room, vote, actor=actor, signed_on=signed_on)
+
+
+def consent_figures(
+    result: ConsentResult, round_id: int | None, open_objections: int
+) -> dict[str, Any]:
+    """The consent columns of a line from a count (shared by the recount and the vote path)."""
+    margin = result.margin() or {}
+    return {
+        "round_id": round_id,
+        "passed": bool(result.passed),
+        "agree_heads": int(result.counts.agree_heads),
+        "total_heads": int(result.counts.total_heads),
+        "heads_short": int(margin.get("heads") or 0),
+        "area_short": str(margin.get("area_m2") or "0.00"),
+        "open_objections": int(open_objections),
+    }
+
+
+def _same_owner(rows: tuple[ConsentRow, ...], flat: ConsentRow) -> list[int]:
+    """The flats the owner of `flat` votes for: all flats of one buyer, or all developer stock."""
+    developer = flat.tenure.developer_held
+    return [
+        r.household_id
+        for r in rows
+        if (r.tenure.developer_held if developer else r.owner_id == flat.owner_id)
+    ]
+
+
+def _short_vote(
+    uow: UnitOfWork,
+    context: vote_path.VoteContext,
+    flat: ConsentRow,
+    vote: Vote,
+    *,
+    actor: str,
+    signed_on: date | None,
+) -> UnitConsent:
+    """The vote path of `store/vote_path.py`: the tally counted from the rows read before the
+    write with the new votes put in, so nothing is read twice; the unit's summary line updated
+    in the same transaction. The objections it returns carry their status, not their texts."""
+    wanted = dict.fromkeys(_same_owner(context.rows, flat), vote)
+    changed = vote_path.record_votes(
+        uow.connection, context, wanted, actor=actor, signed_on=signed_on
+    )
+    unit_id = context.info.id
+    rows = tuple(
+        replace(r, vote=wanted[r.household_id]) if r.household_id in changed else r
+        for r in context.rows
+        if context.unit_of[r.household_id] == unit_id
+    )
+    data = ConsentInput(
+        scope_kind=ScopeKind.UNIT,
+        scope_id=unit_id,
+        profile=context.round.profile,
+        round=context.round,
+        rows=rows,
+        objections=context.objections,
+        occupied=context.occupied,
+    )
+    result = consent_from_input(data)
+    if changed:
+        unresolved = sum(1 for o in context.objections if o.status.unresolved)
+        write_consent(
+            uow.connection, unit_id, consent_figures(result, context.round.id, unresolved)
         )
-        result = unit_consent_in(uow, unit_id)
-        uow.commit()
-        return result
+    return UnitConsent(context.info, data, result)
+
+
+def _long_vote(
+    uow: UnitOfWork,
+    unit_id: int,
+    room: str,
+    vote: Vote,
+    *,
+    actor: str,
+    signed_on: date | None,
+) -> UnitConsent:
+    """The general path: every case the short one leaves out, with its precise errors."""
+    current = uow.votes.current_round(unit_id)
+    if current is None:
+        label = uow.units.info(unit_id).label
+        ended = next((r for r in uow.votes.rounds_for_unit(unit_id) if r.closed_on), None)
+        if ended is not None:
+            raise RuleViolation(
+                "the vote round of {unit} ({title}) ended on {day}: it takes no more votes; "
+                "open a new round to vote again",
+                unit=label,
+                title=ended.title or "—",
+                day=ended.closed_on,
+            )
+        raise RuleViolation(
+            "{unit} has no open vote round: open one before recording votes", unit=label
+        )
+    flat = uow.households.get_by_room(unit_id, room)
+    data = uow.votes.unit_consent_rows(round_id=current.id)
+    developer = flat.tenure.developer_held
+    same_owner = [
+        r.household_id
+        for r in data.rows
+        if (r.tenure.developer_held if developer else r.owner_id == flat.owner_id)
+    ]
+    uow.votes.set_ballots(
+        current.id, dict.fromkeys(same_owner, vote), actor=actor, signed_on=signed_on
+    )
+    result = unit_consent_in(uow, unit_id)
+    uow.commit()
+    return result
 
 
 def raise_objection(
@@ -247,7 +343,7 @@ def set_objection_status(
 def unit_objections(engine: Engine, unit_id: int) -> list[ObjectionRecord]:
     """The unit's written objections, oldest first, with where each stands; NotFound for an
     unknown unit."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         uow.units.info(unit_id)
         return uow.objections.list_by_unit(unit_id)
 
@@ -266,14 +362,14 @@ def unit_by_label(engine: Engine, compound_code: str, label: str) -> UnitInfo:
 
 def unit_place(engine: Engine, unit_id: int) -> tuple[str, UnitInfo]:
     """The code of the compound a unit belongs to, and the unit; NotFound if there is none."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         info = uow.units.info(unit_id)
         return uow.compounds.code_of(info.compound_id), info
 
 
 def objection_place(engine: Engine, objection_id: int) -> tuple[str, int]:
     """The compound code and unit id of an objection; NotFound if there is none."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         objection = uow.objections.get(objection_id)
         unit_id = uow.households.get(objection.household_id).unit_id
         return uow.compounds.code_of(uow.units.info(unit_id).compound_id), unit_id
@@ -364,7 +460,7 @@ def _round_head(uow: UnitOfWork, ended: VoteRound) -> ChainHead:
 
 def current_unit_round(engine: Engine, unit_id: int) -> VoteRound:
     """The unit's open round; RuleViolation naming the unit when none is open."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         current = uow.votes.current_round(unit_id)
         if current is None:
             raise RuleViolation("{unit} has no open vote round", unit=uow.units.info(unit_id).label)
@@ -373,7 +469,7 @@ def current_unit_round(engine: Engine, unit_id: int) -> VoteRound:
 
 def unit_rounds(engine: Engine, unit_id: int) -> list[VoteRound]:
     """Every round over the unit (its own, its building's, its compound's), newest first."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         uow.units.info(unit_id)
         return uow.votes.rounds_for_unit(unit_id)
 
@@ -391,7 +487,7 @@ class RoundPlace:
 
 def round_place(engine: Engine, round_id: int) -> RoundPlace:
     """The compound (and unit) of a round; NotFound if there is none."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         found = uow.votes.get_round(round_id)
         if found.compound_id is not None:
             compound = uow.compounds.get(found.compound_id)

@@ -38,7 +38,7 @@ def set_cost_plan(
 
 def unit_cost_shares(engine: Engine, unit_id: int) -> UnitSplit:
     """The unit's shares under its stored plan; NotFound without one."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         shares = unit_shares_in(uow, unit_id)
         if shares is None:
             raise NotFound(f"unit {unit_id} has no cost plan yet")

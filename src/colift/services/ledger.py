@@ -34,7 +34,7 @@ _TEXT_ACTIONS = ("objection.", "occupied.", "objections.", "occupied_households.
 
 def verify_ledger(engine: Engine, anchors: list[Anchor] | None = None) -> LedgerReport:
     """Check every chain and every protected table; with anchors, that each is still there."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         return uow.ledger.verify(anchors=anchors or [])
 
 
@@ -157,7 +157,7 @@ def export_unit(engine: Engine, compound_code: str, unit_id: int) -> UnitEvidenc
     """The unit's ledger entries in full, the digest of every other entry of its compound's
     chain (so the links can be recomputed from the first entry to the head), and the texts the
     entries refer to (salt and text, so their digests can be checked; erased ones say so)."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         compound = uow.compounds.get_by_code(compound_code)
         assert compound.id is not None
         info = uow.units.info(unit_id)

@@ -374,19 +374,19 @@ def export_roster(engine: Engine, compound_code: str, path: Path) -> int:
 
 
 def list_units(engine: Engine, compound_code: str) -> list[UnitInfo]:
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         compound = uow.compounds.get_by_code(compound_code)
         return uow.units.list_by_compound(_id(compound.id))
 
 
 def get_compound(engine: Engine, code: str) -> Compound:
     """The compound with `code`; NotFound names the code."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         return uow.compounds.get_by_code(code)
 
 
 def list_compounds(engine: Engine) -> list[tuple[str, Compound]]:
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         codes = uow.compounds.codes()
         return [(codes[_id(c.id)], c) for c in uow.compounds.all()]
 

@@ -38,7 +38,7 @@ class CompoundReport:
 def compound_report(engine: Engine, code: str, today: date | None = None) -> CompoundReport:
     """Every unit of the compound, read back from the store in one transaction."""
     catalogue = load_catalogue()
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         compound = uow.compounds.get_by_code(code)
         assert compound.id is not None
         reports = []

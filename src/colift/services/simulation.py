@@ -154,7 +154,7 @@ def simulate_stored_unit(
     from colift.services.advice import build_snapshot
     from colift.store import UnitOfWork
 
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         snapshot = build_snapshot(uow, unit_id)
         plan = uow.cost_plans.find(unit_id)
         compound = uow.compounds.get(uow.units.info(unit_id).compound_id)

@@ -15,19 +15,21 @@ from sqlalchemy import Engine
 from colift.coproduction.advisor import Advice, advise
 from colift.coproduction.catalogue import Catalogue, load_catalogue
 from colift.coproduction.workflow import next_stage
-from colift.model import Person
+from colift.model import Compound, Person
 from colift.model.coproduction import STAGE_ORDER, Activity, Stage, StageTransition
 from colift.model.order import group_naturally, natural_key, natural_sorted
 from colift.rules.costshare import CostShareResult
 from colift.services.advice import build_snapshot
 from colift.services.consent import UnitConsent, unit_consent_in
 from colift.services.costshare import unit_shares_in
-from colift.services.reports import UnitReport, compound_report
+from colift.services.reports import UnitReport
 from colift.store import UnitOfWork, VoteRound
+from colift.store import summary as summary_store
 from colift.store.coproduction import StanceRecord, UnitProject
 from colift.store.ledger import ChainHead, compound_chain
 from colift.store.repository import UnitInfo
 from colift.store.steps import StepRecord
+from colift.store.summary import SummaryLine
 from colift.store.voting import Objection
 
 # Days a unit may stay in a stage before the street office sees it as stalled: the upper end of
@@ -87,7 +89,7 @@ def unit_page(
 ) -> UnitPage:
     today = today or date.today()
     catalogue = catalogue or load_catalogue()
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         info = uow.units.info(unit_id)
         compound = uow.compounds.get(info.compound_id)
         code = uow.compounds.code_of(info.compound_id)
@@ -95,7 +97,6 @@ def unit_page(
         consent = unit_consent_in(uow, unit_id)
         shares = unit_shares_in(uow, unit_id)
         snapshot = build_snapshot(uow, unit_id, today, consent=consent, shares=shares)
-        advice = advise(snapshot, catalogue)
         objections = uow.objections.list_by_unit(unit_id)
         activities = uow.activities.list_by_unit(unit_id)
         stances = uow.stances.for_unit(unit_id)
@@ -107,6 +108,7 @@ def unit_page(
         for flat in uow.households.list_by_unit(unit_id):
             assert flat.id is not None
             people[flat.room] = tuple(uow.persons.list_by_household(flat.id))
+    advice = advise(snapshot, catalogue)  # pure computation: after the read transaction ends
     by_floor: dict[int, list[Flat]] = {}
     for h in snapshot.households:
         by_floor.setdefault(h.floor, []).append(
@@ -214,31 +216,62 @@ def _line(line: UnitReport, project: UnitProject, today: date, catalogue: Catalo
     )
 
 
-def compound_overview(
-    engine: Engine, code: str, today: date | None = None, catalogue: Catalogue | None = None
-) -> CompoundOverview:
-    """The compound report (consent, advice) with each unit's stage and time in it."""
-    today = today or date.today()
-    catalogue = catalogue or load_catalogue()
-    report = compound_report(engine, code, today)
-    with UnitOfWork(engine) as uow:
-        projects = {u.consent.unit.id: uow.projects.get(u.consent.unit.id) for u in report.units}
-    compound = report.compound
-    lines = natural_sorted(
-        (_line(u, projects[u.consent.unit.id], today, catalogue) for u in report.units),
-        lambda u: u.building,
-        lambda u: u.label,
+def _summary_line(line: SummaryLine, today: date) -> UnitLine:
+    stage = Stage(line.stage)
+    days = (today - line.stage_since).days if line.stage_since else None
+    limit = STALLED_AFTER_DAYS.get(stage)
+    return UnitLine(
+        unit_id=line.unit_id,
+        label=line.label,
+        building=line.building,
+        stage=stage,
+        since=line.stage_since,
+        days_in_stage=days,
+        stalled=bool(limit is not None and days is not None and days > limit),
+        passed=line.passed,
+        agree_heads=line.agree_heads,
+        total_heads=line.total_heads,
+        heads_short=line.heads_short,
+        area_short=line.area_short,
+        open_objections=line.open_objections,
+        cooperation_level=line.cooperation_level,
+        heterogeneity=line.heterogeneity_milli / 1000,
+        next_action=line.next_action,
     )
-    counts = Counter(u.stage for u in lines)
+
+
+def _compound_from_lines(
+    compound: Compound, code: str, lines: list[SummaryLine], today: date
+) -> CompoundOverview:
+    units = sorted(
+        (_summary_line(x, today) for x in lines),
+        key=lambda u: (natural_key(u.building), natural_key(u.label)),
+    )
+    counts = Counter(u.stage for u in units)
     return CompoundOverview(
         code=code,
         name=compound.name,
         city=compound.city,
         district=compound.district,
         street=compound.street,
-        units=lines,
+        units=units,
         stage_counts={s: counts.get(s, 0) for s in (*STAGE_ORDER, Stage.SUSPENDED)},
     )
+
+
+def compound_overview(
+    engine: Engine, code: str, today: date | None = None, catalogue: Catalogue | None = None
+) -> CompoundOverview:
+    """Each unit's stage, time in it, consent and advice, read from the maintained summary
+    (services/summary.py): one query, no advice computed on a page view."""
+    today = today or date.today()
+    with UnitOfWork(engine, read_only=True) as uow:
+        compound = uow.compounds.get_by_code(code)
+        assert compound.id is not None
+        lines = summary_store.page(
+            uow.connection, summary_store.Filter(compound_id=compound.id), limit=1_000_000
+        )
+    return _compound_from_lines(compound, code, lines, today)
 
 
 @dataclass(frozen=True)
@@ -272,15 +305,25 @@ class StreetOverview:
 def street_overview(
     engine: Engine, street: str | None = None, today: date | None = None
 ) -> StreetOverview:
-    """Every compound of `street` (None: every compound) with its units' stages and stalls."""
+    """Every compound of `street` (None: every compound) with its units' stages and stalls,
+    from the maintained summary in one read transaction (two queries)."""
     today = today or date.today()
-    catalogue = load_catalogue()
-    with UnitOfWork(engine) as uow:
-        codes = [
-            code
-            for cid, code in sorted(uow.compounds.codes().items(), key=lambda c: natural_key(c[1]))
+    with UnitOfWork(engine, read_only=True) as uow:
+        codes = uow.compounds.codes()
+        chosen = {
+            cid: uow.compounds.get(cid)
+            for cid in sorted(codes, key=lambda c: natural_key(codes[c]))
             if street is None or uow.compounds.get(cid).street == street
-        ]
+        }
+        lines = summary_store.page(
+            uow.connection, summary_store.Filter(street=street), limit=1_000_000
+        )
+    by_compound: dict[int, list[SummaryLine]] = {cid: [] for cid in chosen}
+    for line in lines:
+        if line.compound_id in by_compound:
+            by_compound[line.compound_id].append(line)
     return StreetOverview(
-        street, [compound_overview(engine, c, today, catalogue) for c in codes], today
+        street,
+        [_compound_from_lines(chosen[c], codes[c], by_compound[c], today) for c in chosen],
+        today,
     )

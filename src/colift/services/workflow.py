@@ -208,7 +208,7 @@ def check_stage(
     Moves the machine does not have (skipping a stage) raise RuleViolation as `advance_stage` would.
     """
     today = on or date.today()
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         project = uow.projects.get(unit_id)
         if target is None:
             target = project.suspended_from or next_stage(project.stage)
@@ -262,26 +262,26 @@ def record_step(
 
 def unit_steps(engine: Engine, unit_id: int) -> list[StepRecord]:
     """The unit's recorded work steps, oldest first."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         uow.units.info(unit_id)
         return uow.steps.for_unit(unit_id)
 
 
 def unit_stage(engine: Engine, unit_id: int) -> UnitProject:
     """Where the unit's project stands (the survey stage if nothing was recorded yet)."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         return uow.projects.get(unit_id)
 
 
 def stage_history(engine: Engine, unit_id: int) -> list[StageTransition]:
     """Every recorded move of the unit's project, oldest first, with who, when and why."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         uow.units.info(unit_id)  # NotFound for an unknown unit rather than an empty history
         return uow.projects.transitions(unit_id)
 
 
 def compound_stages(engine: Engine, compound_id: int) -> dict[int, Stage]:
     """The stage of every unit of a compound, by unit id."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         uow.compounds.get(compound_id)
         return uow.projects.stages_by_compound(compound_id)

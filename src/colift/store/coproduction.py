@@ -30,7 +30,7 @@ from colift.model.coproduction import (
     TechnicalIssue,
     Tie,
 )
-from colift.store import ledger
+from colift.store import ledger, summary
 from colift.store.repository import (
     check_lengths,
     chunked,
@@ -588,6 +588,7 @@ class HouseholdProfileRepository:
         self.conn.execute(
             insert(household_profiles).values(household_id=household_id, ability_to_pay_fen=fen)
         )
+        summary.touch_households(self.conn, [household_id])  # not in the ledger: say so here
 
     def ability_to_pay(self, household_id: int) -> int | None:
         found = self.conn.execute(
@@ -804,6 +805,7 @@ class TieRepository:
                 ties.c.household_a == a, ties.c.household_b == b, ties.c.kind == kind
             )
         ).scalar()
+        summary.touch_units(self.conn, [unit_id])  # ties are not in the ledger: say so here
         if existing is None:
             self.conn.execute(
                 insert(ties).values(
@@ -821,6 +823,8 @@ class TieRepository:
         )
 
     def remove(self, tie_id: int) -> None:
+        unit_id = self.conn.execute(select(ties.c.unit_id).where(ties.c.id == tie_id)).scalar()
+        summary.touch_units(self.conn, [unit_id])
         if not self.conn.execute(delete(ties).where(ties.c.id == tie_id)).rowcount:
             raise NotFound(f"tie {tie_id} does not exist")
 

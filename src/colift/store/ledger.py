@@ -43,6 +43,7 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 
 from colift.errors import BadInput
 from colift.i18n import Message
+from colift.store import summary
 from colift.store.ledger_key import LedgerKey, load_key
 from colift.store.tables import ledger, ledger_heads, ledger_texts
 
@@ -409,6 +410,8 @@ def append_many(
             )
         )
         prev = hashed
+    for record in pending:
+        summary.note_ledger_entry(conn, chain, record.subject, record.unit_id)
     conn.execute(
         insert(ledger),
         [

@@ -54,7 +54,7 @@ from colift.model import (
     Unit,
 )
 from colift.model.order import natural_key
-from colift.store import ledger
+from colift.store import ledger, summary
 from colift.store.tables import (
     buildings,
     compounds,
@@ -954,6 +954,8 @@ class PersonRepository(_Repository):
             require(self.conn, households, [person.household_id], "household")
         if person.owner_id is not None:
             require(self.conn, owners, [person.owner_id], "owner")
+        if compound_id is not None:  # residents and leaders feed the advice; not in the ledger
+            summary.touch_compound(self.conn, compound_id)
         new_id = self._insert(
             persons,
             {
@@ -1009,6 +1011,22 @@ def _assignment(row: Row[Any]) -> RoleAssignment:
     )
 
 
+def _touch_scope(conn: Connection, kind: ScopeKind, scope_id: int | None) -> None:
+    """A role over a scope changes the advice of its units (roles are not in the ledger)."""
+    if scope_id is None:
+        return
+    if kind is ScopeKind.UNIT:
+        summary.touch_units(conn, [scope_id])
+    elif kind is ScopeKind.COMPOUND:
+        summary.touch_compound(conn, scope_id)
+    else:
+        compound_id = conn.execute(
+            select(buildings.c.compound_id).where(buildings.c.id == scope_id)
+        ).scalar()
+        if compound_id is not None:
+            summary.touch_compound(conn, int(compound_id))
+
+
 class RoleRepository(_Repository):
     """Who holds which role over which scope, and since when."""
 
@@ -1027,6 +1045,7 @@ class RoleRepository(_Repository):
                 "until": assignment.until,
             },
         )
+        _touch_scope(self.conn, ScopeKind(assignment.scope_kind), assignment.scope_id)
         return replace(assignment, id=new_id)
 
     def get(self, assignment_id: int) -> RoleAssignment:

@@ -641,3 +641,35 @@ evidence_sets = Table(
     Column("codes", Text, nullable=False),  # JSON list of code ids
     Column("sources", Text, nullable=False),  # JSON list of source ids
 )
+# Derived, not ledger state: one line per unit as the street, compound and city overviews show
+# it, kept current by every write in the same transaction (services/summary.py). `stale`: 0
+# current; 1 the advice columns (cooperation level, heterogeneity, next action) wait for the
+# refresher after a vote; 2 the whole line waits (a unit imported before revision 0013);
+# 3 the consent rules cannot count the unit (no flats yet): zeros until a write fixes it.
+# `version` grows with every write, so a refresher never overwrites a newer line.
+unit_summaries = Table(
+    "unit_summaries",
+    metadata,
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
+    Column("compound_id", ForeignKey("compounds.id", ondelete="CASCADE"), nullable=False),
+    Column("street", String(100), nullable=False, default=""),
+    Column("building", String(32), nullable=False, default=""),
+    Column("label", String(100), nullable=False, default=""),
+    Column("stage", String(16), nullable=False, default="survey"),
+    Column("stage_since", Date),
+    Column("round_id", Integer),
+    Column("passed", Boolean, nullable=False, default=False),
+    Column("agree_heads", Integer, nullable=False, default=0),
+    Column("total_heads", Integer, nullable=False, default=0),
+    Column("heads_short", Integer, nullable=False, default=0),
+    Column("area_short", String(16), nullable=False, default="0.00"),
+    Column("open_objections", Integer, nullable=False, default=0),
+    Column("cooperation_level", Integer, nullable=False, default=0),
+    Column("heterogeneity_milli", Integer, nullable=False, default=0),
+    Column("next_action", String(200), nullable=False, default=""),
+    Column("stale", Integer, nullable=False, default=2),
+    Column("version", Integer, nullable=False, default=0),
+)
+Index("ix_unit_summaries_street", unit_summaries.c.street, unit_summaries.c.compound_id)
+Index("ix_unit_summaries_compound", unit_summaries.c.compound_id, unit_summaries.c.stage)
+Index("ix_unit_summaries_stale", unit_summaries.c.stale)

@@ -8,6 +8,10 @@
 Leaving the block without `commit()`, or by an exception, rolls everything back: a half
 import or a vote without its ledger entry is never stored. On SQLite the transaction starts
 with BEGIN IMMEDIATE, so writers queue for the file's single write lock up front.
+
+`UnitOfWork(engine, read_only=True)` is for pages and reports: on SQLite its transaction is a
+plain deferred BEGIN, which in WAL mode reads a snapshot beside the writer and never waits
+for the write lock; it cannot commit. On PostgreSQL a read takes no row locks either way.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from colift.store import summary
 from colift.store.accounts import AccountRepository
 from colift.store.coproduction import (
     ActivityRepository,
@@ -66,16 +71,23 @@ class UnitOfWork:
     accounts: AccountRepository
     steps: StepRepository
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
+        self.read_only = read_only
         self._entered = False
+        self._defer_summary = False
+
+    def defer_summary(self) -> None:
+        """For bulk loads: at commit, mark the touched units' summary lines stale instead of
+        recounting them; `colift summary refresh` (or the server's refresher) recounts them."""
+        self._defer_summary = True
 
     def __enter__(self) -> Self:
         if self._entered:
             raise RuntimeError("this unit of work is already in use")
         # The connection begins its transaction on first use, also after each commit.
         connection = self.engine.connect()
-        if connection.dialect.name == "sqlite":
+        if connection.dialect.name == "sqlite" and not self.read_only:
             connection.execution_options(**{SQLITE_IMMEDIATE: True})
         self._entered = True
         self.connection = connection
@@ -107,6 +119,7 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
+            summary.forget_touched(self.connection)
             self.connection.rollback()
         finally:
             self._entered = False
@@ -115,11 +128,20 @@ class UnitOfWork:
     def commit(self) -> None:
         """Make everything done so far permanent; later writes need another commit."""
         self._require_entered()
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
+        touched = summary.take_touched(self.connection)
+        refresh = summary.refresher()
+        if touched and self._defer_summary:
+            summary.mark_stale(self.connection, touched)
+        elif touched and refresh is not None:
+            refresh(self, touched)  # the overviews' lines, in this same transaction
         self.connection.commit()
 
     def rollback(self) -> None:
         """Drop everything done since the last commit."""
         self._require_entered()
+        summary.forget_touched(self.connection)
         self.connection.rollback()
 
     def _require_entered(self) -> None:

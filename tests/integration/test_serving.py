@@ -1,0 +1,58 @@
+"""Serving: the background refresher brings a vote's advice up to date, one process at a time;
+the worker factory takes its databases from the environment."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import Engine
+
+from colift.api.serving import READ_ENV_VAR, REFRESH_ENV_VAR, SummaryRefresher, app_from_env
+from colift.model import ScopeKind, Vote
+from colift.services.consent import cast_vote
+from colift.services.summary import recount_all, unit_lines
+from colift.store import UnitOfWork
+from factories import make_unit
+
+
+def test_the_refresher_catches_up_with_a_vote_and_runs_once_per_database(engine: Engine) -> None:
+    with UnitOfWork(engine) as uow:
+        made = make_unit(uow)
+        unit_id = made.unit.id
+        assert unit_id is not None
+        uow.votes.open_round(ScopeKind.UNIT, unit_id, actor="居委会")
+        uow.commit()
+    cast_vote(engine, unit_id, "301", Vote.AGREE, actor="居委会")
+    assert unit_lines(engine)[unit_id].stale == 1
+    first, second = SummaryRefresher(engine), SummaryRefresher(engine)
+    first.duty = 1.0
+    first.start()
+    try:
+        for _ in range(600):  # bounded: at most about a minute on a busy machine
+            if unit_lines(engine)[unit_id].stale == 0:
+                break
+            time.sleep(0.1)
+        assert second._try_lock() is False  # the first holds the database's refresher lock
+    finally:
+        first.close()
+    line = unit_lines(engine)[unit_id]
+    assert line.stale == 0
+    assert line.figures() == recount_all(engine)[unit_id]
+    assert second._try_lock() is True  # free again once the first has stopped
+    assert second._lock_file is not None
+    second._lock_file.close()
+
+
+def test_the_worker_factory_reads_its_databases_from_the_environment(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("COLIFT_DATABASE_URL", url)
+    monkeypatch.setenv(READ_ENV_VAR, url)
+    monkeypatch.setenv(REFRESH_ENV_VAR, "0")
+    app = app_from_env()
+    assert app.state.read_engine is not app.state.engine
+    assert str(app.state.read_engine.url) == str(app.state.engine.url)
+    app.state.engine.dispose()
+    app.state.read_engine.dispose()
