@@ -391,3 +391,16 @@ def test_a_unit_that_already_co_manages_its_lift_is_not_told_to_name_a_use_manag
     tools = [r.tool for r in advice.recommendations]
     assert "use_manager_designation" not in tools
     assert "licensed_maintenance_contract" in tools
+
+
+def test_an_opponent_is_never_proposed_as_a_leader() -> None:
+    from colift.coproduction.network import opinion_leader_candidates
+
+    snap = unit(
+        Stage.VOTE,
+        oppose("301", "cost"),
+        leaders=(),
+        ties=(Tie("301", "401", "kin"), Tie("301", "501", "friend"), Tie("301", "601", "kin")),
+    )
+    rooms = [c.room for c in opinion_leader_candidates(snap, k=12)]
+    assert "301" not in rooms and rooms
