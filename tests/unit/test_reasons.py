@@ -133,6 +133,13 @@ CASES = [
         ),
     ),
     Case(
+        "after_approval_unknown",
+        lambda: unit(Stage.CONSTRUCTION, oppose("102")),
+        "102",
+        "door_to_door",
+        frozenset({"compensation_agreement", "neighbourly_persuasion", "formal_vote"}),
+    ),
+    Case(
         "unknown_reason",
         lambda: unit(Stage.CONSULTATION, oppose("101")),
         "101",
