@@ -386,6 +386,7 @@ ZH = {
     "Record step": "记录步骤",
     "recorded: {step} on {day}": "已记录：{step}（{day}）",
     "unknown": "未知",
+    "Actors working together": "多方合作",
     "Community regeneration": "社区更新",
     # community regeneration (services/regeneration.py, store/regeneration.py)
     "unknown kind {kind}: use one of {known}": "无法识别的类型 {kind}：请用 {known} 之一",

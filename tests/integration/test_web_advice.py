@@ -39,6 +39,7 @@ def test_advice_block_says_who_why_how_and_what_to_record(engine: Engine) -> Non
     ids = [t.id for t in load_catalogue()]
     advice_list = block.split("</ol>", 1)[0]
     assert not [i for i in ids if i in advice_list], "tool ids belong in --json only"
+    assert "多方合作" in block  # who worked with whom, read from the demo's activity log
 
 
 def test_compound_page_has_a_regeneration_section(engine: Engine) -> None:

@@ -342,18 +342,22 @@ def test_direct_guidance_is_the_party_organisations_own_and_government_is_a_part
 def test_actor_cooperation_reads_who_worked_with_whom_from_the_log() -> None:
     from colift.coproduction.cooperation import actor_cooperation
 
-    def act(role: str, tool: str, day: int) -> Activity:
-        return Activity(1, None, role, role, GuidanceMode.NONE, tool, date(2026, 5, day))
+    def act(role: str, tool: str, on: date) -> Activity:
+        return Activity(1, None, role, role, GuidanceMode.NONE, tool, on)
 
     log = [
-        act("community_party_committee", "joint_meeting", 3),
-        act("street_office", "joint_meeting", 3),
-        act("elevator_vendor", "joint_meeting", 3),
-        act("street_office", "joint_meeting", 10),
-        act("community_party_committee", "joint_meeting", 10),
-        act("action_leader", "fund_escrow", 12),
-        act("residents_committee", "fund_escrow", 12),
-        act("opinion_leader", "door_to_door", 13),  # alone: links to nobody
+        # one push in March: the Party committee convenes, the street office and vendor join
+        act("community_party_committee", "joint_meeting", date(2026, 3, 3)),
+        act("street_office", "joint_meeting", date(2026, 3, 3)),
+        act("elevator_vendor", "vendor_introduction", date(2026, 3, 10)),
+        # another in May, the Party committee and the street office again
+        act("street_office", "joint_meeting", date(2026, 5, 10)),
+        act("community_party_committee", "joint_meeting", date(2026, 5, 10)),
+        # escrow in July: an owner and the residents' committee
+        act("action_leader", "fund_escrow", date(2026, 7, 12)),
+        act("residents_committee", "fund_escrow", date(2026, 7, 12)),
+        # a visit in October, alone: links to nobody
+        act("opinion_leader", "door_to_door", date(2026, 10, 13)),
     ]
     links = actor_cooperation(log)
     first = links[0]
@@ -370,6 +374,8 @@ def test_actor_cooperation_reads_who_worked_with_whom_from_the_log() -> None:
         ("street_office", "vendor"),
         ("owners", "residents_committee"),
     }
+    vendor = next(link for link in links if link.b == "vendor" and link.a == "party")
+    assert vendor.tools == ("joint_meeting", "vendor_introduction")
     assert first.text_zh == "党组织与街道办"
 
 
