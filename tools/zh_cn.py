@@ -410,6 +410,7 @@ ZH = {
     "funding: a household's sources add up to more than its share": "资金来源：某住户的各项来源合计超过其分摊额",
     "funding: a household pays more now than it has left to pay itself": "资金来源：某住户现付金额超过其需自付的余额",
     "unknown": "未知",
+    "Actors working together": "多方合作",
     "Community regeneration": "社区更新",
     # community regeneration (services/regeneration.py, store/regeneration.py)
     "unknown kind {kind}: use one of {known}": "无法识别的类型 {kind}：请用 {known} 之一",

@@ -617,14 +617,27 @@ def print_advice(advice: Any, evidence: Sequence[Any] = ()) -> None:
     h = advice.heterogeneity
     c = advice.cooperation
     out.print(f"[bold]{snap.label}[/] · 阶段：{STAGE_NAMES_ZH[snap.stage]}", soft_wrap=True)
-    driver = h.dimensions[h.driver] if h.driver else None
+    names = {
+        "interest": "利益",
+        "demographic": "人口",
+        "economic": "经济",
+        "tenure": "产权",
+        "trust_information": "信息与信任",
+        "technical": "技术",
+    }
+    spread = f"（住户之间差异最大的是{names.get(h.driver, h.driver)}）" if h.driver else ""
     out.print(
-        f"合作水平：{c.level}级 {c.name_zh} · 异质性 {h.index:.2f}"
-        + (f"（主要来自：{driver.explanation_zh}）" if driver else ""),
+        f"合作水平：{c.level}级 {c.name_zh} · 异质性 {h.index:.2f}{spread}",
         markup=False,
         soft_wrap=True,
     )
-    out.print("\n[bold]当前障碍[/]")
+    if h.driver:
+        out.print(
+            f"  {names.get(h.driver, h.driver)}：{h.dimensions[h.driver].explanation_zh}",
+            markup=False,
+            soft_wrap=True,
+        )
+    out.print("\n[bold]当前障碍（卡住项目的是这些，按轻重排列）[/]")
     for f in advice.findings or ():
         out.print(f"  · {_zh(f.message)}", markup=False, soft_wrap=True)
     if not advice.findings:

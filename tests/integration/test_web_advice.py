@@ -39,6 +39,7 @@ def test_advice_block_says_who_why_how_and_what_to_record(engine: Engine) -> Non
     ids = [t.id for t in load_catalogue()]
     advice_list = block.split("</ol>", 1)[0]
     assert not [i for i in ids if i in advice_list], "tool ids belong in --json only"
+    assert "多方合作" in block  # who worked with whom, read from the demo's activity log
 
 
 def test_compound_page_has_a_regeneration_section(engine: Engine) -> None:
@@ -47,3 +48,19 @@ def test_compound_page_has_a_regeneration_section(engine: Engine) -> None:
     html = _worker(engine).get(f"/compounds/{code}").text
     section = html.split('id="regeneration"', 1)[1].split("</section>", 1)[0]
     assert "社区更新" in section and "集体行动" in section
+
+
+def test_street_page_lists_each_compounds_regeneration(engine: Engine) -> None:
+    code, _ = seed_demo(engine)
+    seed_demo_accounts(engine, code)
+    client = TestClient(create_app(engine), base_url="http://127.0.0.1")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    client.post(
+        "/login",
+        data={"username": "street", "password": DEMO_PASSWORD, "csrf_token": token[1]},
+        follow_redirects=False,
+    )
+    html = client.get("/street").text
+    section = html.split('id="regeneration"', 1)[1].split("</section>", 1)[0]
+    assert "红星机械厂家属院" in section and "集体行动" in section

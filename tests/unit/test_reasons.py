@@ -133,6 +133,13 @@ CASES = [
         ),
     ),
     Case(
+        "after_approval_unknown",
+        lambda: unit(Stage.CONSTRUCTION, oppose("102")),
+        "102",
+        "door_to_door",
+        frozenset({"compensation_agreement", "neighbourly_persuasion", "formal_vote"}),
+    ),
+    Case(
         "unknown_reason",
         lambda: unit(Stage.CONSULTATION, oppose("101")),
         "101",
@@ -335,18 +342,22 @@ def test_direct_guidance_is_the_party_organisations_own_and_government_is_a_part
 def test_actor_cooperation_reads_who_worked_with_whom_from_the_log() -> None:
     from colift.coproduction.cooperation import actor_cooperation
 
-    def act(role: str, tool: str, day: int) -> Activity:
-        return Activity(1, None, role, role, GuidanceMode.NONE, tool, date(2026, 5, day))
+    def act(role: str, tool: str, on: date) -> Activity:
+        return Activity(1, None, role, role, GuidanceMode.NONE, tool, on)
 
     log = [
-        act("community_party_committee", "joint_meeting", 3),
-        act("street_office", "joint_meeting", 3),
-        act("elevator_vendor", "joint_meeting", 3),
-        act("street_office", "joint_meeting", 10),
-        act("community_party_committee", "joint_meeting", 10),
-        act("action_leader", "fund_escrow", 12),
-        act("residents_committee", "fund_escrow", 12),
-        act("opinion_leader", "door_to_door", 13),  # alone: links to nobody
+        # one push in March: the Party committee convenes, the street office and vendor join
+        act("community_party_committee", "joint_meeting", date(2026, 3, 3)),
+        act("street_office", "joint_meeting", date(2026, 3, 3)),
+        act("elevator_vendor", "vendor_introduction", date(2026, 3, 10)),
+        # another in May, the Party committee and the street office again
+        act("street_office", "joint_meeting", date(2026, 5, 10)),
+        act("community_party_committee", "joint_meeting", date(2026, 5, 10)),
+        # escrow in July: an owner and the residents' committee
+        act("action_leader", "fund_escrow", date(2026, 7, 12)),
+        act("residents_committee", "fund_escrow", date(2026, 7, 12)),
+        # a visit in October, alone: links to nobody
+        act("opinion_leader", "door_to_door", date(2026, 10, 13)),
     ]
     links = actor_cooperation(log)
     first = links[0]
@@ -363,6 +374,8 @@ def test_actor_cooperation_reads_who_worked_with_whom_from_the_log() -> None:
         ("street_office", "vendor"),
         ("owners", "residents_committee"),
     }
+    vendor = next(link for link in links if link.b == "vendor" and link.a == "party")
+    assert vendor.tools == ("joint_meeting", "vendor_introduction")
     assert first.text_zh == "党组织与街道办"
 
 
@@ -391,3 +404,16 @@ def test_a_unit_that_already_co_manages_its_lift_is_not_told_to_name_a_use_manag
     tools = [r.tool for r in advice.recommendations]
     assert "use_manager_designation" not in tools
     assert "licensed_maintenance_contract" in tools
+
+
+def test_an_opponent_is_never_proposed_as_a_leader() -> None:
+    from colift.coproduction.network import opinion_leader_candidates
+
+    snap = unit(
+        Stage.VOTE,
+        oppose("301", "cost"),
+        leaders=(),
+        ties=(Tie("301", "401", "kin"), Tie("301", "501", "friend"), Tie("301", "601", "kin")),
+    )
+    rooms = [c.room for c in opinion_leader_candidates(snap, k=12)]
+    assert "301" not in rooms and rooms

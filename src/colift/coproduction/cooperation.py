@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
 from fractions import Fraction
-from itertools import combinations
 from typing import Any, NamedTuple
 
 from colift.coproduction.catalogue import Catalogue, CountsAs, Tool
@@ -451,6 +450,10 @@ class ActorLink:
     def text_zh(self) -> str:
         return f"{ACTOR_NAMES_ZH.get(self.a, self.a)}与{ACTOR_NAMES_ZH.get(self.b, self.b)}"
 
+    @property
+    def text_en(self) -> str:
+        return f"{self.a.replace('_', ' ')} with {self.b.replace('_', ' ')}"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "a": self.a,
@@ -462,30 +465,33 @@ class ActorLink:
         }
 
 
-def actor_cooperation(activities: Iterable[Activity]) -> list[ActorLink]:
-    """Who worked with whom, on what: actors recorded on the same tool on the same day.
+JOINT_WINDOW_DAYS = 14  # assumption: actors active on a unit within two weeks work on one push
 
-    Each (day, tool) with two or more actors links every pair of them once; the links are summed
-    over the log, most frequent first. An actor recorded alone links to nobody.
+
+def actor_cooperation(activities: Iterable[Activity]) -> list[ActorLink]:
+    """Who worked with whom, on what, read from one unit's activity log.
+
+    Two actors worked together when the log records them on the same tool the same day, or on
+    the same unit within JOINT_WINDOW_DAYS of each other (one push: a briefing, the survey that
+    follows, the visits after it). Each such pair of activities counts once; the tools are
+    those of both; links are summed over the log, most frequent first.
     """
-    by_use: dict[tuple[date, str], set[str]] = {}
-    for activity in activities:
-        actor = ACTOR_OF_ROLE.get(activity.role)
-        if actor is not None:
-            by_use.setdefault((activity.on, activity.tool), set()).add(actor)
-    links: dict[tuple[str, str], list[tuple[date, str]]] = {}
-    for (day, tool), actors in by_use.items():
-        for a, b in combinations(sorted(actors), 2):
-            links.setdefault((a, b), []).append((day, tool))
-    out = [
-        ActorLink(
-            a,
-            b,
-            tuple(dict.fromkeys(tool for _, tool in sorted(uses))),
-            len(uses),
-            min(day for day, _ in uses),
-            max(day for day, _ in uses),
-        )
-        for (a, b), uses in links.items()
-    ]
+    log = sorted(
+        ((a.on, actor, a.tool) for a in activities if (actor := ACTOR_OF_ROLE.get(a.role))),
+        key=lambda item: (item[0], item[1], item[2]),
+    )
+    links: dict[tuple[str, str], list[tuple[date, str, str]]] = {}
+    for i, (day, actor, tool) in enumerate(log):
+        for later, other, other_tool in log[i + 1 :]:
+            if (later - day).days > JOINT_WINDOW_DAYS:
+                break
+            if other == actor:
+                continue
+            a, b = sorted((actor, other))
+            links.setdefault((a, b), []).append((day, tool, other_tool))
+    out = []
+    for (a, b), uses in links.items():
+        tools = tuple(dict.fromkeys(t for _, x, y in sorted(uses) for t in (x, y)))
+        days = [d for d, _, _ in uses]
+        out.append(ActorLink(a, b, tools, len(uses), min(days), max(days)))
     return sorted(out, key=lambda link: (-link.times, link.a, link.b))

@@ -206,6 +206,8 @@ def opinion_leader_candidates(
     for h in snapshot.households:
         if not h.lives_here or h.room not in g:
             continue
+        if h.stance in (Stance.OPPOSE, Stance.LEAN_OPPOSE):
+            continue  # someone against the lift does not lead others to it
         c = cent.get(h.room, 0.0)
         trust, why = _trust(h)
         ties = int(g.degree(h.room))

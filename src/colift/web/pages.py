@@ -295,8 +295,17 @@ def street_page(request: Request, who: Who) -> Response:
     days = stage_days_chart(overview, lang)
     days["median_name"] = "中位数" if lang != "en" else "median"
     days["max_name"] = "最长" if lang != "en" else "longest"
+    from colift.services.regeneration import compound_regeneration
+
+    engine = engine_of(request)
+    regeneration = [(c, compound_regeneration(engine, c.code)) for c in overview.compounds]
     return render(
-        request, "street.html", overview=overview, funnel=funnel_chart(overview, lang), days=days
+        request,
+        "street.html",
+        overview=overview,
+        funnel=funnel_chart(overview, lang),
+        days=days,
+        regeneration=regeneration,
     )
 
 
