@@ -529,6 +529,19 @@ ZH.update(
 )
 
 
+# --- the journey: money on its face, documents, forms, help (issue 13) -------------------------
+ZH.update(
+    {
+        "Due": "应付",
+        "Total of all flats": "合计",
+        "receives": "获补偿",
+        "government subsidy": "政府补贴",
+        "the shares below added up": "即下表各户分摊金额之和",
+    }
+)
+
+
+
 def main() -> int:
     """Write messages.pot from the templates and the code, and messages.po from ZH."""
     old = set()

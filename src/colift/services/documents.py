@@ -56,6 +56,7 @@ class UnitDocument:
     owners: list[dict[str, Any]]  # one line per flat: room, floor, area, owner names, vote, share
     notice_assumptions: tuple[str, ...] = ()  # in Chinese: a calendar year not yet published
     ledger_head: ChainHead | None = None  # printed on the document: paper anchors the record
+    redacted: bool = False  # a resident's copy: only their own flat's line
 
 
 def unit_document(

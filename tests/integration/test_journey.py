@@ -1,0 +1,109 @@
+"""The whole journey of a worker and a resident, on the server side (issue 13): money that adds
+up on its face, documents only when they may be issued, forms that behave, words in Chinese."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from colift.api import create_app
+from colift.services.demo import seed_demo
+from colift.services.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
+from colift.services.registry import list_units
+from colift.services.views import unit_page
+
+
+@dataclass
+class Journey:
+    engine: Engine
+    code: str
+    unit_id: int  # the resident's unit
+    room: str
+
+    def signed_in(self, username: str) -> tuple[TestClient, str]:
+        client = TestClient(create_app(self.engine), base_url="http://127.0.0.1")
+        login = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+        assert token
+        done = client.post(
+            "/login",
+            data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token[1]},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+        csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', client.get("/").text)
+        assert csrf
+        return client, csrf[1]
+
+    def unit_where(self, passed: bool, stage: str | None = None) -> int:
+        for unit in list_units(self.engine, self.code):
+            page = unit_page(self.engine, unit.id)
+            if page.shares is None or page.consent.result.passed is not passed:
+                continue
+            if stage is None or page.project.stage.value == stage:
+                return unit.id
+        raise AssertionError(f"the demo has no unit with passed={passed} stage={stage}")
+
+
+@pytest.fixture
+def journey(engine: Engine) -> Iterator[Journey]:
+    code, _ = seed_demo(engine)
+    seed_demo_accounts(engine, code)
+    from colift.services.accounts import list_accounts
+
+    resident = next(a for a in list_accounts(engine) if a.username == "resident")
+    assert resident.unit_id is not None and resident.room is not None
+    yield Journey(engine, code, resident.unit_id, resident.room)
+
+
+def _fen(text: str) -> int:
+    return int(Decimal(text.replace("¥", "").replace(",", "")) * 100)
+
+
+def money_lines(html: str) -> list[tuple[str, int]]:
+    """The (label, fen) rows of the page's money sum, in order."""
+    block = re.search(r'<table class="money-sum".*?</table>', html, re.S)
+    assert block, "the page shows the money sum"
+    rows = []
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", block[0], re.S):
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        rows.append((cells[0], _fen(cells[1])))
+    return rows
+
+
+def test_money_adds_up_on_its_face_on_the_page_and_every_document(journey: Journey) -> None:
+    """Total − each subsidy line + compensation = owners' contributions = the shares added up,
+    on the unit page, the 公示, the agreement and the signature sheet; no negative amount."""
+    worker, _ = journey.signed_in("worker")
+    unit_id = journey.unit_where(passed=False)
+    page = unit_page(journey.engine, unit_id)
+    assert page.shares is not None and page.shares.compensation_fen > 0
+    for path in ("", "/print/notice", "/print/agreement", "/print/signatures"):
+        html = worker.get(f"/units/{unit_id}{path}").text
+        rows = money_lines(html)
+        assert rows[0][0] == "工程总费用"
+        signed = 0
+        for name, fen in rows:
+            if name.startswith("−"):
+                signed -= fen
+                assert "：" in name or name == "− 政府补贴", name  # each subsidy line is named
+            elif name.startswith("+"):
+                signed += fen
+                assert "低层补偿" in name
+            elif name.startswith("="):
+                assert "业主出资" in name
+                assert rows[0][1] + signed == fen == page.shares.payable_fen, (path, rows)
+                break
+        else:
+            raise AssertionError(f"{path}: no '=' line")
+        assert "-¥" not in html and "实付" not in html, path
+        assert "获补偿 ¥3,000.00" in html, path
+    notice = worker.get(f"/units/{unit_id}/print/notice").text
+    total_row = re.search(r"<tfoot>.*?合计.*?<td[^>]*>(¥[\d,.]+)</td>", notice, re.S)
+    assert total_row and _fen(total_row[1]) == page.shares.payable_fen
