@@ -534,9 +534,13 @@ ZH.update(
     {
         "Due": "应付",
         "Total of all flats": "合计",
+        "draft: may not be issued yet": "草稿：尚不能正式张贴或签署",
+        "your own copy: your flat's line only": "本人副本：只含本户一行",
+        "the owners' consent has not reached the rule's thresholds: this notice may not be posted": "业主同意尚未达到表决规则规定的比例，本公示不得张贴。",
+        "no priced cost plan yet: this agreement may not be signed": "尚未制定费用分摊方案，本协议不得签署。",
         "receives": "获补偿",
         "government subsidy": "政府补贴",
-        "the shares below added up": "即下表各户分摊金额之和",
+        "the flats' shares added up": "各户分摊金额之和",
     }
 )
 

@@ -72,7 +72,9 @@ def money_lines(html: str) -> list[tuple[str, int]]:
     assert block, "the page shows the money sum"
     rows = []
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", block[0], re.S):
-        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        cells = [
+            re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
         rows.append((cells[0], _fen(cells[1])))
     return rows
 
@@ -107,3 +109,61 @@ def test_money_adds_up_on_its_face_on_the_page_and_every_document(journey: Journ
     notice = worker.get(f"/units/{unit_id}/print/notice").text
     total_row = re.search(r"<tfoot>.*?合计.*?<td[^>]*>(¥[\d,.]+)</td>", notice, re.S)
     assert total_row and _fen(total_row[1]) == page.shares.payable_fen
+
+
+def test_a_notice_for_a_unit_whose_vote_failed_is_a_draft(journey: Journey) -> None:
+    worker, _ = journey.signed_in("worker")
+    failed = journey.unit_where(passed=False)
+    draft = worker.get(f"/units/{failed}/print/notice").text
+    assert 'class="draft-mark"' in draft and 'data-testid="draft-reason"' in draft
+    assert "本公示不得张贴" in draft
+    assert "止（期间最后一日" not in draft  # no live notice period on a draft
+    passed = journey.unit_where(passed=True, stage="notice")
+    issued = worker.get(f"/units/{passed}/print/notice").text
+    assert 'class="draft-mark"' not in issued and "止（期间最后一日" in issued
+    unit = worker.get(f"/units/{failed}").text
+    assert 'data-testid="draft-notice"' in unit
+    assert 'data-testid="draft-notice"' not in worker.get(f"/units/{passed}").text
+
+
+def test_the_notice_and_the_survey_carry_a_qr_code_to_the_units_page(journey: Journey) -> None:
+    import segno.helpers  # noqa: F401 - the library that draws it is installed
+
+    worker, _ = journey.signed_in("worker")
+    unit_id = journey.unit_where(passed=True, stage="notice")
+    for kind in ("notice", "survey"):
+        html = worker.get(f"/units/{unit_id}/print/{kind}").text
+        qr = re.search(r'data-testid="unit-qr"><svg[^>]*>.*?</svg>', html, re.S)
+        assert qr and "<path" in qr[0], kind
+        assert "http" not in qr[0].split(">", 2)[2]  # drawn inline, nothing fetched
+    assert 'data-testid="unit-qr"' not in worker.get(f"/units/{unit_id}/print/agreement").text
+
+
+def test_a_resident_reads_the_agreement_and_their_own_row_of_the_signature_sheet(
+    journey: Journey,
+) -> None:
+    page = unit_page(journey.engine, journey.unit_id)
+    others = [
+        (flat.room, person.name)
+        for floor in page.floors
+        for flat in floor
+        if flat.room != journey.room
+        for person in flat.residents
+    ]
+    assert others
+    resident, _ = journey.signed_in("resident")
+    for kind in ("agreement", "signatures"):
+        answer = resident.get(f"/units/{journey.unit_id}/print/{kind}")
+        assert answer.status_code == 200, kind
+        assert 'data-testid="own-copy"' in answer.text
+        rows = re.findall(r"<tbody>(.*?)</tbody>", answer.text, re.S)
+        rooms = {r for body in rows for r in re.findall(r"<tr><td>(\d{3,4})</td>", body)}
+        assert rooms == {journey.room}, (kind, rooms)
+        for _room, name in others:
+            assert name not in answer.text, (kind, name)
+    api = resident.get(f"/api/v1/units/{journey.unit_id}/documents/signatures")
+    assert api.status_code == 200 and 'data-testid="own-copy"' in api.text
+    other_unit = next(
+        u.id for u in list_units(journey.engine, journey.code) if u.id != journey.unit_id
+    )
+    assert resident.get(f"/units/{other_unit}/print/agreement").status_code == 403

@@ -32,6 +32,7 @@ from colift.api.auth import (
     can_read_compound,
     can_read_document,
     can_read_unit,
+    document_room,
     session_of,
 )
 from colift.api.errors import status_for
@@ -654,7 +655,7 @@ def print_document(request: Request, unit_id: int, kind: str, who: Who) -> Respo
         kind = kind.removesuffix(".pdf")
         if not can_read_document(who, place, kind):
             raise Refused("你的角色不能打印这份文件 / your role may not print this document")
-        html = _document_html(request, unit_id, kind)
+        html = _document_html(request, unit_id, kind, who)
         pdf = document_pdf(html, base_url=str(request.base_url))
         name = f"{kind}-{unit_id}.pdf"
         return Response(
@@ -664,7 +665,7 @@ def print_document(request: Request, unit_id: int, kind: str, who: Who) -> Respo
         )
     if not can_read_document(who, place, kind):
         raise Refused("你的角色不能打印这份文件 / your role may not print this document")
-    return HTMLResponse(_document_html(request, unit_id, kind))
+    return HTMLResponse(_document_html(request, unit_id, kind, who))
 
 
 @router.get("/units/{unit_id}/ledger.{fmt}")
@@ -690,8 +691,8 @@ def ledger_evidence(request: Request, unit_id: int, fmt: str, who: Who) -> Respo
     return Response(pdf, media_type="application/pdf", headers=disposition)
 
 
-def _document_html(request: Request, unit_id: int, kind: str) -> str:
-    doc = unit_document(engine_of(request), unit_id, kind)
+def _document_html(request: Request, unit_id: int, kind: str, who: Principal) -> str:
+    doc = unit_document(engine_of(request), unit_id, kind, only_room=document_room(who, kind))
     response = render(request, f"print/{kind}.html", doc=doc)
     return bytes(response.body).decode()
 

@@ -17,6 +17,7 @@ from colift.api.auth import Principal, Role, session_of
 from colift.web import i18n
 from colift.web.labels import choices, label, yuan
 from colift.web.present import dimension_text, rationale, side
+from colift.web.qr import qr_svg, unit_address
 
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH_COOKIE = "colift_flash"
@@ -39,6 +40,8 @@ def environment(lang: str) -> Environment:
     env.install_gettext_translations(i18n.gettext_for(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["yuan"] = yuan
     env.filters["json_attr"] = _json_attr
+    env.globals["qr_svg"] = qr_svg
+    env.globals["unit_address"] = unit_address
     env.globals["lang"] = lang
     env.globals["Role"] = Role
     env.globals["label"] = lambda kind, value: label(kind, value, lang)
