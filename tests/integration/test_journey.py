@@ -167,3 +167,65 @@ def test_a_resident_reads_the_agreement_and_their_own_row_of_the_signature_sheet
         u.id for u in list_units(journey.engine, journey.code) if u.id != journey.unit_id
     )
     assert resident.get(f"/units/{other_unit}/print/agreement").status_code == 403
+
+
+def test_a_residents_vote_takes_a_confirmation_with_the_choice_in_words(journey: Journey) -> None:
+    resident, csrf = journey.signed_in("resident")
+    page = resident.get(f"/units/{journey.unit_id}").text
+    radios = re.findall(r'<input type="radio" name="vote"[^>]*>', page)
+    assert len(radios) == 3 and not any("checked" in r for r in radios)  # nothing chosen for them
+    before = {r.room: r.vote for r in unit_page(journey.engine, journey.unit_id).consent.input.rows}
+    one_tap = resident.post(
+        f"/units/{journey.unit_id}/votes",
+        data={"room": journey.room, "vote": "disagree", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert one_tap.status_code == 303
+    assert one_tap.headers["location"] == f"/units/{journey.unit_id}/vote?vote=disagree"
+    after = {r.room: r.vote for r in unit_page(journey.engine, journey.unit_id).consent.input.rows}
+    assert after == before, "one tap recorded a legal vote"
+    confirm = resident.get(one_tap.headers["location"])
+    assert confirm.status_code == 200
+    spelled = re.search(r'data-testid="choice-spelled">(.*?)</p>', confirm.text, re.S)
+    assert spelled and "不同意" in spelled[1] and journey.room in spelled[1]
+    done = resident.post(
+        f"/units/{journey.unit_id}/votes",
+        data={"room": journey.room, "vote": "disagree", "confirmed": "yes", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"].startswith(
+        f"/units/{journey.unit_id}"
+    )
+    shown = resident.get(done.headers["location"]).text
+    own = re.search(r'data-testid="own-vote">([^<]*)<', shown)
+    assert own and own[1] == "不同意"  # the button's word, not 反对
+    assert ">反对<" not in shown
+
+
+def test_a_refused_form_and_a_refresh_stay_on_get_addresses(journey: Journey) -> None:
+    worker, csrf = journey.signed_in("worker")
+    unit_id = journey.unit_where(passed=False)
+    refused = worker.post(
+        f"/units/{unit_id}/stage",
+        data={"stage": "operation", "csrf_token": csrf},
+        headers={"HX-Request": "true", "HX-Boosted": "true"},
+    )
+    assert 400 <= refused.status_code < 500
+    assert 'id="form-error"' in refused.text
+    assert refused.headers["HX-Replace-Url"].startswith(f"/units/{unit_id}#")
+    for form in ("stage", "plan", "votes", "objections", "activities", "stances", "steps"):
+        again = worker.get(f"/units/{unit_id}/{form}", follow_redirects=False)
+        assert again.status_code == 303, form
+        assert again.headers["location"].startswith(f"/units/{unit_id}#"), form
+    assert worker.get(f"/units/{unit_id}/rounds/1/close", follow_redirects=False).status_code == 303
+    assert worker.get(f"/units/{unit_id}/nonsense").status_code == 404
+
+
+def test_still_needed_names_only_what_is_missing(journey: Journey) -> None:
+    worker, _ = journey.signed_in("worker")
+    for unit in list_units(journey.engine, journey.code):
+        page = unit_page(journey.engine, unit.id)
+        html = worker.get(f"/units/{unit.id}").text
+        assert "0.01㎡" not in html and "0 位业主" not in html and "还需0位" not in html
+        if not any(r.vote.value != "absent" for r in page.consent.input.rows):
+            assert "尚无业主参与表决" in html, unit.label

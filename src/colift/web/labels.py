@@ -27,7 +27,7 @@ _ZH: dict[str, dict[str, str]] = {
         "oppose": "反对",
         "unknown": "未接触",
     },
-    "vote": {"agree": "同意", "disagree": "反对", "abstain": "弃权", "absent": "未表决"},
+    "vote": {"agree": "同意", "disagree": "不同意", "abstain": "弃权", "absent": "未表决"},
     "tenure": {
         "owner_occupied": "自住",
         "rented": "出租",
