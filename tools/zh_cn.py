@@ -534,6 +534,8 @@ ZH.update(
     {
         "Due": "应付",
         "Total of all flats": "合计",
+        "unit {unit}: name the compound with -c CODE (one of: {codes})": "单元 {unit}：请用 -c 小区代码 指明小区（可选：{codes}）",
+        "Why the others failed (share of all runs)": "未成功的原因（占全部模拟次数的比例）",
         "the sharing scheme": "分摊办法",
         "compensation other than the ground floor": "一楼以外的补偿",
         "running costs in several items": "分项的运行费用",

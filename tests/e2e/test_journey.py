@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import BrowserContext, Page, expect
 from pypdf import PdfReader
@@ -14,7 +15,7 @@ from pypdf import PdfReader
 from colift.services.registry import list_units
 from colift.services.views import unit_page
 
-from .conftest import LiveApp
+from .conftest import PHONE, LiveApp
 
 MM = 96 / 25.4  # CSS pixels per millimetre
 
@@ -143,3 +144,120 @@ def test_a_failed_vote_prints_its_notice_as_a_draft(
     expect(page.get_by_test_id("draft-reason")).to_contain_text("不得张贴")
     page.emulate_media(media="print")
     shoot(page, "print-notice-draft", full_page=True)
+
+
+# ASCII words a zh-CN page may show: file formats, the product's name, time zone, a key.
+ALLOWED_ASCII = {"PDF", "JSON", "CSV", "colift", "UTC", "Ctrl", "QR"}
+ASCII_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def english_on(page: Page) -> list[str]:
+    """ASCII words of 3+ letters on the page, outside code (hashes, commands) and the allow-list."""
+    text = page.evaluate(
+        """() => { const b = document.body.cloneNode(true);
+           b.querySelectorAll('code, script, style, svg').forEach(e => e.remove());
+           return b.innerText; }"""
+    )
+    return sorted({w for w in ASCII_WORD.findall(text) if w not in ALLOWED_ASCII})
+
+
+def test_zh_pages_and_documents_hold_no_english_words(
+    live_app: LiveApp,
+    new_context: Callable[..., BrowserContext],
+    sign_in: Callable[..., None],
+) -> None:
+    context = new_context()
+    page = context.new_page()
+    sign_in(page, "worker")
+    unit_id = twelve_flat_unit(live_app, passed=False)
+    for path in ("", "/print/notice", "/print/agreement", "/print/signatures", "/print/survey"):
+        page.goto(f"/units/{unit_id}{path}")
+        assert english_on(page) == [], f"/units/{unit_id}{path}"
+
+
+def test_a_resident_on_a_phone_sees_their_due_and_confirms_a_vote_in_words(
+    live_app: LiveApp,
+    new_context: Callable[..., BrowserContext],
+    sign_in: Callable[..., None],
+    shoot: Callable[..., Path],
+) -> None:
+    context = new_context(viewport=PHONE)
+    page = context.new_page()
+    sign_in(page, "resident")
+    assert re.search(r"/units/\d+$", page.url)
+    unit_id = int(page.url.rsplit("/", 1)[1])
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width}px wide on a 390px phone"
+    due = page.locator("#shares tr.mine td.due")
+    expect(due).to_be_visible()
+    box = due.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    expect(page.get_by_test_id("crumbs").locator("a")).to_have_count(0)
+    assert english_on(page) == []
+    shoot(page, "phone-resident-unit", full_page=True)
+
+    before = page.get_by_test_id("own-vote").inner_text()
+    for name in ("同意", "不同意", "弃权"):
+        expect(page.get_by_role("radio", name=name, exact=True)).not_to_be_checked()
+    page.get_by_role("radio", name="不同意", exact=True).check()
+    page.get_by_role("button", name="下一步：核对并确认").click()
+    expect(page.get_by_test_id("choice-spelled")).to_contain_text("不同意")
+    assert page.url.endswith(f"/units/{unit_id}/vote?vote=disagree")
+    shoot(page, "phone-vote-confirm", full_page=True)
+    page.reload()  # the confirmation step is a GET page: a refresh shows it again
+    expect(page.get_by_test_id("choice-spelled")).to_contain_text("不同意")
+    page.get_by_role("link", name="返回重新选择").click()
+    expect(page.get_by_test_id("own-vote")).to_have_text(before)  # nothing recorded
+
+
+def test_a_refused_form_then_a_refresh_shows_the_page_not_an_error(
+    live_app: LiveApp,
+    new_context: Callable[..., BrowserContext],
+    sign_in: Callable[..., None],
+    shoot: Callable[..., Path],
+) -> None:
+    context = new_context()
+    page = context.new_page()
+    sign_in(page, "worker")
+    unit_id = twelve_flat_unit(live_app, passed=False)
+    page.goto(f"/units/{unit_id}")
+    page.locator("#shares details summary").click()
+    form = page.locator(f"form[action='/units/{unit_id}/plan']")
+    expect(form.locator("input[name=total]")).not_to_have_value("420000")  # the stored plan
+    form.locator("input[name=total]").fill("not money")
+    form.locator("button").click()
+    expect(page.locator("#form-error")).to_be_visible()
+    assert "/plan" not in page.url, page.url
+    page.reload()
+    expect(page.locator("h1")).to_contain_text("单元")
+    assert "Method Not Allowed" not in page.content()
+    page.goto(f"/units/{unit_id}/plan")
+    assert page.url.endswith(f"/units/{unit_id}#shares")
+
+
+def test_the_api_docs_work_offline_under_the_csp(
+    live_app: LiveApp,
+    new_context: Callable[..., BrowserContext],
+    shoot: Callable[..., Path],
+) -> None:
+    context = new_context()
+    outside: list[str] = []
+
+    def only_local(route: Any) -> None:
+        if route.request.url.startswith(live_app.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    answer = page.goto("/api/v1/docs")
+    assert answer is not None and "script-src 'self'" in answer.headers["content-security-policy"]
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("colift")
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert not outside, outside
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+    shoot(page, "api-docs-offline")

@@ -127,8 +127,12 @@ def whatif_view(result: dict[str, Any], lang: str) -> dict[str, Any]:
                 "ci": f"{100 * lo:.0f}–{100 * hi:.0f}%",
                 "consent_weeks": s["weeks_to_consent"].get("median"),
                 "service_weeks": s["weeks_to_service"].get("median"),
+                # failure_mix is each cause's share of the failed runs; shown as its share of
+                # all runs, so "资金不足 100%" can no longer mean "all of the few failures"
                 "causes": "、".join(
-                    f"{label('failure', k, lang)} {100 * v:.0f}%" for k, v in mix if v > 0
+                    f"{label('failure', k, lang)} {100 * v * (1 - s['success_rate']):.0f}%"
+                    for k, v in mix
+                    if v > 0
                 ),
             }
         )
@@ -305,7 +309,9 @@ def plan_form(plan: Any, compound_subsidy: str | None, lang: str) -> PlanForm:
     elif plan.running:
         lost.append(msg("running costs in several items").render(lang))
     if plan.levers:
-        lost.append(msg("funding sources (provident fund, maintenance fund, instalments)").render(lang))
+        lost.append(
+            msg("funding sources (provident fund, maintenance fund, instalments)").render(lang)
+        )
     if plan.subsidy.fen is not None:
         lost.append(msg("a fixed subsidy amount").render(lang))
     return PlanForm(
