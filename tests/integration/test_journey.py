@@ -229,3 +229,53 @@ def test_still_needed_names_only_what_is_missing(journey: Journey) -> None:
         assert "0.01㎡" not in html and "0 位业主" not in html and "还需0位" not in html
         if not any(r.vote.value != "absent" for r in page.consent.input.rows):
             assert "尚无业主参与表决" in html, unit.label
+
+
+def test_the_glossary_explains_the_studys_terms_and_the_unit_page_links_to_it(
+    journey: Journey,
+) -> None:
+    worker, _ = journey.signed_in("worker")
+    glossary = worker.get("/help").text
+    for word in ("合作水平", "L0", "L4", "异质性", "嵌入式引领", "直接引领"):
+        assert word in glossary, word
+    for role in (
+        "多方关系协调者",
+        "正式协商组织者",
+        "共同愿景促进者",
+        "意见领袖",
+        "行动领袖",
+        "社区精英",
+    ):
+        assert f">{role}</dt>" in glossary, role
+    unit = worker.get(f"/units/{journey.unit_id}").text
+    assert 'href="/help#level" class="term" title="' in unit
+    assert re.search(r'<abbr class="term" title="[^"]{8,}">嵌入式引领</abbr>', unit)
+
+
+def test_the_plan_form_is_filled_from_the_stored_plan(journey: Journey) -> None:
+    worker, _ = journey.signed_in("worker")
+    unit_id = journey.unit_where(passed=False)
+    page = unit_page(journey.engine, unit_id)
+    assert page.shares is not None
+    html = worker.get(f"/units/{unit_id}").text
+    form = html.split(f'action="/units/{unit_id}/plan"')[1].split("</form>")[0]
+    assert f'name="total" inputmode="decimal" value="{page.shares.total_fen // 100}"' in form
+    assert re.search(r'<option value="jinan" selected>济南市', form)
+
+
+def test_cli_takes_a_unit_code_where_it_took_an_id(journey: Journey) -> None:
+    from typer.testing import CliRunner
+
+    from colift.cli import app
+
+    url = str(journey.engine.url.render_as_string(hide_password=False))
+    unit = next(u for u in list_units(journey.engine, journey.code) if u.label == "2栋1单元")
+    runner = CliRunner()
+    by_code = runner.invoke(
+        app, ["advise", "--unit", "2-1", "-c", journey.code, "--database", url, "--json"]
+    )
+    assert by_code.exit_code == 0, by_code.output
+    by_id = runner.invoke(app, ["advise", "--unit", str(unit.id), "--database", url, "--json"])
+    assert by_id.exit_code == 0 and by_id.output == by_code.output
+    missing = runner.invoke(app, ["advise", "--unit", "99-9", "--database", url])
+    assert missing.exit_code != 0 and "99-9" in missing.output

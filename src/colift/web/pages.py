@@ -66,6 +66,7 @@ from colift.services.registry import get_compound, import_roster_upload
 from colift.services.views import compound_overview, street_overview, unit_page
 from colift.services.workflow import advance_stage, check_stage, record_step
 from colift.web import i18n
+from colift.web.glossary import TERMS
 from colift.web.present import (
     activity_chart,
     funnel_chart,
@@ -798,6 +799,15 @@ def import_upload(request: Request, code: str, who: Who, form: Form) -> Response
         report=report,
         filename=upload.filename,
     )
+
+
+# --- help -------------------------------------------------------------------------------------
+
+
+@router.get("/help", response_class=HTMLResponse)
+def help_page(request: Request) -> Response:
+    """The glossary: 合作水平, 异质性, 直接/嵌入式引领 and the six leader roles in plain words."""
+    return render(request, "help.html", terms=TERMS)
 
 
 # --- form addresses opened with GET (a refresh, a bookmark, a shared link) ---------------------

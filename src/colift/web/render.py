@@ -17,6 +17,7 @@ from colift.api.auth import Principal, Role, session_of
 from colift.web import i18n
 from colift.web.labels import choices, label, yuan
 from colift.web.present import dimension_text, rationale, side, still_needed
+from colift.web.glossary import explain
 from colift.web.qr import qr_svg, unit_address
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -41,6 +42,7 @@ def environment(lang: str) -> Environment:
     env.filters["yuan"] = yuan
     env.filters["json_attr"] = _json_attr
     env.globals["qr_svg"] = qr_svg
+    env.globals["explain"] = lambda kind, value: explain(kind, value, lang)
     env.globals["still_needed"] = lambda result: still_needed(result, lang)
     env.globals["unit_address"] = unit_address
     env.globals["lang"] = lang
