@@ -15,9 +15,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from colift.api.auth import Principal, Role, session_of
 from colift.web import i18n
+from colift.web.glossary import explain
 from colift.web.labels import choices, label, yuan
 from colift.web.present import dimension_text, rationale, side, still_needed
-from colift.web.glossary import explain
 from colift.web.qr import qr_svg, unit_address
 
 TEMPLATES = Path(__file__).parent / "templates"
