@@ -534,6 +534,7 @@ ZH.update(
     {
         "Due": "应付",
         "Total of all flats": "合计",
+        "against": "反例",
         "Glossary": "名词解释",
         "The words these pages use, in plain language.": "本系统页面上用到的词，用大白话解释。",
         "unit {unit}: name the compound with -c CODE (one of: {codes})": "单元 {unit}：请用 -c 小区代码 指明小区（可选：{codes}）",

@@ -279,3 +279,25 @@ def test_cli_takes_a_unit_code_where_it_took_an_id(journey: Journey) -> None:
     assert by_id.exit_code == 0 and by_id.output == by_code.output
     missing = runner.invoke(app, ["advise", "--unit", "99-9", "--database", url])
     assert missing.exit_code != 0 and "99-9" in missing.output
+
+
+def test_the_evidence_analysis_fills_its_examples_and_names_its_axes(journey: Journey) -> None:
+    from colift.services.evidence import list_projects
+
+    project = list_projects(journey.engine)[0].name
+    worker, _ = journey.signed_in("worker")
+    html = worker.get(f"/evidence/{project}/analysis").text
+    rows = re.findall(r"<tr><td>[^<]*→[^<]*</td>.*?</tr>", html, re.S)
+    assert rows
+    examples = [re.findall(r'<td class="notes">(.*?)</td>', r, re.S)[0] for r in rows]
+    assert any("「" in e for e in examples), examples  # 例句: the coded passage's own words
+    charts = re.findall(r'data-chart="([^"]+)"', html)
+    import html as html_lib
+    import json
+
+    specs = [json.loads(html_lib.unescape(c)) for c in charts]
+    heat = next(s for s in specs if s["kind"] == "heatmap")
+    assert heat["axis_name"] == "编码" and all(cell[2] > 0 for cell in heat["cells"])
+    lines = next(s for s in specs if s["kind"] == "lines" and "x_name" in s and s["x_name"])
+    assert lines["x_name"] == "按加入顺序的资料"
+    assert all(re.match(r"\d+\. ", x) for x in lines["x"])
