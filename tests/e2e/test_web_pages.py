@@ -111,7 +111,7 @@ def test_resident_sees_only_their_own_flat(
 
     for section in ("#advice", "#activities", "#whatif"):
         expect(page.locator(section)).to_have_count(0)
-    expect(page.locator("#shares tbody tr")).to_have_count(1)
+    expect(page.locator("#shares [data-testid=share-table] tbody tr")).to_have_count(1)
     expect(page.get_by_role("radio", name="同意", exact=True)).not_to_be_checked()
     shoot(page, "unit-resident", full_page=True)
 
