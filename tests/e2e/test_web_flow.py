@@ -158,7 +158,7 @@ def test_unit_from_roster_to_approval(
     plan.locator("select[name=subsidy_profile]").select_option("jinan")
     plan.locator("button").click()
     expect(worker.locator(".flash")).to_contain_text("费用分摊方案已保存")
-    expect(worker.locator("#shares table tbody tr")).to_have_count(12)
+    expect(worker.locator("#shares [data-testid=share-table] tbody tr")).to_have_count(12)
 
     # survey → consultation → vote, dated back so the notice can later open 25 days ago.
     move_stage(worker, "consultation", today - timedelta(days=40))
