@@ -95,7 +95,7 @@ ZH = {
     "Party member": "党员",
     "support / agree": "支持/同意",
     "undecided / abstain": "观望/弃权",
-    "oppose / disagree": "反对",
+    "oppose / disagree": "反对/不同意",
     "not yet asked": "未接触",
     "Record a stance": "记录态度",
     "Room": "房号",
