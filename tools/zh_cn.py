@@ -104,7 +104,6 @@ ZH = {
     "Party member": "党员",
     "support / agree": "支持/同意",
     "undecided / abstain": "观望/弃权",
-    "oppose / disagree": "反对",
     "not yet asked": "未接触",
     "Record a stance": "记录态度",
     "Room": "房号",
@@ -668,6 +667,51 @@ ZH.update(
         "roster updated": "名册已更新",
         "the sheet holds more than {limit} cells: keep only the roster's columns and rows": "工作表里有超过{limit}个单元格：请只保留名册的行和列",
         "the .xlsx file unpacks to {size} MB, more than {limit} MB: it holds far more than a roster; save the roster alone as a new workbook": "这个.xlsx文件解压后有{size} MB，超过{limit} MB，远超一份名册：请把名册单独另存为新的工作簿",
+    }
+)
+
+
+# --- the journey: money on its face, documents, forms, help (issue 13) -------------------------
+ZH.update(
+    {
+    "oppose / disagree": "反对/不同意",
+        "Due": "应付",
+        "Total of all flats": "合计",
+        "against": "反例",
+        "Glossary": "名词解释",
+        "The words these pages use, in plain language.": "本系统页面上用到的词，用大白话解释。",
+        "unit {unit}: name the compound with -c CODE (one of: {codes})": "单元 {unit}：请用 -c 小区代码 指明小区（可选：{codes}）",
+        "Why the others failed (share of all runs)": "未成功的原因（占全部模拟次数的比例）",
+        "the sharing scheme": "分摊办法",
+        "compensation other than the ground floor": "一楼以外的补偿",
+        "running costs in several items": "分项的运行费用",
+        "funding sources (provident fund, maintenance fund, instalments)": "资金来源（公积金、维修资金、分期）",
+        "a fixed subsidy amount": "固定补贴金额",
+        "The stored plan also holds parts this form cannot show; saving it drops them:": "已保存的方案还包含本表单无法显示的内容，保存后将被删除：",
+        "no page {path}": "没有这个页面：{path}",
+        "not voted yet": "尚未表决",
+        "Your vote on adding the lift and the cost plan above": "您对加装电梯及上述费用分摊方案的表决",
+        "Next: check and confirm": "下一步：核对并确认",
+        "Confirm your vote": "确认您的表决",
+        "This is a formal vote under the consent rule; it counts as your written signature and is kept in the unit's record.": "这是按表决规则进行的正式表决，等同于您的书面签字，并记入本单元的电子账本。",
+        "Household": "房号",
+        ":": "：",
+        "on adding a lift to": "对",
+        "and the cost plan, you vote": "加装电梯及费用分摊方案，您的表决是",
+        "Your share under this plan": "按此方案您家应付",
+        "Confirm": "确认",
+        "Back, choose again": "返回重新选择",
+        "nobody has voted yet": "尚无业主参与表决",
+        "still needed: {heads} more owners and {area} m²": "还需：{heads}位业主、{area} m²",
+        "still needed: {heads} more owners": "还需：{heads}位业主",
+        "still needed: {area} m²": "还需：{area} m²",
+        "draft: may not be issued yet": "草稿：尚不能正式张贴或签署",
+        "your own copy: your flat's line only": "本人副本：只含本户一行",
+        "the owners' consent has not reached the rule's thresholds: this notice may not be posted": "业主同意尚未达到表决规则规定的比例，本公示不得张贴。",
+        "no priced cost plan yet: this agreement may not be signed": "尚未制定费用分摊方案，本协议不得签署。",
+        "receives": "获补偿",
+        "government subsidy": "政府补贴",
+        "the flats' shares added up": "各户分摊金额之和",
     }
 )
 

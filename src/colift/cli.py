@@ -16,7 +16,9 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from colift.cli_common import (
+    CompoundRef,
     DatabaseOption,
+    UnitRef,
     engine_for,
     err,
     fail,
@@ -24,6 +26,7 @@ from colift.cli_common import (
     print_json,
     read_json,
     ready_engine,
+    unit_id_of,
     user_errors,
 )
 from colift.cli_evidence import evidence_app
@@ -505,7 +508,9 @@ def print_compound_report(report: Any) -> None:
         "合作水平",
         "顶层分摊¥",
         "下一步建议 next action",
-        title=f"{c.name} · {c.city}{c.district} · {c.built_year}年 · 规则 {', '.join(sorted(rules))}",
+        title=f"{c.name} · {c.city}{c.district} · "
+        + (f"{c.built_year}年" if c.built_year else "建成年份未登记 year built not recorded")
+        + f" · 规则 {', '.join(sorted(rules))}",
         caption=(
             "户 = owners counted per SPC arts. 8-9 · 异质性 0-1 with its main driver · "
             "合作水平 0 none … 4 co-producing · shares to the fen"
@@ -572,9 +577,8 @@ def advise_cmd(
         Path | None,
         typer.Argument(help="Unit file: households, persons, stances, objections, activities…"),
     ] = None,
-    unit: Annotated[
-        int | None, typer.Option("--unit", help="Unit id in the database instead of a file")
-    ] = None,
+    unit: UnitRef = None,
+    compound: CompoundRef = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the advice as JSON")] = False,
     database: DatabaseOption = None,
 ) -> None:
@@ -592,7 +596,8 @@ def advise_cmd(
         from colift.services.advice import unit_advice
 
         assert unit is not None
-        advice = unit_advice(ready_engine(database), unit)
+        engine = ready_engine(database)
+        advice = unit_advice(engine, unit_id_of(engine, unit, compound))
     evidence = []
     if unit is not None:
         from colift.services.calibration import evidence_links
@@ -694,9 +699,8 @@ def simulate_cmd(
             help="Unit file (.json, as for advise), city (.toml with \\[city]) or unit scenario (.toml)"
         ),
     ] = None,
-    unit: Annotated[
-        int | None, typer.Option("--unit", help="Unit id in the database instead of a file")
-    ] = None,
+    unit: UnitRef = None,
+    compound: CompoundRef = None,
     strategy: Annotated[
         list[str] | None,
         typer.Option(
@@ -781,7 +785,7 @@ def simulate_cmd(
         copies = runs or 30  # --runs: copies of the unit simulated at each point
         sensitivity_cmd(
             file,
-            unit,
+            None if unit is None else unit_id_of(ready_engine(database), unit, compound),
             document,
             (unit_args[0], copies, unit_args[2]),
             weeks,
@@ -793,8 +797,12 @@ def simulate_cmd(
         return
     with simulation_progress(as_json, "simulating") as progress:
         options["progress"] = progress
+        unit_id = None
+        if unit is not None:
+            engine = ready_engine(database)
+            unit_id = unit_id_of(engine, unit, compound)
         result = simulate_unit(
-            file, unit, document, scenario_file, unit_args, weeks, database, options
+            file, unit_id, document, scenario_file, unit_args, weeks, database, options
         )
     if as_json:
         print_json(result)

@@ -97,3 +97,40 @@ def ready_engine(database: str | None) -> Engine:
 
 
 # ---------------------------------------------------------------- database
+
+
+UnitRef = Annotated[
+    str | None,
+    typer.Option(
+        "--unit",
+        "-u",
+        help="The unit: its code, e.g. 2-1 or 2栋1单元 (with -c CODE when the database holds "
+        "several compounds), or its numeric id",
+    ),
+]
+CompoundRef = Annotated[
+    str | None,
+    typer.Option("--compound", "-c", help="The compound's code, for a unit given as 2-1"),
+]
+
+
+def unit_id_of(engine: Engine, unit: str, compound: str | None = None) -> int:
+    """A unit named the way people name it (2-1, 2栋1单元) or by its id, as its id.
+
+    Without `compound` the database's only compound is meant; with several, -c is needed."""
+    text = unit.strip()
+    if text.isdigit():
+        return int(text)
+    from colift.services.consent import unit_by_label
+    from colift.services.registry import list_compounds
+
+    if compound is None:
+        codes = [code for code, _ in list_compounds(engine)]
+        if len(codes) != 1:
+            raise BadInput(
+                "unit {unit}: name the compound with -c CODE (one of: {codes})",
+                unit=text,
+                codes=", ".join(codes) or "-",
+            )
+        compound = codes[0]
+    return unit_by_label(engine, compound, text).id

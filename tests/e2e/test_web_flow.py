@@ -158,7 +158,7 @@ def test_unit_from_roster_to_approval(
     plan.locator("select[name=subsidy_profile]").select_option("jinan")
     plan.locator("button").click()
     expect(worker.locator(".flash")).to_contain_text("费用分摊方案已保存")
-    expect(worker.locator("#shares table tbody tr")).to_have_count(12)
+    expect(worker.locator("#shares [data-testid=share-table] tbody tr")).to_have_count(12)
 
     # survey → consultation → vote, dated back so the notice can later open 25 days ago.
     move_stage(worker, "consultation", today - timedelta(days=40))
@@ -199,7 +199,10 @@ def test_unit_from_roster_to_approval(
         sign_in(owner_page, f"owner-9-1-{room}", PASSWORD)
         expect(owner_page).to_have_url(re.compile(f"/units/{unit_id}$"))
         expect(owner_page.get_by_test_id("own-vote")).to_have_text("未表决")
-        owner_page.get_by_role("button", name="同意", exact=True).click()
+        owner_page.get_by_role("radio", name="同意", exact=True).check()
+        owner_page.get_by_role("button", name="下一步：核对并确认").click()
+        expect(owner_page.get_by_test_id("choice-spelled")).to_contain_text("同意")
+        owner_page.get_by_role("button", name="确认： 同意").click()
         expect(owner_page.get_by_test_id("own-vote")).to_have_text("同意")
         votes += 1
         gauge_now = owner_page.get_by_test_id("gauge").inner_text()

@@ -111,15 +111,17 @@ def test_resident_sees_only_their_own_flat(
 
     for section in ("#advice", "#activities", "#whatif"):
         expect(page.locator(section)).to_have_count(0)
-    expect(page.locator("#shares tbody tr")).to_have_count(1)
-    expect(page.get_by_role("button", name="同意", exact=True)).to_be_visible()
+    expect(page.locator("#shares [data-testid=share-table] tbody tr")).to_have_count(1)
+    expect(page.get_by_role("radio", name="同意", exact=True)).not_to_be_checked()
     shoot(page, "unit-resident", full_page=True)
 
     # What a resident may not run or read is refused, not just hidden.
     answer = page.goto(f"/units/{unit_id}/whatif")
     assert answer is not None and answer.status == 403
+    # The signature sheet is theirs to read, as an own copy: their flat's line only.
     answer = page.goto(f"/units/{unit_id}/print/signatures")
-    assert answer is not None and answer.status == 403
+    assert answer is not None and answer.status == 200
+    expect(page.get_by_test_id("own-copy")).to_be_visible()
 
 
 def test_street_viewer_sees_funnel_and_no_forms(

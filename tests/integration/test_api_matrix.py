@@ -343,14 +343,14 @@ CASES = [
     Case(
         "GET",
         "/units/{unit_id}/documents/{kind}",
-        NOT_RESIDENTS,
+        READERS,  # a resident reads their own copy (their flat's line only)
         unit_url("/documents/signatures"),
         name="signatures",
     ),
     Case(
         "GET",
         "/units/{unit_id}/documents/{kind}",
-        NOT_RESIDENTS,
+        READERS,  # a resident reads their own copy (their flat's line only)
         unit_url("/documents/agreement"),
         name="agreement",
     ),

@@ -258,7 +258,8 @@ def test_the_unit_page_closes_and_voids_rounds(demo: DemoCopies) -> None:
     assert 'data-testid="no-open-round"' in shown and f'data-testid="round-{round_id}"' in shown
     assert "已结束" in shown  # the round's status in the page's language
     refused = resident.post(
-        f"/units/{unit_id}/votes", data={"csrf_token": _csrf(resident), "vote": "agree"}
+        f"/units/{unit_id}/votes",
+        data={"csrf_token": _csrf(resident), "vote": "agree", "confirmed": "yes"},
     )
     assert refused.status_code == 409 and "不再接受表决" in refused.text
     opened = worker.post(

@@ -122,7 +122,7 @@ def test_a_resident_votes_for_their_own_flat_only(site: Site) -> None:
     client, csrf = site.signed_in("resident")
     own = client.post(
         f"/units/{site.unit_id}/votes",
-        data={"room": site.room, "vote": "agree", "csrf_token": csrf},
+        data={"room": site.room, "vote": "agree", "confirmed": "yes", "csrf_token": csrf},
         follow_redirects=False,
     )
     assert own.status_code == 303

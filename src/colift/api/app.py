@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
@@ -26,6 +27,28 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
 )
+
+
+def swagger_assets() -> Path:
+    """Swagger UI's files as the `fastapi-offline` package ships them (a maintained PyPI
+    package whose point is FastAPI docs without a CDN): the docs work offline."""
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).resolve().parent / "static"
+
+
+def docs_page(openapi_url: str, assets: str) -> str:
+    """The API docs page: Swagger UI from this server, started by a script file (no inline
+    script, so the Content-Security-Policy stays as strict as on every other page)."""
+    return (
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<title>colift API</title>"
+        f"<link rel=\"stylesheet\" href=\"{assets}/swagger-ui.css\">"
+        f"<link rel=\"icon\" href=\"{assets}/favicon.png\"></head><body>"
+        f"<div id=\"swagger-ui\" data-openapi=\"{openapi_url}\"></div>"
+        f"<script src=\"{assets}/swagger-ui-bundle.js\"></script>"
+        "<script src=\"/static/swagger-init.js\"></script></body></html>"
+    )
 
 
 def create_app(
@@ -52,7 +75,7 @@ def create_app(
         title="colift",
         summary="Elevator retrofits in walk-up compounds: consent, cost sharing, advice, stages",
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # served below from local assets, under the app's CSP
         redoc_url=None,
     )
     app.state.engine = engine
@@ -73,6 +96,11 @@ def create_app(
     app.include_router(evidence_pages)
     app.include_router(calibration_pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount(f"{PREFIX}/docs/assets", StaticFiles(directory=swagger_assets()), name="docs")
+
+    @app.get(f"{PREFIX}/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return HTMLResponse(docs_page(f"{PREFIX}/openapi.json", f"{PREFIX}/docs/assets"))
 
     @app.middleware("http")
     async def security_headers(
@@ -82,8 +110,7 @@ def create_app(
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith(f"{PREFIX}/docs"):
-            response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", CSP)
         return response
 
     return app

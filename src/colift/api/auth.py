@@ -99,6 +99,9 @@ def can_act_for_room(p: Principal, place: UnitPlace, room: str) -> bool:
 
 
 PUBLIC_DOCUMENTS = frozenset({"survey", "notice"})
+# A resident reads the contract they are asked to sign, and the sheet they sign, as an own copy:
+# only their flat's line reaches the template (services.documents.unit_document(only_room=...)).
+OWN_COPY_DOCUMENTS = frozenset({"agreement", "signatures"})
 
 
 def can_read_document(p: Principal, place: UnitPlace, kind: str) -> bool:
@@ -106,7 +109,16 @@ def can_read_document(p: Principal, place: UnitPlace, kind: str) -> bool:
     those go to the unit's leader, its managers and the street office."""
     if kind in PUBLIC_DOCUMENTS:
         return can_read_unit(p, place)
+    if p.role is Role.RESIDENT and kind in OWN_COPY_DOCUMENTS:
+        return can_read_unit(p, place) and p.room is not None
     return can_lead_unit(p, place) or (p.role is Role.STREET_VIEWER and can_read_unit(p, place))
+
+
+def document_room(p: Principal, kind: str) -> str | None:
+    """The one flat a document may show this reader (a resident's own copy), or None for all."""
+    if p.role is Role.RESIDENT and kind not in PUBLIC_DOCUMENTS:
+        return p.room or ""
+    return None
 
 
 def can_read_evidence(p: Principal) -> bool:

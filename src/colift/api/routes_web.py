@@ -27,6 +27,7 @@ from colift.api.auth import (
     can_read_compound,
     can_read_document,
     can_read_unit,
+    document_room,
     forbidden,
 )
 from colift.api.errors import ERROR_RESPONSES
@@ -380,7 +381,7 @@ def get_document(
         raise forbidden(f"print the {kind.value} of this unit")
     from colift.web.render import render  # the print templates belong to the web app
 
-    doc = unit_document(engine, unit_id, kind.value)
+    doc = unit_document(engine, unit_id, kind.value, only_room=document_room(who, kind.value))
     html = bytes(render(request, f"print/{kind.value}.html", doc=doc).body).decode()
     if format is DocumentFormat.PDF:
         pdf = document_pdf(html, base_url=str(request.base_url))

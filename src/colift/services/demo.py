@@ -50,7 +50,7 @@ from colift.services.evidence import seed_evidence_demo
 from colift.services.workflow import advance_in
 from colift.store import UnitOfWork, migrate
 
-DEMO_ACTOR = "colift demo"
+DEMO_ACTOR = "演示数据"  # the actor of the demo's seeded records, shown on zh-CN pages
 
 
 def _id(value: int | None) -> int:

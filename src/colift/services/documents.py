@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from colift.coproduction.workflow import notice_window
 from colift.errors import BadInput, ColiftError
+from colift.i18n import Message, msg
 from colift.rules.consent import ConsentProfile
 from colift.services.registry import get_compound
 from colift.services.views import UnitPage, unit_page
@@ -56,18 +57,48 @@ class UnitDocument:
     owners: list[dict[str, Any]]  # one line per flat: room, floor, area, owner names, vote, share
     notice_assumptions: tuple[str, ...] = ()  # in Chinese: a calendar year not yet published
     ledger_head: ChainHead | None = None  # printed on the document: paper anchors the record
+    redacted: bool = False  # a resident's copy: only their own flat's line
+    draft_reason: Message | None = None  # set when the gate is closed: printed as 草稿
+
+    @property
+    def issuable(self) -> bool:
+        """May this document be posted or signed as it stands (no 草稿 watermark)?"""
+        return self.draft_reason is None
+
+
+def draft_reason(kind: str, page: UnitPage) -> Message | None:
+    """Why a document may not be issued yet, or None when its gate is open.
+
+    The 公示 announces a passed vote: before the owners' consent reaches the rule's thresholds
+    it is a draft. The agreement fixes everyone's share: without a priced cost plan it is a
+    draft. The survey form and the signature sheet are forms to fill in, always issuable.
+    """
+    if kind == "notice" and not page.consent.result.passed:
+        return msg(
+            "the owners' consent has not reached the rule's thresholds: this notice may not be posted"
+        )
+    if kind == "agreement" and page.shares is None:
+        return msg("no priced cost plan yet: this agreement may not be signed")
+    return None
 
 
 def unit_document(
-    engine: Engine, unit_id: int, kind: str, today: date | None = None
+    engine: Engine,
+    unit_id: int,
+    kind: str,
+    today: date | None = None,
+    only_room: str | None = None,
 ) -> UnitDocument:
+    """The data a document prints. `only_room` is a resident's copy: the flats' lines hold only
+    that room (other households' names, votes and amounts never reach the template)."""
     if kind not in DOCUMENTS:
         raise BadInput(f"no document {kind!r}: choose one of {', '.join(DOCUMENTS)}")
     page = unit_page(engine, unit_id, today)
     compound = get_compound(engine, page.compound_code)
     profile = page.consent.result.profile  # the rule the page counted under, as resolved
+    reason = draft_reason(kind, page)
     opened = page.project.notice_opened_on
-    if opened is None and kind == "notice":
+    if opened is None and kind == "notice" and reason is None:
         opened = page.today
     until = None
     assumptions: tuple[str, ...] = ()
@@ -100,6 +131,8 @@ def unit_document(
                     "funding": share.funding if share else None,
                 }
             )
+    if only_room is not None:
+        owners = [o for o in owners if o["room"] == only_room]
     zh, en = DOCUMENTS[kind]
     return UnitDocument(
         kind=kind,
@@ -116,6 +149,8 @@ def unit_document(
         notice_assumptions=assumptions,
         owners=owners,
         ledger_head=page.ledger_head,
+        redacted=only_room is not None,
+        draft_reason=reason,
     )
 
 
@@ -149,6 +184,7 @@ def document_pdf(html: str, base_url: str = "http://127.0.0.1/") -> bytes:
             page.set_content(html, wait_until="load")
             pdf: bytes = page.pdf(
                 format="A4",
+                prefer_css_page_size=True,  # a document's own @page size wins (survey: landscape)
                 print_background=True,
                 margin={"top": "15mm", "bottom": "15mm", "left": "15mm", "right": "15mm"},
             )

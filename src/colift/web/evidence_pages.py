@@ -132,7 +132,9 @@ def post_coding(request: Request, project: str, source_id: str, who: Who, form: 
             ev.code_segment(engine, project, source_id, start, end, code, who.name)
             message = "已编码 / segment coded"
     except ColiftError as exc:
-        return _source(request, project, source_id, who, status=400, error=exc.render(page_language(request)))
+        return _source(
+            request, project, source_id, who, status=400, error=exc.render(page_language(request))
+        )
     return back(request, f"/evidence/{project}/sources/{source_id}", message)
 
 
@@ -144,7 +146,9 @@ def _project_action(
     try:
         message = action()
     except ColiftError as exc:
-        return project_page_with(request, project, who, status=400, error=exc.render(page_language(request)))
+        return project_page_with(
+            request, project, who, status=400, error=exc.render(page_language(request))
+        )
     return back(request, f"/evidence/{project}#{anchor}", message)
 
 
@@ -247,6 +251,16 @@ def agreement_page(request: Request, project: str, who: Who) -> Response:
     )
 
 
+def _example(loaded: Any, ref: Any) -> str:
+    """A coded passage's own words (例句) and the source it is from, shortened for a table."""
+    source = loaded.sources.get(ref.source_id)
+    if source is None:
+        return ""
+    words = source.text[ref.start : ref.end].strip()
+    short = words if len(words) <= 60 else words[:59] + "…"
+    return f"「{short}」（{source.name}）"
+
+
 @router.get("/evidence/{project}/analysis", response_class=HTMLResponse)
 def analysis_page(request: Request, project: str, who: Who) -> Response:
     _read(who)
@@ -280,18 +294,24 @@ def analysis_page(request: Request, project: str, who: Who) -> Response:
     top = sorted(top, key=lambda c: -report.cooccurrence.frequency.get(c, 0))[:14]
     heat = {
         "kind": "heatmap",
+        "axis_name": "编码" if lang != "en" else "code",
         "labels": [code_name(loaded.codebook, c, lang) for c in top],
         "cells": [
             [i, j, report.cooccurrence.get(a, b)]
             for i, a in enumerate(top)
             for j, b in enumerate(top)
-            if a != b
+            if a != b and report.cooccurrence.get(a, b)
         ],
     }
     saturation_chart = {
         "kind": "lines",
-        "x": [s.source_id for s in report.saturation],
-        "x_name": "",
+        "x": [
+            f"{i}. {loaded.sources[s.source_id].name}"
+            if s.source_id in loaded.sources
+            else s.source_id
+            for i, s in enumerate(report.saturation, start=1)
+        ],
+        "x_name": "按加入顺序的资料" if lang != "en" else "sources, in the order added",
         "y_max": None,
         "y_name": "编码数" if lang != "en" else "codes",
         "series": [
@@ -313,6 +333,7 @@ def analysis_page(request: Request, project: str, who: Who) -> Response:
         path_chart=path_chart,
         heat=heat,
         saturation_chart=saturation_chart,
+        example=lambda ref: _example(loaded, ref),
         stage_names=stage_names,
         name=lambda code_id: code_name(loaded.codebook, code_id, lang),
     )

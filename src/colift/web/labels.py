@@ -27,7 +27,7 @@ _ZH: dict[str, dict[str, str]] = {
         "oppose": "反对",
         "unknown": "未接触",
     },
-    "vote": {"agree": "同意", "disagree": "反对", "abstain": "弃权", "absent": "未表决"},
+    "vote": {"agree": "同意", "disagree": "不同意", "abstain": "弃权", "absent": "未表决"},
     "tenure": {
         "owner_occupied": "自住",
         "rented": "出租",
@@ -66,6 +66,24 @@ _ZH: dict[str, dict[str, str]] = {
         "deadline": "超过期限",
     },
     "step": {"quorum": "参与表决", "approval": "同意"},
+    # the subsidy profiles' line labels (rules/profiles/subsidy/*.toml), as printed on documents
+    "subsidy_line": {
+        "Haidian district top-up": "海淀区追加补贴",
+        "city and district subsidy": "市、区两级补贴",
+        "city pipeline relocation subsidy": "市级管线迁改补贴",
+        "city subsidy (ceiling)": "市级补贴（上限）",
+        "city subsidy (construction and running)": "市级补贴（建设及运行）",
+        "city subsidy by storeys": "市级补贴（按层数）",
+        "city subsidy for purchase and installation": "市级补贴（购置及安装）",
+        "city subsidy": "市级补贴",
+        "city subsidy, existing shaft": "市级补贴（利用原有井道）",
+        "district and city subsidy": "区、市两级补贴",
+        "district match (at least the city's)": "区级配套补贴（不低于市级）",
+        "district match, existing shaft": "区级配套补贴（利用原有井道）",
+        "district subsidy": "区级补贴",
+        "of which 10 years of maintenance and ¥3,000 electricity": "其中10年维保费及¥3,000电费",
+        "pipeline relocation": "管线迁改补贴",
+    },
 }
 
 _EN_SPECIAL: dict[str, dict[str, str]] = {
@@ -74,6 +92,7 @@ _EN_SPECIAL: dict[str, dict[str, str]] = {
     "basis": {"heads": "owners", "area": "area"},
     "operator": {"以上": "or more", "超过": "more than", ">=": "or more", ">": "more than"},
     "step": {"quorum": "taking part", "approval": "agreeing"},
+    "subsidy_line": {},
     "guidance": {"none": "no Party guidance"},
     "tenure": {"owner_occupied": "owner-occupied", "absentee": "absentee"},
 }
@@ -91,6 +110,8 @@ def label(kind: str, value: object, lang: str) -> str:
         return _law_label(kind, key, lang)
     if lang == "en":
         special = _EN_SPECIAL.get(kind, {}).get(key)
+        if kind == "subsidy_line":
+            return key
         return special or key.replace("_", " ")
     return _ZH.get(kind, {}).get(key, key)
 

@@ -12,6 +12,7 @@ import json
 import secrets
 from collections.abc import Callable
 from datetime import date
+from functools import cache
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -32,6 +33,7 @@ from colift.api.auth import (
     can_read_compound,
     can_read_document,
     can_read_unit,
+    document_room,
     session_of,
 )
 from colift.api.errors import status_for
@@ -44,7 +46,7 @@ from colift.i18n import msg
 from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import Activity, GuidanceMode, Outcome, Stage, Stance
 from colift.rules.costshare import parse_plan
-from colift.rules.subsidy import available_subsidy_profiles
+from colift.rules.subsidy import all_subsidy_profiles
 from colift.services.accounts import LoginRefused, TooManyAttempts, sign_in, sign_out
 from colift.services.activities import record_activity, set_stance
 from colift.services.consent import (
@@ -57,18 +59,20 @@ from colift.services.consent import (
     unit_rounds,
     void_vote_round,
 )
-from colift.services.costshare import set_cost_plan
+from colift.services.costshare import set_cost_plan, unit_cost_shares
 from colift.services.documents import DOCUMENTS, document_pdf, unit_document
 from colift.services.ledger import export_unit
 from colift.services.registry import get_compound, import_roster_upload
 from colift.services.views import compound_overview, street_overview, unit_page
 from colift.services.workflow import advance_stage, check_stage, record_step
 from colift.web import i18n
+from colift.web.glossary import TERMS
 from colift.web.present import (
     activity_chart,
     funnel_chart,
     gauge,
     heterogeneity_chart,
+    plan_form,
     stage_days_chart,
     whatif_view,
 )
@@ -339,7 +343,8 @@ def _unit_page(
         lead=can_lead_unit(who, place),
         resident=who.role is Role.RESIDENT,
         tools=list(catalogue.tools.values()),
-        subsidy_profiles=available_subsidy_profiles(),
+        subsidy_profiles=_subsidy_names(lang),
+        plan_form=_plan_form(engine, unit_id, page.subsidy_profile, lang) if can_manage_unit(who, place) else None,
         stages=[s for s in Stage],
         objection_moves=[s for s in ObjectionStatus],
         documents=DOCUMENTS,
@@ -348,6 +353,25 @@ def _unit_page(
         heterogeneity_chart=heterogeneity_chart(page, lang),
         **extra,
     )
+
+
+def _subsidy_names(lang: str) -> list[tuple[str, str]]:
+    """(id, name) of every packaged subsidy rule, named in the page's language."""
+    return [(p.id, p.name_en if lang == "en" else p.name_zh) for p in _subsidy_profiles()]
+
+
+@cache
+def _subsidy_profiles() -> list[Any]:
+    return all_subsidy_profiles()
+
+
+def _plan_form(engine: Engine, unit_id: int, compound_subsidy: str | None, lang: str) -> Any:
+    """The cost-plan form filled from the unit's stored plan (defaults without one)."""
+    try:
+        stored = unit_cost_shares(engine, unit_id).plan
+    except NotFound:
+        stored = None
+    return plan_form(stored, compound_subsidy, lang)
 
 
 @router.get("/units/{unit_id}", response_class=HTMLResponse)
@@ -372,14 +396,13 @@ def _act(
     try:
         message = action(engine)
     except ColiftError as exc:
-        return _unit_page(
-            request,
-            unit_id,
-            who,
-            status=status_for(exc),
-            error=exc.render(page_language(request)),
-            anchor=anchor,
+        refused = _unit_page(
+            request, unit_id, who, status=status_for(exc), error=exc.render(page_language(request)), anchor=anchor
         )
+        # the address bar shows the unit page, not the form's POST address: a refresh reloads
+        # the page instead of "Method Not Allowed" (htmx replaces the pushed URL with this)
+        refused.headers["HX-Replace-Url"] = f"/units/{unit_id}#{anchor}"
+        return refused
     return back(request, f"/units/{unit_id}#{anchor}", message)
 
 
@@ -491,9 +514,34 @@ def post_round_void(
     return _act(request, unit_id, who, can_manage_unit, "宣布表决作废", run, "rounds")
 
 
+@router.get("/units/{unit_id}/vote", response_class=HTMLResponse)
+def vote_confirm(request: Request, unit_id: int, who: Who, vote: str = "") -> Response:
+    """Step 2 of a resident's vote: the choice spelled out in words, recorded only on confirm."""
+    engine = engine_of(request)
+    place = locate_unit(engine, unit_id)
+    room = who.room or ""
+    if who.role is not Role.RESIDENT or not can_act_for_room(who, place, room):
+        return RedirectResponse(f"/units/{unit_id}#consent", status_code=303)
+    try:
+        chosen = parse_vote(vote)
+    except ValueError:
+        return RedirectResponse(f"/units/{unit_id}#consent", status_code=303)
+    if chosen.value == "absent":
+        return RedirectResponse(f"/units/{unit_id}#consent", status_code=303)
+    page = unit_page(engine, unit_id)
+    return render(request, "vote_confirm.html", page=page, room=room, vote=chosen)
+
+
 @router.post("/units/{unit_id}/votes")
 def post_vote(request: Request, unit_id: int, who: Who, form: Form) -> Response:
     room = _text(form, "room") or (who.room or "")
+    if who.role is Role.RESIDENT and _text(form, "confirmed") != "yes":
+        # a legal vote is never recorded by one tap: show the confirmation step first
+        if not can_act_for_room(who, locate_unit(engine_of(request), unit_id), room):
+            raise Refused("你的角色不能为这一户表决 / your role may not do this")
+        return RedirectResponse(
+            f"/units/{unit_id}/vote?vote={quote(_text(form, 'vote'))}", status_code=303
+        )
 
     def allowed(p: Principal, place: UnitPlace) -> bool:
         return can_act_for_room(p, place, room)
@@ -681,7 +729,7 @@ def print_document(request: Request, unit_id: int, kind: str, who: Who) -> Respo
         kind = kind.removesuffix(".pdf")
         if not can_read_document(who, place, kind):
             raise Refused("你的角色不能打印这份文件 / your role may not print this document")
-        html = _document_html(request, unit_id, kind)
+        html = _document_html(request, unit_id, kind, who)
         pdf = document_pdf(html, base_url=str(request.base_url))
         name = f"{kind}-{unit_id}.pdf"
         return Response(
@@ -691,7 +739,7 @@ def print_document(request: Request, unit_id: int, kind: str, who: Who) -> Respo
         )
     if not can_read_document(who, place, kind):
         raise Refused("你的角色不能打印这份文件 / your role may not print this document")
-    return HTMLResponse(_document_html(request, unit_id, kind))
+    return HTMLResponse(_document_html(request, unit_id, kind, who))
 
 
 @router.get("/units/{unit_id}/ledger.{fmt}")
@@ -717,8 +765,8 @@ def ledger_evidence(request: Request, unit_id: int, fmt: str, who: Who) -> Respo
     return Response(pdf, media_type="application/pdf", headers=disposition)
 
 
-def _document_html(request: Request, unit_id: int, kind: str) -> str:
-    doc = unit_document(engine_of(request), unit_id, kind)
+def _document_html(request: Request, unit_id: int, kind: str, who: Principal) -> str:
+    doc = unit_document(engine_of(request), unit_id, kind, only_room=document_room(who, kind))
     response = render(request, f"print/{kind}.html", doc=doc)
     return bytes(response.body).decode()
 
@@ -773,3 +821,45 @@ def import_upload(request: Request, code: str, who: Who, form: Form) -> Response
         report=report,
         filename=upload.filename,
     )
+
+
+# --- help -------------------------------------------------------------------------------------
+
+
+@router.get("/help", response_class=HTMLResponse)
+def help_page(request: Request) -> Response:
+    """The glossary: 合作水平, 异质性, 直接/嵌入式引领 and the six leader roles in plain words."""
+    return render(request, "help.html", terms=TERMS)
+
+
+# --- form addresses opened with GET (a refresh, a bookmark, a shared link) ---------------------
+
+_FORM_ANCHORS = {
+    "activities": "activities",
+    "stances": "stairwell",
+    "rounds": "rounds",
+    "votes": "consent",
+    "objections": "objections",
+    "stage": "stage",
+    "steps": "stage",
+    "plan": "shares",
+}
+
+
+@router.get("/units/{unit_id}/rounds/{round_id}/{action}")
+def round_form_address(unit_id: int, round_id: int, action: str, who: Who) -> Response:
+    """GET on a round's close/void address leads back to the rounds on the unit page."""
+    if action not in ("close", "void"):
+        raise NotFound("no page {path}", path=f"/units/{unit_id}/rounds/{round_id}/{action}")
+    return RedirectResponse(f"/units/{unit_id}#rounds", status_code=303)
+
+
+@router.get("/units/{unit_id}/{form_name}")
+def form_address(unit_id: int, form_name: str, who: Who) -> Response:
+    """A form's POST address opened with GET leads to the form on the unit page (303), so a
+    refresh or a copied address never shows "Method Not Allowed"."""
+    anchor = _FORM_ANCHORS.get(form_name)
+    if anchor is None:
+        raise NotFound("no page {path}", path=f"/units/{unit_id}/{form_name}")
+    return RedirectResponse(f"/units/{unit_id}#{anchor}", status_code=303)
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from colift.i18n import msg
 from colift.rules.consent import ConsentResult, format_area
 from colift.services.views import StreetOverview, UnitPage
 from colift.web.labels import label
@@ -32,7 +33,9 @@ def gauge(result: ConsentResult, lang: str) -> list[GaugeBar]:
         value = str(c.numerator) if heads else format_area(c.numerator)
         of_value = str(c.denominator) if heads else format_area(c.denominator)
         short = ""
-        if not c.met:
+        if not c.met and c.of.value == "participating" and not c.denominator:
+            short = msg("nobody has voted yet").render(lang)  # not "还需0.01㎡": nothing to count
+        elif not c.met:
             amount = str(c.short_by) if heads else format_area(c.short_by, round_up=True)
             if lang == "en":
                 who = "taking part" if c.counted == "participating" else "agreeing"
@@ -124,8 +127,12 @@ def whatif_view(result: dict[str, Any], lang: str) -> dict[str, Any]:
                 "ci": f"{100 * lo:.0f}–{100 * hi:.0f}%",
                 "consent_weeks": s["weeks_to_consent"].get("median"),
                 "service_weeks": s["weeks_to_service"].get("median"),
+                # failure_mix is each cause's share of the failed runs; shown as its share of
+                # all runs, so "资金不足 100%" can no longer mean "all of the few failures"
                 "causes": "、".join(
-                    f"{label('failure', k, lang)} {100 * v:.0f}%" for k, v in mix if v > 0
+                    f"{label('failure', k, lang)} {100 * v * (1 - s['success_rate']):.0f}%"
+                    for k, v in mix
+                    if v > 0
                 ),
             }
         )
@@ -214,3 +221,105 @@ def dimension_text(name: str, explanation: str, measured: dict[str, Any], lang: 
             return f"{m['unresolved']}项技术问题未解决（最重{m.get('max_severity', 0)}级）"
         return "踏勘发现的技术问题均已解决"
     return explanation
+
+
+def still_needed(result: ConsentResult, lang: str) -> str | None:
+    """What is actually missing for the vote to pass, naming only the non-zero parts; None
+    when it passed. A share of the participants before anyone took part is not a shortfall
+    ("还需0.01㎡"): the page says nobody has voted yet instead."""
+    if result.passed:
+        return None
+    unmet = [c for c in result.checks if not c.met]
+    empty = [c for c in unmet if c.of.value == "participating" and not c.denominator]
+    rest = [c for c in unmet if c not in empty]
+    heads = max((c.short_by for c in rest if c.basis == "heads"), default=0)
+    area = max((c.short_by for c in rest if c.basis == "area"), default=0)
+    parts: list[str] = [msg("nobody has voted yet").render(lang)] if empty else []
+    if heads and area:
+        parts.append(
+            msg(
+                "still needed: {heads} more owners and {area} m²",
+                heads=heads,
+                area=format_area(area, round_up=True),
+            ).render(lang)
+        )
+    elif heads:
+        parts.append(msg("still needed: {heads} more owners", heads=heads).render(lang))
+    elif area:
+        parts.append(
+            msg("still needed: {area} m²", area=format_area(area, round_up=True)).render(lang)
+        )
+    return ("；" if lang != "en" else "; ").join(parts) or None
+
+
+@dataclass(frozen=True)
+class PlanForm:
+    """The cost-plan form's fields, filled from the stored plan (or the defaults without one),
+    so re-saving the form keeps what was stored. `lost` names what the stored plan holds that
+    this short form cannot show: saving it would drop those parts."""
+
+    total: str
+    coefficients: str
+    area_weighted: bool
+    subsidy_profile: str
+    compensation: str
+    running: str
+    lost: tuple[str, ...] = ()
+
+
+DEFAULT_PLAN_FORM = PlanForm(
+    total="420000",
+    coefficients="1:0, 2:0.4, 3:0.7, 4:0.85, 5:1.0, 6:1.1",
+    area_weighted=True,
+    subsidy_profile="",
+    compensation="3000",
+    running="5400",
+)
+
+
+def _yuan_text(fen: int) -> str:
+    """Fen as the yuan a person types: 442000 or 3000.50 (exact, no float)."""
+    whole, cents = divmod(fen, 100)
+    return f"{whole}" if not cents else f"{whole}.{cents:02d}"
+
+
+def plan_form(plan: Any, compound_subsidy: str | None, lang: str) -> PlanForm:
+    """The form for `plan` (a stored `CostPlan`, or None for the defaults)."""
+    if plan is None:
+        return PlanForm(**{**DEFAULT_PLAN_FORM.__dict__, "subsidy_profile": compound_subsidy or ""})
+    lost: list[str] = []
+    raw = dict(plan.raw_scheme or {})
+    coefficients = DEFAULT_PLAN_FORM.coefficients
+    area_weighted = True
+    if raw.get("kind") == "floor-coefficient":
+        given = raw.get("coefficients") or {}
+        coefficients = ", ".join(f"{k}:{v}" for k, v in given.items())
+        area_weighted = bool(raw.get("area_weighted", False))
+    elif plan.scheme is not None or raw:
+        lost.append(msg("the sharing scheme").render(lang))
+    compensation = ""
+    for comp in plan.compensation:
+        if comp.floors == frozenset({1}) and not comp.households and not compensation:
+            compensation = _yuan_text(comp.fen_each)
+        else:
+            lost.append(msg("compensation other than the ground floor").render(lang))
+    running = ""
+    if len(plan.running) == 1:
+        running = _yuan_text(plan.running[0].annual_fen)
+    elif plan.running:
+        lost.append(msg("running costs in several items").render(lang))
+    if plan.levers:
+        lost.append(
+            msg("funding sources (provident fund, maintenance fund, instalments)").render(lang)
+        )
+    if plan.subsidy.fen is not None:
+        lost.append(msg("a fixed subsidy amount").render(lang))
+    return PlanForm(
+        total=_yuan_text(plan.total_fen),
+        coefficients=coefficients,
+        area_weighted=area_weighted,
+        subsidy_profile=plan.subsidy.profile or "",
+        compensation=compensation or "0",
+        running=running or "0",
+        lost=tuple(dict.fromkeys(lost)),
+    )

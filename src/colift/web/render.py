@@ -15,8 +15,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from colift.api.auth import Principal, Role, session_of
 from colift.web import i18n
+from colift.web.glossary import explain
 from colift.web.labels import choices, label, yuan
-from colift.web.present import dimension_text, rationale, side
+from colift.web.present import dimension_text, rationale, side, still_needed
+from colift.web.qr import qr_svg, unit_address
 
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH_COOKIE = "colift_flash"
@@ -39,6 +41,11 @@ def environment(lang: str) -> Environment:
     env.install_gettext_translations(i18n.gettext_for(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["yuan"] = yuan
     env.filters["json_attr"] = _json_attr
+    env.globals["qr_svg"] = qr_svg
+    env.globals["rule_name"] = lambda profile_id: rule_name(profile_id, lang)
+    env.globals["explain"] = lambda kind, value: explain(kind, value, lang)
+    env.globals["still_needed"] = lambda result: still_needed(result, lang)
+    env.globals["unit_address"] = unit_address
     env.globals["lang"] = lang
     env.globals["Role"] = Role
     env.globals["label"] = lambda kind, value: label(kind, value, lang)
@@ -49,6 +56,18 @@ def environment(lang: str) -> Environment:
         name, text, measured, lang
     )
     return env
+
+
+def rule_name(profile_id: str, lang: str) -> str:
+    """A consent rule's name in the page's language (its id only if no rule has that id)."""
+    from colift.errors import ColiftError
+    from colift.rules.consent import load_profile
+
+    try:
+        profile = load_profile(profile_id)
+    except (ColiftError, ValueError, KeyError):
+        return profile_id
+    return profile.name_en if lang == "en" else profile.name_zh
 
 
 def _return_path(request: Request) -> str:

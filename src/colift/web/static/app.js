@@ -22,7 +22,7 @@
       option = { tooltip: {}, series: [{ type: "graph", layout: "none", roam: false, data: nodes, edgeSymbol: ["none", "arrow"], edgeSymbolSize: 12, edgeLabel: { show: true, formatter: function (p) { return p.data.label; }, fontSize: 14 }, lineStyle: { width: 2 }, links: spec.links.map(function (l) { return { source: l.source, target: l.target, label: l.label }; }) }] };
     } else if (spec.kind === "heatmap") {
       var max = 1; spec.cells.forEach(function (c) { if (c[2] > max) max = c[2]; });
-      option = { tooltip: {}, grid: { left: 120, bottom: 110, right: 10, top: 10 }, xAxis: { type: "category", data: spec.labels, axisLabel: { rotate: 60 } }, yAxis: { type: "category", data: spec.labels }, visualMap: { min: 0, max: max, show: false, inRange: { color: ["#f4f7fb", "#0f4c81"] } }, series: [{ type: "heatmap", data: spec.cells }] };
+      option = { tooltip: {}, grid: { left: 120, bottom: 110, right: 10, top: 10 }, xAxis: { type: "category", data: spec.labels, name: spec.axis_name, axisLabel: { rotate: 60 } }, yAxis: { type: "category", data: spec.labels, name: spec.axis_name }, visualMap: { min: 0, max: max, show: false, inRange: { color: ["#c6dbef", "#0f4c81"] } }, series: [{ type: "heatmap", data: spec.cells, label: { show: true } }] };
     } else {
       return;
     }
