@@ -51,6 +51,18 @@ def _specs(n: int = 60) -> list[UnitSpec]:
     return specs
 
 
+def _uniform_specs(n: int = 40) -> list[UnitSpec]:
+    """Units of one width, the common case, which the build reads without scattering."""
+    rng = np.random.default_rng(12)
+    specs = [synthetic_unit(rng, label=f"w{i}") for i in range(n)]
+    h = specs[0].households
+    specs[0] = dataclasses.replace(
+        specs[0],
+        households=(dataclasses.replace(h[0], support=0.9, vote=Vote.AGREE), *h[1:]),
+    )
+    return specs
+
+
 def _digest(*arrays: Any) -> str:
     h = hashlib.sha256()
     for a in arrays:
@@ -76,19 +88,21 @@ CASES = {
         Scenario(strategy="advisor", subsidy_profile="shanghai", compensation_fen=1_000_000),
         2024,
     ),
+    "uniform": (Scenario(strategy="guided", compensation_fen=500_000), 5),
 }
 
 PINNED = {
     "guided": ("c41edb416abf0546", "edc0bdaa67daa638"),
     "informal_only": ("c41edb416abf0546", "34858d5205c5d731"),
     "advisor-money": ("24932b9e75d7ff47", "51958796d3bee028"),
+    "uniform": ("1b4b0adf8d82f8d2", "db390117d9129908"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_seeded_result_is_pinned(case: str) -> None:
     scenario, seed = CASES[case]
-    model = UnitModel(_specs(), scenario, seed)
+    model = UnitModel(_uniform_specs() if case == "uniform" else _specs(), scenario, seed)
     result = model.run(scenario.weeks)
     got = (
         _batch_digest(model.batch),

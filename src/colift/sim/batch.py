@@ -433,13 +433,21 @@ class UnitBatch:
             :9
         ]
 
+        # Units of one width (the usual case) need no scatter: a column is the array, reshaped.
+        uniform = n == u_n * width
+
         def scatter(values: Any, dtype: Any, fill: Any) -> NDArray[Any]:
+            flat = np.asarray(values, dtype)
+            if uniform:
+                return flat.reshape(shape)
             out = np.full(shape, fill, dtype)
-            out[at] = np.asarray(values, dtype)
+            out[at] = flat
             return out
 
-        mask = np.zeros(shape, bool)
-        mask[at] = True
+        def gather(a: NDArray[Any]) -> NDArray[Any]:
+            return a.reshape(-1) if uniform else a[at]
+
+        mask = scatter(np.ones(n, bool), bool, False)
         floor = scatter(c_floor, np.int16, 0)
         area = scatter(c_area, np.int64, 0)
         # Enum members are singletons: look them up by identity (hashing an Enum is slow).
@@ -465,7 +473,7 @@ class UnitBatch:
             c_obj, lambda c: [0 if o is None else OBJECTION_CODES.get(o, 0) for o in c], np.int8, 0
         )
         # The n-th flat of a floor (in listed order) is stack n: rank within (unit, floor).
-        flat_floor = floor[at]
+        flat_floor = gather(floor)
         by_floor = np.lexsort((col, flat_floor, unit))
         group = unit[by_floor] * (int(flat_floor.max()) + 1) + flat_floor[by_floor]
         starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
@@ -475,7 +483,7 @@ class UnitBatch:
         # A flat's vote is cast by its owner's first flat; developer-held flats are one owner.
         owners = {o: i for i, o in enumerate(dict.fromkeys(c_owner))}
         owner_id = np.fromiter(map(owners.__getitem__, c_owner), np.int64, n)
-        owner_id = np.where(developer[at], len(owners), owner_id)
+        owner_id = np.where(gather(developer), len(owners), owner_id)
         _, first, inverse = np.unique(
             unit * (len(owners) + 1) + owner_id, return_index=True, return_inverse=True
         )
@@ -488,8 +496,7 @@ class UnitBatch:
         by_room = np.argsort(room_text, kind="stable")
         room_code = np.empty(n, np.int64)
         room_code[by_room] = np.arange(n)
-        room_order = np.zeros(shape, np.int64)
-        room_order[at] = room_code
+        room_order = scatter(room_code, np.int64, 0)
         storeys = np.fromiter(s_storeys, np.int16, u_n)
         # Every check of `_check_spec` at once; the first unit that fails one says why.
         same_room = np.zeros(n, bool)
@@ -497,11 +504,12 @@ class UnitBatch:
             ordered = room_text[by_room]
             dup = (ordered[1:] == ordered[:-1]) & (unit[by_room][1:] == unit[by_room][:-1])
             same_room[by_room[1:][dup]] = True
+        flat_support = gather(support)
         bad = (
             (flat_floor < 1)
             | (flat_floor > storeys[unit])
-            | (area[at] <= 0)
-            | ~((support[at] >= 0.0) & (support[at] <= 1.0) | np.isnan(support[at]))
+            | (gather(area) <= 0)
+            | ~((flat_support >= 0.0) & (flat_support <= 1.0) | np.isnan(flat_support))
             | same_room
         )
         if bad.any():
