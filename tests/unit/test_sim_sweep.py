@@ -13,7 +13,7 @@ from colift.sim.batch import UnitBatch, synthetic_unit
 from colift.sim.city import CityScenario, run_city
 from colift.sim.model import batch_run
 from colift.sim.params import Scenario
-from colift.sim.sweep import grid_points, local_sweep, sweep
+from colift.sim.sweep import chunk_size, grid_points, local_sweep, sweep
 
 SCENARIO = Scenario(subsidy_profile="shanghai", weeks=40)
 GRID = {"strategy": ["informal_only", "guided"], "defaults.p_object": [0.2, 0.6]}
@@ -123,3 +123,28 @@ def test_a_calibration_round_of_parameter_sets_is_identical_on_the_cluster(
         local_sweep(units, SCENARIO, [], [7])
     with pytest.raises(BadInput, match="trust_alon"):
         local_sweep(units, SCENARIO, [{"defaults.trust_alon": 0.5}], [7])
+
+
+def test_cluster_tasks_are_long_but_enough_for_every_worker() -> None:
+    # 1,000 units × 104 weeks is about a quarter second: three of them make one cluster task,
+    assert chunk_size(1_000, 104, 64, 1) == 3
+    # unless that would leave fewer than four tasks per worker thread;
+    assert chunk_size(1_000, 104, 64, 2) == 3
+    assert chunk_size(1_000, 104, 16, 2) == 2
+    assert chunk_size(10, 40, 7, 2) == 1
+    # a task already long enough runs alone.
+    assert chunk_size(100_000, 104, 64, 2) == 1
+
+
+def test_chunked_tasks_give_identical_rows_in_order(scheduler: str, units: UnitBatch) -> None:
+    seeds = [1, 2, 3, 4]  # 16 tasks on 2 workers: chunks of 2
+    assert chunk_size(units.n_units, SCENARIO.weeks, 16, 2) == 2
+    done: list[int] = []
+    rows = sweep(
+        units, SCENARIO, GRID, seeds, scheduler=scheduler, progress=lambda d, t: done.append(d)
+    )
+    assert rows == local_sweep(units, SCENARIO, GRID, seeds)
+    assert [(r["params"], r["seed"]) for r in rows] == [
+        (p, s) for p in grid_points(GRID) for s in seeds
+    ]
+    assert sorted(done) == list(range(2, 17, 2))

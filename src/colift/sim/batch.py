@@ -18,7 +18,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import numpy as np
@@ -74,6 +74,9 @@ STAGE_PHASE: dict[Stage, int] = {
 DEVELOPER_ABILITY_FEN = 10**12  # a developer never fails to pay its share
 _TENURE_BY_ID = {id(t): code for t, code in TENURE_CODES.items()}
 _DEVELOPER_CODES = [code for t, code in TENURE_CODES.items() if t.developer_held]
+_SPEC_FIELDS = attrgetter(
+    "label", "households", "storeys", "technical_block", "stage", "leaders", "ties"
+)
 _FLAG_FIELDS = ("elderly", "need", "party", "leader", "occupied")
 _HOUSEHOLD_FIELDS = (
     *("floor", "area_cm2", "tenure", "ability_fen", "support", "vote", "objection", "owner"),
@@ -408,36 +411,49 @@ class UnitBatch:
         if not specs:
             raise BadInput("no units to simulate")
         u_n = len(specs)
-        counts = np.fromiter((len(s.households) for s in specs), np.int64, u_n)
+        # The unit-level fields of all specs in one pass, then as columns.
+        (s_label, s_hh, s_storeys, s_technical, s_stage, s_leaders, s_ties) = zip(
+            *map(_SPEC_FIELDS, specs), strict=True
+        )
+        counts = np.fromiter(map(len, s_hh), np.int64, u_n)
         if (counts == 0).any():
             for spec in specs:
                 _check_spec(spec)
         width = int(counts.max())
         shape = (u_n, width)
-        hh = [h for s in specs for h in s.households]
-        n = len(hh)
+        n = int(counts.sum())
         unit = np.repeat(np.arange(u_n), counts)
         col = np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts)
         at = (unit, col)
 
         # Each field of all flats in one C-level pass over their dicts, then whole columns.
-        fields = [vars(h) for h in hh]
+        fields = [vars(h) for hs in s_hh for h in hs]
         columns = [list(map(itemgetter(name), fields)) for name in _HOUSEHOLD_FIELDS]
         (c_floor, c_area, c_tenure, c_ability, c_support, c_vote, c_obj, c_owner, c_room) = columns[
             :9
         ]
 
+        # Units of one width (the usual case) need no scatter: a column is the array, reshaped.
+        uniform = n == u_n * width
+
         def scatter(values: Any, dtype: Any, fill: Any) -> NDArray[Any]:
+            flat = np.asarray(values, dtype)
+            if uniform:
+                return flat.reshape(shape)
             out = np.full(shape, fill, dtype)
-            out[at] = np.asarray(values, dtype)
+            out[at] = flat
             return out
 
-        mask = np.zeros(shape, bool)
-        mask[at] = True
+        def gather(a: NDArray[Any]) -> NDArray[Any]:
+            return a.reshape(-1) if uniform else a[at]
+
+        mask = scatter(np.ones(n, bool), bool, False)
         floor = scatter(c_floor, np.int16, 0)
         area = scatter(c_area, np.int64, 0)
         # Enum members are singletons: look them up by identity (hashing an Enum is slow).
-        tenure = scatter([_TENURE_BY_ID[id(t)] for t in c_tenure], np.int8, 0)
+        tenure = scatter(
+            np.fromiter(map(_TENURE_BY_ID.__getitem__, map(id, c_tenure)), np.int8, n), np.int8, 0
+        )
         developer = np.isin(tenure, _DEVELOPER_CODES) & mask
         flags: dict[str, Any] = {
             k: scatter(columns[9 + i], bool, False) for i, k in enumerate(_FLAG_FIELDS)
@@ -457,7 +473,7 @@ class UnitBatch:
             c_obj, lambda c: [0 if o is None else OBJECTION_CODES.get(o, 0) for o in c], np.int8, 0
         )
         # The n-th flat of a floor (in listed order) is stack n: rank within (unit, floor).
-        flat_floor = floor[at]
+        flat_floor = gather(floor)
         by_floor = np.lexsort((col, flat_floor, unit))
         group = unit[by_floor] * (int(flat_floor.max()) + 1) + flat_floor[by_floor]
         starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
@@ -465,9 +481,9 @@ class UnitBatch:
         stack = np.zeros(shape, np.int16)
         stack[unit[by_floor], col[by_floor]] = ranks
         # A flat's vote is cast by its owner's first flat; developer-held flats are one owner.
-        owners: dict[str, int] = {}
-        owner_id = np.array([owners.setdefault(o, len(owners)) for o in c_owner], np.int64)
-        owner_id = np.where(developer[at], len(owners), owner_id)
+        owners = {o: i for i, o in enumerate(dict.fromkeys(c_owner))}
+        owner_id = np.fromiter(map(owners.__getitem__, c_owner), np.int64, n)
+        owner_id = np.where(gather(developer), len(owners), owner_id)
         _, first, inverse = np.unique(
             unit * (len(owners) + 1) + owner_id, return_index=True, return_inverse=True
         )
@@ -476,51 +492,48 @@ class UnitBatch:
         ends = np.cumsum(counts).tolist()
         rooms = [tuple(c_room[a:b]) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
         # Rooms as whole numbers in the order of their ids (the rule's tie order reads ids).
-        by_room = sorted(range(n), key=c_room.__getitem__)
+        room_text = np.array(c_room, dtype=str)
+        by_room = np.argsort(room_text, kind="stable")
         room_code = np.empty(n, np.int64)
         room_code[by_room] = np.arange(n)
-        room_order = np.zeros(shape, np.int64)
-        room_order[at] = room_code
-        storeys = np.fromiter((s.storeys for s in specs), np.int16, u_n)
+        room_order = scatter(room_code, np.int64, 0)
+        storeys = np.fromiter(s_storeys, np.int16, u_n)
         # Every check of `_check_spec` at once; the first unit that fails one says why.
         same_room = np.zeros(n, bool)
         if n > 1:
-            ordered = np.array(c_room, dtype=object)[by_room]
+            ordered = room_text[by_room]
             dup = (ordered[1:] == ordered[:-1]) & (unit[by_room][1:] == unit[by_room][:-1])
-            same_room[np.asarray(by_room)[1:][dup]] = True
+            same_room[by_room[1:][dup]] = True
+        flat_support = gather(support)
         bad = (
             (flat_floor < 1)
             | (flat_floor > storeys[unit])
-            | (area[at] <= 0)
-            | ~((support[at] >= 0.0) & (support[at] <= 1.0) | np.isnan(support[at]))
+            | (gather(area) <= 0)
+            | ~((flat_support >= 0.0) & (flat_support <= 1.0) | np.isnan(flat_support))
             | same_room
         )
         if bad.any():
             for spec in specs:
                 _check_spec(spec)
-        technical = np.fromiter(
-            (-1 if s.technical_block is None else int(s.technical_block) for s in specs),
-            np.int8,
-            u_n,
-        )
-        phase0 = np.fromiter((STAGE_PHASE.get(s.stage, NEGOTIATION) for s in specs), np.int8, u_n)
+        technical = np.fromiter((-1 if t is None else int(t) for t in s_technical), np.int8, u_n)
+        phase0 = np.fromiter((STAGE_PHASE.get(s, NEGOTIATION) for s in s_stage), np.int8, u_n)
         leaders = np.zeros((u_n, len(LEADER_ORDER)), bool)
         ties: NDArray[np.float32] | None = None
-        for u, spec in enumerate(specs):
-            for role in spec.leaders:
+        for u, (roles, unit_ties) in enumerate(zip(s_leaders, s_ties, strict=True)):
+            for role in roles:
                 if role in ROLE_INDEX:
                     leaders[u, ROLE_INDEX[role]] = True
-            if spec.ties:
+            if unit_ties:
                 if ties is None:
                     ties = np.zeros((u_n, width, width), np.float32)
                 index = {r: i for i, r in enumerate(rooms[u])}
-                for a, b, w in spec.ties:
+                for a, b, w in unit_ties:
                     if a in index and b in index and a != b:
                         ties[u, index[a], index[b]] += w
                         ties[u, index[b], index[a]] += w
         money = _money(floor, area, mask, storeys, scenario, room_order)
         return cls(
-            labels=[s.label for s in specs],
+            labels=list(s_label),
             mask=mask,
             floor=floor,
             stack=stack,
