@@ -559,5 +559,16 @@ def main() -> int:
     return 1 if missing else 0
 
 
+# --- accounts, tokens, limits and the shared printer (issue 11 items 7-9) ---------------------
+ZH.update(
+    {
+        "the printer is busy with other documents: try again in {seconds} s": "打印服务正忙，请{seconds}秒后再试",
+        "Chromium took longer than {seconds} s to print this document": "Chromium打印这份文件超过了{seconds}秒",
+        "Chromium failed to print this document: {error}": "Chromium未能打印这份文件：{error}",
+        "too many requests for {work}: at most {limit} a minute per account; try again in {seconds} s": "{work}请求过于频繁：每个账号每分钟最多{limit}次，请{seconds}秒后再试",
+    }
+)
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

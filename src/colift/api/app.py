@@ -14,6 +14,7 @@ from colift.api.errors import install_error_handlers
 from colift.api.evidence_routes import evidence_router
 from colift.api.routes import router
 from colift.api.routes_web import router as web_actions
+from colift.services.quota import Quota
 
 PREFIX = "/api/v1"
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -50,6 +51,7 @@ def create_app(
     )
     app.state.engine = engine
     app.state.tokens = dict(tokens or {})
+    app.state.quota = Quota()  # per-account limits on PDF, what-if and import
     app.state.secure_cookies = secure_cookies
     app.state.html_error = html_error
     install_error_handlers(app)

@@ -30,6 +30,7 @@ from colift.api.auth import (
     forbidden,
 )
 from colift.api.errors import ERROR_RESPONSES
+from colift.api.quota import spend
 from colift.api.routes import EngineDep, locate_unit
 from colift.api.uploads import read_upload
 from colift.errors import NotFound, RuleViolation
@@ -41,6 +42,7 @@ from colift.services.activities import record_activity, set_stance, unit_activit
 from colift.services.consent import unit_objections
 from colift.services.costshare import set_cost_plan, unit_cost_shares
 from colift.services.documents import document_pdf, unit_document
+from colift.services.quota import Work
 from colift.services.registry import get_compound, import_roster_upload
 from colift.services.views import (
     CompoundOverview,
@@ -273,6 +275,7 @@ def put_cost_plan(
     summary="Import a household roster",
 )
 def post_roster(
+    request: Request,
     code: str,
     roster: Annotated[UploadFile, File(description="the roster, .xlsx or .csv, at most 5 MB")],
     engine: EngineDep,
@@ -286,6 +289,7 @@ def post_roster(
     compound = get_compound(engine, code)
     if not can_manage_unit(who, UnitPlace(0, code, compound.street)):
         raise forbidden("import a roster into this compound")
+    spend(request, who, Work.IMPORT)
     report = import_roster_upload(
         engine, read_upload(roster.file), roster.filename or "", code, actor=who.name
     )
@@ -383,6 +387,7 @@ def get_document(
     doc = unit_document(engine, unit_id, kind.value)
     html = bytes(render(request, f"print/{kind.value}.html", doc=doc).body).decode()
     if format is DocumentFormat.PDF:
+        spend(request, who, Work.PDF)
         pdf = document_pdf(html, base_url=str(request.base_url))
         name = f"{kind.value}-{unit_id}.pdf"
         return Response(
@@ -481,6 +486,7 @@ def get_street(
 
 @router.get("/units/{unit_id}/whatif", tags=["units"], summary="Simulate strategies for a unit")
 def get_whatif(
+    request: Request,
     unit_id: int,
     engine: EngineDep,
     who: CurrentPrincipal,
@@ -494,6 +500,7 @@ def get_whatif(
     place = locate_unit(engine, unit_id)
     if _resident(who) or not can_read_unit(who, place):
         raise forbidden("run simulations")
+    spend(request, who, Work.WHATIF)
     from colift.services.simulation import simulate_stored_unit  # numpy, scipy: load on use
 
     made: dict[str, Any] = jsonable_encoder(

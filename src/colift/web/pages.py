@@ -35,6 +35,7 @@ from colift.api.auth import (
     session_of,
 )
 from colift.api.errors import status_for
+from colift.api.quota import spend
 from colift.api.routes import locate_unit
 from colift.api.uploads import MAX_UPLOAD_BYTES, read_upload
 from colift.coproduction.catalogue import load_catalogue
@@ -60,6 +61,7 @@ from colift.services.consent import (
 from colift.services.costshare import set_cost_plan
 from colift.services.documents import DOCUMENTS, document_pdf, unit_document
 from colift.services.ledger import export_unit
+from colift.services.quota import Work
 from colift.services.registry import get_compound, import_roster_upload
 from colift.services.views import compound_overview, street_overview, unit_page
 from colift.services.workflow import advance_stage, check_stage, record_step
@@ -636,6 +638,7 @@ def whatif(request: Request, unit_id: int, who: Who, runs: int = 200, seed: int 
         raise Refused("你的角色不能运行模拟 / your role may not run simulations")
     if not 1 <= runs <= 2000:
         raise BadInput("runs must be between 1 and 2000")
+    spend(request, who, Work.WHATIF)
     from colift.services.simulation import simulate_stored_unit  # numpy, scipy: load on use
 
     result = simulate_stored_unit(engine, unit_id, runs=runs, seed=seed)
@@ -654,6 +657,7 @@ def print_document(request: Request, unit_id: int, kind: str, who: Who) -> Respo
         kind = kind.removesuffix(".pdf")
         if not can_read_document(who, place, kind):
             raise Refused("你的角色不能打印这份文件 / your role may not print this document")
+        spend(request, who, Work.PDF)
         html = _document_html(request, unit_id, kind)
         pdf = document_pdf(html, base_url=str(request.base_url))
         name = f"{kind}-{unit_id}.pdf"
@@ -685,6 +689,7 @@ def ledger_evidence(request: Request, unit_id: int, fmt: str, who: Who) -> Respo
     if fmt == "json":
         body = json.dumps(evidence.data, ensure_ascii=False, indent=1)
         return Response(body, media_type="application/json", headers=disposition)
+    spend(request, who, Work.PDF)
     html = render_print("print/ledger_export.html", ev=evidence)
     pdf = document_pdf(html, base_url=str(request.base_url))
     return Response(pdf, media_type="application/pdf", headers=disposition)
@@ -723,6 +728,7 @@ def import_upload(request: Request, code: str, who: Who, form: Form) -> Response
             code=code,
             error="请选择名册文件（.xlsx 或 .csv） / choose a roster file (.xlsx or .csv)",
         )
+    spend(request, who, Work.IMPORT)
     try:
         report = import_roster_upload(
             engine, read_upload(upload.file), upload.filename, code, actor=who.name
