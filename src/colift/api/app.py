@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from colift.api.account_routes import router as account_actions
 from colift.api.auth import Principal
 from colift.api.errors import install_error_handlers
 from colift.api.evidence_routes import evidence_router
@@ -59,6 +60,7 @@ def create_app(
     app.include_router(router, prefix=PREFIX)
     app.include_router(evidence_router, prefix=PREFIX)
     app.include_router(web_actions, prefix=PREFIX)
+    app.include_router(account_actions, prefix=PREFIX)
     app.include_router(pages)
     app.include_router(evidence_pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
