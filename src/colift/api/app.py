@@ -40,6 +40,7 @@ def create_app(
     (None: on, except over plain http on 127.0.0.1/localhost).
     """
     from colift.web.errors import html_error, install_page_errors
+    from colift.web.account_pages import router as account_pages
     from colift.web.evidence_pages import router as evidence_pages
     from colift.web.pages import router as pages
 
@@ -63,6 +64,7 @@ def create_app(
     app.include_router(account_actions, prefix=PREFIX)
     app.include_router(pages)
     app.include_router(evidence_pages)
+    app.include_router(account_pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.middleware("http")
