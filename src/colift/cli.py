@@ -168,7 +168,9 @@ def costshare(
     data = read_json(file)
     reject_request_keys(data)
     households = parse_households(data.get("households"))
-    result = split_plan(parse_plan({k: v for k, v in data.items() if k != "households"}), households)
+    result = split_plan(
+        parse_plan({k: v for k, v in data.items() if k != "households"}), households
+    )
     if as_json:
         print_json(result_to_json(result))
         return
@@ -443,12 +445,13 @@ def account_create(
 def token_create(
     username: str,
     label: Annotated[str, typer.Option(help="What the token is for")] = "",
+    days: Annotated[int, typer.Option(help="How many days it lives (1-366)")] = 90,
     database: DatabaseOption = None,
 ) -> None:
     """Print a new API bearer token acting as USERNAME (shown once; only its digest is kept)."""
     from colift.services.accounts import create_api_token
 
-    print(create_api_token(ready_engine(database), username, label))
+    print(create_api_token(ready_engine(database), username, label, days=days))
 
 
 @app.command("report")
@@ -949,6 +952,9 @@ def yuan(fen: int) -> str:
 from colift.cli_ledger import register as register_record  # noqa: E402
 
 register_record(app)
+from colift.cli_accounts import register as register_accounts  # noqa: E402
+
+register_accounts(account_app, token_app)
 
 
 def main() -> None:
