@@ -176,3 +176,4 @@ def _cheap_password_hashing() -> Iterator[None]:
 
 # --- the ledger key: one per test session, never a file in the user's home --------------------
 os.environ.setdefault("COLIFT_LEDGER_KEY", "test-ledger-key-" + secrets.token_hex(16))
+os.environ.setdefault("COLIFT_DATA_KEY", secrets.token_hex(64))  # phone and ID numbers

@@ -632,6 +632,12 @@ ZH.update(
         "account {username} may sign in again at once": "账号{username}可以立即重新登录",
         "the password of {username} is reset: its sessions ended": "{username}的密码已重置，其登录均已失效",
         "unknown account action {action}": "未知的账号操作：{action}",
+        "the data key from {source} must be {count} hex characters: make one with python -c \"import secrets; print(secrets.token_hex(64))\"": "{source}中的数据密钥必须是{count}个十六进制字符，可用 python -c \"import secrets; print(secrets.token_hex(64))\" 生成",
+        "phone and ID numbers are encrypted but no data key is configured: set COLIFT_DATA_KEY or COLIFT_DATA_KEY_FILE to the key they were written with": "电话和证件号码已加密，但未配置数据密钥：请将 COLIFT_DATA_KEY 或 COLIFT_DATA_KEY_FILE 设为加密时所用的密钥",
+        "cannot create the data key file {path} ({problem}): set COLIFT_DATA_KEY or COLIFT_DATA_KEY_FILE": "无法创建数据密钥文件{path}（{problem}）：请设置 COLIFT_DATA_KEY 或 COLIFT_DATA_KEY_FILE",
+        "a stored phone or ID number does not open with the data key from {source}: is it the key the data was written with?": "已存储的电话或证件号码无法用{source}中的数据密钥解密：这是加密时所用的密钥吗？",
+        "cannot read the data key file {path}: {problem}": "无法读取数据密钥文件{path}：{problem}",
+        "an ID number has 15 or 18 digits (the last may be X)": "身份证号应为15位或18位数字（最后一位可以是X）",
         "too many requests for {work}: at most {limit} a minute per account; try again in {seconds} s": "{work}请求过于频繁：每个账号每分钟最多{limit}次，请{seconds}秒后再试",
     }
 )

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from colift.api.auth import Principal, Role, session_of
+from colift.store.personal import mask_phone
 from colift.web import i18n
 from colift.web.labels import choices, label, yuan
 from colift.web.present import dimension_text, rationale, side
@@ -39,6 +40,7 @@ def environment(lang: str) -> Environment:
     env.install_gettext_translations(i18n.gettext_for(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["yuan"] = yuan
     env.filters["json_attr"] = _json_attr
+    env.filters["mask_phone"] = mask_phone  # 138****5678 (store/personal.py)
     env.globals["lang"] = lang
     env.globals["Role"] = Role
     env.globals["label"] = lambda kind, value: label(kind, value, lang)
