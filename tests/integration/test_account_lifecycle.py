@@ -55,6 +55,7 @@ def _id(engine: Engine, username: str) -> int:
         ("password123", "commonest"),
         ("Qwerty123", "commonest"),
         ("woaini1314", "commonest"),
+        ("Sunshine1!", "commonest"),
         ("wang-2026-lift", "username"),
         ("x" * 300, "at most 256"),
     ],
@@ -142,6 +143,18 @@ def test_an_admin_unlock_lifts_the_delay(people: Engine) -> None:
         sign_in(engine, "wang", PASSWORD, client="c1")
     unlock(engine, "wang", actor_id=_id(engine, "boss"))
     assert sign_in(engine, "wang", PASSWORD, client="c1").account.username == "wang"
+
+
+def test_one_address_failing_across_usernames_is_delayed(people: Engine) -> None:
+    engine = people
+    now = svc._now()
+    with UnitOfWork(engine) as uow:
+        for i in range(svc.FREE_FAILURES_PER_CLIENT):
+            uow.accounts.add_failure(f"guess-{i}", "10.9.9.9", now)
+        uow.commit()
+    with pytest.raises(TooManyAttempts):
+        sign_in(engine, "wang", PASSWORD, client="10.9.9.9")
+    assert sign_in(engine, "wang", PASSWORD, client="10.0.0.1").account.username == "wang"
 
 
 def test_an_unknown_user_costs_one_argon2_check_like_a_known_one(

@@ -129,6 +129,12 @@ def test_sqlite_files_and_backups_are_0600(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'new.db'}")
     migrate(engine)
     assert stat.S_IMODE((tmp_path / "new.db").stat().st_mode) == 0o600
+    with engine.connect() as conn:  # WAL: the -wal and -shm files exist while connected
+        conn.exec_driver_sql("CREATE TABLE mode_probe (x INTEGER)")
+        conn.commit()
+        for suffix in ("-wal", "-shm"):
+            side = tmp_path / f"new.db{suffix}"
+            assert side.exists() and stat.S_IMODE(side.stat().st_mode) == 0o600
     backup_database(engine, tmp_path / "copy.db")
     assert stat.S_IMODE((tmp_path / "copy.db").stat().st_mode) == 0o600
     engine.dispose()
