@@ -638,6 +638,11 @@ ZH.update(
         "a stored phone or ID number does not open with the data key from {source}: is it the key the data was written with?": "已存储的电话或证件号码无法用{source}中的数据密钥解密：这是加密时所用的密钥吗？",
         "cannot read the data key file {path}: {problem}": "无法读取数据密钥文件{path}：{problem}",
         "an ID number has 15 or 18 digits (the last may be X)": "身份证号应为15位或18位数字（最后一位可以是X）",
+        "API tokens": "API令牌",
+        "The new token, shown only this once: copy it now.": "新令牌只显示这一次，请立即复制。",
+        "No API tokens.": "没有API令牌。",
+        "Days it lives": "有效天数",
+        "Make a token": "创建令牌",
         "too many requests for {work}: at most {limit} a minute per account; try again in {seconds} s": "{work}请求过于频繁：每个账号每分钟最多{limit}次，请{seconds}秒后再试",
     }
 )

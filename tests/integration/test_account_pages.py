@@ -135,3 +135,24 @@ def test_everyone_changes_their_password_and_revokes_their_tokens(
     foreign = client.post(f"/account/tokens/{other.info.id}/revoke", data={"csrf_token": csrf})
     assert foreign.status_code == 404 and token_account(engine, other.token) is not None
     assert [t.revoked_at is not None for t in list_tokens(engine, made.info.account_id)] == [True]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_an_admin_makes_and_revokes_a_token_from_the_page(site: tuple[Engine, str]) -> None:
+    engine, _ = site
+    admin, csrf = _signed_in(engine, "admin")
+    made = admin.post(
+        "/admin/accounts/worker/tokens", data={"csrf_token": csrf, "label": "报表脚本", "days": "7"}
+    )
+    assert made.status_code == 201
+    shown = re.search(r'data-testid="new-token">([^<]+)<', made.text)
+    assert shown and token_account(engine, shown[1]) is not None
+    (info,) = list_tokens(engine, get_account(engine, "worker").id)
+    assert info.label == "报表脚本" and info.expires_at is not None
+    assert (info.expires_at - info.created_at).days == 7
+    listed = admin.get("/admin/accounts/worker/tokens")
+    assert shown[1] not in listed.text, "a token is shown only once"
+    admin.post(f"/admin/tokens/{info.id}/revoke", data={"csrf_token": csrf})
+    assert token_account(engine, shown[1]) is None
+    bad = admin.post("/admin/accounts/worker/tokens", data={"csrf_token": csrf, "days": "9999"})
+    assert bad.status_code == 400

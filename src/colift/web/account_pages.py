@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
@@ -14,10 +15,15 @@ from colift.errors import BadInput, ColiftError
 from colift.i18n import msg
 from colift.model.accounts import Account, AccountRole
 from colift.services.accounts import (
+    MAX_TOKEN_DAYS,
+    TOKEN_DAYS,
     account_statuses,
     change_own_password,
     create_account,
+    get_account,
+    issue_api_token,
     list_tokens,
+    list_tokens_of,
     revoke_token,
     set_active,
     set_password,
@@ -136,6 +142,60 @@ def post_account(request: Request, who: Who, form: Form) -> Response:
         "/admin/accounts",
         msg("account {username} created", username=made.username).render(lang),
     )
+
+
+def _tokens_page(
+    request: Request, username: str, status: int = 200, error: str = "", new_token: str = ""
+) -> Response:
+    engine = engine_of(request)
+    return render(
+        request,
+        "admin_tokens.html",
+        status=status,
+        account=get_account(engine, username),
+        tokens=list_tokens_of(engine, username),
+        now=datetime.now(UTC),
+        error=error,
+        new_token=new_token,
+    )
+
+
+@router.get("/admin/accounts/{username}/tokens", response_class=HTMLResponse)
+def tokens_page(request: Request, username: str, who: Who) -> Response:
+    _admin(request, who)
+    return _tokens_page(request, username)
+
+
+@router.post("/admin/accounts/{username}/tokens", response_class=HTMLResponse)
+def post_token(request: Request, username: str, who: Who, form: Form) -> Response:
+    """Make a token; the page shows it once (no redirect, so it is never in a URL or cookie)."""
+    _admin(request, who)
+    try:
+        raw_days = _text(form, "days") or str(TOKEN_DAYS)
+        if not raw_days.isdigit() or len(raw_days) > 4:
+            raise BadInput(
+                "a token lives 1 to {most} days, not {days}", most=MAX_TOKEN_DAYS, days=raw_days
+            )
+        made = issue_api_token(
+            engine_of(request),
+            username,
+            _text(form, "label")[:128],
+            days=int(raw_days),
+            actor_id=who.account_id,
+        )
+    except ColiftError as exc:
+        return _tokens_page(request, username, status_for(exc), exc.render(page_language(request)))
+    return _tokens_page(request, username, 201, new_token=made.token)
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+def post_admin_revoke(request: Request, token_id: int, who: Who, form: Form) -> Response:
+    _admin(request, who)
+    engine = engine_of(request)
+    info = revoke_token(engine, token_id, actor_id=who.account_id, admin=True)
+    owner = next(a for a in account_statuses(engine) if a.account.id == info.account_id)
+    target = f"/admin/accounts/{quote(owner.account.username)}/tokens"
+    return back(request, target, msg("the token is revoked").render(page_language(request)))
 
 
 @router.post("/admin/accounts/{username}/{action}")
