@@ -33,7 +33,7 @@ from colift.services.consent import unit_by_label
 from colift.web.pages import Form, Refused, Who, _text, back, engine_of
 from colift.web.render import page_language, render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
 def _own_page(request: Request, who: Principal, status: int = 200, error: str = "") -> Response:
