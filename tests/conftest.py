@@ -182,3 +182,8 @@ def _cheap_password_hashing() -> Iterator[None]:
 
 # --- the ledger key: one per test session, never a file in the user's home --------------------
 os.environ.setdefault("COLIFT_LEDGER_KEY", "test-ledger-key-" + secrets.token_hex(16))
+os.environ.setdefault("COLIFT_DATA_KEY", secrets.token_hex(64))  # phone and ID numbers
+# Suites that import, print and simulate many times a minute as one account: the limits per
+# account (services/quota.py) are tested with their own settings in test_quota.py.
+for _work in ("PDF", "WHATIF", "IMPORT"):
+    os.environ.setdefault(f"COLIFT_LIMIT_{_work}", "100000")

@@ -469,12 +469,13 @@ def account_create(
 def token_create(
     username: str,
     label: Annotated[str, typer.Option(help="What the token is for")] = "",
+    days: Annotated[int, typer.Option(help="How many days it lives (1-366)")] = 90,
     database: DatabaseOption = None,
 ) -> None:
     """Print a new API bearer token acting as USERNAME (shown once; only its digest is kept)."""
     from colift.services.accounts import create_api_token
 
-    print(create_api_token(ready_engine(database), username, label))
+    print(create_api_token(ready_engine(database), username, label, days=days))
 
 
 @app.command("report")
@@ -1082,6 +1083,9 @@ register_regeneration(app)
 from colift.cli_summary import register as register_summary  # noqa: E402
 
 register_summary(app)
+from colift.cli_accounts import register as register_accounts  # noqa: E402
+
+register_accounts(account_app, token_app)
 
 
 def main() -> None:

@@ -10,7 +10,8 @@ from sqlalchemy import Engine, select
 from colift.errors import BadInput
 from colift.model.accounts import Account, AccountRole
 from colift.services.accounts import (
-    MAX_FAILURES_PER_USER,
+    FREE_FAILURES_PER_USER,
+    MAX_DELAY_S,
     LoginRefused,
     TooManyAttempts,
     create_account,
@@ -109,20 +110,32 @@ def test_wrong_password_and_unknown_user_read_the_same(seeded: tuple[Engine, str
     assert wrong.value.message == unknown.value.message
 
 
-def test_sign_in_is_rate_limited_per_user_until_the_window_passes(
+def test_failed_sign_ins_delay_the_next_attempt_but_never_lock_the_owner_out(
     seeded: tuple[Engine, str, int],
 ) -> None:
     engine, code, _ = seeded
     create_account(engine, worker(code), PASSWORD)
     start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-    for i in range(MAX_FAILURES_PER_USER):
+    for i in range(FREE_FAILURES_PER_USER):
         with pytest.raises(LoginRefused):
             sign_in(engine, "li", f"guess-{i}", client="10.0.0.9", now=start)
     # even the right password waits now: the guesser cannot learn it was right
     with pytest.raises(TooManyAttempts) as limited:
-        sign_in(engine, "li", PASSWORD, client="10.0.0.1", now=start + timedelta(minutes=1))
-    assert 60 <= limited.value.retry_after <= 15 * 60
-    done = sign_in(engine, "li", PASSWORD, client="10.0.0.1", now=start + timedelta(minutes=16))
+        sign_in(engine, "li", PASSWORD, client="10.0.0.1", now=start + timedelta(seconds=1))
+    assert 1 <= limited.value.retry_after <= MAX_DELAY_S
+    # a guesser who keeps trying waits longer each time, but never more than a minute
+    at = start
+    for i in range(20):
+        at += timedelta(seconds=MAX_DELAY_S + 1)
+        with pytest.raises(LoginRefused):
+            sign_in(engine, "li", f"again-{i}", client="10.0.0.9", now=at)
+    with pytest.raises(TooManyAttempts) as longest:
+        sign_in(engine, "li", PASSWORD, client="10.0.0.1", now=at + timedelta(seconds=1))
+    assert longest.value.retry_after <= MAX_DELAY_S
+    # ... and the owner, who knows the password, is in after that wait
+    done = sign_in(
+        engine, "li", PASSWORD, client="10.0.0.1", now=at + timedelta(seconds=MAX_DELAY_S + 1)
+    )
     assert done.account.username == "li"
 
 

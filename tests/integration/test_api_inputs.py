@@ -103,7 +103,13 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
 
 U = "{unit}"
 # endpoints that take no input but the caller (tested in test_api_matrix)
-INPUTLESS = {("GET", "/me"), ("GET", "/compounds"), ("GET", "/accounts"), ("GET", "/street")}
+INPUTLESS = {
+    ("GET", "/me"),
+    ("GET", "/compounds"),
+    ("GET", "/accounts"),
+    ("GET", "/street"),
+    ("GET", "/me/tokens"),
+}
 BAD: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
     ("unknown path", "GET", "/nowhere", {}, 404, "not_found"),
     ("method not allowed", "DELETE", f"/units/{U}", {}, 405, "method_not_allowed"),
@@ -597,6 +603,30 @@ BAD: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
         422,
         None,
     ),
+    (
+        "token: days out of range",
+        "POST",
+        "/accounts/nobody/tokens",
+        {"json": {"days": 0}},
+        422,
+        None,
+    ),
+    ("tokens of unknown account", "GET", "/accounts/nobody/tokens", {}, 404, "not_found"),
+    ("disable unknown account", "POST", "/accounts/nobody/disable", {}, 404, "not_found"),
+    ("enable unknown account", "POST", "/accounts/nobody/enable", {}, 404, "not_found"),
+    ("unlock unknown account", "POST", "/accounts/nobody/unlock", {}, 404, "not_found"),
+    ("reset: no body", "PUT", "/accounts/nobody/password", {}, 422, "invalid_request"),
+    (
+        "reset unknown account",
+        "PUT",
+        "/accounts/nobody/password",
+        {"json": {"password": "long-enough-pass-1"}},
+        404,
+        "not_found",
+    ),
+    ("own password: no body", "POST", "/me/password", {}, 422, "invalid_request"),
+    ("revoke unknown token", "POST", "/tokens/99999/revoke", {}, 404, "not_found"),
+    ("revoke: token id not a number", "POST", "/tokens/x/revoke", {}, 422, "invalid_request"),
 ]
 
 

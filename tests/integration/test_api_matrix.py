@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from colift.api import create_app
 from colift.api.auth import CSRF_HEADER, SESSION_COOKIE
 from colift.model.accounts import Account, AccountRole
-from colift.services.accounts import create_account, create_api_token, sign_in
+from colift.services.accounts import create_account, create_api_token, issue_api_token, sign_in
 from colift.services.consent import open_vote_round, raise_objection, unit_rounds
 from colift.services.demo import seed_demo
 from colift.services.registry import CompoundDetails, create_compound, get_compound, list_units
@@ -186,6 +186,20 @@ def _open_round_url(action: str) -> Callable[[World], str]:
         return f"{API}/rounds/{current.id}/{action}"
 
     return url
+
+
+def _fresh_account_url(action: str) -> Callable[[World], str]:
+    def url(w: World) -> str:
+        name = f"life-{next(w.counter)}"
+        create_account(w.engine, Account(0, name, name, AccountRole.STREET_VIEWER), PASSWORD)
+        return f"{API}/accounts/{name}/{action}"
+
+    return url
+
+
+def _fresh_worker_token(w: World) -> str:
+    made = issue_api_token(w.engine, "m-worker", "to revoke")
+    return f"{API}/tokens/{made.info.id}/revoke"
 
 
 PLAN = {
@@ -416,6 +430,36 @@ CASES = [
         fixed("/accounts/m-worker/tokens"),
         lambda w: {"json": {"label": "script"}},
         ok=frozenset({201}),
+    ),
+    # the lifecycle: each call acts on a fresh account or token, never on a caller's own
+    Case("GET", "/accounts/{username}/tokens", ADMIN, fixed("/accounts/m-worker/tokens")),
+    Case("GET", "/me/tokens", frozenset(SIGNED_IN), fixed("/me/tokens")),
+    Case(
+        "POST",
+        "/me/password",
+        frozenset(SIGNED_IN),
+        fixed("/me/password"),
+        # a wrong current password: every signed-in caller reaches the check, none changes
+        lambda w: {"json": {"current_password": "not-it", "new_password": "a-new-long-one"}},
+        ok=frozenset({400}),
+    ),
+    Case(
+        "POST",
+        "/tokens/{token_id}/revoke",
+        frozenset({"worker", "admin"}),
+        _fresh_worker_token,
+        # another account's token reads as absent
+        refused={r: 404 for r in SIGNED_IN if r not in ("worker", "admin")},
+    ),
+    Case("POST", "/accounts/{username}/disable", ADMIN, _fresh_account_url("disable")),
+    Case("POST", "/accounts/{username}/enable", ADMIN, _fresh_account_url("enable")),
+    Case("POST", "/accounts/{username}/unlock", ADMIN, _fresh_account_url("unlock")),
+    Case(
+        "PUT",
+        "/accounts/{username}/password",
+        ADMIN,
+        _fresh_account_url("password"),
+        lambda w: {"json": {"password": "a-reset-password-9"}},
     ),
     # the end of vote rounds: each call finds (or opens) an open round of the unit to end
     Case("GET", "/units/{unit_id}/rounds", READERS, unit_url("/rounds")),

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from colift.api.account_routes import router as account_actions
 from colift.api.auth import Principal
 from colift.api.errors import install_error_handlers
 from colift.api.evidence_routes import evidence_router
@@ -17,6 +18,7 @@ from colift.api.overview_routes import router as overview_router
 from colift.api.roster_routes import router as roster_router
 from colift.api.routes import router
 from colift.api.routes_web import router as web_actions
+from colift.services.quota import Quota
 from colift.web.calibration import router as calibration_pages
 
 PREFIX = "/api/v1"
@@ -65,6 +67,7 @@ def create_app(
     (None: on, except over plain http on 127.0.0.1/localhost). `read_engine` serves the
     overview lists (a read replica, `COLIFT_READ_DATABASE_URL`); None: `engine`.
     """
+    from colift.web.account_pages import router as account_pages
     from colift.web.city_pages import router as city_pages
     from colift.web.errors import html_error, install_page_errors
     from colift.web.evidence_pages import router as evidence_pages
@@ -81,6 +84,7 @@ def create_app(
     app.state.engine = engine
     app.state.read_engine = read_engine or engine
     app.state.tokens = dict(tokens or {})
+    app.state.quota = Quota()  # per-account limits on PDF, what-if and import
     app.state.secure_cookies = secure_cookies
     app.state.html_error = html_error
     install_error_handlers(app)
@@ -91,10 +95,12 @@ def create_app(
     app.include_router(roster_router, prefix=PREFIX)
     app.include_router(roster_pages)
     app.include_router(overview_router, prefix=PREFIX)
+    app.include_router(account_actions, prefix=PREFIX)
     app.include_router(pages)
     app.include_router(city_pages)
     app.include_router(evidence_pages)
     app.include_router(calibration_pages)
+    app.include_router(account_pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount(f"{PREFIX}/docs/assets", StaticFiles(directory=swagger_assets()), name="docs")
 

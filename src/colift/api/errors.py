@@ -34,7 +34,7 @@ def status_for(exc: ColiftError) -> int:
         return 404
     if exc.code == "login_failed":
         return 401
-    if exc.code == "too_many_attempts":
+    if exc.code in ("too_many_attempts", "rate_limited", "print_busy"):
         return 429
     if exc.code == "too_large":
         return 413
@@ -66,6 +66,8 @@ def _answer(
     html = getattr(request.app.state, "html_error", None)
     if html is not None and not request.url.path.startswith("/api/"):
         page: Response = html(request, status, code, message)
+        if status == 429 and headers:
+            page.headers.update(headers)
         return page
     body = error_body(code, bilingual(message))
     body["error"].update(extra or {})
@@ -82,7 +84,9 @@ async def _colift_error(request: Request, exc: Exception) -> Response:
                 for row, column, message in exc.errors
             ]
         }
-    return _answer(request, exc.code, exc.text, status_for(exc), extra=extra)
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else None
+    return _answer(request, exc.code, exc.text, status_for(exc), headers=headers, extra=extra)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -31,17 +31,25 @@ from colift.api.auth import (
     forbidden,
 )
 from colift.api.errors import ERROR_RESPONSES
+from colift.api.quota import spend
 from colift.api.routes import EngineDep, locate_unit
 from colift.api.uploads import read_upload
-from colift.errors import NotFound, RuleViolation
+from colift.errors import RuleViolation
 from colift.model.accounts import Account, AccountRole
 from colift.model.coproduction import Activity, GuidanceMode, Outcome
 from colift.rules.costshare import parse_plan, result_to_json
-from colift.services.accounts import create_account, create_api_token, list_accounts
+from colift.services.accounts import (
+    MAX_TOKEN_DAYS,
+    TOKEN_DAYS,
+    create_account,
+    issue_api_token,
+    list_accounts,
+)
 from colift.services.activities import record_activity, set_stance, unit_activities
 from colift.services.consent import unit_objections
 from colift.services.costshare import set_cost_plan, unit_cost_shares
 from colift.services.documents import document_pdf, unit_document
+from colift.services.quota import Work
 from colift.services.registry import get_compound, import_roster_upload
 from colift.services.views import (
     CompoundOverview,
@@ -274,6 +282,7 @@ def put_cost_plan(
     summary="Import a household roster",
 )
 def post_roster(
+    request: Request,
     code: str,
     roster: Annotated[UploadFile, File(description="the roster, .xlsx or .csv, at most 5 MB")],
     engine: EngineDep,
@@ -287,6 +296,7 @@ def post_roster(
     compound = get_compound(engine, code)
     if not can_manage_unit(who, UnitPlace(0, code, compound.street)):
         raise forbidden("import a roster into this compound")
+    spend(request, who, Work.IMPORT)
     report = import_roster_upload(
         engine, read_upload(roster.file), roster.filename or "", code, actor=who.name
     )
@@ -384,6 +394,7 @@ def get_document(
     doc = unit_document(engine, unit_id, kind.value, only_room=document_room(who, kind.value))
     html = bytes(render(request, f"print/{kind.value}.html", doc=doc).body).decode()
     if format is DocumentFormat.PDF:
+        spend(request, who, Work.PDF)
         pdf = document_pdf(html, base_url=str(request.base_url))
         name = f"{kind.value}-{unit_id}.pdf"
         return Response(
@@ -482,6 +493,7 @@ def get_street(
 
 @router.get("/units/{unit_id}/whatif", tags=["units"], summary="Simulate strategies for a unit")
 def get_whatif(
+    request: Request,
     unit_id: int,
     engine: EngineDep,
     who: CurrentPrincipal,
@@ -495,6 +507,7 @@ def get_whatif(
     place = locate_unit(engine, unit_id)
     if _resident(who) or not can_read_unit(who, place):
         raise forbidden("run simulations")
+    spend(request, who, Work.WHATIF)
     from colift.services.simulation import simulate_stored_unit  # numpy, scipy: load on use
 
     made: dict[str, Any] = jsonable_encoder(
@@ -508,7 +521,11 @@ def get_whatif(
 
 class AccountIn(BaseModel):
     username: str = Field(min_length=1, max_length=64, description="sign-in name, no spaces")
-    password: str = Field(min_length=8, description="at least 8 characters")
+    password: str = Field(
+        min_length=8,
+        max_length=256,
+        description="at least 8 characters, not one of the commonest, not the username",
+    )
     display_name: str = Field("", max_length=200, description="shown in the app and the ledger")
     role: AccountRole = Field(description="worker, unit_leader, resident, street_viewer, admin")
     compound_code: str | None = Field(
@@ -522,7 +539,8 @@ class AccountIn(BaseModel):
 
 
 class TokenIn(BaseModel):
-    label: str = Field("", max_length=200, description="what the token is for")
+    label: str = Field("", max_length=128, description="what the token is for")
+    days: int = Field(TOKEN_DAYS, ge=1, le=MAX_TOKEN_DAYS, description="how long it lives")
 
 
 def account_json(account: Account) -> dict[str, Any]:
@@ -556,7 +574,7 @@ def post_account(body: AccountIn, engine: EngineDep, who: CurrentPrincipal) -> d
         room=body.room,
         street=body.street or None,
     )
-    return account_json(create_account(engine, account, body.password))
+    return account_json(create_account(engine, account, body.password, actor_id=who.account_id))
 
 
 @router.post(
@@ -571,13 +589,16 @@ def post_token(
     who: CurrentPrincipal,
     body: TokenIn | None = None,
 ) -> dict[str, Any]:
-    """A new bearer token acting as `username`: shown once here, stored only as a digest."""
+    """A new bearer token acting as `username`: shown once here, stored only as a digest. It
+    expires after `days` (default 90, at most 366); a disabled account gets none (400)."""
     _admin(who, "make tokens")
-    if not any(a.username == username for a in list_accounts(engine)):
-        raise NotFound(f"no account named {username!r}")
     label = body.label if body is not None else ""
+    days = body.days if body is not None else TOKEN_DAYS
+    made = issue_api_token(engine, username, label, days=days, actor_id=who.account_id)
     return {
         "username": username,
         "label": label,
-        "token": create_api_token(engine, username, label),
+        "id": made.info.id,
+        "expires_at": None if made.info.expires_at is None else made.info.expires_at.isoformat(),
+        "token": made.token,
     }

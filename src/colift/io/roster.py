@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from colift.errors import BadInput, RowError
+from colift.i18n import bilingual, msg
 from colift.model import AgeBand, AreaSource, Mobility, Tenure, Vote
 from colift.model.voting import VOTE_ALIASES
 
@@ -102,6 +103,7 @@ class RosterRow:
     area_m2: Decimal
     owner: str
     owner_phone: str = ""
+    owner_id_number: str = ""  # 身份证号: stored encrypted, masked where not needed
     tenure: Tenure = Tenure.OWNER_OCCUPIED
     area_source: AreaSource = AreaSource.REGISTERED
     storeys: int | None = None
@@ -231,6 +233,15 @@ ROSTER_COLUMNS: tuple[RosterColumn, ...] = (
         ("联系电话", "电话", "手机", "手机号", "业主电话", "phone", "mobile", "tel"),
         "业主电话，可以留空或写成 138****1234",
         "owner's phone, may be empty or masked",
+    ),
+    RosterColumn(
+        "owner_id_number",
+        "身份证号",
+        "owner_id_number",
+        False,
+        ("身份证号", "身份证号码", "证件号码", "身份证", "id_number", "id_card"),
+        "业主身份证号（15位或18位），可以留空；加密保存",
+        "owner's ID number (15 or 18 characters), may be empty; stored encrypted",
     ),
     RosterColumn(
         "tenure",
@@ -643,6 +654,13 @@ def _phone(value: object) -> str:
     return text
 
 
+def _id_number(value: object) -> str:
+    text = re.sub(r"\s+", "", _nfkc(_text(value))).upper()
+    if not (len(text) in (15, 18) and text[:-1].isdigit() and text[-1] in "0123456789X"):
+        raise _CellError(bilingual(msg("an ID number has 15 or 18 digits (the last may be X)")))
+    return text
+
+
 def _word(
     table: dict[str, Any], zh: str, en: str, accepted_zh: str, accepted_en: str
 ) -> Callable[[object], Any]:
@@ -723,6 +741,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "area_source": _area_source,
     "owner": _name,
     "owner_phone": _phone,
+    "owner_id_number": _id_number,
     "tenure": _tenure,
     "resident": _name,
     "age": _age,
@@ -1028,6 +1047,7 @@ def _build(values: dict[str, Any], row_no: int) -> RosterRow:
         area_m2=values["area_m2"],
         owner=values.get("owner", ""),
         owner_phone=values.get("owner_phone", ""),
+        owner_id_number=values.get("owner_id_number", ""),
         tenure=values.get("tenure", Tenure.OWNER_OCCUPIED),
         area_source=values.get("area_source", AreaSource.REGISTERED),
         storeys=values.get("storeys"),
@@ -1297,6 +1317,7 @@ def _row_cells(row: RosterRow) -> list[object]:
         "area_source": _AREA_SOURCE_ZH[row.area_source],
         "owner": row.owner,
         "owner_phone": row.owner_phone,
+        "owner_id_number": row.owner_id_number,
         "tenure": _TENURE_ZH[row.tenure],
         "resident": row.resident,
         "age": row.age
@@ -1368,6 +1389,7 @@ _TEXT_KEYS = frozenset(
     {
         "owner",
         "owner_phone",
+        "owner_id_number",
         "resident",
         "notes",
         "area_source",

@@ -39,3 +39,18 @@ class Account:
     active: bool = True
     created_at: datetime | None = None
     last_login_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """An API token as its owner and admins see it: never the token itself."""
+
+    id: int
+    account_id: int
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    def live(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

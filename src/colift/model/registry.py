@@ -124,6 +124,7 @@ class Owner:
     kind: OwnerKind = OwnerKind.PERSON
     phone: str = ""
     id: int | None = None
+    id_number: str = ""  # 身份证号; encrypted at rest, masked where not needed
 
 
 @dataclass

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, DateTime, Engine, Table, func, insert, select
 
 from colift.errors import BadInput
 from colift.store import LedgerReport, current_revision, head_revision, make_engine, migrate
+from colift.store.engine import create_private_file
 from colift.store.ledger_verify import verify
 from colift.store.tables import accounts, compounds, ledger, metadata
 
@@ -74,6 +75,7 @@ def backup_database(engine: Engine, path: Path) -> BackupReport:
     try:
         if _is_sqlite(engine):
             with engine.connect() as conn:
+                create_private_file(str(partial))  # 0600 from the first byte
                 target = sqlite3.connect(partial)
                 try:
                     _sqlite_connection(conn).backup(target)

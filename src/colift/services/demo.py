@@ -140,6 +140,7 @@ def _store(uow: UnitOfWork, demo: DemoCompound, history: CompoundHistory, today:
                         age_band=r.age_band,
                         mobility=r.mobility,
                         party_member=r.party_member,
+                        phone=owner.phone if r.is_owner else "",
                         owner_id=owner.id if r.is_owner else None,
                     ),
                     compound_id=cid,

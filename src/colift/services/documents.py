@@ -166,28 +166,15 @@ def chromium_path() -> str | None:
 
 
 def document_pdf(html: str, base_url: str = "http://127.0.0.1/") -> bytes:
-    """Print `html` (self-contained: styles inline) to an A4 PDF with Chromium."""
+    """Print `html` (self-contained: styles inline) to an A4 PDF with the process's one shared
+    Chromium (`services/pdfpool.py`): cached by the HTML's hash, refused with `PrintBusy` when
+    the pool's queue is full. `base_url` is kept for callers; the documents link nothing."""
     executable = chromium_path()
     if executable is None:
         raise PrintUnavailable(
             "本机没有安装Chromium，无法生成PDF；请用浏览器打印此页 / Chromium is not installed "
             "on the server (apt-get install chromium): print the page from the browser instead"
         )
-    from playwright.sync_api import sync_playwright
+    from colift.services.pdfpool import shared_pool
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=executable, args=["--headless", "--no-sandbox"]
-        )
-        try:
-            page = browser.new_page()
-            page.set_content(html, wait_until="load")
-            pdf: bytes = page.pdf(
-                format="A4",
-                prefer_css_page_size=True,  # a document's own @page size wins (survey: landscape)
-                print_background=True,
-                margin={"top": "15mm", "bottom": "15mm", "left": "15mm", "right": "15mm"},
-            )
-        finally:
-            browser.close()
-    return pdf
+    return shared_pool(executable).render(html)

@@ -149,6 +149,7 @@ def import_roster(
                 Owner(
                     name=r.owner or UNNAMED_DEVELOPER,
                     phone=r.owner_phone,
+                    id_number=r.owner_id_number,
                     kind=OwnerKind.DEVELOPER if r.developer_held else OwnerKind.PERSON,
                 )
                 for r in rows
@@ -359,6 +360,7 @@ def export_roster(engine: Engine, compound_code: str, path: Path) -> int:
                         area_m2=h.area_m2,
                         owner=owner.name,
                         owner_phone=owner.phone,
+                        owner_id_number=owner.id_number,
                         tenure=h.tenure,
                         area_source=h.area_source,
                         storeys=building.storeys,

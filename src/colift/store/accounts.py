@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from colift.errors import BadInput, NotFound
-from colift.model.accounts import Account, AccountRole
+from colift.model.accounts import Account, AccountRole, TokenInfo
 from colift.store.repository import check_lengths
 from colift.store.tables import accounts, api_tokens, login_failures, sessions
 
@@ -37,7 +37,7 @@ class AccountRepository:
 
     def add(self, account: Account, password_hash: str, now: datetime) -> Account:
         if self.find(account.username) is not None:
-            raise BadInput(f"an account named {account.username!r} already exists")
+            raise BadInput("an account named {username} already exists", username=account.username)
         values = {
             "username": account.username,
             "display_name": account.display_name,
@@ -58,7 +58,7 @@ class AccountRepository:
     def get(self, account_id: int) -> Account:
         row = self.conn.execute(select(accounts).where(accounts.c.id == account_id)).first()
         if row is None:
-            raise NotFound(f"account {account_id} does not exist")
+            raise NotFound("account {account} does not exist", account=account_id)
         return _account(row)
 
     def find(self, username: str) -> Account | None:
@@ -118,27 +118,72 @@ class AccountRepository:
     def drop_session(self, token_hash: str) -> None:
         self.conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash))
 
-    def drop_sessions_of(self, account_id: int) -> None:
-        self.conn.execute(delete(sessions).where(sessions.c.account_id == account_id))
+    def drop_sessions_of(self, account_id: int, *, keep: str | None = None) -> None:
+        """End every session of the account (but the one whose digest is `keep`)."""
+        query = delete(sessions).where(sessions.c.account_id == account_id)
+        if keep is not None:
+            query = query.where(sessions.c.token_hash != keep)
+        self.conn.execute(query)
 
     def drop_expired(self, now: datetime) -> None:
         self.conn.execute(delete(sessions).where(sessions.c.expires_at <= now))
 
     # --- API tokens -----------------------------------------------------------------------
 
-    def add_token(self, token_hash: str, account_id: int, label: str, now: datetime) -> None:
+    def add_token(
+        self, token_hash: str, account_id: int, label: str, now: datetime, expires: datetime
+    ) -> TokenInfo:
         values = {"token_hash": token_hash, "account_id": account_id, "label": label}
         check_lengths(api_tokens, values)
-        self.conn.execute(insert(api_tokens).values(**values, created_at=now))
+        made = self.conn.execute(
+            insert(api_tokens).values(**values, created_at=now, expires_at=expires)
+        ).inserted_primary_key
+        assert made is not None
+        return self.token(int(made[0]))
 
-    def token_account(self, token_hash: str) -> Account | None:
+    def token_account(self, token_hash: str, now: datetime) -> Account | None:
+        """The account of a live token: not revoked, not expired, its account active."""
         row = self.conn.execute(
-            select(api_tokens.c.account_id).where(api_tokens.c.token_hash == token_hash)
+            select(api_tokens.c.account_id, api_tokens.c.expires_at, api_tokens.c.revoked_at).where(
+                api_tokens.c.token_hash == token_hash
+            )
         ).first()
-        if row is None:
+        if row is None or row.revoked_at is not None:
+            return None
+        if row.expires_at is not None and _aware(row.expires_at) <= now:
             return None
         account = self.get(row.account_id)
         return account if account.active else None
+
+    def token(self, token_id: int) -> TokenInfo:
+        row = self.conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).first()
+        if row is None:
+            raise NotFound("token {token} does not exist", token=token_id)
+        return _token(row)
+
+    def tokens_of(self, account_id: int) -> list[TokenInfo]:
+        rows = self.conn.execute(
+            select(api_tokens)
+            .where(api_tokens.c.account_id == account_id)
+            .order_by(api_tokens.c.id)
+        ).all()
+        return [_token(r) for r in rows]
+
+    def revoke_token(self, token_id: int, now: datetime) -> None:
+        self.conn.execute(
+            update(api_tokens)
+            .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    def revoke_tokens_of(self, account_id: int, now: datetime) -> int:
+        """Revoke every live token of the account; how many were revoked."""
+        done = self.conn.execute(
+            update(api_tokens)
+            .where(api_tokens.c.account_id == account_id, api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return int(done.rowcount or 0)
 
     # --- failed sign-ins ------------------------------------------------------------------
 
@@ -155,18 +200,30 @@ class AccountRepository:
             query = query.where(login_failures.c.client == client[:64])
         return int(self.conn.execute(query).scalar_one())
 
-    def oldest_failure_since(self, since: datetime, *, username: str, client: str) -> datetime:
-        got = self.conn.execute(
-            select(func.min(login_failures.c.at)).where(
-                login_failures.c.at > since,
-                (login_failures.c.username == username[:64])
-                | (login_failures.c.client == client[:64]),
-            )
-        ).scalar_one()
-        return _aware(got) if got is not None else since
+    def latest_failure_since(
+        self, since: datetime, *, username: str = "", client: str = ""
+    ) -> datetime | None:
+        query = select(func.max(login_failures.c.at)).where(login_failures.c.at > since)
+        if username:
+            query = query.where(login_failures.c.username == username[:64])
+        if client:
+            query = query.where(login_failures.c.client == client[:64])
+        got = self.conn.execute(query).scalar_one()
+        return None if got is None else _aware(got)
 
     def clear_failures(self, username: str) -> None:
         self.conn.execute(delete(login_failures).where(login_failures.c.username == username[:64]))
+
+
+def _token(row: Row[Any]) -> TokenInfo:
+    return TokenInfo(
+        id=row.id,
+        account_id=row.account_id,
+        label=row.label,
+        created_at=_aware(row.created_at),
+        expires_at=None if row.expires_at is None else _aware(row.expires_at),
+        revoked_at=None if row.revoked_at is None else _aware(row.revoked_at),
+    )
 
 
 def _aware(at: datetime) -> datetime:

@@ -7,6 +7,7 @@ configured in code so no `alembic.ini` is needed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -55,10 +56,25 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     SQLAlchemy begins itself so reads and DDL are transactional too.
     """
     parsed = normalize_url(url if url is not None else database_url())
+    if parsed.get_backend_name() == "sqlite":
+        create_private_file(parsed.database)
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
     return engine
+
+
+def create_private_file(database: str | None) -> None:
+    """Create a new SQLite file readable by its owner only (0600): it holds names, votes and
+    (encrypted) phone numbers. SQLite gives its -wal and -shm files the database file's mode.
+    An existing file, `:memory:` and URI names are left as they are."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists() or not path.parent.is_dir():
+        return
+    with contextlib.suppress(FileExistsError):  # another process made it first
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _configure_sqlite(engine: Engine) -> None:

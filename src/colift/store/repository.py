@@ -55,6 +55,8 @@ from colift.model import (
 )
 from colift.model.order import natural_key
 from colift.store import ledger, summary
+from colift.store.personal import PREFIX as CIPHER_PREFIX
+from colift.store.personal import decrypt, encrypt
 from colift.store.tables import (
     buildings,
     compounds,
@@ -103,11 +105,26 @@ def unit_label(building_number: str, unit_number: str) -> str:
     return f"{building_number}栋{unit_number}单元"
 
 
+def _plain_checked(table: Table, column: str, value: str) -> str:
+    """The stored (encrypted) form of a phone number, after its plain length was checked."""
+    check_lengths(table, {column: value})
+    return encrypt(value)
+
+
+def _check_id_number(value: str) -> None:
+    """An ID number (身份证号): 15 or 18 characters of digits and a final X, or empty."""
+    text = value.strip()
+    if text and not (len(text) in (15, 18) and text[:-1].isdigit() and text[-1] in "0123456789Xx"):
+        raise BadInput("an ID number has 15 or 18 digits (the last may be X)")
+
+
 def check_lengths(table: Table, values: Mapping[str, Any]) -> None:
     """Reject text longer than its column: PostgreSQL would refuse it and SQLite would not."""
     for name, value in values.items():
         column_type = table.c[name].type
         limit = column_type.length if isinstance(column_type, String) else None
+        if isinstance(value, str) and value.startswith(CIPHER_PREFIX):
+            continue  # a ciphertext (store/personal.py): its plain number was checked
         if isinstance(value, str) and limit and len(value) > limit:
             raise BadInput(f"{table.name}.{name} is longer than {limit} characters: {value[:40]}…")
 
@@ -487,7 +504,13 @@ class UnitRepository(_Repository):
 
 
 def _owner(row: Row[Any]) -> Owner:
-    return Owner(id=row.id, name=row.name, kind=OwnerKind(row.kind), phone=row.phone)
+    return Owner(
+        id=row.id,
+        name=row.name,
+        kind=OwnerKind(row.kind),
+        phone=decrypt(row.phone),
+        id_number=decrypt(row.id_number),
+    )
 
 
 def _owner_identity(owner: Owner) -> tuple[str, str]:
@@ -538,7 +561,10 @@ class OwnerRepository(_Repository):
                 "phone": phone,
                 "kind": owner.kind.value,
             }
-            check_lengths(owners, row)
+            check_lengths(owners, row)  # the plain number: ciphertext is longer by design
+            _check_id_number(owner.id_number)
+            row["phone"] = encrypt(phone)
+            row["id_number"] = encrypt(owner.id_number.strip())
             rows.setdefault((name, phone), row)
         if not rows:
             return []
@@ -570,7 +596,9 @@ class OwnerRepository(_Repository):
             query = select(owners).where(
                 owners.c.compound_id == compound_id, owners.c.name.in_(names)
             )
-            stored.update(((r.name, r.phone), _owner(r)) for r in self.conn.execute(query))
+            for r in self.conn.execute(query):
+                found = _owner(r)
+                stored[(found.name, found.phone)] = found
         return [stored[key] for key in keys]
 
     def list_by_compound(self, compound_id: int) -> list[Owner]:
@@ -609,7 +637,9 @@ class OwnerRepository(_Repository):
             values["kind"] = new_kind.value
         if not values:
             return current
-        check_lengths(owners, values)
+        check_lengths(owners, values)  # the plain number: ciphertext is longer by design
+        if "phone" in values:
+            values["phone"] = encrypt(new_phone)
         chain = ledger.compound_chain(row.compound_id)
         ledger.lock(self.conn, chain)
         if "name" in values or "phone" in values:
@@ -617,7 +647,7 @@ class OwnerRepository(_Repository):
                 select(owners.c.id).where(
                     owners.c.compound_id == row.compound_id,
                     owners.c.name == new_name,
-                    owners.c.phone == new_phone,
+                    owners.c.phone.in_({new_phone, encrypt(new_phone)}),
                     owners.c.id != owner_id,
                 )
             ).first()
@@ -932,7 +962,7 @@ def _person(row: Row[Any]) -> Person:
         age_band=None if row.age_band is None else AgeBand(row.age_band),
         mobility=Mobility(row.mobility),
         party_member=bool(row.party_member),
-        phone=row.phone,
+        phone=decrypt(row.phone),
         owner_id=row.owner_id,
     )
 
@@ -966,7 +996,7 @@ class PersonRepository(_Repository):
                 "age_band": None if person.age_band is None else AgeBand(person.age_band).value,
                 "mobility": Mobility(person.mobility).value,
                 "party_member": person.party_member,
-                "phone": person.phone.strip(),
+                "phone": _plain_checked(persons, "phone", person.phone.strip()),
             },
         )
         return replace(person, id=new_id, name=person.name.strip(), phone=person.phone.strip())

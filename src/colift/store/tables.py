@@ -69,6 +69,11 @@ units = Table(
     UniqueConstraint("building_id", "number", name="uq_units_building_number"),
 )
 
+# A phone number's ciphertext (store/personal.py) is longer than the 32 characters the column
+# had; PostgreSQL holds it in a wider column (migration 0014), SQLite ignores VARCHAR lengths, so
+# its column stays as it was rather than rebuilding `owners` under the rows that point at it.
+CIPHER_TEXT = String(32).with_variant(String(200), "postgresql")
+
 owners = Table(
     "owners",
     metadata,
@@ -76,7 +81,9 @@ owners = Table(
     Column("compound_id", ForeignKey("compounds.id", ondelete="CASCADE"), nullable=False),
     Column("name", String(200), nullable=False),
     Column("kind", String(32), nullable=False),
-    Column("phone", String(32), nullable=False, default=""),
+    # Encrypted at rest (store/personal.py: deterministic, so the identity below still holds).
+    Column("phone", CIPHER_TEXT, nullable=False, default=""),
+    Column("id_number", String(200), nullable=False, default="", server_default=""),
     # One buyer of several flats is one owner: (compound, name, phone) identifies them.
     UniqueConstraint("compound_id", "name", "phone", name="uq_owners_identity"),
 )
@@ -111,7 +118,7 @@ persons = Table(
     Column("age_band", String(16)),
     Column("mobility", String(32), nullable=False, default="none"),
     Column("party_member", Boolean, nullable=False, default=False),
-    Column("phone", String(32), nullable=False, default=""),
+    Column("phone", CIPHER_TEXT, nullable=False, default=""),  # encrypted (store/personal.py)
 )
 
 role_assignments = Table(
@@ -415,6 +422,8 @@ api_tokens = Table(
     Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("label", String(128), nullable=False, default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),  # NULL only for tokens made before 0014
+    Column("revoked_at", DateTime(timezone=True)),
 )
 
 # Failed sign-ins, for rate limiting by username and by client address.

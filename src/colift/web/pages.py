@@ -37,6 +37,7 @@ from colift.api.auth import (
     session_of,
 )
 from colift.api.errors import status_for
+from colift.api.quota import spend
 from colift.api.routes import locate_unit
 from colift.api.uploads import MAX_UPLOAD_BYTES, read_upload
 from colift.coproduction.catalogue import load_catalogue
@@ -62,6 +63,7 @@ from colift.services.consent import (
 from colift.services.costshare import set_cost_plan, unit_cost_shares
 from colift.services.documents import DOCUMENTS, document_pdf, unit_document
 from colift.services.ledger import export_unit
+from colift.services.quota import Work
 from colift.services.registry import get_compound, import_roster_upload
 from colift.services.views import compound_overview, street_overview, unit_page
 from colift.services.workflow import advance_stage, check_stage, record_step
@@ -709,6 +711,7 @@ def whatif(
     if not 1 <= runs <= 2000:
         raise BadInput("runs must be between 1 and 2000")
     from colift.services.calibration import param_values
+    spend(request, who, Work.WHATIF)
     from colift.services.simulation import simulate_stored_unit  # numpy, scipy: load on use
 
     # A named parameter set (?params=NAME), else the adopted one, else the defaults.
@@ -729,6 +732,7 @@ def print_document(request: Request, unit_id: int, kind: str, who: Who) -> Respo
         kind = kind.removesuffix(".pdf")
         if not can_read_document(who, place, kind):
             raise Refused("你的角色不能打印这份文件 / your role may not print this document")
+        spend(request, who, Work.PDF)
         html = _document_html(request, unit_id, kind, who)
         pdf = document_pdf(html, base_url=str(request.base_url))
         name = f"{kind}-{unit_id}.pdf"
@@ -760,6 +764,7 @@ def ledger_evidence(request: Request, unit_id: int, fmt: str, who: Who) -> Respo
     if fmt == "json":
         body = json.dumps(evidence.data, ensure_ascii=False, indent=1)
         return Response(body, media_type="application/json", headers=disposition)
+    spend(request, who, Work.PDF)
     html = render_print("print/ledger_export.html", ev=evidence)
     pdf = document_pdf(html, base_url=str(request.base_url))
     return Response(pdf, media_type="application/pdf", headers=disposition)
@@ -798,6 +803,7 @@ def import_upload(request: Request, code: str, who: Who, form: Form) -> Response
             code=code,
             error="请选择名册文件（.xlsx 或 .csv） / choose a roster file (.xlsx or .csv)",
         )
+    spend(request, who, Work.IMPORT)
     try:
         report = import_roster_upload(
             engine, read_upload(upload.file), upload.filename, code, actor=who.name

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from colift.api.auth import Principal, Role, session_of
+from colift.store.personal import mask_phone
 from colift.web import i18n
 from colift.web.glossary import explain
 from colift.web.labels import choices, label, yuan
@@ -46,6 +47,7 @@ def environment(lang: str) -> Environment:
     env.globals["explain"] = lambda kind, value: explain(kind, value, lang)
     env.globals["still_needed"] = lambda result: still_needed(result, lang)
     env.globals["unit_address"] = unit_address
+    env.filters["mask_phone"] = mask_phone  # 138****5678 (store/personal.py)
     env.globals["lang"] = lang
     env.globals["Role"] = Role
     env.globals["label"] = lambda kind, value: label(kind, value, lang)
