@@ -529,6 +529,16 @@ ZH.update(
 )
 
 
+# --- safety: research projects scoped to a compound, and bounds on every input (issue 11) ----
+ZH.update(
+    {
+        "this research project belongs to another compound": "这个研究项目属于另一个小区，你无权查看或修改",
+        "a project of a compound is not shared: leave the compound empty to share it": "属于某个小区的项目不能设为共享：要共享，请不指定小区",
+        "no compound has the code {code}": "没有编号为 {code} 的小区",
+    }
+)
+
+
 def main() -> int:
     """Write messages.pot from the templates and the code, and messages.po from ZH."""
     old = set()

@@ -40,7 +40,7 @@ from colift.api.uploads import MAX_UPLOAD_BYTES, read_upload
 from colift.coproduction.catalogue import load_catalogue
 from colift.coproduction.workflow import WORK_STEP_NAMES, WorkStep
 from colift.errors import BadInput, ColiftError, NotFound, RowError, RuleViolation
-from colift.i18n import msg
+from colift.i18n import Message, msg
 from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import Activity, GuidanceMode, Outcome, Stage, Stance
 from colift.rules.costshare import parse_plan
@@ -85,7 +85,7 @@ class SignInRequired(Exception):
 class Refused(Exception):
     """The signed-in user's role may not do this; rendered as a 403 page."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str | Message) -> None:
         super().__init__(message)
         self.message = message
 
