@@ -8,6 +8,7 @@ project stored before the scope existed stays admins' only.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -126,3 +127,26 @@ def test_a_project_stored_before_scoping_is_admins_only(engine: Engine) -> None:
     assert row.compound_id is None and not row.shared
     scope = ev.project_scope(engine, "old")
     assert scope.compound is None and scope.shared is False
+
+
+def test_the_command_line_scopes_a_project(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from colift.cli import app
+    from colift.store import make_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    local = make_engine(url)
+    migrate(local)
+    create_compound(local, A, CompoundDetails(name="甲小区", city="济南", street="甲街道"))
+    ev.create_project(local, "p", actor="t")
+    runner = CliRunner()
+    moved = runner.invoke(app, ["evidence", "scope", "p", "--compound", A, "--database", url])
+    assert moved.exit_code == 0, moved.output
+    assert ev.project_scope(local, "p").compound == A
+    listed = runner.invoke(app, ["evidence", "projects", "--json", "--database", url])
+    assert '"compound": "scope-a"' in listed.output
+    shared = runner.invoke(app, ["evidence", "scope", "p", "--shared", "--database", url])
+    assert shared.exit_code == 0, shared.output
+    assert ev.project_scope(local, "p") == ev.ProjectScope("p", None, None, True)
+    local.dispose()

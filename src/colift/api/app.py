@@ -10,8 +10,9 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from colift.api.auth import Principal
-from colift.api.errors import install_error_handlers
+from colift.api.errors import install_error_handlers, install_openapi
 from colift.api.evidence_routes import evidence_router
+from colift.api.limits import BodyLimit, InputGuard
 from colift.api.routes import router
 from colift.api.routes_web import router as web_actions
 
@@ -53,6 +54,7 @@ def create_app(
     app.state.secure_cookies = secure_cookies
     app.state.html_error = html_error
     install_error_handlers(app)
+    install_openapi(app)
     install_page_errors(app)
     app.include_router(router, prefix=PREFIX)
     app.include_router(evidence_router, prefix=PREFIX)
@@ -60,6 +62,9 @@ def create_app(
     app.include_router(pages)
     app.include_router(evidence_pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # the last added runs first: the size limit counts the bytes the guard reads
+    app.add_middleware(InputGuard)
+    app.add_middleware(BodyLimit)
 
     @app.middleware("http")
     async def security_headers(

@@ -29,10 +29,11 @@ from colift.api.auth import (
     can_write_project,
     forbidden,
 )
+from colift.api.errors import ERROR_RESPONSES
 from colift.errors import BadInput, NotFound
 from colift.services import evidence as ev
 
-evidence_router = APIRouter(prefix="/evidence", tags=["evidence"])
+evidence_router = APIRouter(prefix="/evidence", tags=["evidence"], responses=ERROR_RESPONSES)
 
 
 def _engine(request: Request) -> Engine:
@@ -41,6 +42,11 @@ def _engine(request: Request) -> Engine:
 
 
 EngineDep = Annotated[Engine, Depends(_engine)]
+
+
+def _file(media_type: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answer of an endpoint that sends a file."""
+    return {200: {"content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}
 
 
 def reader(principal: CurrentPrincipal) -> Principal:
@@ -506,7 +512,9 @@ def search(project: str, q: str, engine: EngineDep, _: ProjectReader) -> dict[st
 # ---------------------------------------------------------------- REFI-QDA
 
 
-@evidence_router.get("/projects/{project}/export.qdpx")
+@evidence_router.get(
+    "/projects/{project}/export.qdpx", response_class=Response, responses=_file("application/zip")
+)
 def export_qdpx(project: str, engine: EngineDep, _: ProjectReader) -> Response:
     data = ev.export_project_qdpx(engine, project)
     return Response(
@@ -516,12 +524,14 @@ def export_qdpx(project: str, engine: EngineDep, _: ProjectReader) -> Response:
     )
 
 
-@evidence_router.get("/projects/{project}/export.qdc")
+@evidence_router.get(
+    "/projects/{project}/export.qdc", response_class=Response, responses=_file("application/xml")
+)
 def export_project_qdc(project: str, engine: EngineDep, _: ProjectReader) -> Response:
     return _qdc(ev.export_codebook_qdc(engine, project))
 
 
-@evidence_router.get("/codebook.qdc")
+@evidence_router.get("/codebook.qdc", response_class=Response, responses=_file("application/xml"))
 def export_default_qdc(_: Reader) -> Response:
     return _qdc(ev.export_codebook_qdc(None))
 
