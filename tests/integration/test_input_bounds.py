@@ -228,3 +228,13 @@ def test_page_forms_refuse_hostile_text_in_chinese(site: Site) -> None:
     )
     assert got.status_code == 400, got.text[:300]
     assert "空字符" in got.text
+
+
+def test_a_page_form_over_its_limit_gets_a_chinese_page(site: Site) -> None:
+    form = {"csrf_token": "x", "notes": "吵" * (3 * 1024 * 1024)}  # 9 MiB of UTF-8
+    got = site.client.post(
+        f"/units/{site.unit}/objections", data=form, headers=site.cookie, follow_redirects=False
+    )
+    assert got.status_code == 413
+    assert "text/html" in got.headers["content-type"]
+    assert "请求内容过大" in got.text

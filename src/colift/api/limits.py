@@ -3,7 +3,7 @@
 Two pure ASGI middlewares and one router dependency:
 
 - `BodyLimit`: a request body larger than its limit is answered 413 before it is read whole
-  (JSON 1 MiB; forms and uploads 6 MiB; research imports 16 MiB). The `Content-Length` header
+  (JSON 1 MiB; forms and uploads 6 MiB; research imports and sources 16 MiB). The `Content-Length` header
   is checked first; a body sent in chunks is counted as it arrives.
 - `InputGuard`: a JSON body is parsed once with bounded hooks before FastAPI parses it: an
   integer of more than 19 digits or a decimal of more than 40 characters is refused before it
@@ -50,12 +50,17 @@ MAX_INT_DIGITS = 19  # |n| < 10**19: every BIGINT, and far beyond any amount in 
 MAX_FLOAT_CHARS = 40
 MAX_QUERY_CHARS = 4_096
 ID_PARAMS = ("unit_id", "round_id", "objection_id")
-IMPORT_PATHS = ("/api/v1/evidence/",)
+EVIDENCE = "/api/v1/evidence/"
+
+
+def is_import(path: str) -> bool:
+    """A research import or source upload: a whole project or file sent as JSON."""
+    return path.startswith(EVIDENCE) and (path.endswith("/sources") or "/import/" in path)
 
 
 def body_limit(path: str, content_type: str) -> int:
     """The most bytes a request to `path` with this content type may carry."""
-    if path.startswith(IMPORT_PATHS):
+    if is_import(path):
         return MAX_IMPORT_BYTES
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         return MAX_FORM_BYTES
@@ -69,7 +74,16 @@ def _header(scope: Scope, name: bytes) -> str:
     return ""
 
 
-async def _refuse(send: Send, status: int, code: str, message: Message) -> None:
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, status: int, code: str, message: Message
+) -> None:
+    """The error shape under /api; the web app's error page, in the reader's language, elsewhere."""
+    html = getattr(getattr(scope.get("app"), "state", None), "html_error", None)
+    if html is not None and not scope.get("path", "").startswith("/api/"):
+        page = html(Request(scope, _nothing), status, code, message)
+        page.headers["connection"] = "close"
+        await page(scope, _nothing, send)
+        return
     body = json.dumps(
         {"error": {"code": code, "message": bilingual(message)}}, ensure_ascii=False
     ).encode()
@@ -85,6 +99,10 @@ async def _refuse(send: Send, status: int, code: str, message: Message) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _nothing() -> ASGIMessage:
+    return {"type": "http.disconnect"}
 
 
 def _too_large(limit: int) -> Message:
@@ -182,7 +200,7 @@ class BodyLimit:
         limit = body_limit(scope.get("path", ""), _header(scope, b"content-type").lower())
         declared = _header(scope, b"content-length")
         if declared.isdigit() and int(declared) > limit:
-            await _refuse(send, 413, "too_large", _too_large(limit))
+            await _refuse(scope, receive, send, 413, "too_large", _too_large(limit))
             return
         seen = 0
 
@@ -208,7 +226,7 @@ class BodyLimit:
         except BodyTooLarge:
             if started:
                 raise
-            await _refuse(send, 413, "too_large", _too_large(limit))
+            await _refuse(scope, receive, send, 413, "too_large", _too_large(limit))
 
 
 class BodyTooLarge(HTTPException):
@@ -236,7 +254,7 @@ class InputGuard:
             ):
                 raise BadInput("the address contains a NUL character")
         except BadInput as exc:
-            await _refuse(send, 422, exc.code, exc.text)
+            await _refuse(scope, receive, send, 422, exc.code, exc.text)
             return
         content_type = _header(scope, b"content-type").lower()
         if scope.get("method") in ("GET", "HEAD", "OPTIONS") or "json" not in content_type:
@@ -248,7 +266,7 @@ class InputGuard:
             try:
                 message = await receive()
             except BodyTooLarge as exc:
-                await _refuse(send, 413, "too_large", _too_large(exc.limit))
+                await _refuse(scope, receive, send, 413, "too_large", _too_large(exc.limit))
                 return
             if message["type"] != "http.request":
                 await self.app(scope, _replay([message], receive), send)
@@ -258,9 +276,9 @@ class InputGuard:
         raw = b"".join(chunks)
         path = scope.get("path", "")
         try:
-            check_json(raw, MAX_IMPORT_BYTES if path.startswith(IMPORT_PATHS) else MAX_TEXT_CHARS)
+            check_json(raw, MAX_IMPORT_BYTES if is_import(path) else MAX_TEXT_CHARS)
         except BadInput as exc:
-            await _refuse(send, 422, exc.code, exc.text)
+            await _refuse(scope, receive, send, 422, exc.code, exc.text)
             return
         await self.app(scope, _replay([{"type": "http.request", "body": raw}], receive), send)
 
