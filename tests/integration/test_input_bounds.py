@@ -26,6 +26,7 @@ from colift.model.accounts import Account, AccountRole
 from colift.services.accounts import create_account, sign_in
 from colift.services.demo import seed_demo
 from colift.services.registry import list_units
+from colift.services.views import unit_page
 
 API = "/api/v1"
 ADMIN = {"Authorization": "Bearer bounds-admin"}
@@ -37,6 +38,7 @@ class Site:
     engine: Engine
     unit: int
     cookie: dict[str, str]
+    others: list[dict[str, str]]  # a worker's and a resident's session
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +56,22 @@ def site(
         create_account(engine, account, "bounds-password-1")
         session = sign_in(engine, "bounds-admin", "bounds-password-1", client="t")
         cookie = {"Cookie": f"{SESSION_COOKIE}={session.token}"}
+        room = unit_page(engine, unit).floors[-1][0].room
+        others = []
+        for name, role, extra in (
+            ("bounds-worker", AccountRole.WORKER, {}),
+            ("bounds-resident", AccountRole.RESIDENT, {"unit_id": unit, "room": room}),
+        ):
+            create_account(
+                engine,
+                Account(0, name, name, role=role, compound_code=code, **extra),  # type: ignore[arg-type]
+                "bounds-password-1",
+            )
+            token = sign_in(engine, name, "bounds-password-1", client="t").token
+            others.append({"Cookie": f"{SESSION_COOKIE}={token}"})
         app = create_app(engine, {"bounds-admin": Principal("admin", Role.ADMIN)})
         with TestClient(app, raise_server_exceptions=False) as client:
-            yield Site(client, engine, unit, cookie)
+            yield Site(client, engine, unit, cookie, others)
     finally:
         close()
 
@@ -196,7 +211,8 @@ PLANS = [
 def test_the_unit_page_answers_after_any_saved_plan(site: Site, plan: dict[str, object]) -> None:
     saved = site.client.put(f"{API}/units/{site.unit}/cost-plan", json=plan, headers=ADMIN)
     assert saved.status_code == 200, saved.text
-    assert site.client.get(f"/units/{site.unit}", headers=site.cookie).status_code == 200
+    for cookie in (site.cookie, *site.others):  # an admin, a worker, a resident
+        assert site.client.get(f"/units/{site.unit}", headers=cookie).status_code == 200
     assert site.client.get(f"{API}/units/{site.unit}", headers=ADMIN).status_code == 200
 
 
