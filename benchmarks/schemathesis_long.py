@@ -5,7 +5,7 @@ admin's token, many generated requests each; prints the count of 5xx and schema 
     .venv/bin/python benchmarks/schemathesis_long.py --quick      # 10, a smoke run
     .venv/bin/python benchmarks/schemathesis_long.py --examples 1000 --seed 7
 
-The CI test (tests/integration/test_schemathesis.py) runs the same harness with 5 examples.
+The CI test (tests/integration/test_schemathesis.py) runs the same harness with 4 examples.
 Seeded, so a run repeats; another --seed explores other inputs. Exit 1 on any failure.
 """
 

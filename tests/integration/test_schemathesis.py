@@ -11,14 +11,14 @@ import pytest
 
 from api_fuzz import fuzz
 
-EXAMPLES = 5
+EXAMPLES = 4
 
 
 @pytest.mark.fuzz
 def test_no_5xx_and_no_schema_violation_on_any_operation() -> None:
     report = fuzz(EXAMPLES)
     assert report.operations >= 50, report.operations
-    assert report.requests >= report.operations * 2 * 2
+    assert report.requests >= report.operations * 2 * 2  # two tokens, several examples
     assert report.failures == [], "\n".join(report.failures)
     assert not any(status >= 500 for status in report.statuses)
     assert any(200 <= status < 300 for status in report.statuses)  # it reached past the checks
