@@ -7,6 +7,7 @@ project stored before the scope existed stays admins' only.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,6 +83,19 @@ def test_a_workers_new_project_is_their_compounds(client: TestClient, engine: En
         got = client.post("/api/v1/evidence/projects", json=body, headers=_as("wb"))
         assert got.status_code == 403, got.text
     assert client.get("/api/v1/evidence/projects/b-new", headers=_as("wa")).status_code == 403
+
+
+def test_a_codebook_imported_under_a_new_name_makes_a_project_of_the_workers_compound(
+    client: TestClient, engine: Engine
+) -> None:
+    qdc = client.get("/api/v1/evidence/codebook.qdc", headers=_as("wb"))
+    assert qdc.status_code == 200
+    body = {"content_base64": base64.b64encode(qdc.content).decode()}
+    made = client.post("/api/v1/evidence/projects/b-codes/import/qdc", json=body, headers=_as("wb"))
+    assert made.status_code == 200, made.text
+    assert ev.project_scope(engine, "b-codes").compound == B
+    foreign = "/api/v1/evidence/projects/a-interviews/import/qdc"
+    assert client.post(foreign, json=body, headers=_as("wb")).status_code == 403
 
 
 def test_only_an_admin_moves_a_project(client: TestClient, engine: Engine) -> None:
