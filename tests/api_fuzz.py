@@ -126,7 +126,7 @@ def _run(
                     seen.add(key)
                     report.failures.append(line[:600])
             return
-        except AssertionError as exc:
+        except (AssertionError, Exception) as exc:  # an exception the app let escape: a 5xx
             key = f"{token} {case.method} {case.path}: {exc}"[:200]
             if key not in seen:
                 seen.add(key)

@@ -548,6 +548,8 @@ ZH.update(
         "the query string is too long: at most {most} characters": "网址中的查询参数太长：最多 {most} 个字符",
         "the address contains a NUL character": "网址含有空字符（NUL）",
         "no record has the id {id}": "没有编号为 {id} 的记录",
+        "{where} contains a control character that is not text": "{where}含有控制字符，不是正常文本，请删除后重试",
+        "{name}: character {at} is a control character, not text; remove it and import again": "{name}：第 {at} 个字符是控制字符，不是正常文本，请删除后重新导入",
         "{what}: {value} is not an area in m² (a plain number, at most {most} characters)": "{what}：{value} 不是有效的面积（平方米，普通数字，最多 {most} 个字符）",
         "{what}: {value} m² is not the area of a flat (1 to 1,000 m²)": "{what}：{value} 平方米不是一套住房的面积（应在1至1000平方米之间）",
         "{field}: {day} is in the future: give the day it happened": "{field}：{day} 是将来的日期，请填写实际发生的日期",

@@ -254,3 +254,18 @@ def test_a_page_form_over_its_limit_gets_a_chinese_page(site: Site) -> None:
     assert got.status_code == 413
     assert "text/html" in got.headers["content-type"]
     assert "请求内容过大" in got.text
+
+
+def test_control_characters_are_refused_so_every_project_exports(site: Site) -> None:
+    made = site.client.post(
+        f"{API}/evidence/projects", json={"name": "ctl", "description": "a\x01b"}, headers=ADMIN
+    )
+    assert made.status_code == 422, made.text
+    source = {"filename": "访谈.txt", "text": "第一句。\x0b第二句。"}
+    site.client.post(f"{API}/evidence/projects", json={"name": "ctl"}, headers=ADMIN)
+    got = site.client.post(f"{API}/evidence/projects/ctl/sources", json=source, headers=ADMIN)
+    assert got.status_code in (400, 422), got.text
+    assert (
+        site.client.get(f"{API}/evidence/projects/ctl/export.qdpx", headers=ADMIN).status_code
+        == 200
+    )

@@ -31,6 +31,7 @@ from pydantic import AfterValidator, Field
 from starlette.exceptions import HTTPException
 
 from colift.errors import BadInput, NotFound
+from colift.evidence.sources import NOT_TEXT
 from colift.i18n import Message, bilingual, msg
 
 Scope = MutableMapping[str, Any]
@@ -120,6 +121,10 @@ def check_text(value: str, where: str, most: int = MAX_TEXT_CHARS) -> str:
         )
     if "\x00" in value:
         raise BadInput("{where} contains a NUL character", where=where or "text")
+    if NOT_TEXT.search(value):
+        raise BadInput(
+            "{where} contains a control character that is not text", where=where or "text"
+        )
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
