@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from colift.errors import ColiftError
@@ -135,7 +135,35 @@ def only_clear_errors(call: Any, *args: Any) -> None:
         assert exc.message.strip()  # a message a worker can read
 
 
+GOOD_COST = {
+    "total_fen": 42000000,
+    "scheme": {"kind": "floor-coefficient", "coefficients": {"1": "0", "2": "0.4", "3": "1"}},
+    "compensation": [{"floors": [1], "fen_each": 300000}],
+    "households": [
+        {"id": "101", "floor": 1, "area_m2": "60.5"},
+        {"id": "201", "floor": 2, "area_m2": 70},
+        {"id": "301", "floor": 3, "area_m2": "80.25"},
+    ],
+}
+GOOD_CONSENT = {
+    "rule": "cn-civil-code-278",
+    "on": "2024-06-01",
+    "households": [
+        {"id": "101", "area_m2": "60.5", "vote": "agree"},
+        {"id": "201", "area_m2": "70", "vote": "同意"},
+        {"id": "301", "area_m2": 80, "vote": "disagree"},
+    ],
+}
+
+
+def test_the_well_formed_requests_give_results() -> None:
+    """The examples below reach the computation, not only the refusals."""
+    assert costshare.evaluate_request(dict(GOOD_COST))["payable_fen"] == 42300000
+    assert "passed" in str(consent.evaluate_request(GOOD_CONSENT)).lower()
+
+
 @SETTINGS
+@example(GOOD_COST)
 @given(COST_REQUESTS)
 def test_a_cost_share_request_gives_shares_or_a_clear_error(request: dict[str, Any]) -> None:
     only_clear_errors(costshare.evaluate_request, request)
@@ -148,6 +176,7 @@ def test_a_stored_cost_plan_parses_or_is_refused(plan: Any) -> None:
 
 
 @SETTINGS
+@example(GOOD_CONSENT)
 @given(CONSENT_REQUESTS)
 def test_a_consent_request_gives_a_verdict_or_a_clear_error(request: dict[str, Any]) -> None:
     only_clear_errors(consent.evaluate_request, request)
