@@ -835,5 +835,36 @@ ZH.update(
 )
 
 
+# --- merged from safety ---
+ZH.update(
+    {
+        "this research project belongs to another compound": "这个研究项目属于另一个小区，你无权查看或修改",
+        "a project of a compound is not shared: leave the compound empty to share it": "属于某个小区的项目不能设为共享：要共享，请不指定小区",
+        "no compound has the code {code}": "没有编号为 {code} 的小区",
+        "the request is too large: at most {size} may be sent here": "请求内容过大：这里最多只能提交 {size}",
+        "{where} is too long: at most {most} characters": "{where}太长：最多 {most} 个字符",
+        "{where} contains a NUL character": "{where}含有空字符（NUL），请删除后重试",
+        "{where} contains a character that is not valid text (a lone surrogate)": "{where}含有无效字符（孤立代理项），请重新输入",
+        "a number has more than {most} digits": "数字超过 {most} 位，不是有效的数值",
+        "a number has more than {most} characters": "数字超过 {most} 个字符，不是有效的数值",
+        "a number is too large": "数字过大",
+        "{value} is not a number JSON allows": "{value} 不是有效的数字",
+        "the request body is not UTF-8 text": "请求内容不是 UTF-8 文本",
+        "the request body is nested too deeply": "请求内容嵌套层数过多",
+        "the query string is too long: at most {most} characters": "网址中的查询参数太长：最多 {most} 个字符",
+        "the address contains a NUL character": "网址含有空字符（NUL）",
+        "no record has the id {id}": "没有编号为 {id} 的记录",
+        "{where} contains a control character that is not text": "{where}含有控制字符，不是正常文本，请删除后重试",
+        "{name}: character {at} is a control character, not text; remove it and import again": "{name}：第 {at} 个字符是控制字符，不是正常文本，请删除后重新导入",
+        "{what}: {value} is not an area in m² (a plain number, at most {most} characters)": "{what}：{value} 不是有效的面积（平方米，普通数字，最多 {most} 个字符）",
+        "{what}: {value} m² is not the area of a flat (1 to 1,000 m²)": "{what}：{value} 平方米不是一套住房的面积（应在1至1000平方米之间）",
+        "{field}: {day} is in the future: give the day it happened": "{field}：{day} 是将来的日期，请填写实际发生的日期",
+        "{field}: {day} is before 1950: check the year": "{field}：{day} 早于1950年，请检查年份",
+        "{field}: {value} is too large": "{field}：{value} 过大",
+        "{field}: more than ¥100,000,000 is not the cost of a lift": "{field}：超过一亿元，不是加装电梯的费用，请检查金额",
+    }
+)
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -54,6 +54,10 @@ def import_cmd(
     kind: Annotated[
         str | None, typer.Option(help="interview, minutes, mediation, chat or other")
     ] = None,
+    compound: Annotated[
+        str | None,
+        typer.Option("--compound", "-c", help="Compound of a new project (none: admins only)"),
+    ] = None,
     actor: ActorOption = "researcher",
     database: DatabaseOption = None,
 ) -> None:
@@ -70,7 +74,9 @@ def import_cmd(
             raise BadInput(f"cannot read {file}: {exc.strerror or exc}") from None
         engine = ready_engine(database)
         if suffix == ".qdpx":
-            result = ev.import_project_qdpx(engine, data, name=project, actor=actor)
+            result = ev.import_project_qdpx(
+                engine, data, name=project, actor=actor, compound=compound
+            )
             p = result.project
             out.print(
                 f"imported project {p.name}: {len(p.codebook)} codes, {len(p.sources)} sources, "
@@ -79,7 +85,9 @@ def import_cmd(
             )
             warnings = result.warnings
         else:
-            made, warnings = ev.import_codebook_qdc(engine, data, project or file.stem, actor=actor)
+            made, warnings = ev.import_codebook_qdc(
+                engine, data, project or file.stem, actor=actor, compound=compound
+            )
             out.print(f"codebook of {made.name}: {len(made.codebook)} codes", markup=False)
         for line in warnings:
             err.print(f"  note: {line}", markup=False, highlight=False, soft_wrap=True)
@@ -218,10 +226,32 @@ def projects_cmd(as_json: JsonOption = False, database: DatabaseOption = None) -
     if as_json:
         print_json({"projects": jsonable(found)})
         return
-    table = Table("project", "sources", "codings", "coders")
+    table = Table("project", "compound", "sources", "codings", "coders")
     for p in found:
-        table.add_row(p.name, str(p.sources), str(p.codings), ", ".join(p.coders))
+        whose = p.compound or ("shared / 共享" if p.shared else "admins only / 仅管理员")
+        table.add_row(p.name, whose, str(p.sources), str(p.codings), ", ".join(p.coders))
     out.print(table)
+
+
+@evidence_app.command("scope")
+@user_errors
+def scope_cmd(
+    project: Annotated[str, typer.Argument(help="The project")],
+    compound: Annotated[
+        str | None,
+        typer.Option("--compound", "-c", help="Give the project to this compound's workers"),
+    ] = None,
+    shared: Annotated[
+        bool, typer.Option("--shared", help="No compound, open to every worker and street office")
+    ] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Whose project: a compound's, shared, or (neither option) admins only."""
+    from colift.services import evidence as ev
+
+    found = ev.set_project_scope(ready_engine(database), project, compound=compound, shared=shared)
+    whose = found.compound or ("shared / 共享" if found.shared else "admins only / 仅管理员")
+    out.print(f"{found.name}: {whose}", markup=False)
 
 
 @evidence_app.command("code")

@@ -26,6 +26,7 @@ from colift.model.accounts import Account, AccountRole
 from colift.services.accounts import create_account, create_api_token, issue_api_token, sign_in
 from colift.services.consent import open_vote_round, raise_objection, unit_rounds
 from colift.services.demo import seed_demo
+from colift.services.evidence import DEMO_PROJECT, create_project
 from colift.services.registry import CompoundDetails, create_compound, get_compound, list_units
 from colift.services.views import unit_page
 from colift.services.workflow import unit_stage
@@ -134,6 +135,8 @@ def world(
         rooms = [f.room for floor in reversed(unit_page(engine, unit).floors) for f in floor]
         make_accounts(engine, code, unit, other_unit, rooms)
         tokens = {r: create_api_token(engine, f"m-{r}", "matrix") for r in SIGNED_IN}
+        create_project(engine, UNSCOPED_PROJECT, actor="matrix")
+        create_project(engine, SHARED_PROJECT, actor="matrix", shared=True)
         app = create_app(engine, secure_cookies=False)
         with TestClient(app, raise_server_exceptions=False) as client:
             yield World(engine, client, code, unit, other_unit, rooms[0], rooms[1], tokens)
@@ -480,15 +483,21 @@ CASES = [
 ]
 
 
-# Research evidence (its own module) is not scoped to a compound: workers and admins write, the
-# street office reads too (POST /suggest only reads). Rows name a project and source that do not exist, so allowed callers
-# get past the role check to the endpoint's own 404 or 422, refused ones stop at 403.
+# Research evidence: a project belongs to a compound. Its workers read and write it, its street
+# office reads it, admins do everything; a worker of another compound and another street's office
+# are refused. A project without a compound is admins' only unless an admin shared it. The
+# role-only rows (no project, or one that does not exist) let every evidence role past the role
+# check to the endpoint's own 404 or 422; the project rows use a real project of each kind, with
+# bodies that fail validation, so nothing changes.
 EVIDENCE_READERS = frozenset({"worker", "worker_other", "street", "street_other", "admin"})
 EVIDENCE_WRITERS = frozenset({"worker", "worker_other", "admin"})
+DEMO_READERS = frozenset({"worker", "street", "admin"})
+DEMO_WRITERS = frozenset({"worker", "admin"})
 EVIDENCE = [
     ("GET", "/evidence/projects", "read"),
     ("POST", "/evidence/projects", "write"),
     ("GET", "/evidence/projects/{project}", "read"),
+    ("PUT", "/evidence/projects/{project}/scope", "admin"),
     ("POST", "/evidence/projects/{project}/sources", "write"),
     ("GET", "/evidence/projects/{project}/sources/{source}", "read"),
     ("POST", "/evidence/projects/{project}/sources/{source}/cases", "write"),
@@ -513,17 +522,54 @@ EVIDENCE = [
     ("POST", "/evidence/import/qdpx", "write"),
     ("POST", "/evidence/projects/{project}/import/qdc", "write"),
 ]
+UNSCOPED_PROJECT = "matrix-admins-only"
+SHARED_PROJECT = "matrix-shared"
+# a query that exists on the GET rows that need one, and a body that fails validation on writes
+_QUERY = {"q": "电梯", "source": "no-such-source", "start": "0", "end": "1"}
+
+
+def _evidence_request(method: str) -> Callable[[World], Request]:
+    if method == "GET":
+        return lambda w: {"params": _QUERY}
+    return lambda w: {"json": {"start": -1, "end": -1, "shared": "not-a-flag"}}
+
+
+def _project_rows(
+    project: str, kind: str, readers: frozenset[str], writers: frozenset[str]
+) -> list[Case]:
+    rows = []
+    for method, template, access in EVIDENCE:
+        if "{project}" not in template:
+            continue
+        allowed = {"read": readers, "write": writers, "admin": ADMIN}[access]
+        rows.append(
+            Case(
+                method,
+                template,
+                allowed,
+                fixed(template.format(project=project, source="no-such-source")),
+                _evidence_request(method),
+                ok=None,
+                name=kind,
+            )
+        )
+    return rows
+
+
 CASES += [
     Case(
         method,
         template,
-        EVIDENCE_READERS if kind == "read" else EVIDENCE_WRITERS,
+        {"read": EVIDENCE_READERS, "write": EVIDENCE_WRITERS, "admin": ADMIN}[kind],
         fixed(template.format(project="no-such-project", source="no-such-source")),
         (lambda w: {}) if method == "GET" else (lambda w: {"json": {}}),
         ok=None,
     )
     for method, template, kind in EVIDENCE
 ]
+CASES += _project_rows(DEMO_PROJECT, "of the demo compound", DEMO_READERS, DEMO_WRITERS)
+CASES += _project_rows(UNSCOPED_PROJECT, "without a compound", ADMIN, ADMIN)
+CASES += _project_rows(SHARED_PROJECT, "shared", EVIDENCE_READERS, EVIDENCE_WRITERS)
 
 
 def call(w: World, case: Case, headers: dict[str, str]) -> httpx.Response:

@@ -22,6 +22,7 @@ from colift.cli import app as cli_app
 from colift.errors import BadInput, NotFound
 from colift.evidence.refiqda import PROJECT_XSD, import_qdpx, schema_errors
 from colift.services import evidence as ev
+from colift.services.registry import CompoundDetails, create_compound
 
 DEMO = ev.DEMO_PROJECT
 ACTOR = "研究员甲"
@@ -247,6 +248,9 @@ def test_cli_import_code_agreement_export(seeded: Engine, tmp_path: Path) -> Non
 
 @pytest.fixture
 def client(seeded: Engine) -> Iterator[tuple[TestClient, dict[Role, dict[str, str]]]]:
+    # the callers' compound owns the demo project (docs/security.md: evidence is scoped)
+    create_compound(seeded, "hx-1994", CompoundDetails(name="红星家属院", city="济南"))
+    ev.set_project_scope(seeded, ev.DEMO_PROJECT, compound="hx-1994")
     api = FastAPI()
     api.state.engine = seeded
     tokens = {f"t-{role.value}": Principal(role.value, role, compound="hx-1994") for role in Role}

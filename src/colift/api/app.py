@@ -12,8 +12,9 @@ from sqlalchemy import Engine
 
 from colift.api.account_routes import router as account_actions
 from colift.api.auth import Principal
-from colift.api.errors import install_error_handlers
+from colift.api.errors import install_error_handlers, install_openapi
 from colift.api.evidence_routes import evidence_router
+from colift.api.limits import BodyLimit, InputGuard
 from colift.api.overview_routes import router as overview_router
 from colift.api.roster_routes import router as roster_router
 from colift.api.routes import router
@@ -88,6 +89,7 @@ def create_app(
     app.state.secure_cookies = secure_cookies
     app.state.html_error = html_error
     install_error_handlers(app)
+    install_openapi(app)
     install_page_errors(app)
     app.include_router(router, prefix=PREFIX)
     app.include_router(evidence_router, prefix=PREFIX)
@@ -107,6 +109,9 @@ def create_app(
     @app.get(f"{PREFIX}/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
         return HTMLResponse(docs_page(f"{PREFIX}/openapi.json", f"{PREFIX}/docs/assets"))
+    # the last added runs first: the size limit counts the bytes the guard reads
+    app.add_middleware(InputGuard)
+    app.add_middleware(BodyLimit)
 
     @app.middleware("http")
     async def security_headers(

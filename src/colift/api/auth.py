@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from colift.model.accounts import Account, AccountRole
 from colift.services.accounts import session_account, token_account
 from colift.services.consent import unit_consent
+from colift.services.evidence import ProjectScope
 from colift.services.registry import list_units
 
 Role = AccountRole
@@ -129,6 +130,36 @@ def can_read_evidence(p: Principal) -> bool:
 def can_write_evidence(p: Principal) -> bool:
     """Coding, memos, imports and codebook edits: community workers and admins."""
     return p.role in (Role.ADMIN, Role.WORKER)
+
+
+def can_read_project(p: Principal, scope: ProjectScope) -> bool:
+    """A project of a compound: that compound's worker and its street's office; a project
+    without a compound: admins, and every worker and street office once an admin shared it."""
+    if p.role is Role.ADMIN:
+        return True
+    if not can_read_evidence(p):
+        return False
+    if scope.compound is None:
+        return scope.shared
+    return can_read_compound(p, scope.compound, scope.street or "")
+
+
+def can_write_project(p: Principal, scope: ProjectScope) -> bool:
+    """Coding in a project: its compound's worker (any worker in a shared one) and admins."""
+    if p.role is Role.ADMIN:
+        return True
+    if not can_write_evidence(p):
+        return False
+    if scope.compound is None:
+        return scope.shared
+    return p.compound == scope.compound
+
+
+def can_create_project(p: Principal, compound: str | None, shared: bool) -> bool:
+    """Admins make any project; a worker makes projects of their own compound only."""
+    if p.role is Role.ADMIN:
+        return True
+    return p.role is Role.WORKER and not shared and compound in (None, p.compound)
 
 
 def forbidden(what: str) -> HTTPException:

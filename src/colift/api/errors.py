@@ -139,3 +139,59 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: _described("a rule refuses: a closed stage gate, a vote without an open round, ..."),
     422: _described("the request does not match the schema (wrong types, missing fields)"),
 }
+
+
+# Every operation may answer these in the one error shape: the role or scope check, an unknown
+# record (also an id beyond the column), a refused input (InputGuard, the models' bounds), a
+# body over its limit (BodyLimit), a rule's refusal.
+EVERY_OPERATION: dict[str, str] = {
+    "400": "bad input the caller can fix",
+    "401": "no valid bearer token or session",
+    "403": "the caller's role or scope may not do this, or the CSRF token is missing",
+    "404": "an unknown record, or an id beyond what the database holds",
+    "409": "a rule refuses: a closed stage gate, a vote without an open round, ...",
+    "413": "the body is larger than this endpoint takes (docs/security.md)",
+    "422": "the request breaks the schema or a bound: a NUL, a lone surrogate, too long a text, "
+    "too large a number, a day in the future, ...",
+}
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare the error answers of every operation as JSON in the error shape, whatever the
+    media type of its success (an HTML or PDF document still fails in JSON)."""
+    ref = {"$ref": "#/components/schemas/ErrorOut"}
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("ErrorDetail", ErrorDetail.model_json_schema())
+    components.setdefault(
+        "ErrorOut",
+        {
+            "title": "ErrorOut",
+            "type": "object",
+            "properties": {"error": {"$ref": "#/components/schemas/ErrorDetail"}},
+            "required": ["error"],
+        },
+    )
+    for item in schema.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, text in EVERY_OPERATION.items():
+                responses.setdefault(status, {"description": text})
+            for status, response in responses.items():
+                if str(status)[0] in "45":
+                    response["content"] = {"application/json": {"schema": ref}}
+    return schema
+
+
+def install_openapi(app: FastAPI) -> None:
+    """`app.openapi()` with `document_errors` applied once."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(original())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,8 +1,9 @@
 """The /evidence endpoints: projects, sources, cases, codings, memos, codebook, suggestions,
 agreement, analysis, search and REFI-QDA export/import.
 
-Researchers' work: admins, community workers and the street office may read; admins and
-workers may write; residents and unit leaders are refused (403).
+Researchers' work, scoped like everything else: a project belongs to a compound, whose workers
+read and write it and whose street office reads it; a project without a compound is admins'
+only unless an admin shared it. Residents and unit leaders are refused (403).
 """
 
 from __future__ import annotations
@@ -20,14 +21,19 @@ from sqlalchemy import Engine
 from colift.api.auth import (
     CurrentPrincipal,
     Principal,
+    Role,
+    can_create_project,
     can_read_evidence,
+    can_read_project,
     can_write_evidence,
+    can_write_project,
     forbidden,
 )
-from colift.errors import BadInput
+from colift.api.errors import ERROR_RESPONSES
+from colift.errors import BadInput, NotFound
 from colift.services import evidence as ev
 
-evidence_router = APIRouter(prefix="/evidence", tags=["evidence"])
+evidence_router = APIRouter(prefix="/evidence", tags=["evidence"], responses=ERROR_RESPONSES)
 
 
 def _engine(request: Request) -> Engine:
@@ -36,6 +42,11 @@ def _engine(request: Request) -> Engine:
 
 
 EngineDep = Annotated[Engine, Depends(_engine)]
+
+
+def _file(media_type: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answer of an endpoint that sends a file."""
+    return {200: {"content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}
 
 
 def reader(principal: CurrentPrincipal) -> Principal:
@@ -54,9 +65,73 @@ Reader = Annotated[Principal, Depends(reader)]
 Writer = Annotated[Principal, Depends(writer)]
 
 
-class ProjectIn(BaseModel):
+def project_reader(project: str, engine: EngineDep, principal: Reader) -> Principal:
+    """A project of the caller's compound (or street), a shared one, or any for an admin."""
+    if not can_read_project(principal, ev.project_scope(engine, project)):
+        raise forbidden("read the research evidence of another compound")
+    return principal
+
+
+def project_writer(project: str, engine: EngineDep, principal: Writer) -> Principal:
+    """A project of the caller's own compound, a shared one, or any for an admin."""
+    if not can_write_project(principal, ev.project_scope(engine, project)):
+        raise forbidden("change the research evidence of another compound")
+    return principal
+
+
+def admin(principal: CurrentPrincipal) -> Principal:
+    if principal.role is not Role.ADMIN:
+        raise forbidden("change whose research project this is")
+    return principal
+
+
+Admin = Annotated[Principal, Depends(admin)]
+
+
+def existing_or_new_writer(project: str, engine: EngineDep, principal: Writer) -> Principal:
+    """An existing project the caller may change; a new name passes (checked as a creation)."""
+    try:
+        scope = ev.project_scope(engine, project)
+    except NotFound:
+        return principal
+    if not can_write_project(principal, scope):
+        raise forbidden("change the research evidence of another compound")
+    return principal
+
+
+ExistingOrNewWriter = Annotated[Principal, Depends(existing_or_new_writer)]
+ProjectReader = Annotated[Principal, Depends(project_reader)]
+ProjectWriter = Annotated[Principal, Depends(project_writer)]
+
+
+def new_project_scope(who: Principal, compound: str | None, shared: bool) -> str | None:
+    """The compound a new project belongs to: a worker's own unless an admin names another."""
+    if not can_create_project(who, compound, shared):
+        raise forbidden("make research projects for another compound, or shared ones")
+    if who.role is not Role.ADMIN and compound is None:
+        return who.compound
+    return compound
+
+
+class NewScope(BaseModel):
+    compound: str | None = Field(
+        None,
+        max_length=64,
+        description="The compound whose workers use the project (a worker's own by default; "
+        "only an admin names another, or leaves it empty for an admins-only project)",
+    )
+    shared: bool = Field(
+        False, description="Admins only: a project without a compound, open to every worker"
+    )
+
+
+class ProjectIn(NewScope):
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
+
+
+class ScopeIn(NewScope):
+    pass
 
 
 class SourceIn(BaseModel):
@@ -133,7 +208,7 @@ class DecisionIn(SegmentRefIn):
     coder: str | None = None
 
 
-class ImportIn(BaseModel):
+class ImportIn(NewScope):
     content_base64: str
     name: str | None = None
 
@@ -153,18 +228,40 @@ def _json(value: Any) -> Any:
 
 
 @evidence_router.get("/projects")
-def projects(engine: EngineDep, _: Reader) -> dict[str, Any]:
-    return {"projects": _json(ev.list_projects(engine))}
+def projects(engine: EngineDep, who: Reader) -> dict[str, Any]:
+    """The projects the caller may read: their compound's (street's), shared ones; all for admins."""
+    mine = [
+        p
+        for p in ev.list_projects(engine)
+        if can_read_project(who, ev.ProjectScope(p.name, p.compound, p.street, p.shared))
+    ]
+    return {"projects": _json(mine)}
 
 
 @evidence_router.post("/projects", status_code=201)
 def create_project(body: ProjectIn, engine: EngineDep, who: Writer) -> dict[str, Any]:
-    made = ev.create_project(engine, body.name, description=body.description, actor=who.name)
-    return {"name": made.name, "codes": len(made.codebook)}
+    """A worker's project belongs to their compound; an admin names a compound, or none (admins
+    only), or none and `shared` (every worker and street office)."""
+    compound = new_project_scope(who, body.compound, body.shared)
+    made = ev.create_project(
+        engine,
+        body.name,
+        description=body.description,
+        actor=who.name,
+        compound=compound,
+        shared=body.shared,
+    )
+    return {"name": made.name, "codes": len(made.codebook), "compound": compound}
+
+
+@evidence_router.put("/projects/{project}/scope")
+def set_scope(project: str, body: ScopeIn, engine: EngineDep, _: Admin) -> dict[str, Any]:
+    """Give a project to a compound, take it back to admins only, or share it (admins only)."""
+    return _json(ev.set_project_scope(engine, project, compound=body.compound, shared=body.shared))  # type: ignore[no-any-return]
 
 
 @evidence_router.get("/projects/{project}")
-def project(project: str, engine: EngineDep, _: Reader) -> dict[str, Any]:
+def project(project: str, engine: EngineDep, _: ProjectReader) -> dict[str, Any]:
     p = ev.get_project(engine, project)
     return {
         "name": p.name,
@@ -193,7 +290,9 @@ def project(project: str, engine: EngineDep, _: Reader) -> dict[str, Any]:
 
 
 @evidence_router.post("/projects/{project}/sources", status_code=201)
-def add_source(project: str, body: SourceIn, engine: EngineDep, who: Writer) -> dict[str, Any]:
+def add_source(
+    project: str, body: SourceIn, engine: EngineDep, who: ProjectWriter
+) -> dict[str, Any]:
     if (body.text is None) == (body.content_base64 is None):
         raise BadInput("send the source as text or as content_base64, not both or neither")
     data = body.text.encode("utf-8") if body.text is not None else _bytes(body.content_base64 or "")
@@ -211,7 +310,7 @@ def add_source(project: str, body: SourceIn, engine: EngineDep, who: Writer) -> 
 
 
 @evidence_router.get("/projects/{project}/sources/{source}")
-def source(project: str, source: str, engine: EngineDep, _: Reader) -> dict[str, Any]:
+def source(project: str, source: str, engine: EngineDep, _: ProjectReader) -> dict[str, Any]:
     p = ev.get_project(engine, project)
     s = p.source(source)
     return {
@@ -228,7 +327,7 @@ def source(project: str, source: str, engine: EngineDep, _: Reader) -> dict[str,
 
 @evidence_router.post("/projects/{project}/sources/{source}/cases")
 def link_case(
-    project: str, source: str, body: CaseLinkIn, engine: EngineDep, _: Writer
+    project: str, source: str, body: CaseLinkIn, engine: EngineDep, _: ProjectWriter
 ) -> dict[str, Any]:
     linked = ev.link_source_to_case(engine, project, source, body.case)
     return {"id": linked.id, "cases": list(linked.case_ids)}
@@ -236,14 +335,14 @@ def link_case(
 
 @evidence_router.post("/projects/{project}/sources/{source}/links")
 def link_source(
-    project: str, source: str, body: SourceLinkIn, engine: EngineDep, _: Writer
+    project: str, source: str, body: SourceLinkIn, engine: EngineDep, _: ProjectWriter
 ) -> dict[str, Any]:
     linked = ev.link_source(engine, project, source, body.kind, body.target)
     return {"id": linked.id, "links": dict(linked.links)}
 
 
 @evidence_router.post("/projects/{project}/cases", status_code=201)
-def add_case(project: str, body: CaseIn, engine: EngineDep, _: Writer) -> dict[str, Any]:
+def add_case(project: str, body: CaseIn, engine: EngineDep, _: ProjectWriter) -> dict[str, Any]:
     made = ev.add_case(engine, project, body.id, body.name, body.variables)
     return _json(made)  # type: ignore[no-any-return]
 
@@ -253,7 +352,11 @@ def add_case(project: str, body: CaseIn, engine: EngineDep, _: Writer) -> dict[s
 
 @evidence_router.get("/projects/{project}/codings")
 def codings(
-    project: str, engine: EngineDep, _: Reader, source: str | None = None, coder: str | None = None
+    project: str,
+    engine: EngineDep,
+    _: ProjectReader,
+    source: str | None = None,
+    coder: str | None = None,
 ) -> dict[str, Any]:
     p = ev.get_project(engine, project)
     rows = [
@@ -265,7 +368,9 @@ def codings(
 
 
 @evidence_router.post("/projects/{project}/codings", status_code=201)
-def code_segment(project: str, body: CodingIn, engine: EngineDep, who: Writer) -> dict[str, Any]:
+def code_segment(
+    project: str, body: CodingIn, engine: EngineDep, who: ProjectWriter
+) -> dict[str, Any]:
     made = ev.code_segment(
         engine, project, body.source, body.start, body.end, body.code, body.coder or who.name
     )
@@ -273,7 +378,9 @@ def code_segment(project: str, body: CodingIn, engine: EngineDep, who: Writer) -
 
 
 @evidence_router.post("/projects/{project}/codings/remove")
-def remove_coding(project: str, body: CodingIn, engine: EngineDep, who: Writer) -> dict[str, Any]:
+def remove_coding(
+    project: str, body: CodingIn, engine: EngineDep, who: ProjectWriter
+) -> dict[str, Any]:
     gone = ev.remove_coding(
         engine, project, body.source, body.start, body.end, body.code, body.coder or who.name
     )
@@ -281,7 +388,7 @@ def remove_coding(project: str, body: CodingIn, engine: EngineDep, who: Writer) 
 
 
 @evidence_router.post("/projects/{project}/memos", status_code=201)
-def add_memo(project: str, body: MemoIn, engine: EngineDep, who: Writer) -> dict[str, Any]:
+def add_memo(project: str, body: MemoIn, engine: EngineDep, who: ProjectWriter) -> dict[str, Any]:
     memo = ev.add_memo(
         engine,
         project,
@@ -302,13 +409,13 @@ def default_codebook(_: Reader) -> dict[str, Any]:
 
 
 @evidence_router.get("/projects/{project}/codebook")
-def project_codebook(project: str, engine: EngineDep, _: Reader) -> dict[str, Any]:
+def project_codebook(project: str, engine: EngineDep, _: ProjectReader) -> dict[str, Any]:
     return {"codes": _json(list(ev.codebook_of(engine, project)))}
 
 
 @evidence_router.post("/projects/{project}/codebook/edits")
 def edit_codebook(
-    project: str, body: CodebookEditIn, engine: EngineDep, who: Writer
+    project: str, body: CodebookEditIn, engine: EngineDep, who: ProjectWriter
 ) -> dict[str, Any]:
     new_codes = []
     for raw in body.new_codes:
@@ -352,14 +459,14 @@ def suggest(body: SuggestIn, _: Reader) -> dict[str, Any]:
 
 @evidence_router.get("/projects/{project}/suggestions")
 def segment_suggestions(
-    project: str, source: str, start: int, end: int, engine: EngineDep, _: Reader
+    project: str, source: str, start: int, end: int, engine: EngineDep, _: ProjectReader
 ) -> dict[str, Any]:
     found = ev.suggest_for_segment(engine, project, source, start, end)
     return {"suggestions": _json(found)}
 
 
 @evidence_router.post("/projects/{project}/suggestions/decisions", status_code=201)
-def decide(project: str, body: DecisionIn, engine: EngineDep, who: Writer) -> dict[str, Any]:
+def decide(project: str, body: DecisionIn, engine: EngineDep, who: ProjectWriter) -> dict[str, Any]:
     made = ev.decide_suggestion(
         engine,
         project,
@@ -378,13 +485,13 @@ def decide(project: str, body: DecisionIn, engine: EngineDep, who: Writer) -> di
 
 
 @evidence_router.get("/projects/{project}/agreement")
-def agreement(project: str, engine: EngineDep, _: Reader) -> dict[str, Any]:
+def agreement(project: str, engine: EngineDep, _: ProjectReader) -> dict[str, Any]:
     return _json(ev.agreement_report(engine, project))  # type: ignore[no-any-return]
 
 
 @evidence_router.get("/projects/{project}/analysis")
 def analysis(
-    project: str, engine: EngineDep, _: Reader, coder: str | None = None
+    project: str, engine: EngineDep, _: ProjectReader, coder: str | None = None
 ) -> dict[str, Any]:
     report = ev.analysis_report(engine, project, coder=coder)
     body: dict[str, Any] = _json(report)
@@ -398,15 +505,17 @@ def analysis(
 
 
 @evidence_router.get("/projects/{project}/search")
-def search(project: str, q: str, engine: EngineDep, _: Reader) -> dict[str, Any]:
+def search(project: str, q: str, engine: EngineDep, _: ProjectReader) -> dict[str, Any]:
     return {"hits": _json(ev.search_sources(engine, project, q))}
 
 
 # ---------------------------------------------------------------- REFI-QDA
 
 
-@evidence_router.get("/projects/{project}/export.qdpx")
-def export_qdpx(project: str, engine: EngineDep, _: Reader) -> Response:
+@evidence_router.get(
+    "/projects/{project}/export.qdpx", response_class=Response, responses=_file("application/zip")
+)
+def export_qdpx(project: str, engine: EngineDep, _: ProjectReader) -> Response:
     data = ev.export_project_qdpx(engine, project)
     return Response(
         data,
@@ -415,12 +524,14 @@ def export_qdpx(project: str, engine: EngineDep, _: Reader) -> Response:
     )
 
 
-@evidence_router.get("/projects/{project}/export.qdc")
-def export_project_qdc(project: str, engine: EngineDep, _: Reader) -> Response:
+@evidence_router.get(
+    "/projects/{project}/export.qdc", response_class=Response, responses=_file("application/xml")
+)
+def export_project_qdc(project: str, engine: EngineDep, _: ProjectReader) -> Response:
     return _qdc(ev.export_codebook_qdc(engine, project))
 
 
-@evidence_router.get("/codebook.qdc")
+@evidence_router.get("/codebook.qdc", response_class=Response, responses=_file("application/xml"))
 def export_default_qdc(_: Reader) -> Response:
     return _qdc(ev.export_codebook_qdc(None))
 
@@ -435,8 +546,14 @@ def _qdc(data: bytes) -> Response:
 
 @evidence_router.post("/import/qdpx", status_code=201)
 def import_qdpx(body: ImportIn, engine: EngineDep, who: Writer) -> dict[str, Any]:
+    compound = new_project_scope(who, body.compound, body.shared)
     result = ev.import_project_qdpx(
-        engine, _bytes(body.content_base64), name=body.name, actor=who.name
+        engine,
+        _bytes(body.content_base64),
+        name=body.name,
+        actor=who.name,
+        compound=compound,
+        shared=body.shared,
     )
     p = result.project
     return {
@@ -451,8 +568,15 @@ def import_qdpx(body: ImportIn, engine: EngineDep, who: Writer) -> dict[str, Any
 
 
 @evidence_router.post("/projects/{project}/import/qdc")
-def import_qdc(project: str, body: ImportIn, engine: EngineDep, who: Writer) -> dict[str, Any]:
+def import_qdc(
+    project: str, body: ImportIn, engine: EngineDep, who: ExistingOrNewWriter
+) -> dict[str, Any]:
+    """The codebook of a project the caller may change, or a new project of their compound."""
+    try:
+        compound = ev.project_scope(engine, project).compound
+    except NotFound:
+        compound = new_project_scope(who, body.compound, body.shared)
     made, warnings = ev.import_codebook_qdc(
-        engine, _bytes(body.content_base64), project, actor=who.name
+        engine, _bytes(body.content_base64), project, actor=who.name, compound=compound
     )
     return {"name": made.name, "codes": len(made.codebook), "warnings": warnings}

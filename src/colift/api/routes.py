@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -22,6 +21,7 @@ from colift.api.auth import (
     forbidden,
 )
 from colift.api.errors import ERROR_RESPONSES
+from colift.api.limits import Id, Name, Note, PastDay, bounded_ids
 from colift.coproduction.workflow import WorkStep
 from colift.errors import BadInput, NotFound
 from colift.model import ObjectionStatus, parse_vote
@@ -47,7 +47,7 @@ from colift.services.reports import UnitReport, compound_report
 from colift.services.workflow import advance_stage, record_step, unit_stage, unit_steps
 from colift.store import VoteRound
 
-router = APIRouter(responses=ERROR_RESPONSES)
+router = APIRouter(responses=ERROR_RESPONSES, dependencies=[Depends(bounded_ids)])
 
 
 def get_engine(request: Request) -> Engine:
@@ -59,49 +59,49 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 class VoteIn(BaseModel):
-    unit_id: int = Field(description="the unit (单元) whose open round takes the vote")
-    room: str = Field(min_length=1, description="the flat's room number, e.g. 502")
-    vote: str = Field(description="agree/同意, disagree/反对, abstain/弃权 or absent/未投票")
-    on: date | None = Field(None, description="the day the owner signed (default: none given)")
+    unit_id: Id = Field(description="the unit (单元) whose open round takes the vote")
+    room: Name = Field(min_length=1, description="the flat's room number, e.g. 502")
+    vote: Name = Field(description="agree/同意, disagree/反对, abstain/弃权 or absent/未投票")
+    on: PastDay | None = Field(None, description="the day the owner signed (default: none given)")
 
 
 class RoundIn(BaseModel):
-    unit_id: int = Field(description="the unit the round is for")
-    title: str = Field("", description="e.g. 第二轮意愿征询")
-    profile: str | None = Field(
+    unit_id: Id = Field(description="the unit the round is for")
+    title: Name = Field("", description="e.g. 第二轮意愿征询")
+    profile: Name | None = Field(
         None,
         max_length=100,
         description="a consent rule's name (beijing: the version in force on the opening day) "
         "or a dated id (beijing-2020), never a file path; default: the unit's own",
     )
-    on: date | None = Field(None, description="the day the round opens (default: today)")
+    on: PastDay | None = Field(None, description="the day the round opens (default: today)")
 
 
 class RoundCloseIn(BaseModel):
-    on: date | None = Field(None, description="the day the round closes (default: today)")
+    on: PastDay | None = Field(None, description="the day the round closes (default: today)")
 
 
 class RoundVoidIn(BaseModel):
-    reason: str = Field(
+    reason: Note = Field(
         min_length=1, max_length=2000, description="why the round is voided, e.g. 表决方案有误"
     )
-    on: date | None = Field(None, description="the day it is voided (default: today)")
+    on: PastDay | None = Field(None, description="the day it is voided (default: today)")
 
 
 class ObjectionIn(BaseModel):
-    unit_id: int = Field(description="the unit of the objecting flat")
-    room: str = Field(min_length=1, description="the objecting flat's room number")
-    reasons: list[str] = Field(
+    unit_id: Id = Field(description="the unit of the objecting flat")
+    room: Name = Field(min_length=1, description="the objecting flat's room number")
+    reasons: list[Name] = Field(
         description="reason codes or names: light/采光, noise/噪音, cost, ..."
     )
-    notes: str = Field("", description="what the household wrote")
-    on: date | None = Field(None, description="the day it was raised (default: today)")
+    notes: Note = Field("", description="what the household wrote")
+    on: PastDay | None = Field(None, description="the day it was raised (default: today)")
 
 
 class ObjectionStatusIn(BaseModel):
     status: ObjectionStatus = Field(description="the objection's new place in its lifecycle")
-    notes: str | None = Field(None, description="what was agreed or tried")
-    on: date | None = Field(None, description="the day of the move (default: today)")
+    notes: Note | None = Field(None, description="what was agreed or tried")
+    on: PastDay | None = Field(None, description="the day of the move (default: today)")
 
 
 class StepIn(BaseModel):
@@ -109,22 +109,22 @@ class StepIn(BaseModel):
         description="pipeline_survey, preliminary_design, structural_appraisal, "
         "installation_notice (特种设备安全法 art. 23) or supervision_inspection (art. 25)"
     )
-    reference: str = Field(
+    reference: Name = Field(
         "", max_length=200, description="the report, notice or certificate number"
     )
-    on: date | None = Field(None, description="the day it was done (default: today)")
+    on: PastDay | None = Field(None, description="the day it was done (default: today)")
 
 
 class StageIn(BaseModel):
     target: Stage = Field(description="the stage to move to (forward, back, suspend or resume)")
-    reason: str = Field("", description="why; needed for moving back or suspending")
-    reference: str = Field(
+    reason: Note = Field("", description="why; needed for moving back or suspending")
+    reference: Name = Field(
         "",
         description="the permit number entering construction, the registration number "
         "entering operation",
     )
-    on: date | None = Field(None, description="the day of the move (default: today)")
-    acceptance_on: date | None = Field(
+    on: PastDay | None = Field(None, description="the day of the move (default: today)")
+    acceptance_on: PastDay | None = Field(
         None, description="the day the lift passed acceptance (moves into acceptance/operation)"
     )
 

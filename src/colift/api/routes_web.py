@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, File, Query, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Query, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
@@ -31,6 +31,7 @@ from colift.api.auth import (
     forbidden,
 )
 from colift.api.errors import ERROR_RESPONSES
+from colift.api.limits import Count, Fen, Name, Note, PastDay, bounded_ids
 from colift.api.quota import spend
 from colift.api.routes import EngineDep, locate_unit
 from colift.api.uploads import read_upload
@@ -60,7 +61,7 @@ from colift.services.views import (
 )
 from colift.services.workflow import check_stage, stage_history, unit_stage
 
-router = APIRouter(responses=ERROR_RESPONSES)
+router = APIRouter(responses=ERROR_RESPONSES, dependencies=[Depends(bounded_ids)])
 
 MAX_RUNS = 2000
 
@@ -73,36 +74,36 @@ def _resident(who: Principal) -> bool:
 
 
 class ActivityIn(BaseModel):
-    tool: str = Field(description="a governance tool of the catalogue, e.g. door_to_door")
-    role: str = Field(
+    tool: Name = Field(description="a governance tool of the catalogue, e.g. door_to_door")
+    role: Name = Field(
         description="the role the one acting acted in: a leader role (unit_leader, "
         "opinion_leader, ...) or an actor (residents_committee, street_office, ...)"
     )
     guidance: GuidanceMode = Field(
         GuidanceMode.NONE, description="how the party organization guided it"
     )
-    on: date | None = Field(None, description="the day it happened (default: today; not later)")
+    on: PastDay | None = Field(None, description="the day it happened (default: today; not later)")
     actor_name: str | None = Field(
         None, description="who acted (default: the caller's name)", max_length=200
     )
-    targets: list[str] = Field(
+    targets: list[Name] = Field(
         default_factory=list, description="rooms of the households it aimed at; empty: all"
     )
-    notes: str = Field("", description="what happened")
-    participants: int = Field(0, ge=0, description="households that took part")
-    money_fen: int = Field(0, ge=0, description="money residents contributed, in fen")
-    labour_hours: int = Field(0, ge=0, description="hours residents volunteered")
+    notes: Note = Field("", description="what happened")
+    participants: Count = Field(0, description="households that took part")
+    money_fen: Fen = Field(0, description="money residents contributed, in fen")
+    labour_hours: Count = Field(0, description="hours residents volunteered")
 
 
 class StanceIn(BaseModel):
-    room: str = Field(min_length=1, description="the flat's room number")
-    stance: str = Field(
+    room: Name = Field(min_length=1, description="the flat's room number")
+    stance: Name = Field(
         description="support/支持, lean_support, undecided, lean_oppose, oppose/反对 or unknown"
     )
-    reasons: list[str] = Field(
+    reasons: list[Name] = Field(
         default_factory=list, description="why it holds back: light/采光, noise, cost, ..."
     )
-    on: date | None = Field(None, description="the day it was heard (default: today)")
+    on: PastDay | None = Field(None, description="the day it was heard (default: today)")
 
 
 @router.get("/units/{unit_id}/activities", tags=["activities"], summary="A unit's activity log")
@@ -369,7 +370,10 @@ class DocumentFormat(StrEnum):
     tags=["documents"],
     summary="A printable document of a unit",
     response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
+    responses={
+        200: {"content": {"text/html": {}, "application/pdf": {}}},
+        503: {"description": "no Chromium on the server to print a PDF"},
+    },
 )
 def get_document(
     request: Request,

@@ -122,7 +122,19 @@ def text_from_bytes(data: bytes, name: str) -> str:
         )
     if not text.strip():
         raise BadInput(f"{name}: the file has no text to code")
+    bad = NOT_TEXT.search(text)
+    if bad is not None:
+        raise BadInput(
+            "{name}: character {at} is a control character, not text; remove it and import again",
+            name=name,
+            at=bad.start() + 1,
+        )
     return text
+
+
+# C0 controls but tab, newline and return, and the two non-characters XML 1.0 forbids: a source
+# holding one could never be exported as REFI-QDA (XML)
+NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def guess_kind(name: str) -> str:

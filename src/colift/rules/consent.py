@@ -388,20 +388,38 @@ class ConsentResult:
 # ---------------------------------------------------------------- areas
 
 
+MAX_AREA_TEXT = 32
+MIN_AREA_M2 = Decimal(1)
+MAX_AREA_M2 = Decimal(1000)
+
+
 def area_to_cm2(value: object, what: str = "area_m2") -> int:
     """Parse an area in m² (string, int or Decimal) to exact integer cm²."""
     if isinstance(value, bool) or value is None:
         raise BadInput(f"{what} {value!r} is not a number")
     if isinstance(value, float):
         value = repr(value)  # the shortest text that reads back as the same float
+    text = str(value).strip()
+    # refused before parsing: "1e3000000" is a valid Decimal that no arithmetic survives
+    if len(text) > MAX_AREA_TEXT or "e" in text.lower():
+        raise BadInput(
+            "{what}: {value} is not an area in m² (a plain number, at most {most} characters)",
+            what=what,
+            value=repr(text[:MAX_AREA_TEXT]),
+            most=MAX_AREA_TEXT,
+        )
     try:
-        area = Decimal(str(value).strip())
+        area = Decimal(text)
     except InvalidOperation:
         raise BadInput(f"{what} {value!r} is not a number") from None
     if not area.is_finite():
         raise BadInput(f"{what} {value!r} is not a number")
     if area <= 0:
         raise BadInput(f"{what} {value!r} must be a positive area in m²")
+    if not MIN_AREA_M2 <= area <= MAX_AREA_M2:
+        raise BadInput(
+            "{what}: {value} m² is not the area of a flat (1 to 1,000 m²)", what=what, value=text
+        )
     cm2 = area * CM2_PER_M2
     if cm2 != cm2.to_integral_value():
         raise BadInput(f"{what} {value!r} has more than 4 decimals")

@@ -71,7 +71,7 @@ def seed_demo(engine: Engine, *, seed: int = 1994, today: date | None = None) ->
             pass
         _store(uow, demo, build_history(demo, today, seed), today)
         uow.commit()
-    seed_evidence_demo(engine)
+    seed_evidence_demo(engine, demo.code)
     return demo.code, True
 
 

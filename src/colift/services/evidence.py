@@ -49,7 +49,16 @@ from colift.evidence.sources import source_from_bytes
 from colift.evidence.suggest import SegmentSuggestions, Suggestion, suggest_uncoded, suggester
 from colift.evidence.text import SearchHit, search
 from colift.store import UnitOfWork
-from colift.store.evidence import EvidenceRepository, ProjectSummary, SuggestionDecision
+from colift.store.evidence import (
+    EvidenceRepository,
+    SuggestionDecision,
+)
+from colift.store.evidence import (
+    ProjectScope as ProjectScope,
+)
+from colift.store.evidence import (
+    ProjectSummary as ProjectSummary,
+)
 
 DEMO_PROJECT = "红星家属院加装电梯访谈"
 DEMO_ACTOR = "colift demo"
@@ -106,6 +115,27 @@ def list_projects(engine: Engine) -> list[ProjectSummary]:
         return repo.list_projects()
 
 
+def project_scope(engine: Engine, project: str) -> ProjectScope:
+    """Whose project it is: its compound (code and street) or none, and whether it is shared."""
+    with _evidence(engine) as (_, repo):
+        return repo.scope(project.strip())
+
+
+def set_project_scope(
+    engine: Engine, project: str, *, compound: str | None, shared: bool = False
+) -> ProjectScope:
+    """Give a project to a compound (None: admins only), or share one without a compound with
+    every worker and street office. Adapters let only admins call this."""
+    if compound is not None and shared:
+        raise BadInput(
+            "a project of a compound is not shared: leave the compound empty to share it"
+        )
+    with _evidence(engine) as (uow, repo):
+        found = repo.set_scope(project.strip(), compound=compound, shared=shared)
+        uow.commit()
+    return found
+
+
 def get_project(engine: Engine, project: str) -> EvidenceProject:
     """The whole project: codebook, sources, cases, codings, memos, history."""
     with _evidence(engine) as (_, repo):
@@ -119,15 +149,22 @@ def create_project(
     description: str = "",
     codebook: Codebook | None = None,
     actor: str,
+    compound: str | None = None,
+    shared: bool = False,
 ) -> EvidenceProject:
-    """A new, empty project; its codebook is the path model unless another is given."""
+    """A new, empty project of `compound` (None: admins only, unless `shared`); its codebook is
+    the path model unless another is given."""
+    if compound is not None and shared:
+        raise BadInput(
+            "a project of a compound is not shared: leave the compound empty to share it"
+        )
     made = EvidenceProject(
         name=_name(project),
         codebook=codebook if codebook is not None else default_codebook(),
         description=description,
     )
     with _evidence(engine) as (uow, repo):
-        repo.create(made, actor=actor, at=_now())
+        repo.create(made, actor=actor, at=_now(), compound=compound, shared=shared)
         uow.commit()
     return made
 
@@ -625,20 +662,32 @@ def export_codebook_qdc(engine: Engine | None, project: str | None = None) -> by
 
 
 def import_project_qdpx(
-    engine: Engine, data: bytes, *, name: str | None = None, actor: str
+    engine: Engine,
+    data: bytes,
+    *,
+    name: str | None = None,
+    actor: str,
+    compound: str | None = None,
+    shared: bool = False,
 ) -> ImportResult:
-    """A `.qdpx` from colift or another tool as a new project (named `name` or as in the file)."""
+    """A `.qdpx` from colift or another tool as a new project (named `name` or as in the file)
+    of `compound` (None: admins only, unless `shared`)."""
+    if compound is not None and shared:
+        raise BadInput(
+            "a project of a compound is not shared: leave the compound empty to share it"
+        )
     result = import_qdpx(data, name=_name(name) if name else None)
     with _evidence(engine) as (uow, repo):
-        repo.create(result.project, actor=actor, at=_now())
+        repo.create(result.project, actor=actor, at=_now(), compound=compound, shared=shared)
         uow.commit()
     return result
 
 
 def import_codebook_qdc(
-    engine: Engine, data: bytes, project: str, *, actor: str
+    engine: Engine, data: bytes, project: str, *, actor: str, compound: str | None = None
 ) -> tuple[EvidenceProject, list[str]]:
-    """A `.qdc` codebook: a new project with it, or the codebook of an existing project.
+    """A `.qdc` codebook: a new project with it (of `compound`), or the codebook of an existing
+    project.
 
     An existing project keeps its codings only when every code they use is in the new codebook.
     """
@@ -647,7 +696,7 @@ def import_codebook_qdc(
     with _evidence(engine) as (uow, repo):
         if not repo.exists(name):
             made = EvidenceProject(name, codebook, guids=guids)
-            repo.create(made, actor=actor, at=_now())
+            repo.create(made, actor=actor, at=_now(), compound=compound)
             uow.commit()
             return made, warnings
         loaded = repo.load(name)
@@ -723,13 +772,13 @@ def demo_project() -> EvidenceProject:
     return project
 
 
-def seed_evidence_demo(engine: Engine) -> bool:
-    """Store the demo evidence project once; returns whether it was created now."""
+def seed_evidence_demo(engine: Engine, compound: str | None = None) -> bool:
+    """Store the demo evidence project once, as `compound`'s; returns whether it was created now."""
     project = demo_project()
     with _evidence(engine) as (uow, repo):
         if repo.exists(project.name):
             return False
-        repo.create(replace(project), actor=DEMO_ACTOR, at=_now())
+        repo.create(replace(project), actor=DEMO_ACTOR, at=_now(), compound=compound)
         uow.commit()
     return True
 

@@ -30,6 +30,19 @@ class ProjectSummary:
     sources: int
     codings: int
     coders: tuple[str, ...]
+    compound: str | None = None
+    street: str | None = None
+    shared: bool = False
+
+
+@dataclass(frozen=True)
+class ProjectScope:
+    """Whose project: the compound (its code and street) or none, and whether an admin shared it."""
+
+    name: str
+    compound: str | None
+    street: str | None
+    shared: bool
 
 
 @dataclass(frozen=True)
@@ -104,7 +117,9 @@ class EvidenceRepository:
             codings[pid] = codings.get(pid, 0) + int(n)
             coders.setdefault(pid, []).append(str(coder))
         out: list[ProjectSummary] = []
+        places = self._places()
         for row in self.c.execute(select(p).order_by(p.c.id)).mappings():
+            code, street = places.get(row["compound_id"], (None, None))
             created = _aware(row["created_at"])
             assert created is not None
             out.append(
@@ -116,12 +131,57 @@ class EvidenceRepository:
                     sources=int(source_counts.get(row["id"], 0)),
                     codings=codings.get(row["id"], 0),
                     coders=tuple(coders.get(row["id"], ())),
+                    compound=code,
+                    street=street,
+                    shared=bool(row["shared"]),
                 )
             )
         return out
 
-    def create(self, project: EvidenceProject, *, actor: str, at: datetime) -> int:
-        """Store a whole project (new name); returns its row id."""
+    def _places(self) -> dict[int, tuple[str, str]]:
+        c = t.compounds
+        rows = self.c.execute(select(c.c.id, c.c.code, c.c.street)).all()
+        return {int(i): (str(code), str(street)) for i, code, street in rows}
+
+    def _compound_id(self, code: str) -> int:
+        found = self.c.execute(
+            select(t.compounds.c.id).where(t.compounds.c.code == code.strip())
+        ).scalar_one_or_none()
+        if found is None:
+            raise NotFound("no compound has the code {code}", code=code)
+        return int(found)
+
+    def scope(self, name: str) -> ProjectScope:
+        """Whose project `name` is (NotFound when there is none)."""
+        p = t.evidence_projects
+        row = self.c.execute(
+            select(p.c.compound_id, p.c.shared).where(p.c.id == self.project_id(name))
+        ).one()
+        code, street = self._places().get(row.compound_id, (None, None))
+        return ProjectScope(name, code, street, bool(row.shared))
+
+    def set_scope(self, name: str, *, compound: str | None, shared: bool) -> ProjectScope:
+        pid = self.project_id(name)
+        compound_id = None if compound is None else self._compound_id(compound)
+        self.c.execute(
+            update(t.evidence_projects)
+            .where(t.evidence_projects.c.id == pid)
+            .values(compound_id=compound_id, shared=shared)
+        )
+        return self.scope(name)
+
+    def create(
+        self,
+        project: EvidenceProject,
+        *,
+        actor: str,
+        at: datetime,
+        compound: str | None = None,
+        shared: bool = False,
+    ) -> int:
+        """Store a whole project (new name) of `compound` (None: admins only unless `shared`);
+        returns its row id."""
+        compound_id = None if compound is None else self._compound_id(compound)
         if self.exists(project.name):
             raise BadInput(f"an evidence project named {project.name!r} already exists")
         pid = _new_id(
@@ -131,6 +191,8 @@ class EvidenceRepository:
                     description=project.description,
                     created_at=at,
                     created_by=actor,
+                    compound_id=compound_id,
+                    shared=shared,
                 )
             )
         )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -450,7 +451,12 @@ evidence_projects = Table(
     Column("description", Text, nullable=False, default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(200), nullable=False, default=""),
+    # whose project: that compound's workers read and write it, its street office reads it;
+    # no compound: admins only, unless an admin `shared` it with every worker and street office
+    Column("compound_id", ForeignKey("compounds.id", ondelete="SET NULL")),
+    Column("shared", Boolean, nullable=False, default=False, server_default=false()),
 )
+Index("ix_evidence_projects_compound", evidence_projects.c.compound_id)
 
 evidence_codes = Table(
     "evidence_codes",

@@ -13,11 +13,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from colift.api.auth import Principal, can_read_evidence, can_write_evidence
+from colift.api.auth import (
+    Principal,
+    can_read_evidence,
+    can_read_project,
+    can_write_evidence,
+    can_write_project,
+)
 from colift.api.uploads import read_upload
 from colift.errors import BadInput, ColiftError, NotFound
 from colift.evidence.codebook import Codebook
 from colift.evidence.model import Coding
+from colift.i18n import msg
 from colift.services import evidence as ev
 from colift.web.pages import Form, Refused, Who, _int, _text, back, engine_of
 from colift.web.render import page_language, render
@@ -25,16 +32,35 @@ from colift.web.render import page_language, render
 router = APIRouter(include_in_schema=False)
 
 
-def _read(who: Principal) -> None:
+def _read(who: Principal, request: Request | None = None, project: str | None = None) -> None:
+    """Evidence readers only; with a project, only one of the reader's compound (or street),
+    a shared one, or any for an admin."""
     if not can_read_evidence(who):
         raise Refused(
             "研究资料只对社区、街道和管理员开放 / evidence is for workers, street offices and admins"
         )
+    if (
+        request is not None
+        and project is not None
+        and not can_read_project(who, ev.project_scope(engine_of(request), project))
+    ):
+        raise Refused(msg("this research project belongs to another compound"))
 
 
-def _write(who: Principal) -> None:
+def _write(who: Principal, request: Request | None = None, project: str | None = None) -> None:
     if not can_write_evidence(who):
         raise Refused("你的角色不能编码 / your role may not code")
+    if (
+        request is not None
+        and project is not None
+        and not can_write_project(who, ev.project_scope(engine_of(request), project))
+    ):
+        raise Refused(msg("this research project belongs to another compound"))
+
+
+def _visible(who: Principal, summary: ev.ProjectSummary) -> bool:
+    scope = ev.ProjectScope(summary.name, summary.compound, summary.street, summary.shared)
+    return can_read_project(who, scope)
 
 
 def code_name(codebook: Codebook, code_id: str, lang: str) -> str:
@@ -60,19 +86,20 @@ def chunks(text: str, codings: tuple[Coding, ...]) -> list[dict[str, Any]]:
 @router.get("/evidence", response_class=HTMLResponse)
 def projects_page(request: Request, who: Who) -> Response:
     _read(who)
-    return render(request, "evidence/projects.html", projects=ev.list_projects(engine_of(request)))
+    mine = [p for p in ev.list_projects(engine_of(request)) if _visible(who, p)]
+    return render(request, "evidence/projects.html", projects=mine)
 
 
 @router.get("/evidence/{project}", response_class=HTMLResponse)
 def project_page(request: Request, project: str, who: Who, q: str = "") -> Response:
-    _read(who)
+    _read(who, request, project)
     hits = ev.search_sources(engine_of(request), project, q, limit=100) if q.strip() else []
     return project_page_with(request, project, who, q=q, hits=hits)
 
 
 @router.get("/evidence/{project}/sources/{source_id}", response_class=HTMLResponse)
 def source_page(request: Request, project: str, source_id: str, who: Who) -> Response:
-    _read(who)
+    _read(who, request, project)
     return _source(request, project, source_id, who)
 
 
@@ -94,14 +121,14 @@ def _source(
         else {},
         codes=[c for c in codebook.walk()],
         depth=codebook.depth,
-        write=can_write_evidence(who),
+        write=can_write_project(who, ev.project_scope(engine_of(request), project)),
         **extra,
     )
 
 
 @router.post("/evidence/{project}/sources/{source_id}/codings")
 def post_coding(request: Request, project: str, source_id: str, who: Who, form: Form) -> Response:
-    _write(who)
+    _write(who, request, project)
     engine = engine_of(request)
     start, end = _int(form, "start", -1), _int(form, "end", -1)
     code = _text(form, "code")
@@ -142,7 +169,7 @@ def _project_action(
     request: Request, project: str, who: Principal, action: Any, anchor: str
 ) -> Response:
     """Run one evidence service for a project form; a refusal re-renders the page."""
-    _write(who)
+    _write(who, request, project)
     try:
         message = action()
     except ColiftError as exc:
@@ -167,7 +194,7 @@ def project_page_with(
         project=loaded,
         counts=counts,
         codebook=loaded.codebook,
-        write=can_write_evidence(who),
+        write=can_write_project(who, ev.project_scope(engine_of(request), project)),
         **{"q": "", "hits": [], **extra},
     )
 
@@ -237,7 +264,7 @@ def post_codebook(request: Request, project: str, who: Who, form: Form) -> Respo
 
 @router.get("/evidence/{project}/agreement", response_class=HTMLResponse)
 def agreement_page(request: Request, project: str, who: Who) -> Response:
-    _read(who)
+    _read(who, request, project)
     engine = engine_of(request)
     loaded = ev.get_project(engine, project)
     report = ev.agreement_report(engine, project)
@@ -263,7 +290,7 @@ def _example(loaded: Any, ref: Any) -> str:
 
 @router.get("/evidence/{project}/analysis", response_class=HTMLResponse)
 def analysis_page(request: Request, project: str, who: Who) -> Response:
-    _read(who)
+    _read(who, request, project)
     engine = engine_of(request)
     loaded = ev.get_project(engine, project)
     report = ev.analysis_report(engine, project)

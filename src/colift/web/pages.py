@@ -11,7 +11,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -37,13 +37,21 @@ from colift.api.auth import (
     session_of,
 )
 from colift.api.errors import status_for
+from colift.api.limits import (
+    EARLIEST_DAY,
+    MAX_FEN,
+    MAX_ID,
+    MAX_NOTE_CHARS,
+    bounded_ids,
+    check_text,
+)
 from colift.api.quota import spend
 from colift.api.routes import locate_unit
 from colift.api.uploads import MAX_UPLOAD_BYTES, read_upload
 from colift.coproduction.catalogue import load_catalogue
 from colift.coproduction.workflow import WORK_STEP_NAMES, WorkStep
 from colift.errors import BadInput, ColiftError, NotFound, RowError, RuleViolation
-from colift.i18n import msg
+from colift.i18n import Message, msg
 from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import Activity, GuidanceMode, Outcome, Stage, Stance
 from colift.rules.costshare import parse_plan
@@ -80,7 +88,8 @@ from colift.web.present import (
 )
 from colift.web.render import FLASH_COOKIE, page_language, render, render_print
 
-router = APIRouter(include_in_schema=False)
+MAX_NUMBER_CHARS = 32  # a number or a day typed in a form, refused longer before parsing
+router = APIRouter(include_in_schema=False, dependencies=[Depends(bounded_ids)])
 LOGIN_CSRF_COOKIE = "colift_login_csrf"
 
 
@@ -91,7 +100,7 @@ class SignInRequired(Exception):
 class Refused(Exception):
     """The signed-in user's role may not do this; rendered as a 403 page."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str | Message) -> None:
         super().__init__(message)
         self.message = message
 
@@ -128,41 +137,58 @@ async def checked_form(request: Request) -> FormData:
 Form = Annotated[FormData, Depends(checked_form)]
 
 
-def _text(form: FormData, name: str, default: str = "") -> str:
+def _text(form: FormData, name: str, default: str = "", most: int = MAX_NOTE_CHARS) -> str:
+    """A typed field, stripped; refused when longer than `most` or holding NUL or a lone
+    surrogate (docs/security.md)."""
     value = form.get(name)
-    return value.strip() if isinstance(value, str) else default
+    if not isinstance(value, str):
+        return default
+    return check_text(value, name, most).strip()
 
 
 def _date(form: FormData, name: str) -> date | None:
-    raw = _text(form, name)
+    """A day something happened: refused when not a date, in the future, or before 1950."""
+    raw = _text(form, name, most=MAX_NUMBER_CHARS)
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise BadInput(f"{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
+    if day > date.today() + timedelta(days=1):
+        raise BadInput("{field}: {day} is in the future: give the day it happened", field=name, day=raw)
+    if day < EARLIEST_DAY:
+        raise BadInput("{field}: {day} is before 1950: check the year", field=name, day=raw)
+    return day
 
 
 def _int(form: FormData, name: str, default: int = 0) -> int:
-    raw = _text(form, name)
+    raw = _text(form, name, most=MAX_NUMBER_CHARS)
     if not raw:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise BadInput(f"{name}: {raw!r} is not a whole number") from None
+    if abs(value) > MAX_ID:
+        raise BadInput("{field}: {value} is too large", field=name, value=raw)
+    return value
 
 
 def _fen(form: FormData, name: str) -> int:
-    """Yuan typed in a form (e.g. 3000 or 3000.50) as integer fen, without floats."""
-    raw = _text(form, name).replace(",", "").replace("¥", "")
+    """Yuan typed in a form (e.g. 3000 or 3000.50) as integer fen, without floats; at most
+    ¥100 million."""
+    raw = _text(form, name, most=MAX_NUMBER_CHARS).replace(",", "").replace("¥", "")
     if not raw:
         return 0
     whole, _, cents = raw.partition(".")
     if not whole.lstrip("-").isdigit() or (cents and (not cents.isdigit() or len(cents) > 2)):
         raise BadInput(f"{name}: {raw!r} is not an amount in yuan, e.g. 3000 or 3000.50")
     sign = -1 if whole.startswith("-") else 1
-    return sign * (abs(int(whole)) * 100 + int((cents + "00")[:2]))
+    fen = sign * (abs(int(whole)) * 100 + int((cents + "00")[:2]))
+    if abs(fen) > MAX_FEN:
+        raise BadInput("{field}: more than ¥100,000,000 is not the cost of a lift", field=name)
+    return fen
 
 
 def back(request: Request, to: str, message: str) -> RedirectResponse:
