@@ -126,6 +126,9 @@ def test_unit_from_roster_to_approval(
 
     # Back on the compound the new stairwell is listed; the worker opens it.
     worker.click("#imported a.button")
+    # On a loaded machine the page load alone can outlast expect()'s 5 s: wait for it first
+    # (the context's 15 s), then check what it shows.
+    worker.wait_for_url(re.compile(f"/compounds/{live_app.code}$"), wait_until="load")
     cell = worker.locator("a.unitcell", has_text=LABEL)
     expect(cell).to_contain_text("意愿征询")
     cell.click()
@@ -201,8 +204,10 @@ def test_unit_from_roster_to_approval(
         expect(owner_page.get_by_test_id("own-vote")).to_have_text("未表决")
         owner_page.get_by_role("radio", name="同意", exact=True).check()
         owner_page.get_by_role("button", name="下一步：核对并确认").click()
+        owner_page.wait_for_url(re.compile(f"/units/{unit_id}/vote\\?"), wait_until="load")
         expect(owner_page.get_by_test_id("choice-spelled")).to_contain_text("同意")
         owner_page.get_by_role("button", name="确认： 同意").click()
+        owner_page.wait_for_url(re.compile(f"/units/{unit_id}(#consent)?$"), wait_until="load")
         expect(owner_page.get_by_test_id("own-vote")).to_have_text("同意")
         votes += 1
         gauge_now = owner_page.get_by_test_id("gauge").inner_text()

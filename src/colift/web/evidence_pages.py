@@ -22,10 +22,12 @@ from colift.api.auth import (
 )
 from colift.api.uploads import read_upload
 from colift.errors import BadInput, ColiftError, NotFound
+from colift.evidence.analysis import MISSING
 from colift.evidence.codebook import Codebook
-from colift.evidence.model import Coding
-from colift.i18n import msg
+from colift.evidence.model import Coding, Memo
+from colift.i18n import Label, msg
 from colift.services import evidence as ev
+from colift.services.accounts import list_accounts
 from colift.web.pages import Form, Refused, Who, _int, _text, back, engine_of
 from colift.web.render import page_language, render
 
@@ -71,6 +73,131 @@ def code_name(codebook: Codebook, code_id: str, lang: str) -> str:
     return code.name_en if lang == "en" else code.name
 
 
+# Case attributes and their usual values in words; anything else is shown as stored.
+ATTRIBUTES = {
+    "role": Label("角色", "role"),
+    "kind": Label("身份", "kind"),
+    "floor": Label("楼层", "floor"),
+    "tenure": Label("产权与居住", "tenure"),
+    "age_band": Label("年龄段", "age band"),
+    "unit": Label("单元", "unit"),
+    "building": Label("楼栋", "building"),
+}
+VALUES = {
+    "kind": {
+        "formal": Label("正式组织人员", "formal organisation"),
+        "informal": Label("非正式领袖", "informal leader"),
+        "resident": Label("住户", "resident"),
+    },
+    "tenure": {
+        "owner_occupied": Label("业主自住", "owner-occupied"),
+        "rented": Label("出租", "rented"),
+        "rented_out": Label("出租", "rented out"),
+        "vacant": Label("空置", "vacant"),
+        "absentee": Label("业主不在本地", "owner away"),
+    },
+}
+NO_VALUE = Label("未填", "not given")
+SOURCE_KINDS = {
+    "interview": Label("访谈", "interview"),
+    "minutes": Label("会议纪要", "meeting minutes"),
+    "mediation": Label("调解记录", "mediation notes"),
+    "chat": Label("聊天记录", "chat export"),
+    "other": Label("其他", "other"),
+}
+MEMO_KINDS = {
+    "project": Label("本项目", "the project"),
+    "code": Label("编码", "code"),
+    "source": Label("资料", "source"),
+    "segment": Label("片段", "passage"),
+    "case": Label("个案", "case"),
+}
+
+
+def attribute_name(attribute: str, lang: str) -> str:
+    label = ATTRIBUTES.get(attribute)
+    return label.render(lang) if label else attribute
+
+
+def attribute_value(attribute: str, value: str, lang: str) -> str:
+    """A case variable's value in words: `floor=6` is 6楼, `age_band=75+` is 75岁及以上."""
+    if value in ("", MISSING):
+        return NO_VALUE.render(lang)
+    label = VALUES.get(attribute, {}).get(value)
+    if label:
+        return label.render(lang)
+    if attribute == "floor" and value.isdigit():
+        return f"{value}楼" if lang != "en" else f"floor {value}"
+    if attribute == "age_band":
+        if value.endswith("+"):
+            return f"{value[:-1]}岁及以上" if lang != "en" else f"{value[:-1]} and over"
+        return f"{value.replace('-', '–')}岁" if lang != "en" else value.replace("-", "–")
+    return value
+
+
+def case_variables(variables: dict[str, str], lang: str) -> str:
+    """A case's variables as a line of words: `年龄段：75岁及以上，楼层：6楼`."""
+    colon, comma = (": ", "; ") if lang == "en" else ("：", "，")
+    return comma.join(
+        f"{attribute_name(k, lang)}{colon}{attribute_value(k, v, lang)}"
+        for k, v in variables.items()
+    )
+
+
+def source_kind(kind: str, lang: str) -> str:
+    label = SOURCE_KINDS.get(kind)
+    return label.render(lang) if label else kind
+
+
+def memo_target(project: Any, memo: Memo, lang: str) -> str:
+    """What a memo is about, in words: the code's, source's or case's name, or the passage."""
+    kind = MEMO_KINDS.get(memo.target_kind)
+    what = kind.render(lang) if kind else memo.target_kind
+    target = memo.target
+    if memo.target_kind == "project" or not target:
+        return what
+    if memo.target_kind == "code":
+        return f"{what}「{code_name(project.codebook, target, lang)}」"
+    if memo.target_kind == "source":
+        source = project.sources.get(target)
+        return f"{what}「{source.name if source else target}」"
+    if memo.target_kind == "case":
+        case = project.cases.get(target)
+        return f"{what}「{case.name if case else target}」"
+    if memo.target_kind == "segment":
+        source_id, _, span = target.rpartition(":")
+        source = project.sources.get(source_id)
+        start, _, end = span.partition("-")
+        if source is not None and start.isdigit() and end.isdigit():
+            words = source.text[int(start) : int(end)].strip()
+            short = words if len(words) <= 40 else words[:39] + "…"
+            return f"{source.name}：「{short}」"
+    return f"{what} {target}"
+
+
+def people(engine: Any) -> dict[str, str]:
+    """Account usernames to display names: a coder stored by login shows as the person."""
+    return {a.username: a.display_name for a in list_accounts(engine) if a.display_name}
+
+
+def words(request: Request, project: Any) -> dict[str, Any]:
+    """The functions every evidence page uses to put ids into words in the page's language."""
+    lang = page_language(request)
+    names = people(engine_of(request))
+    return {
+        "coder": lambda coder: names.get(coder, coder),
+        "attribute_name": lambda attribute: attribute_name(attribute, lang),
+        "attribute_value": lambda attribute, value: attribute_value(attribute, value, lang),
+        "source_kind": lambda kind: source_kind(kind, lang),
+        "memo_target": lambda memo: (
+            f" ({memo_target(project, memo, lang)})"
+            if lang == "en"
+            else f"（{memo_target(project, memo, lang)}）"
+        ),
+        "case_variables": lambda variables: case_variables(variables, lang),
+    }
+
+
 def chunks(text: str, codings: tuple[Coding, ...]) -> list[dict[str, Any]]:
     """The text cut at every coding boundary; each piece with the codes covering it."""
     cuts = sorted({0, len(text), *(c.start for c in codings), *(c.end for c in codings)})
@@ -87,7 +214,13 @@ def chunks(text: str, codings: tuple[Coding, ...]) -> list[dict[str, Any]]:
 def projects_page(request: Request, who: Who) -> Response:
     _read(who)
     mine = [p for p in ev.list_projects(engine_of(request)) if _visible(who, p)]
-    return render(request, "evidence/projects.html", projects=mine)
+    names = people(engine_of(request))
+    return render(
+        request,
+        "evidence/projects.html",
+        projects=mine,
+        coder=lambda coder: names.get(coder, coder),
+    )
 
 
 @router.get("/evidence/{project}", response_class=HTMLResponse)
@@ -122,6 +255,7 @@ def _source(
         codes=[c for c in codebook.walk()],
         depth=codebook.depth,
         write=can_write_project(who, ev.project_scope(engine_of(request), project)),
+        **words(request, view.project),
         **extra,
     )
 
@@ -195,6 +329,7 @@ def project_page_with(
         counts=counts,
         codebook=loaded.codebook,
         write=can_write_project(who, ev.project_scope(engine_of(request), project)),
+        **words(request, loaded),
         **{"q": "", "hits": [], **extra},
     )
 
@@ -275,6 +410,7 @@ def agreement_page(request: Request, project: str, who: Who) -> Response:
         project=loaded,
         report=report,
         name=lambda code_id: code_name(loaded.codebook, code_id, lang),
+        **words(request, loaded),
     )
 
 
@@ -363,4 +499,5 @@ def analysis_page(request: Request, project: str, who: Who) -> Response:
         example=lambda ref: _example(loaded, ref),
         stage_names=stage_names,
         name=lambda code_id: code_name(loaded.codebook, code_id, lang),
+        **words(request, loaded),
     )
