@@ -32,6 +32,7 @@ from colift.api.auth import (
     can_manage_unit,
     can_read_compound,
     can_read_document,
+    can_read_evidence,
     can_read_unit,
     document_room,
     session_of,
@@ -342,6 +343,7 @@ def _unit_page(
         manage=can_manage_unit(who, place),
         lead=can_lead_unit(who, place),
         resident=who.role is Role.RESIDENT,
+        evidence=_advice_evidence(engine, page) if can_read_evidence(who) else {},
         tools=list(catalogue.tools.values()),
         subsidy_profiles=_subsidy_names(lang),
         plan_form=_plan_form(engine, unit_id, page.subsidy_profile, lang) if can_manage_unit(who, place) else None,
@@ -353,6 +355,22 @@ def _unit_page(
         heterogeneity_chart=heterogeneity_chart(page, lang),
         **extra,
     )
+
+
+def _advice_evidence(engine: Engine, page: Any) -> dict[str, list[dict[str, Any]]]:
+    """What the coded interviews say about each advised tool, computed once per page.
+
+    Only for readers of research records (api.auth.can_read_evidence): a resident sees none."""
+    advice = getattr(page, "advice", None)
+    tools = {r.tool for r in getattr(advice, "recommendations", ())}
+    if not tools:
+        return {}
+    from colift.calibrate.evidence import for_tool
+    from colift.services.calibration import evidence_links
+
+    found = evidence_links(engine)
+    shown = {tool: for_tool(found, tool) for tool in tools}
+    return {tool: [link.to_json()] for tool, link in shown.items() if link is not None}
 
 
 def _subsidy_names(lang: str) -> list[tuple[str, str]]:
