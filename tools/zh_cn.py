@@ -716,6 +716,16 @@ ZH.update(
 )
 
 
+# Evidence beside the advice: the segments of one code.
+ZH.update(
+    {
+        "Coded segments": "编码片段",
+        "segments": "段",
+        "All coded segments": "查看全部编码片段",
+    }
+)
+
+
 def main() -> int:
     """Write messages.pot from the templates and the code, and messages.po from ZH."""
     old = set()

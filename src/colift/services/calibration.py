@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -332,13 +332,18 @@ def sensitivity(
     return result
 
 
-def evidence_links(engine: Engine) -> list[Any]:
-    """Tool and guidance codes linked to consent or cooperation, over every evidence project."""
+def evidence_links(
+    engine: Engine, readable: Callable[[str], bool] | None = None
+) -> list[Any]:
+    """Tool and guidance codes linked to consent or cooperation, over every evidence project
+    (or only those `readable(name)` allows: a page shows a reader only their own projects)."""
     from colift.calibrate.evidence import links
     from colift.services.evidence import get_project, list_projects
 
     found = []
     for summary in list_projects(engine):
+        if readable is not None and not readable(summary.name):
+            continue
         project = get_project(engine, summary.name)
         names = {k: v.name for k, v in project.codebook.codes.items()}
         found += links(project.codings, project.sources, names, project=summary.name)

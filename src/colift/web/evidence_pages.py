@@ -224,10 +224,11 @@ def projects_page(request: Request, who: Who) -> Response:
 
 
 @router.get("/evidence/{project}", response_class=HTMLResponse)
-def project_page(request: Request, project: str, who: Who, q: str = "") -> Response:
+def project_page(request: Request, project: str, who: Who, q: str = "", code: str = "") -> Response:
+    """The project; `q` searches its sources, `code` lists every segment coded with that code."""
     _read(who, request, project)
     hits = ev.search_sources(engine_of(request), project, q, limit=100) if q.strip() else []
-    return project_page_with(request, project, who, q=q, hits=hits)
+    return project_page_with(request, project, who, q=q, hits=hits, code=code.strip())
 
 
 @router.get("/evidence/{project}/sources/{source_id}", response_class=HTMLResponse)
@@ -321,6 +322,18 @@ def project_page_with(
     counts: dict[str, int] = {}
     for c in loaded.codings:
         counts[c.code] = counts.get(c.code, 0) + 1
+    code = str(extra.pop("code", "") or "")
+    coded = [
+        {
+            "source": c.source_id,
+            "name": loaded.sources[c.source_id].name,
+            "start": c.start,
+            "end": c.end,
+            "text": loaded.sources[c.source_id].text[c.start : c.end],
+        }
+        for c in sorted(loaded.codings, key=lambda c: (c.source_id, c.start, c.end))
+        if code and c.code == code and c.source_id in loaded.sources
+    ]
     return render(
         request,
         "evidence/project.html",
@@ -330,6 +343,9 @@ def project_page_with(
         codebook=loaded.codebook,
         write=can_write_project(who, ev.project_scope(engine_of(request), project)),
         **words(request, loaded),
+        code=code,
+        code_label=code_name(loaded.codebook, code, page_language(request)) if code else "",
+        coded=coded,
         **{"q": "", "hits": [], **extra},
     )
 

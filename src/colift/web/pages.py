@@ -32,6 +32,7 @@ from colift.api.auth import (
     can_manage_unit,
     can_read_compound,
     can_read_document,
+    can_read_evidence,
     can_read_unit,
     document_room,
     session_of,
@@ -370,6 +371,7 @@ def _unit_page(
         manage=can_manage_unit(who, place),
         lead=can_lead_unit(who, place),
         resident=who.role is Role.RESIDENT,
+        evidence=_advice_evidence(engine, page, who) if can_read_evidence(who) else {},
         tools=list(catalogue.tools.values()),
         subsidy_profiles=_subsidy_names(lang),
         plan_form=_plan_form(engine, unit_id, page.subsidy_profile, lang) if can_manage_unit(who, place) else None,
@@ -381,6 +383,25 @@ def _unit_page(
         heterogeneity_chart=heterogeneity_chart(page, lang),
         **extra,
     )
+
+
+def _advice_evidence(engine: Engine, page: Any, who: Any) -> dict[str, list[dict[str, Any]]]:
+    """What the coded interviews say about each advised tool, computed once per page.
+
+    Only for readers of research records (api.auth.can_read_evidence), and only from the
+    projects this reader may read (api.auth.can_read_project): a resident sees none."""
+    advice = getattr(page, "advice", None)
+    tools = {r.tool for r in getattr(advice, "recommendations", ())}
+    if not tools:
+        return {}
+    from colift.api.auth import can_read_project
+    from colift.calibrate.evidence import for_tool
+    from colift.services.calibration import evidence_links
+    from colift.services.evidence import project_scope
+
+    found = evidence_links(engine, lambda name: can_read_project(who, project_scope(engine, name)))
+    shown = {tool: for_tool(found, tool) for tool in tools}
+    return {tool: [link.to_json()] for tool, link in shown.items() if link is not None}
 
 
 def _subsidy_names(lang: str) -> list[tuple[str, str]]:
