@@ -49,7 +49,7 @@ def test_a_worker_sees_the_evidence_of_an_advised_tool_and_a_resident_does_not(
     resident = next(a for a in list_accounts(engine) if a.username == "resident")
     assert resident.unit_id is not None
     tool = unit_page(engine, resident.unit_id).advice.recommendations[0].tool
-    create_project(engine, "试点访谈", actor="测试")
+    create_project(engine, "试点访谈", actor="测试", compound=code)  # the unit's own compound
     for n in (1, 2):
         add_case(engine, "试点访谈", f"c{n}", f"个案{n}")
         add_source(
