@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Engine
 
@@ -326,4 +326,159 @@ def street_overview(
         street,
         [_compound_from_lines(chosen[c], codes[c], by_compound[c], today) for c in chosen],
         today,
+    )
+
+
+STREET_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class CompoundCounts:
+    """One compound's totals on the street page (from one aggregate over the summary)."""
+
+    code: str
+    name: str
+    units: int
+    stalled: int
+    stage_counts: dict[Stage, int]
+
+
+@dataclass(frozen=True)
+class StreetBoard:
+    """The street office's page: totals over the whole street and one page of its unit list.
+
+    The totals (compounds, stage counts, funnel, days in stage) never depend on the list's
+    filters or page; the list is `summary.page` under the same `Filter` the API uses."""
+
+    street: str | None
+    today: date
+    compounds: list[CompoundCounts]
+    days: dict[Stage, tuple[int, int, int]]  # stage -> (units, median days, longest days)
+    lines: list[tuple[CompoundCounts, UnitLine]]
+    page: int
+    pages: int
+    matching: int  # lines under the list's filters, over all pages
+    compound: str | None
+    stage: Stage | None
+    stalled_only: bool
+
+    @property
+    def units(self) -> int:
+        return sum(c.units for c in self.compounds)
+
+    @property
+    def stalled(self) -> int:
+        return sum(c.stalled for c in self.compounds)
+
+    def stage_total(self, stage: Stage) -> int:
+        return sum(c.stage_counts.get(stage, 0) for c in self.compounds)
+
+    def funnel(self) -> list[tuple[Stage, int]]:
+        """Units that reached each stage or went beyond it (suspended ones at vote)."""
+        order = list(STAGE_ORDER)
+        reached = Counter[Stage]()
+        for c in self.compounds:
+            for stage, n in c.stage_counts.items():
+                stage = Stage.VOTE if stage is Stage.SUSPENDED else stage
+                for s in order[: order.index(stage) + 1]:
+                    reached[s] += n
+        return [(s, reached.get(s, 0)) for s in order]
+
+
+def stalled_cutoffs(today: date) -> tuple[tuple[str, date], ...]:
+    """`STALLED_AFTER_DAYS` as (stage, entered-before day) pairs for the summary's filter."""
+    return tuple((s.value, today - timedelta(days=n)) for s, n in STALLED_AFTER_DAYS.items())
+
+
+def _days_stats(
+    rows: list[tuple[str, date, int]], today: date
+) -> dict[Stage, tuple[int, int, int]]:
+    grouped: dict[Stage, list[tuple[int, int]]] = {}
+    for stage, since, n in rows:
+        st = Stage(stage)
+        if st is not Stage.OPERATION:
+            grouped.setdefault(st, []).append(((today - since).days, n))
+    found: dict[Stage, tuple[int, int, int]] = {}
+    for st, pairs in grouped.items():
+        pairs.sort()
+        total = sum(n for _, n in pairs)
+        middle, seen, median = total // 2, 0, pairs[-1][0]
+        for days, n in pairs:  # the element at index total // 2, as sorted(v)[len(v) // 2]
+            if seen + n > middle:
+                median = days
+                break
+            seen += n
+        found[st] = (total, median, pairs[-1][0])
+    return {s: found[s] for s in (*STAGE_ORDER, Stage.SUSPENDED) if s in found}
+
+
+def street_board(
+    engine: Engine,
+    street: str | None = None,
+    *,
+    page: int = 1,
+    per_page: int = STREET_PAGE_SIZE,
+    compound: str | None = None,
+    stage: Stage | None = None,
+    stalled_only: bool = True,
+    today: date | None = None,
+) -> StreetBoard:
+    """The street page from the maintained summary: two aggregates for the totals, a count and
+    one page of lines for the list; no advice computed, no street-wide list loaded.
+
+    `page` past the last page shows the last page; below 1 the first. An unknown `compound`
+    (or one of another street) is no filter."""
+    today = today or date.today()
+    per_page = min(max(1, per_page), 200)
+    cutoffs = stalled_cutoffs(today)
+    with UnitOfWork(engine, read_only=True) as uow:
+        codes = uow.compounds.codes()
+        whole = summary_store.Filter(street=street)
+        conn = uow.connection
+        by_compound: dict[int, tuple[Counter[Stage], int]] = {}
+        for cid, st, n, k in summary_store.compound_stage_counts(conn, whole, cutoffs):
+            counter, stalled = by_compound.get(cid, (Counter[Stage](), 0))
+            counter[Stage(st)] += n
+            by_compound[cid] = (counter, stalled + k)
+        chosen: dict[int, CompoundCounts] = {}
+        for cid in sorted(codes, key=lambda c: natural_key(codes[c])):
+            c = uow.compounds.get(cid)
+            if street is not None and c.street != street:
+                continue
+            counter, stalled = by_compound.get(cid, (Counter[Stage](), 0))
+            chosen[cid] = CompoundCounts(
+                codes[cid],
+                c.name,
+                sum(counter.values()),
+                stalled,
+                {s: counter.get(s, 0) for s in (*STAGE_ORDER, Stage.SUSPENDED)},
+            )
+        days = _days_stats(summary_store.stage_since_counts(conn, whole), today)
+        compound_id = next((cid for cid, c in chosen.items() if c.code == compound), None)
+        listed = summary_store.Filter(
+            street=street,
+            compound_id=compound_id,
+            stage=stage.value if stage is not None else None,
+            stalled_before=cutoffs if stalled_only else None,
+        )
+        matching = summary_store.count(conn, listed)
+        pages = max(1, -(-matching // per_page))
+        page = min(max(1, page), pages)
+        lines = summary_store.page(conn, listed, offset=(page - 1) * per_page, limit=per_page)
+    return StreetBoard(
+        street,
+        today,
+        list(chosen.values()),
+        days,
+        [
+            (chosen[x.compound_id], _summary_line(x, today))
+            for x in lines
+            if x.compound_id in chosen
+        ],
+        page,
+        pages,
+        matching,
+        compound if compound_id is not None else None,
+        stage,
+        stalled_only,
     )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select, true, update
+from sqlalchemy import Connection, and_, case, false, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from colift.store.tables import buildings, households, unit_summaries, units
@@ -247,6 +247,16 @@ class Filter:
     stage: str | None = None
     passed: bool | None = None
     with_objections: bool = False
+    # stalled units only: (stage, cutoff) pairs, a line counts when its stage is one of them
+    # and it entered that stage before the cutoff (the caller owns the stalled rule)
+    stalled_before: tuple[tuple[str, date], ...] | None = None
+
+
+def _stalled(cutoffs: tuple[tuple[str, date], ...]) -> Any:
+    s = unit_summaries.c
+    if not cutoffs:
+        return false()
+    return or_(*(and_(s.stage == stage, s.stage_since < day) for stage, day in cutoffs))
 
 
 def _where(f: Filter) -> Any:
@@ -261,7 +271,47 @@ def _where(f: Filter) -> Any:
         conds.append(unit_summaries.c.passed == f.passed)
     if f.with_objections:
         conds.append(unit_summaries.c.open_objections > 0)
+    if f.stalled_before is not None:
+        conds.append(_stalled(f.stalled_before))
     return and_(true(), *conds)
+
+
+def count(conn: Connection, f: Filter) -> int:
+    """How many lines match `f` (for the number of pages)."""
+    return int(
+        conn.execute(select(func.count()).select_from(unit_summaries).where(_where(f))).scalar_one()
+    )
+
+
+def compound_stage_counts(
+    conn: Connection, f: Filter, stalled_before: tuple[tuple[str, date], ...]
+) -> list[tuple[int, str, int, int]]:
+    """(compound, stage, units, stalled units) over every line under `f`: one aggregate query,
+    so a street's totals do not need its thousands of lines."""
+    s = unit_summaries.c
+    rows = conn.execute(
+        select(
+            s.compound_id,
+            s.stage,
+            func.count(),
+            func.sum(case((_stalled(stalled_before), 1), else_=0)),
+        )
+        .where(_where(f))
+        .group_by(s.compound_id, s.stage)
+    )
+    return [(int(c), str(st), int(n), int(k or 0)) for c, st, n, k in rows]
+
+
+def stage_since_counts(conn: Connection, f: Filter) -> list[tuple[str, date, int]]:
+    """(stage, day it was entered, units) under `f`: enough for exact medians and maxima of
+    the days in each stage, at most one row per stage and day."""
+    s = unit_summaries.c
+    rows = conn.execute(
+        select(s.stage, s.stage_since, func.count())
+        .where(and_(_where(f), s.stage_since.is_not(None)))
+        .group_by(s.stage, s.stage_since)
+    )
+    return [(str(st), d, int(n)) for st, d, n in rows]
 
 
 def page(conn: Connection, f: Filter, *, offset: int = 0, limit: int = 50) -> list[SummaryLine]:

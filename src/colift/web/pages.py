@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from functools import cache
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -54,7 +54,7 @@ from colift.coproduction.workflow import WORK_STEP_NAMES, WorkStep
 from colift.errors import BadInput, ColiftError, NotFound, RowError, RuleViolation
 from colift.i18n import Message, msg
 from colift.model import ObjectionStatus, parse_vote
-from colift.model.coproduction import Activity, GuidanceMode, Outcome, Stage, Stance
+from colift.model.coproduction import STAGE_ORDER, Activity, GuidanceMode, Outcome, Stage, Stance
 from colift.rules.costshare import parse_plan
 from colift.rules.subsidy import all_subsidy_profiles
 from colift.services.accounts import LoginRefused, TooManyAttempts, sign_in, sign_out
@@ -74,17 +74,17 @@ from colift.services.documents import DOCUMENTS, document_pdf, unit_document
 from colift.services.ledger import export_unit
 from colift.services.quota import Work
 from colift.services.registry import get_compound, import_roster_upload
-from colift.services.views import compound_overview, street_overview, unit_page
+from colift.services.views import compound_overview, street_board, unit_page
 from colift.services.workflow import advance_stage, check_stage, record_step
 from colift.web import i18n
 from colift.web.glossary import TERMS
 from colift.web.present import (
     activity_chart,
+    board_days_chart,
     funnel_chart,
     gauge,
     heterogeneity_chart,
     plan_form,
-    stage_days_chart,
     whatif_view,
 )
 from colift.web.render import FLASH_COOKIE, page_language, render, render_print
@@ -318,27 +318,57 @@ def compound_page(request: Request, code: str, who: Who) -> Response:
 
 
 @router.get("/street", response_class=HTMLResponse)
-def street_page(request: Request, who: Who) -> Response:
+def street_page(
+    request: Request,
+    who: Who,
+    page: str | None = None,
+    compound: str | None = None,
+    stage: str | None = None,
+    show: str | None = None,
+) -> Response:
+    """Totals over the whole street and one page (50 lines) of its unit list, filtered by
+    compound, stage and stalled-or-all; a page number that is not a number or out of range
+    shows the first or last page with a notice, never an error."""
     if who.role not in (Role.STREET_VIEWER, Role.ADMIN):
         raise Refused("街道总览只对街道办和管理员开放 / the street view is for street offices")
-    overview = street_overview(
-        engine_of(request), who.street if who.role is Role.STREET_VIEWER else None
+    number = int(page) if page is not None and page.strip().isdigit() else None
+    chosen_stage = next((s for s in Stage if s.value == stage), None)
+    board = street_board(
+        engine_of(request),
+        who.street if who.role is Role.STREET_VIEWER else None,
+        page=number or 1,
+        compound=compound or None,
+        stage=chosen_stage,
+        stalled_only=show != "all",
     )
+    page_note = page is not None and (number is None or number != board.page)
     lang = page_language(request)
-    days = stage_days_chart(overview, lang)
+    days = board_days_chart(board, lang)
     days["median_name"] = "中位数" if lang != "en" else "median"
     days["max_name"] = "最长" if lang != "en" else "longest"
     from colift.services.regeneration import compound_regeneration
 
     engine = engine_of(request)
-    regeneration = [(c, compound_regeneration(engine, c.code)) for c in overview.compounds]
+    regeneration = [(c, compound_regeneration(engine, c.code)) for c in board.compounds]
+    query = {
+        k: v
+        for k, v in (
+            ("compound", board.compound),
+            ("stage", board.stage.value if board.stage else None),
+            ("show", None if board.stalled_only else "all"),
+        )
+        if v
+    }
     return render(
         request,
         "street.html",
-        overview=overview,
-        funnel=funnel_chart(overview, lang),
+        overview=board,
+        funnel=funnel_chart(board, lang),
         days=days,
         regeneration=regeneration,
+        stages=[*STAGE_ORDER, Stage.SUSPENDED],
+        page_note=page_note,
+        page_query=urlencode(query),
     )
 
 
@@ -374,7 +404,9 @@ def _unit_page(
         evidence=_advice_evidence(engine, page, who) if can_read_evidence(who) else {},
         tools=list(catalogue.tools.values()),
         subsidy_profiles=_subsidy_names(lang),
-        plan_form=_plan_form(engine, unit_id, page.subsidy_profile, lang) if can_manage_unit(who, place) else None,
+        plan_form=_plan_form(engine, unit_id, page.subsidy_profile, lang)
+        if can_manage_unit(who, place)
+        else None,
         stages=[s for s in Stage],
         objection_moves=[s for s in ObjectionStatus],
         documents=DOCUMENTS,
@@ -446,7 +478,12 @@ def _act(
         message = action(engine)
     except ColiftError as exc:
         refused = _unit_page(
-            request, unit_id, who, status=status_for(exc), error=exc.render(page_language(request)), anchor=anchor
+            request,
+            unit_id,
+            who,
+            status=status_for(exc),
+            error=exc.render(page_language(request)),
+            anchor=anchor,
         )
         # the address bar shows the unit page, not the form's POST address: a refresh reloads
         # the page instead of "Method Not Allowed" (htmx replaces the pushed URL with this)
@@ -915,4 +952,3 @@ def form_address(unit_id: int, form_name: str, who: Who) -> Response:
     if anchor is None:
         raise NotFound("no page {path}", path=f"/units/{unit_id}/{form_name}")
     return RedirectResponse(f"/units/{unit_id}#{anchor}", status_code=303)
-

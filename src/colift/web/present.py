@@ -7,7 +7,7 @@ from typing import Any
 
 from colift.i18n import msg
 from colift.rules.consent import ConsentResult, format_area
-from colift.services.views import StreetOverview, UnitPage
+from colift.services.views import StreetBoard, StreetOverview, UnitPage
 from colift.web.labels import label
 
 
@@ -86,7 +86,7 @@ def activity_chart(page: UnitPage, lang: str) -> dict[str, Any]:
     return {"kind": "bar", "categories": [k for k, _ in ordered], "values": [v for _, v in ordered]}
 
 
-def funnel_chart(overview: StreetOverview, lang: str) -> dict[str, Any]:
+def funnel_chart(overview: StreetOverview | StreetBoard, lang: str) -> dict[str, Any]:
     return {
         "kind": "funnel",
         "data": [{"name": label("stage", s, lang), "value": n} for s, n in overview.funnel()],
@@ -101,6 +101,17 @@ def stage_days_chart(overview: StreetOverview, lang: str) -> dict[str, Any]:
         "categories": [label("stage", s, lang) for s in stages],
         "median": [sorted(days[s])[len(days[s]) // 2] for s in stages],
         "max": [max(days[s]) for s in stages],
+    }
+
+
+def board_days_chart(board: StreetBoard, lang: str) -> dict[str, Any]:
+    """`stage_days_chart` from the street page's aggregate (median and longest per stage)."""
+    stages = list(board.days)
+    return {
+        "kind": "boxish",
+        "categories": [label("stage", s, lang) for s in stages],
+        "median": [board.days[s][1] for s in stages],
+        "max": [board.days[s][2] for s in stages],
     }
 
 
