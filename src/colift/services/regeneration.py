@@ -13,7 +13,6 @@ from colift.coproduction.regeneration import (
     regeneration_outcome,
 )
 from colift.errors import BadInput
-from colift.model.coproduction import Stage
 from colift.store import UnitOfWork
 from colift.store.regeneration import RegenerationRepository
 
@@ -57,12 +56,7 @@ def record_regeneration(
 
 def lift_running_since(uow: UnitOfWork, compound_id: int) -> date | None:
     """The day the compound's first lift entered operation, from the stage transitions."""
-    days = []
-    for info in uow.units.list_by_compound(compound_id):
-        for t in uow.projects.transitions(info.id):
-            if t.to_stage is Stage.OPERATION:
-                days.append(t.on)
-    return min(days, default=None)
+    return uow.projects.first_operation_day(compound_id)
 
 
 def compound_regeneration(
@@ -70,7 +64,7 @@ def compound_regeneration(
 ) -> RegenerationOutcome:
     """The regeneration outcome of the compound `code` on `today`."""
     today = today or date.today()
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         compound = uow.compounds.get_by_code(code)
         assert compound.id is not None
         events = RegenerationRepository(uow.connection).list_by_compound(compound.id)

@@ -284,6 +284,19 @@ class ProjectRepository:
         )
         return [_transition(r) for r in rows]
 
+    def first_operation_day(self, compound_id: int) -> date | None:
+        """The day the compound's first lift entered operation (one query, not one per unit)."""
+        day = self.conn.execute(
+            select(func.min(stage_transitions.c.on))
+            .join(units, units.c.id == stage_transitions.c.unit_id)
+            .join(buildings, buildings.c.id == units.c.building_id)
+            .where(
+                buildings.c.compound_id == compound_id,
+                stage_transitions.c.to_stage == Stage.OPERATION.value,
+            )
+        ).scalar()
+        return day if isinstance(day, date) else (date.fromisoformat(day) if day else None)
+
     def stages_by_compound(self, compound_id: int) -> dict[int, Stage]:
         """The stage of every unit of the compound by unit id (survey if never recorded)."""
         rows = self.conn.execute(
