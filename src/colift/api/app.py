@@ -14,6 +14,7 @@ from colift.api.auth import Principal
 from colift.api.errors import install_error_handlers
 from colift.api.evidence_routes import evidence_router
 from colift.api.overview_routes import router as overview_router
+from colift.api.regeneration_routes import router as regeneration_router
 from colift.api.roster_routes import router as roster_router
 from colift.api.routes import router
 from colift.api.routes_web import router as web_actions
@@ -89,6 +90,7 @@ def create_app(
     app.include_router(evidence_router, prefix=PREFIX)
     app.include_router(web_actions, prefix=PREFIX)
     app.include_router(roster_router, prefix=PREFIX)
+    app.include_router(regeneration_router, prefix=PREFIX)
     app.include_router(roster_pages)
     app.include_router(overview_router, prefix=PREFIX)
     app.include_router(pages)
