@@ -189,5 +189,5 @@ def test_the_api_records_lists_and_refuses_with_the_error_shape(
         error = refused.json()["error"]
         assert error["code"] and error["message"], body
     assert len(client.get(url).json()["events"]) == 1
-    assert client.get(f"/api/v1/compounds/nope/regeneration").status_code == 404
+    assert client.get("/api/v1/compounds/nope/regeneration").status_code == 404
     assert verify_ledger(engine).ok

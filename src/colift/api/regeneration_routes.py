@@ -10,7 +10,13 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from colift.api.auth import CurrentPrincipal, UnitPlace, can_manage_unit, can_read_compound, forbidden
+from colift.api.auth import (
+    CurrentPrincipal,
+    UnitPlace,
+    can_manage_unit,
+    can_read_compound,
+    forbidden,
+)
 from colift.api.errors import ERROR_RESPONSES
 from colift.api.routes import EngineDep
 from colift.coproduction.regeneration import RegenerationEvent
@@ -33,7 +39,9 @@ class RegenerationIn(BaseModel):
         "volunteer_duty/志愿服务, other_action/其他集体行动, conflict/邻里纠纷 or complaint/投诉",
     )
     title: str = Field(min_length=1, max_length=200, description="e.g. 3栋楼道改造")
-    on: date | None = Field(None, description="the day it happened, not in the future (default: today)")
+    on: date | None = Field(
+        None, description="the day it happened, not in the future (default: today)"
+    )
     households: int = Field(0, ge=0, le=MAX_HOUSEHOLDS, description="households taking part")
     of_households: int = Field(
         0, ge=0, le=MAX_HOUSEHOLDS, description="households asked or concerned (0: not recorded)"

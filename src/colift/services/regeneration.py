@@ -17,7 +17,6 @@ from colift.model.coproduction import Stage
 from colift.store import UnitOfWork
 from colift.store.regeneration import RegenerationRepository
 
-
 # A compound has at most a few thousand households; a larger count is a typing slip.
 MAX_HOUSEHOLDS = 10_000
 

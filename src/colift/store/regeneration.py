@@ -31,9 +31,7 @@ class RegenerationRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(
-        self, compound_id: int, event: RegenerationEvent, *, actor: str
-    ) -> RegenerationEvent:
+    def add(self, compound_id: int, event: RegenerationEvent, *, actor: str) -> RegenerationEvent:
         """Insert one event and append `regeneration.record` to the compound's chain."""
         require(self.conn, compounds, [compound_id], "compound")
         chain = ledger.compound_chain(compound_id)

@@ -346,7 +346,9 @@ def post_regeneration(request: Request, code: str, who: Who, form: Form) -> Resp
     engine = engine_of(request)
     compound = get_compound(engine, code)
     if not can_manage_unit(who, UnitPlace(0, code, compound.street)):
-        raise Refused("只有本小区的社区工作者可以记录社区更新 / only the compound's worker may record this")
+        raise Refused(
+            "只有本小区的社区工作者可以记录社区更新 / only the compound's worker may record this"
+        )
     try:
         event = RegenerationEvent(
             parse_kind(_text(form, "kind")),
