@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from colift.api import create_app
 from colift.services.demo import seed_demo
@@ -191,3 +191,24 @@ def test_the_api_records_lists_and_refuses_with_the_error_shape(
     assert len(client.get(url).json()["events"]) == 1
     assert client.get("/api/v1/compounds/nope/regeneration").status_code == 404
     assert verify_ledger(engine).ok
+
+
+def test_a_row_written_around_the_service_is_reported(demo: tuple[Engine, str]) -> None:
+    engine, _ = demo
+    assert verify_ledger(engine).ok
+    from colift.store.tables import compounds
+
+    with engine.begin() as conn:
+        compound_id = conn.execute(select(func.min(compounds.c.id))).scalar_one()
+        conn.execute(
+            insert(regeneration_events).values(
+                compound_id=compound_id,
+                kind="complaint",
+                on=date(2026, 1, 5),
+                households=1,
+                of_households=0,
+                title="未入账的投诉",
+            )
+        )
+    report = verify_ledger(engine)
+    assert not report.ok and "regeneration_events" in report.message
