@@ -721,6 +721,19 @@ ZH.update(
         "the flats' shares added up": "各户分摊金额之和",
     }
 )
+# Community regeneration recorded from the compound page and the API.
+ZH.update(
+    {
+        "the day {day} is in the future: record what has happened": "日期 {day} 在未来：请记录已经发生的事",
+        "give the event a title, e.g. 3栋楼道改造": "请填写标题，如“3栋楼道改造”",
+        "households must be a whole number from 0 to {most}, not {value}": "户数须为0到{most}之间的整数，不能是 {value}",
+        "recorded: {kind} {title} on {day}": "已记录：{kind}「{title}」（{day}）",
+        "What happened": "事件类型",
+        "Day": "日期",
+        "Households asked": "涉及户数",
+        "Record": "记录",
+    }
+)
 
 
 # Evidence beside the advice: the segments of one code.

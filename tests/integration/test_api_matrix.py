@@ -263,6 +263,15 @@ CASES = [
     Case("GET", "/compounds", frozenset(SIGNED_IN), fixed("/compounds")),
     Case("GET", "/compounds/{code}/report", COMPOUND_READERS, compound_url("/report")),
     Case("GET", "/compounds/{code}/overview", COMPOUND_READERS, compound_url("/overview")),
+    Case("GET", "/compounds/{code}/regeneration", COMPOUND_READERS, compound_url("/regeneration")),
+    Case(
+        "POST",
+        "/compounds/{code}/regeneration",
+        MANAGERS,
+        compound_url("/regeneration"),
+        lambda w: {"json": {"kind": "volunteer_duty", "title": "电梯志愿值守", "households": 3}},
+        ok=frozenset({201}),
+    ),
     Case(
         "POST",
         "/compounds/{code}/roster",

@@ -16,6 +16,7 @@ from colift.api.errors import install_error_handlers, install_openapi
 from colift.api.evidence_routes import evidence_router
 from colift.api.limits import BodyLimit, InputGuard
 from colift.api.overview_routes import router as overview_router
+from colift.api.regeneration_routes import router as regeneration_router
 from colift.api.roster_routes import router as roster_router
 from colift.api.routes import router
 from colift.api.routes_web import router as web_actions
@@ -95,6 +96,7 @@ def create_app(
     app.include_router(evidence_router, prefix=PREFIX)
     app.include_router(web_actions, prefix=PREFIX)
     app.include_router(roster_router, prefix=PREFIX)
+    app.include_router(regeneration_router, prefix=PREFIX)
     app.include_router(roster_pages)
     app.include_router(overview_router, prefix=PREFIX)
     app.include_router(account_actions, prefix=PREFIX)

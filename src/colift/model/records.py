@@ -22,6 +22,7 @@ LEDGER_ACTION_NAMES_ZH: dict[str, str] = {
     "costplan.set": "制定费用分摊方案",
     "stage.transition": "项目阶段变更",
     "activity.record": "记录协商活动",
+    "regeneration.record": "记录社区更新事件",
     "stance.set": "记录住户态度",
     "technical.record": "登记技术问题",
     "technical.resolve": "技术问题已解决",

@@ -16,6 +16,9 @@ from colift.errors import BadInput
 from colift.store import UnitOfWork
 from colift.store.regeneration import RegenerationRepository
 
+# A compound has at most a few thousand households; a larger count is a typing slip.
+MAX_HOUSEHOLDS = 10_000
+
 
 def parse_kind(text: str) -> RegenerationKind:
     """A kind by its id or Chinese name (楼道改造, 投诉, …); BadInput naming the known ones."""
@@ -37,9 +40,26 @@ def record_regeneration(
     code: str,
     event: RegenerationEvent,
     *,
+    actor: str = "community worker",
     unit_label: str | None = None,
+    today: date | None = None,
 ) -> RegenerationEvent:
-    """Record one collective action, conflict or complaint in the compound `code`."""
+    """Record one collective action, conflict or complaint in the compound `code`; the
+    record goes to the compound's ledger chain in the same transaction."""
+    today = today or date.today()
+    if event.on > today:
+        raise BadInput(
+            "the day {day} is in the future: record what has happened", day=event.on.isoformat()
+        )
+    for value in (event.households, event.of_households):
+        if isinstance(value, bool) or not 0 <= value <= MAX_HOUSEHOLDS:
+            raise BadInput(
+                "households must be a whole number from 0 to {most}, not {value}",
+                most=MAX_HOUSEHOLDS,
+                value=value,
+            )
+    if not event.title.strip():
+        raise BadInput("give the event a title, e.g. 3栋楼道改造")
     with UnitOfWork(engine) as uow:
         compound = uow.compounds.get_by_code(code)
         assert compound.id is not None
@@ -49,7 +69,7 @@ def record_regeneration(
             event = RegenerationEvent(
                 event.kind, event.on, event.households, event.of_households, event.title, info.id
             )
-        saved = RegenerationRepository(uow.connection).add(compound.id, event)
+        saved = RegenerationRepository(uow.connection).add(compound.id, event, actor=actor)
         uow.commit()
         return saved
 

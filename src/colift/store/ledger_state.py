@@ -236,6 +236,17 @@ SPECS = (
         lambda c: select(_steps).where(_steps.c.unit_id.in_(_units_of(c))),
     ),
 )
+# Community regeneration records (revision 0011): what happened after a lift ran.
+_regeneration = metadata.tables["regeneration_events"]
+SPECS = (
+    *SPECS,
+    Spec(
+        _regeneration,
+        ("id",),
+        ("compound_id", "unit_id", "kind", "on", "households", "of_households", "title"),
+        lambda c: select(_regeneration).where(_regeneration.c.compound_id == c),
+    ),
+)
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 # Project facts a stage transition may set besides the stage (store.coproduction.PROJECT_FIELDS).
 _TRANSITION_KEYS = frozenset({"transition_id", "from", "to", "on", "reason", "reference"})
@@ -654,6 +665,20 @@ def _step_record(r: Replay, e: LedgerEntry, p: dict[str, Any]) -> None:
     unit_id = e.unit_id if e.unit_id is not None else int(e.subject.partition(":")[2])
     values = {"done_on": p["done_on"], "reference": p["reference"], "recorded_by": e.actor}
     r._set("work_steps", (unit_id, p["step"]), values, e.seq)
+
+
+@_handles("regeneration.record")
+def _regeneration_record(r: Replay, e: LedgerEntry, p: dict[str, Any]) -> None:
+    values = {
+        "compound_id": int(e.subject.partition(":")[2]),
+        "unit_id": p["unit_id"],
+        "kind": p["kind"],
+        "on": p["on"],
+        "households": p["households"],
+        "of_households": p["of_households"],
+        "title": p["title"],
+    }
+    r._set("regeneration_events", (p["regeneration_id"],), values, e.seq)
 
 
 @_handles("text.erase")

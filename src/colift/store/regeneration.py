@@ -1,4 +1,4 @@
-"""Regeneration records of a compound (public to its workers; not part of the consent ledger)."""
+"""Regeneration records of a compound; each one goes to the compound's ledger chain with it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Row, insert, select
 
 from colift.coproduction.regeneration import RegenerationEvent, RegenerationKind
 from colift.errors import BadInput
+from colift.store import ledger
 from colift.store.repository import check_lengths, require
 from colift.store.tables import compounds, regeneration_events, units
 
@@ -30,8 +31,11 @@ class RegenerationRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, compound_id: int, event: RegenerationEvent) -> RegenerationEvent:
+    def add(self, compound_id: int, event: RegenerationEvent, *, actor: str) -> RegenerationEvent:
+        """Insert one event and append `regeneration.record` to the compound's chain."""
         require(self.conn, compounds, [compound_id], "compound")
+        chain = ledger.compound_chain(compound_id)
+        ledger.lock(self.conn, chain)
         if event.unit_id is not None:
             require(self.conn, units, [event.unit_id], "unit")
         for value in (event.households, event.of_households):
@@ -57,6 +61,23 @@ class RegenerationRepository:
             )
             .returning(regeneration_events.c.id)
         ).scalar_one()
+        ledger.append(
+            self.conn,
+            actor,
+            "regeneration.record",
+            f"compound:{compound_id}",
+            {
+                "regeneration_id": int(new_id),
+                "unit_id": event.unit_id,
+                "kind": event.kind.value,
+                "on": event.on.isoformat(),
+                "households": event.households,
+                "of_households": event.of_households,
+                "title": event.title,
+            },
+            chain=chain,
+            unit_id=event.unit_id,
+        )
         return RegenerationEvent(
             event.kind,
             event.on,

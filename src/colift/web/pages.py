@@ -301,20 +301,114 @@ def home(request: Request, who: Who) -> Response:
 
 @router.get("/compounds/{code}", response_class=HTMLResponse)
 def compound_page(request: Request, code: str, who: Who) -> Response:
+    return _compound_page(request, code, who)
+
+
+def _compound_page(
+    request: Request,
+    code: str,
+    who: Principal,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    form: FormData | None = None,
+) -> Response:
+    from colift.coproduction.regeneration import KIND_NAMES_ZH
+    from colift.services.regeneration import compound_regeneration
+
     engine = engine_of(request)
     compound = get_compound(engine, code)
     if not can_read_compound(who, code, compound.street):
         raise Refused("你的角色不能查看这个小区 / your role may not read this compound")
     overview = compound_overview(engine, code)
-    from colift.services.regeneration import compound_regeneration
-
-    return render(
+    response = render(
         request,
         "compound.html",
+        status=status,
         overview=overview,
         regeneration=compound_regeneration(engine, code),
         manage=can_manage_unit(who, UnitPlace(0, code, compound.street)),
+        regeneration_kinds=KIND_NAMES_ZH,
+        regeneration_error=error,
+        regeneration_form={k: _text(form, k) for k in REGENERATION_FIELDS} if form else {},
+        latest_day=date.today().isoformat(),
     )
+    if error is not None:
+        response.headers["HX-Replace-Url"] = f"/compounds/{code}#regeneration"
+    return response
+
+
+def _day_field(form: FormData, name: str) -> date | None:
+    raw = _text(form, name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadInput("{value} is not a date: write it as YYYY-MM-DD", value=raw) from None
+
+
+def _count_field(form: FormData, name: str) -> int:
+    from colift.services.regeneration import MAX_HOUSEHOLDS
+
+    raw = _text(form, name)
+    if not raw:
+        return 0
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise BadInput(
+            "households must be a whole number from 0 to {most}, not {value}",
+            most=MAX_HOUSEHOLDS,
+            value=raw,
+        )
+    return int(raw)
+
+
+REGENERATION_FIELDS = ("kind", "on", "title", "households", "of_households")
+
+
+@router.post("/compounds/{code}/regeneration")
+def post_regeneration(request: Request, code: str, who: Who, form: Form) -> Response:
+    """Record a collective action, conflict or complaint from the compound page's form."""
+    from colift.coproduction.regeneration import RegenerationEvent
+    from colift.services.regeneration import parse_kind, record_regeneration
+
+    engine = engine_of(request)
+    compound = get_compound(engine, code)
+    if not can_manage_unit(who, UnitPlace(0, code, compound.street)):
+        raise Refused(
+            "只有本小区的社区工作者可以记录社区更新 / only the compound's worker may record this"
+        )
+    try:
+        event = RegenerationEvent(
+            parse_kind(_text(form, "kind")),
+            _day_field(form, "on") or date.today(),
+            _count_field(form, "households"),
+            _count_field(form, "of_households"),
+            _text(form, "title"),
+        )
+        saved = record_regeneration(engine, code, event, actor=who.name)
+    except ColiftError as exc:
+        return _compound_page(
+            request,
+            code,
+            who,
+            status=status_for(exc),
+            error=exc.render(page_language(request)),
+            form=form,
+        )
+    done = msg(
+        "recorded: {kind} {title} on {day}",
+        kind=saved.kind_zh,
+        title=saved.title,
+        day=saved.on.isoformat(),
+    ).render(page_language(request))
+    return back(request, f"/compounds/{code}#regeneration", done)
+
+
+@router.get("/compounds/{code}/regeneration")
+def get_regeneration_form(code: str) -> Response:
+    """The form's POST address opened with GET leads to the form on the compound page."""
+    return RedirectResponse(f"/compounds/{code}#regeneration", status_code=303)
 
 
 @router.get("/street", response_class=HTMLResponse)
