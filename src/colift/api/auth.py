@@ -115,6 +115,12 @@ def can_read_document(p: Principal, place: UnitPlace, kind: str) -> bool:
     return can_lead_unit(p, place) or (p.role is Role.STREET_VIEWER and can_read_unit(p, place))
 
 
+def can_export_ledger(p: Principal, place: UnitPlace) -> bool:
+    """A unit's ledger evidence file names every owner: those who may print the whole signature
+    sheet (the unit's leader, its managers, the street office), never a resident's own copy."""
+    return p.role is not Role.RESIDENT and can_read_document(p, place, "signatures")
+
+
 def document_room(p: Principal, kind: str) -> str | None:
     """The one flat a document may show this reader (a resident's own copy), or None for all."""
     if p.role is Role.RESIDENT and kind not in PUBLIC_DOCUMENTS:

@@ -13,7 +13,7 @@ from colift.errors import BadInput
 from colift.web.pages import Form, Refused, Who, back, engine_of
 from colift.web.render import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: outside the OpenAPI
 PAGE_PARTICLES = 40  # a run from the page stays under a minute or two
 PAGE_GENERATIONS = 3
 

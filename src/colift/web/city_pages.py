@@ -18,7 +18,7 @@ from colift.services.summary import PAGE_SIZE, city_overview
 from colift.web.pages import Refused, Who
 from colift.web.render import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: outside the OpenAPI
 STAGES = [s.value for s in (*STAGE_ORDER, Stage.SUSPENDED)]
 
 

@@ -28,6 +28,7 @@ from colift.api.auth import (
     Role,
     UnitPlace,
     can_act_for_room,
+    can_export_ledger,
     can_lead_unit,
     can_manage_unit,
     can_read_compound,
@@ -932,7 +933,7 @@ def ledger_evidence(request: Request, unit_id: int, fmt: str, who: Who) -> Respo
     place = locate_unit(engine, unit_id)
     if fmt not in ("json", "pdf"):
         raise NotFound("no evidence file .{fmt}: choose json or pdf", fmt=fmt)
-    if not can_read_document(who, place, "signatures"):
+    if not can_export_ledger(who, place):
         raise Refused(
             msg("your role may not export this unit's ledger").render(page_language(request))
         )
