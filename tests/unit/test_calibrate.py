@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -129,6 +130,9 @@ def test_evidence_links_a_tool_to_consent_in_cases_and_segments() -> None:
     assert pledge is not None and pledge.outcome == "consent"
     assert (pledge.cases, pledge.segments) == (2, 2)
     assert pledge.sentence_zh() == "在2个个案的2段访谈中，党员带头承诺之后出现了同意"
+    # one passage of a meeting's minutes that speaks for four cases is not "4 cases in 1 passage"
+    meeting = replace(pledge, cases=4, segments=1)
+    assert meeting.sentence_zh() == "在1段访谈（涉及4个个案）中，党员带头承诺之后出现了同意"
     assert pledge.to_json()["examples"][0] == {"source": "s1", "start": 0, "end": 7}
     assert for_tool(found, "door_to_door") is None  # only contradicted
     rows = [

@@ -48,14 +48,21 @@ class Link:
         return self.code.removeprefix("tool.")
 
     def sentence_zh(self) -> str:
-        return (
-            f"在{self.cases}个个案的{self.segments}段访谈中，"
-            f"{self.name_zh}之后出现了{OUTCOME_ZH[self.outcome]}"
+        # A meeting's minutes can speak for several cases in one passage: then say so, rather
+        # than "4 cases in 1 passage".
+        where = (
+            f"在{self.cases}个个案的{self.segments}段访谈中"
+            if self.segments >= self.cases
+            else f"在{self.segments}段访谈（涉及{self.cases}个个案）中"
         )
+        return f"{where}，{self.name_zh}之后出现了{OUTCOME_ZH[self.outcome]}"
 
     def sentence_en(self) -> str:
         return (
             f"in {self.segments} interview segments from {self.cases} cases, "
+            f"{self.outcome} followed {self.code}"
+            if self.segments >= self.cases
+            else f"in {self.segments} interview segment(s) covering {self.cases} cases, "
             f"{self.outcome} followed {self.code}"
         )
 
