@@ -474,7 +474,7 @@ def test_filled_template_reads_once_the_example_row_is_deleted(tmp_path: Path) -
     path = tmp_path / "template.csv"
     write_template(path)
     lines = path.read_text(encoding="utf-8-sig").splitlines()
-    path.write_text("\n".join([lines[0], "5,1,6,1,101,60.5,登记,陈秀英,,自住"]), encoding="utf-8")
+    path.write_text("\n".join([lines[0], "5,1,6,1,101,60.5,登记,陈秀英,,,自住"]), encoding="utf-8")
     (row,) = read_roster(path)
     assert (row.building, row.unit, row.room, row.owner) == ("5", "1", "101", "陈秀英")
 

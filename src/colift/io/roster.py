@@ -103,7 +103,6 @@ class RosterRow:
     area_m2: Decimal
     owner: str
     owner_phone: str = ""
-    owner_id_number: str = ""  # 身份证号: stored encrypted, masked where not needed
     tenure: Tenure = Tenure.OWNER_OCCUPIED
     area_source: AreaSource = AreaSource.REGISTERED
     storeys: int | None = None
@@ -114,6 +113,9 @@ class RosterRow:
     party_member: bool | None = None
     vote: Vote | None = None
     notes: str = ""
+    # 身份证号, optional: stored encrypted, masked where not needed. Last, so that rows written
+    # positionally before the column existed still mean what they meant.
+    owner_id_number: str = ""
     # Where the row came from, so a later storage error can still point at the file's row.
     source_row: int | None = field(default=None, compare=False)
 
