@@ -484,6 +484,37 @@ BAD: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
         422,
         None,
     ),
+    # overviews read from the maintained summary: bounded pages
+    ("city: negative offset", "GET", "/city", {"params": {"offset": "-1"}}, 422, None),
+    ("street units: a page of 0", "GET", "/street/units", {"params": {"limit": "0"}}, 422, None),
+    # community regeneration after a lift runs
+    ("regeneration of unknown compound", "GET", "/compounds/nowhere/regeneration", {}, 404, None),
+    (
+        "regeneration: no kind",
+        "POST",
+        "/compounds/{code}/regeneration",
+        {"json": {"title": "楼道扶手"}},
+        422,
+        None,
+    ),
+    # roster update: preview, then confirm
+    (
+        "roster preview: no file",
+        "POST",
+        "/compounds/{code}/roster/previews",
+        {"data": {"x": "1"}},
+        422,
+        None,
+    ),
+    ("unknown roster preview", "GET", "/compounds/{code}/roster/previews/nope", {}, 404, None),
+    (
+        "confirm an unknown roster preview",
+        "POST",
+        "/compounds/{code}/roster/previews/nope/confirm",
+        {},
+        404,
+        None,
+    ),
     # roster
     ("roster: no file", "POST", "/compounds/{code}/roster", {"data": {"x": "1"}}, 422, None),
     (
