@@ -892,6 +892,7 @@ ZH.update(
         "{field}: {day} is before 1950: check the year": "{field}：{day} 早于1950年，请检查年份",
         "{field}: {value} is too large": "{field}：{value} 过大",
         "{field}: more than ¥100,000,000 is not the cost of a lift": "{field}：超过一亿元，不是加装电梯的费用，请检查金额",
+        "passage": "片段",
     }
 )
 
