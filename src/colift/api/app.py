@@ -21,7 +21,6 @@ from colift.api.roster_routes import router as roster_router
 from colift.api.routes import router
 from colift.api.routes_web import router as web_actions
 from colift.services.quota import Quota
-from colift.web.calibration import router as calibration_pages
 
 PREFIX = "/api/v1"
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -70,6 +69,7 @@ def create_app(
     overview lists (a read replica, `COLIFT_READ_DATABASE_URL`); None: `engine`.
     """
     from colift.web.account_pages import router as account_pages
+    from colift.web.calibration import router as calibration_pages
     from colift.web.city_pages import router as city_pages
     from colift.web.errors import html_error, install_page_errors
     from colift.web.evidence_pages import router as evidence_pages
