@@ -20,11 +20,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from colift.errors import BadInput
+from colift.i18n import msg
+from colift.store import keyfiles
 
 KEY_ENV = "COLIFT_LEDGER_KEY"
 KEY_FILE_ENV = "COLIFT_LEDGER_KEY_FILE"
@@ -60,8 +61,7 @@ def default_key_path() -> Path:
 
 def key_path() -> Path:
     """The file the key is read from (or created in) when `COLIFT_LEDGER_KEY` is not set."""
-    configured = os.environ.get(KEY_FILE_ENV, "").strip()
-    return Path(configured).expanduser() if configured else default_key_path()
+    return keyfiles.key_file_path(KEY_FILE_ENV, default_key_path())
 
 
 def _checked(text: str, source: str) -> LedgerKey:
@@ -82,44 +82,15 @@ _found: dict[tuple[str, str], LedgerKey] = {}
 
 def load_key(*, create: bool = False) -> LedgerKey | None:
     """The configured ledger key; with `create`, a new key file is made if there is none."""
-    given = os.environ.get(KEY_ENV, "")
-    path = key_path()
-    where = (given, str(path))
-    if where in _found:
-        return _found[where]
-    if given.strip():
-        key = _checked(given, KEY_ENV)
-    else:
-        try:
-            key = _checked(path.read_text(encoding="utf-8"), str(path))
-        except FileNotFoundError:
-            if not create:
-                return None
-            key = _create(path)
-        except OSError as exc:
-            raise BadInput(
-                "cannot read the ledger key file {path}: {problem}",
-                path=path,
-                problem=exc.strerror,
-            ) from None
-    _found[where] = key
-    return key
-
-
-def _create(path: Path) -> LedgerKey:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # O_EXCL: two processes starting at once cannot each write their own key.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _checked(path.read_text(encoding="utf-8"), str(path))
-    except OSError as exc:
-        raise BadInput(
-            "cannot create the ledger key file {path} ({problem}): set COLIFT_LEDGER_KEY "
-            "or COLIFT_LEDGER_KEY_FILE",
-            path=path,
-            problem=exc.strerror,
-        ) from None
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(secrets.token_hex(32) + "\n")
-    return _checked(path.read_text(encoding="utf-8"), str(path))
+    return keyfiles.load_key(
+        KEY_ENV,
+        key_path(),
+        _checked,
+        _found,
+        create=create,
+        hex_bytes=32,
+        cannot_read=msg("cannot read the ledger key file {path}: {problem}"),
+        cannot_create=msg(
+            "cannot create the ledger key file {path} ({problem}): set COLIFT_LEDGER_KEY or COLIFT_LEDGER_KEY_FILE"
+        ),
+    )

@@ -27,7 +27,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +34,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 from colift.errors import BadInput
+from colift.i18n import msg
+from colift.store import keyfiles
 
 KEY_ENV = "COLIFT_DATA_KEY"
 KEY_FILE_ENV = "COLIFT_DATA_KEY_FILE"
@@ -60,8 +61,7 @@ def default_key_path() -> Path:
 
 
 def key_path() -> Path:
-    configured = os.environ.get(KEY_FILE_ENV, "").strip()
-    return Path(configured) if configured else default_key_path()
+    return keyfiles.key_file_path(KEY_FILE_ENV, default_key_path())
 
 
 def _checked(text: str, source: str) -> DataKey:
@@ -78,46 +78,18 @@ def _checked(text: str, source: str) -> DataKey:
 
 def data_key(*, create: bool = False) -> DataKey | None:
     """The configured key; with `create`, a key file is made when none is configured."""
-    given = os.environ.get(KEY_ENV, "")
-    path = key_path()
-    where = (given, str(path))
-    if where in _found:
-        return _found[where]
-    if given.strip():
-        key = _checked(given, KEY_ENV)
-    else:
-        try:
-            key = _checked(path.read_text(encoding="utf-8"), str(path))
-        except FileNotFoundError:
-            if not create:
-                return None
-            key = _create(path)
-        except OSError as exc:
-            raise BadInput(
-                "cannot read the data key file {path}: {problem}",
-                path=path,
-                problem=exc.strerror,
-            ) from None
-    _found[where] = key
-    return key
-
-
-def _create(path: Path) -> DataKey:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _checked(path.read_text(encoding="utf-8"), str(path))
-    except OSError as exc:
-        raise BadInput(
-            "cannot create the data key file {path} ({problem}): set COLIFT_DATA_KEY or "
-            "COLIFT_DATA_KEY_FILE",
-            path=path,
-            problem=exc.strerror,
-        ) from None
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(secrets.token_hex(64) + "\n")
-    return _checked(path.read_text(encoding="utf-8"), str(path))
+    return keyfiles.load_key(
+        KEY_ENV,
+        key_path(),
+        _checked,
+        _found,
+        create=create,
+        hex_bytes=64,
+        cannot_read=msg("cannot read the data key file {path}: {problem}"),
+        cannot_create=msg(
+            "cannot create the data key file {path} ({problem}): set COLIFT_DATA_KEY or COLIFT_DATA_KEY_FILE"
+        ),
+    )
 
 
 def encrypt(value: str) -> str:
