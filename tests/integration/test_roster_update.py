@@ -86,6 +86,7 @@ def test_owner_phone_area_and_new_flats_previewed_then_confirmed(
     new_flat = list(rows[0])
     new_flat[col["楼栋"]], new_flat[col["单元"]], new_flat[col["房号"]] = "10", "1", "101"
     new_flat[col["业主"]], new_flat[col["联系电话"]] = "孙立新", "13900000003"
+    new_flat[header.index("身份证号")] = "11010519491231002X"  # a new owner's ID number is kept
     rows.append(new_flat)
     hid, unit_id, _, _ = _flat(engine, "3", "1", "102")
     with UnitOfWork(engine) as uow:
@@ -115,6 +116,9 @@ def test_owner_phone_area_and_new_flats_previewed_then_confirmed(
     assert _flat(engine, "3", "1", "102")[2:] == ("周晓梅", "13900000001")
     assert _flat(engine, "3", "1", "201")[2:] == ("王建华、刘淑芬", "13900000002")
     assert _flat(engine, "10", "1", "101")[2] == "孙立新"
+    with UnitOfWork(engine) as uow:
+        new_owner = uow.owners.get(uow.households.get(_flat(engine, "10", "1", "101")[0]).owner_id)
+        assert new_owner.id_number == "11010519491231002X"
     assert _flat(engine, "5", "2", "602")[2]  # kept: an update never deletes a flat
     with UnitOfWork(engine) as uow:
         current = uow.votes.current_round(unit_id)

@@ -143,35 +143,8 @@ def import_roster(
         report = ImportReport(compound_code, created)
         units = _buildings_and_units(uow, compound.id, rows, report, actor)
         _refuse_registered(uow, rows, units)
-        owners = uow.owners.get_or_create_many(
-            compound.id,
-            [
-                Owner(
-                    name=r.owner or UNNAMED_DEVELOPER,
-                    phone=r.owner_phone,
-                    id_number=r.owner_id_number,
-                    kind=OwnerKind.DEVELOPER if r.developer_held else OwnerKind.PERSON,
-                )
-                for r in rows
-            ],
-            actor=actor,
-        )
+        owners, flats = add_owners_and_flats(uow, compound.id, rows, units, actor)
         report.owners = len({o.id for o in owners})
-        flats = uow.households.add_many(
-            [
-                Household(
-                    unit_id=units[(r.building, r.unit)],
-                    room=r.room,
-                    floor=r.floor,
-                    area_m2=r.area_m2,
-                    owner_id=_id(o.id),
-                    tenure=r.tenure,
-                    area_source=r.area_source,
-                )
-                for r, o in zip(rows, owners, strict=True)
-            ],
-            actor=actor,
-        )
         report.households = len(flats)
         for r, flat, owner in zip(rows, flats, owners, strict=True):
             if r.resident:
@@ -207,6 +180,46 @@ def import_roster(
 def _id(value: int | None) -> int:
     assert value is not None
     return value
+
+
+def add_owners_and_flats(
+    uow: UnitOfWork,
+    compound_id: int,
+    rows: list[RosterRow],
+    units: dict[tuple[str, str], int],
+    actor: str,
+) -> tuple[list[Owner], list[Household]]:
+    """The owners of record (found or made) and the flats of `rows`, one per row: the one place
+    a roster row becomes an owner and a flat, for an import and for an update alike."""
+    owners = uow.owners.get_or_create_many(
+        compound_id,
+        [
+            Owner(
+                name=r.owner or UNNAMED_DEVELOPER,
+                phone=r.owner_phone,
+                id_number=r.owner_id_number,
+                kind=OwnerKind.DEVELOPER if r.developer_held else OwnerKind.PERSON,
+            )
+            for r in rows
+        ],
+        actor=actor,
+    )
+    flats = uow.households.add_many(
+        [
+            Household(
+                unit_id=units[(r.building, r.unit)],
+                room=r.room,
+                floor=r.floor,
+                area_m2=r.area_m2,
+                owner_id=_id(o.id),
+                tenure=r.tenure,
+                area_source=r.area_source,
+            )
+            for r, o in zip(rows, owners, strict=True)
+        ],
+        actor=actor,
+    )
+    return owners, flats
 
 
 def _buildings_and_units(

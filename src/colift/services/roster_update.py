@@ -38,7 +38,7 @@ from sqlalchemy import Engine
 from colift.errors import BadInput, ColiftError, NotFound, RowError
 from colift.io import RosterRow, read_roster
 from colift.io.roster import MAX_ROSTER_BYTES, CodePatterns, tenure_word
-from colift.model import Household, Owner, OwnerKind, Vote
+from colift.model import OwnerKind, Vote
 from colift.model.coproduction import Stance
 from colift.model.order import natural_key
 from colift.services.registry import (
@@ -47,6 +47,7 @@ from colift.services.registry import (
     ImportReport,
     _buildings_and_units,
     _id,
+    add_owners_and_flats,
     roster_patterns,
 )
 from colift.store import UnitOfWork
@@ -488,33 +489,7 @@ def _add_flats(
 ) -> None:
     counts = ImportReport(report.compound_code, False)
     units = _buildings_and_units(uow, cid, rows, counts, actor)
-    owners = uow.owners.get_or_create_many(
-        cid,
-        [
-            Owner(
-                name=r.owner or UNNAMED_DEVELOPER,
-                phone=r.owner_phone,
-                kind=OwnerKind.DEVELOPER if r.developer_held else OwnerKind.PERSON,
-            )
-            for r in rows
-        ],
-        actor=actor,
-    )
-    uow.households.add_many(
-        [
-            Household(
-                unit_id=units[(r.building, r.unit)],
-                room=r.room,
-                floor=r.floor,
-                area_m2=r.area_m2,
-                owner_id=_id(o.id),
-                tenure=r.tenure,
-                area_source=r.area_source,
-            )
-            for r, o in zip(rows, owners, strict=True)
-        ],
-        actor=actor,
-    )
+    add_owners_and_flats(uow, cid, rows, units, actor)
     report.added = len(rows)
     report.buildings_created = counts.buildings_created
     report.units_created = counts.units_created
