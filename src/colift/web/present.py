@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from colift.coproduction.heterogeneity import explanation_zh
 from colift.i18n import msg
 from colift.rules.consent import ConsentResult, format_area
 from colift.services.views import StreetBoard, StreetOverview, UnitPage
@@ -189,49 +190,13 @@ def rationale(text: str, lang: str) -> str:
     return side(text.split(" → ", 1)[0], lang)
 
 
-def _n(measured: dict[str, Any], key: str) -> Any:
-    value = measured.get(key, 0)
-    return len(value) if isinstance(value, list) else value
-
-
 def dimension_text(name: str, explanation: str, measured: dict[str, Any], lang: str) -> str:
-    """A heterogeneity dimension's explanation; in Chinese written from its measured figures."""
+    """A heterogeneity dimension's explanation; in Chinese written from its measured figures by
+    the model itself (coproduction.heterogeneity.explanation_zh), so page and advice agree."""
     if lang == "en":
         return explanation
-    m = measured
-    if name == "interest":
-        if not m.get("households"):
-            return "尚未登记住户"
-        return (
-            f"{m['low_floor']}户在1–{m['low_floor_max']}层，其中{_n(m, 'low_opposing')}户反对或"
-            f"倾向反对；{m['upper_floor']}户高层中{_n(m, 'upper_supporting')}户支持（平均支持度："
-            f"低层{m.get('low_mean_support', 0)}，高层{m.get('upper_mean_support', 0)}）"
-        )
-    if name == "demographic":
-        if not m.get("known"):
-            return "住户年龄与行动能力未登记：人口差异未知"
-        return f"{m['households_living']}户常住家庭中，{m['with_need']}户有60岁以上老人或行动不便者"
-    if name == "economic":
-        if not m.get("known"):
-            return "尚未登记住户的承受能力：经济差异未知"
-        return f"已知承受能力的{m['compared']}户中，{m['cannot_afford']}户的分摊超出承受能力"
-    if name == "tenure":
-        return (
-            f"自住{m.get('owner_occupied', 0)}户、出租{m.get('rented', 0)}户、外住或空置"
-            f"{m.get('absentee', 0)}户、开发商持有{m.get('developer_held', 0)}户，共{m.get('households', 0)}户"
-        )
-    if name == "trust_information":
-        return (
-            f"{m['households']}户中{m['affected']}户不了解情况或不信任：{m['stance_unknown']}户"
-            f"尚未问过态度，{m['never_reached']}户未被任何工作覆盖，{m['distrust']}户不信任组织者或听信传言"
-        )
-    if name == "technical":
-        if not m.get("survey_recorded") and not m.get("issues"):
-            return "尚无技术踏勘记录：技术条件未知，并非没有问题"
-        if m.get("unresolved"):
-            return f"{m['unresolved']}项技术问题未解决（最重{m.get('max_severity', 0)}级）"
-        return "踏勘发现的技术问题均已解决"
-    return explanation
+    text = explanation_zh(name, measured)
+    return explanation if text == name else text
 
 
 def still_needed(result: ConsentResult, lang: str) -> str | None:
