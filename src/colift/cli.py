@@ -399,7 +399,7 @@ def demo(
 
 
 def run_server(engine: Engine, host: str, port: int, workers: int = 1) -> None:
-    from colift.api.serving import run
+    from colift.serving import run
 
     out.print(f"serving on http://{host}:{port}/ with {workers} worker(s) (Ctrl+C stops)")
     run(engine.url.render_as_string(hide_password=False), host, port, workers)

@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from colift.api.auth import Principal, Role, session_of
+from colift.http.auth import Principal, Role, session_of
 from colift.store.personal import mask_phone
 from colift.web import i18n
 from colift.web.glossary import explain
