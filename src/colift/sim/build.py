@@ -14,7 +14,7 @@ from colift.coproduction.catalogue import Catalogue, Reach, Tool, load_catalogue
 from colift.model import Role
 from colift.model.coproduction import LOW_FLOOR_MAX, Obstacle, Stage
 from colift.sim.advisor_strategy import advisor_tools
-from colift.sim.batch import LEADER_ORDER, ROLE_INDEX, UnitBatch, UnitSpec
+from colift.sim.batch import LEADER_ORDER, ROLE_INDEX, UnitBatch, UnitColumns, UnitSpec, as_batch
 from colift.sim.codes import (
     _ACTION,
     _BIG,
@@ -64,15 +64,13 @@ class ModelState:
 
     def __init__(
         self,
-        units: Sequence[UnitSpec] | UnitBatch,
+        units: Sequence[UnitSpec] | UnitColumns | UnitBatch,
         scenario: Scenario = Scenario(),
         seed: int = 0,
         *,
         catalogue: Catalogue | None = None,
     ) -> None:
-        batch = (
-            units if isinstance(units, UnitBatch) else UnitBatch.from_specs(list(units), scenario)
-        )
+        batch = as_batch(units, scenario)
         self.batch = b = batch.for_scenario(scenario)
         self.scenario = scenario
         self.d = d = scenario.defaults
