@@ -153,7 +153,13 @@ def fit(
     t0 = time.perf_counter()
     prior = prior or default_prior(names or None, scenario.defaults)
     train, test = split(obs.n_units, test_share, seed)
-    sim = UnitsSimulator(batch.select(train), obs.span[train], scenario, prior.names)
+
+    def informal(index: np.ndarray) -> np.ndarray | None:
+        return None if obs.informal is None else obs.informal[index]
+
+    sim = UnitsSimulator(
+        batch.select(train), obs.span[train], scenario, prior.names, informal(train)
+    )
     observed = summaries(obs.select(train))
     result = abc_smc(
         sim,
@@ -167,7 +173,14 @@ def fit(
     d = scenario.defaults
     defaults = {n: float(getattr(d, n)) for n in prior.names}
     rows = posterior_table(result, prior, defaults)
-    held_sim = UnitsSimulator(batch.select(test), obs.span[test], scenario, prior.names)
+    sources = result.informed_by(SUMMARY_NAMES)
+    for i, row in enumerate(rows):
+        row["informed_by"] = [{"summary": n, "rho": rho} for n, rho in sources[row["name"]]]
+        r2 = float(result.predictability[i]) if result.predictability.size else float("nan")
+        row["predictability"] = round(r2, 3) if np.isfinite(r2) else None
+    held_sim = UnitsSimulator(
+        batch.select(test), obs.span[test], scenario, prior.names, informal(test)
+    )
     draws = list(result.draw(np.random.default_rng(seed + 1), 20))
     default_theta = np.array([defaults[n] for n in prior.names], float)
     held = compare(held_sim, obs.select(test), draws, default_theta, seed + 2)
@@ -184,7 +197,13 @@ def fit(
         "wall_s": wall,
         "epsilons": [e if np.isfinite(e) else None for e in result.epsilons],
         "acceptance": result.acceptance,
-        "summaries": dict(zip(SUMMARY_NAMES, observed.tolist(), strict=True)),
+        "summaries": {
+            n: (v if np.isfinite(v) else None)
+            for n, v in zip(SUMMARY_NAMES, observed.tolist(), strict=True)
+        },
+        "summaries_used": [
+            n for n, v in zip(SUMMARY_NAMES, observed, strict=True) if np.isfinite(v)
+        ],
         "parameters": rows,
         "informed": [r["name"] for r in rows if r["informed"]],
         "not_informed": [r["name"] for r in rows if not r["informed"]],
@@ -332,9 +351,7 @@ def sensitivity(
     return result
 
 
-def evidence_links(
-    engine: Engine, readable: Callable[[str], bool] | None = None
-) -> list[Any]:
+def evidence_links(engine: Engine, readable: Callable[[str], bool] | None = None) -> list[Any]:
     """Tool and guidance codes linked to consent or cooperation, over every evidence project
     (or only those `readable(name)` allows: a page shows a reader only their own projects)."""
     from colift.calibrate.evidence import links
