@@ -304,6 +304,43 @@ def param_values(engine: Engine, name: str | None) -> dict[str, float]:
         return adopted.values if adopted is not None else {}
 
 
+def param_set_used(engine: Engine, name: str | None) -> dict[str, Any] | None:
+    """Which parameter set applies (the named one, else the adopted one, else none) and where
+    it comes from: what a simulation or a forecast shows beside its figures."""
+    with UnitOfWork(engine) as uow:
+        repo = ParamSetRepository(uow.connection)
+        found = repo.get(name) if name else repo.adopted()
+    if found is None:
+        return None
+    prov = found.provenance
+    held = prov.get("heldout") or {}
+    posterior = prov.get("posterior") or []
+    return {
+        **found.summary(),
+        "chosen": "named" if name else "adopted",
+        "compounds": list(prov.get("compounds", [])),
+        "since": prov.get("since"),
+        "today": prov.get("today"),
+        "seed": prov.get("seed"),
+        "informed": [r["name"] for r in posterior if r.get("informed")],
+        "not_informed": [r["name"] for r in posterior if not r.get("informed")],
+        "heldout_better": held.get("better"),
+    }
+
+
+def provenance_line(used: dict[str, Any] | None) -> str:
+    """One line (Chinese, then English) saying which parameter set a figure rests on."""
+    if used is None:
+        return "参数：默认值（未采用校准参数集）/ parameters: the defaults (no calibrated set)"
+    where = "、".join(used["compounds"]) or "—"
+    informed = ", ".join(used["informed"]) or "—"
+    return (
+        f"参数集 {used['name']}（{'指定' if used['chosen'] == 'named' else '已采用'}；"
+        f"{used['method'] or '—'}，{used['units']}个单元，{where}，{used['created_at'][:10]}；"
+        f"数据有信息的参数：{informed}）/ parameter set {used['name']}"
+    )
+
+
 def scenario_with_params(engine: Engine, scenario: Scenario, name: str | None) -> Scenario:
     """`scenario` under the named (or adopted) parameter set."""
     return apply_params(scenario, param_values(engine, name))
