@@ -102,7 +102,7 @@ def round_on_workers(args: argparse.Namespace) -> dict[str, Any]:
 
     batch, obs = synthetic_street(args.units, args.seed, max_span=args.max_span)
     prior = default_prior()
-    sim = UnitsSimulator(batch, obs.span, Scenario(), prior.names)
+    sim = UnitsSimulator(batch, obs.span, Scenario(), prior.names, obs.informal)
     n = args.round or 2 * args.particles
     thetas = list(prior.sample(np.random.default_rng(args.seed), n))
     seeds = list(range(n))
@@ -127,7 +127,7 @@ def round_on_workers(args: argparse.Namespace) -> dict[str, Any]:
             f"(cluster start and warm-up {start:.2f} s); load {os.getloadavg()[0]:.2f}"
         )
     out["identical"] = all(
-        np.array_equal(a, b) for a, b in zip(results[1], results[2], strict=True)
+        np.array_equal(a, b, equal_nan=True) for a, b in zip(results[1], results[2], strict=True)
     )
     out["speedup"] = out["workers_1_s"] / out["workers_2_s"]
     out["target"] = 1.7

@@ -184,24 +184,23 @@ def _adjust(
     prior: Prior,
     r2: NDArray[np.float64] | None,
 ) -> NDArray[np.float64]:
-    """Linear regression adjustment of the last population (Beaumont, Zhang & Balding 2002):
-    θ ← θ − β (f(s) − f(s_obs)), β from a weighted ridge regression of θ on the particles'
-    features, so that what is left of the tolerance does not widen the posterior. Only the
-    parameters the summaries predict (leave-one-out R² ≥ ADJUST_R2 in generation 0) are
-    adjusted: for the others a regression on few particles would mostly fit noise and feign
-    certainty. Adjusted points are kept inside the prior's box."""
-    n, k = f.shape
-    if n < k + 4:
+    """Linear regression adjustment of the last population (Beaumont, Zhang & Balding 2002),
+    one parameter at a time on its own fitted feature: θ_i ← θ_i − β_i (f_i(s) − f_i(s_obs)),
+    β_i the weighted slope of θ_i on f_i, so that what is left of the tolerance does not widen
+    the posterior. One slope per parameter (not a regression on every feature) keeps the fit
+    honest on a few dozen particles. Only the parameters the summaries predict (leave-one-out
+    R² ≥ ADJUST_R2 in generation 0) are adjusted: for the others the slope would mostly fit
+    noise and feign certainty. Adjusted points are kept inside the prior's box."""
+    if r2 is None or f.shape[1] != u.shape[1] or u.shape[0] < 8:
         return u
     dx = f - target
-    sw = np.sqrt(w * n)[:, None]
-    x = np.hstack([np.ones((n, 1)), dx]) * sw
-    penalty = RIDGE * np.eye(k + 1)
-    penalty[0, 0] = 0.0
-    beta = np.linalg.solve(x.T @ x + penalty, x.T @ (u * sw))
-    adjusted = np.clip(u - dx @ beta[1:], 0.0, 1.0)
-    if r2 is not None:
-        adjusted = np.where(r2 >= ADJUST_R2, adjusted, u)
+    mean_x = w @ dx
+    mean_u = w @ u
+    cov = w @ ((dx - mean_x) * (u - mean_u))
+    var = w @ ((dx - mean_x) ** 2)
+    beta = np.where(var > 1e-12, cov / np.maximum(var, 1e-12), 0.0)
+    beta = np.where(r2 >= ADJUST_R2, beta, 0.0)
+    adjusted = np.clip(u - dx * beta, 0.0, 1.0)
     # an adjusted point outside an order constraint of the prior keeps its own value
     span = prior.high - prior.low
     ok = prior.inside(prior.low + adjusted * span)
