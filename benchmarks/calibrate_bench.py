@@ -102,7 +102,7 @@ def round_on_workers(args: argparse.Namespace) -> dict[str, Any]:
 
     batch, obs = synthetic_street(args.units, args.seed, max_span=args.max_span)
     prior = default_prior()
-    sim = UnitsSimulator(batch, obs.span, Scenario(), prior.names, obs.informal)
+    sim = UnitsSimulator(batch, obs.span, Scenario(), prior.names, obs.group)
     n = args.round or 2 * args.particles
     thetas = list(prior.sample(np.random.default_rng(args.seed), n))
     seeds = list(range(n))

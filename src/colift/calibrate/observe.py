@@ -6,8 +6,9 @@ operation; -1 when not (yet) reached within the span. Simulated units are censor
 spans, so a unit watched for 30 weeks is compared with simulated units watched for 30 weeks.
 
 Besides the timing, a record can hold (each optional: None where it was not recorded):
-  informal — the unit was run by an action leader alone, without guidance (`informal_only`);
-             the others follow the calibration's strategy (`guided` by default)
+  group — how the unit was led (GROUPS): 0 under the calibration's strategy (`guided` by
+             default), 1 by an action leader alone without guidance (`informal_only`), 2 by
+             formal leaders under direct guidance without informal ones (`formal_only`)
   objections — objections its households filed (at the notice, so known once consent is)
   technical — a blocking technical issue was found (1) or not (0), -1 unknown
   stance — the mean change of the households' stance scores from the start of the project to
@@ -21,19 +22,21 @@ changes; NaN where the record does not have what it needs, and then left out of 
   consent_early — share that reached consent within half their span
   served — share in service within their span
   service_time — restricted mean time to service, as a share of the span
-  consent_time_informal — consent_time of the units run by an action leader alone
+  consent_time_informal, consent_time_formal — consent_time of the informal and formal units
   objections_per_consent — objections filed per unit that reached consent
   technical_share — share of units with a blocking technical issue
-  stance_w4_guided, stance_w12_guided, stance_w4_informal, stance_w12_informal — the mean
-      stance change by week 4 and 12 in guided and in informal units: the early change moves
-      with a tool's effect times its messenger's trust, the later one with the cap of lasting
-      effects (`persuasion_cap`) times that trust, so the two groups separate `trust_direct`
-      from `trust_alone`
+  stance_w4_guided, stance_w12_guided, … _informal, … _formal — the mean stance change by
+      week 4 and 12 in each group: the early change moves with a tool's effect times its
+      messenger's trust, the later one with the cap of lasting effects (`persuasion_cap`) times
+      that trust. Informal units' tools act at `trust_alone`, formal units' at `trust_direct`,
+      guided units mix formal tools at `trust_direct` with informal ones at full trust: the
+      three groups together separate the two multipliers and the cap
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,7 +46,9 @@ from colift.sim.model import UnitModel
 from colift.sim.params import Scenario
 
 STANCE_WEEKS: tuple[int, ...] = (4, 12)
-INFORMAL_STRATEGY = "informal_only"
+# how a unit was led: the calibration's own strategy, or one of these
+GROUPS: tuple[str, ...] = ("guided", "informal", "formal")
+GROUP_STRATEGIES: tuple[str | None, ...] = (None, "informal_only", "formal_only")
 SUMMARY_NAMES: tuple[str, ...] = (
     "consented",
     "consent_time",
@@ -51,9 +56,10 @@ SUMMARY_NAMES: tuple[str, ...] = (
     "served",
     "service_time",
     "consent_time_informal",
+    "consent_time_formal",
     "objections_per_consent",
     "technical_share",
-    *(f"stance_w{w}_{g}" for g in ("guided", "informal") for w in STANCE_WEEKS),
+    *(f"stance_w{w}_{g}" for g in GROUPS for w in STANCE_WEEKS),
 )
 # Stage levels a prediction is scored on: 0 before consent, 1 consented, 2 in service.
 LEVELS = ("negotiation", "consented", "service")
@@ -66,7 +72,7 @@ class Observations:
     span: NDArray[np.int32]
     consent: NDArray[np.int32]  # -1: not within the span
     service: NDArray[np.int32]
-    informal: NDArray[np.bool_] | None = None
+    group: NDArray[np.int8] | None = None  # GROUPS; None: all under the scenario's strategy
     objections: NDArray[np.int32] | None = None  # -1: not recorded
     technical: NDArray[np.int8] | None = None  # -1: not recorded
     stance: NDArray[np.float64] | None = None  # (units, len(STANCE_WEEKS)); NaN: not recorded
@@ -75,7 +81,7 @@ class Observations:
         n = self.span.size
         if self.consent.size != n or self.service.size != n:
             raise ValueError("span, consent and service need one entry per unit")
-        for name in ("informal", "objections", "technical", "stance"):
+        for name in ("group", "objections", "technical", "stance"):
             value = getattr(self, name)
             if value is not None and value.shape[0] != n:
                 raise ValueError(f"{name} needs one entry per unit")
@@ -92,7 +98,7 @@ class Observations:
             self.span[index],
             self.consent[index],
             self.service[index],
-            pick(self.informal),  # type: ignore[arg-type]
+            pick(self.group),  # type: ignore[arg-type]
             pick(self.objections),  # type: ignore[arg-type]
             pick(self.technical),  # type: ignore[arg-type]
             pick(self.stance),  # type: ignore[arg-type]
@@ -106,14 +112,14 @@ class Observations:
         """The stage level each unit reached within its span (see LEVELS)."""
         return (self.consent >= 0).astype(np.int8) + (self.service >= 0).astype(np.int8)
 
-    def to_dict(self) -> dict[str, list[int] | list[bool] | list[list[float | None]]]:
-        out: dict[str, list[int] | list[bool] | list[list[float | None]]] = {
+    def to_dict(self) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {
             "span": self.span.tolist(),
             "consent": self.consent.tolist(),
             "service": self.service.tolist(),
         }
-        if self.informal is not None:
-            out["informal"] = [bool(x) for x in self.informal]
+        if self.group is not None:
+            out["group"] = [GROUPS[int(x)] for x in self.group]
         if self.objections is not None:
             out["objections"] = self.objections.tolist()
         if self.technical is not None:
@@ -144,9 +150,11 @@ def summaries(obs: Observations) -> NDArray[np.float64]:
     ts = np.where(s, obs.service, span) / span
     early = c & (obs.consent <= span / 2)
     nan = float("nan")
-    informal = obs.informal if obs.informal is not None else np.zeros(obs.n_units, bool)
+    group = obs.group if obs.group is not None else np.zeros(obs.n_units, np.int8)
     out = [float(c.mean()), float(tc.mean()), float(early.mean()), float(s.mean())]
-    out += [float(ts.mean()), _mean(tc[informal]) if obs.informal is not None else nan]
+    out.append(float(ts.mean()))
+    for g in (1, 2):
+        out.append(_mean(tc[group == g]) if obs.group is not None else nan)
     if obs.objections is not None and (obs.objections[c] >= 0).any():
         filed = obs.objections[c]
         out.append(float(filed[filed >= 0].sum()) / max(int((filed >= 0).sum()), 1))
@@ -156,12 +164,12 @@ def summaries(obs: Observations) -> NDArray[np.float64]:
         out.append(float((obs.technical[obs.technical >= 0] == 1).mean()))
     else:
         out.append(nan)
-    for group in (~informal, informal):
+    for g in range(len(GROUPS)):
         for k in range(len(STANCE_WEEKS)):
-            if obs.stance is None or (obs.informal is None and group is informal):
+            if obs.stance is None or (obs.group is None and g > 0):
                 out.append(nan)
             else:
-                out.append(_mean(obs.stance[group, k]))
+                out.append(_mean(obs.stance[group == g, k]))
     return np.asarray(out, np.float64)
 
 
@@ -197,22 +205,20 @@ def simulate_observations(
     span: NDArray[np.int32],
     scenario: Scenario,
     seed: int,
-    informal: NDArray[np.bool_] | None = None,
+    group: NDArray[np.int8] | None = None,
 ) -> Observations:
-    """The batch's units simulated under `scenario`, each censored at its own span; units
-    marked `informal` run as `informal_only` (in a model of their own, seeded apart)."""
+    """The batch's units simulated under `scenario`, each censored at its own span; with
+    `group`, the informal and formal units run as `informal_only` and `formal_only`, each
+    group in a model of its own (the first with `seed`, the others seeded apart)."""
     span = span.astype(np.int32)
-    groups = [(np.ones(batch.n_units, bool), scenario, seed)]
-    if informal is not None and informal.any():
-        other = int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
-        groups = [
-            (~informal, scenario, seed),
-            (informal, scenario.replace(strategy=INFORMAL_STRATEGY), other),
-        ]
+    codes = np.zeros(batch.n_units, np.int8) if group is None else group.astype(np.int8)
     parts: dict[str, NDArray[np.generic]] = {}
-    for where, sc, sd in groups:
+    for g, strategy in enumerate(GROUP_STRATEGIES):
+        where = codes == g
         if not where.any():
             continue
+        sc = scenario if strategy is None else scenario.replace(strategy=strategy)
+        sd = seed if g == 0 else int(np.random.SeedSequence([seed, g]).generate_state(1)[0])
         idx = np.flatnonzero(where)
         got = _run(batch.select(idx) if idx.size < batch.n_units else batch, span[idx], sc, sd)
         for key, value in got.items():
@@ -223,7 +229,7 @@ def simulate_observations(
         span,
         parts["consent"].astype(np.int32),
         parts["service"].astype(np.int32),
-        None if informal is None else informal.astype(bool),
+        None if group is None else codes,
         parts["objections"].astype(np.int32),
         parts["technical"].astype(np.int8),
         parts["stance"].astype(np.float64),

@@ -26,12 +26,12 @@ class UnitsSimulator:
     span: NDArray[np.int32]
     scenario: Scenario
     names: tuple[str, ...]
-    informal: NDArray[np.bool_] | None = None  # units run by an action leader alone
+    group: NDArray[np.int8] | None = None  # how each unit was led (observe.GROUPS)
 
     def observations(self, theta: NDArray[np.float64], seed: int) -> Observations:
         values = {n: float(v) for n, v in zip(self.names, theta, strict=True)}
         return simulate_observations(
-            self.batch, self.span, apply_params(self.scenario, values), seed, self.informal
+            self.batch, self.span, apply_params(self.scenario, values), seed, self.group
         )
 
     def __call__(self, theta: NDArray[np.float64], seed: int) -> NDArray[np.float64]:

@@ -154,11 +154,11 @@ def fit(
     prior = prior or default_prior(names or None, scenario.defaults)
     train, test = split(obs.n_units, test_share, seed)
 
-    def informal(index: np.ndarray) -> np.ndarray | None:
-        return None if obs.informal is None else obs.informal[index]
+    def group(index: np.ndarray) -> np.ndarray | None:
+        return None if obs.group is None else obs.group[index]
 
     sim = UnitsSimulator(
-        batch.select(train), obs.span[train], scenario, prior.names, informal(train)
+        batch.select(train), obs.span[train], scenario, prior.names, group(train)
     )
     observed = summaries(obs.select(train))
     result = abc_smc(
@@ -179,7 +179,7 @@ def fit(
         r2 = float(result.predictability[i]) if result.predictability.size else float("nan")
         row["predictability"] = round(r2, 3) if np.isfinite(r2) else None
     held_sim = UnitsSimulator(
-        batch.select(test), obs.span[test], scenario, prior.names, informal(test)
+        batch.select(test), obs.span[test], scenario, prior.names, group(test)
     )
     draws = list(result.draw(np.random.default_rng(seed + 1), 20))
     default_theta = np.array([defaults[n] for n in prior.names], float)
