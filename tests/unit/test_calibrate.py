@@ -126,10 +126,14 @@ def test_abc_smc_on_dask_gives_the_same_posterior_as_the_serial_map() -> None:
     sim = UnitsSimulator(batch, obs.span, Scenario(), prior.names, obs.group)
     options = {"particles": 6, "generations": 2, "seed": 1}
     serial = abc_smc(sim, summaries(obs), prior, **options)
-    with dask_client(None, 2) as client:
+    with dask_client(None, 2) as client:  # a local cluster of worker processes (the default)
         on_dask = abc_smc(sim, summaries(obs), prior, mapper=DaskMapper(client), **options)
-    assert np.array_equal(serial.particles, on_dask.particles)
-    assert np.array_equal(serial.weights, on_dask.weights)
+        # the same cluster reached by its scheduler address, as `--scheduler ADDR` reaches one
+        with dask_client(client.scheduler.address) as remote:
+            by_address = abc_smc(sim, summaries(obs), prior, mapper=DaskMapper(remote), **options)
+    for other in (on_dask, by_address):
+        assert np.array_equal(serial.particles, other.particles)
+        assert np.array_equal(serial.weights, other.weights)
 
 
 def test_evidence_links_a_tool_to_consent_in_cases_and_segments() -> None:
