@@ -68,8 +68,13 @@ def recorded_units(
     street: str | None = None,
     everything: bool = False,
     today: date | None = None,
+    activities: bool = False,
 ) -> Record:
-    """The units with a recorded project in the named compounds (or street, or all)."""
+    """The units with a recorded project in the named compounds (or street, or all).
+
+    With `activities`, the record's objections (how many each unit's households filed) and
+    technical issues (a blocking one found or not) are read too, so that the fit uses them
+    (`observe.summaries`); stance changes and how each unit was led are not read yet."""
     from colift.services.advice import build_snapshot
 
     if not codes and street is None and not everything:
@@ -80,6 +85,8 @@ def recorded_units(
     span: list[int] = []
     consent: list[int] = []
     service: list[int] = []
+    filed: list[int] = []
+    blocked: list[int] = []
     starts: list[date] = []
     with UnitOfWork(engine) as uow:
         if everything:
@@ -118,6 +125,10 @@ def recorded_units(
                 consent.append(_weeks(start, when_consent) if when_consent else -1)
                 service.append(_weeks(start, when_service) if when_service else -1)
                 starts.append(start)
+                # what else the record holds: objections filed, a blocking technical issue
+                filed.append(len(uow.objections.list_by_unit(info.id)))
+                issues = uow.technical.list_by_unit(info.id)
+                blocked.append(int(any(t.to_issue().severity >= 3 for t in issues)))
     if len(specs) < MIN_UNITS:
         raise BadInput(
             "calibration needs at least {need} units with a recorded project; found {found}",
@@ -125,7 +136,11 @@ def recorded_units(
             found=len(specs),
         )
     obs = Observations(
-        np.asarray(span, np.int32), np.asarray(consent, np.int32), np.asarray(service, np.int32)
+        np.asarray(span, np.int32),
+        np.asarray(consent, np.int32),
+        np.asarray(service, np.int32),
+        objections=np.asarray(filed, np.int32) if activities else None,
+        technical=np.asarray(blocked, np.int8) if activities else None,
     )
     return Record(specs, obs, labels, scenario, names, min(starts) if starts else None)
 
@@ -157,9 +172,7 @@ def fit(
     def group(index: np.ndarray) -> np.ndarray | None:
         return None if obs.group is None else obs.group[index]
 
-    sim = UnitsSimulator(
-        batch.select(train), obs.span[train], scenario, prior.names, group(train)
-    )
+    sim = UnitsSimulator(batch.select(train), obs.span[train], scenario, prior.names, group(train))
     observed = summaries(obs.select(train))
     result = abc_smc(
         sim,
@@ -229,13 +242,16 @@ def calibrate(
     workers: int = 0,
     today: date | None = None,
     evidence_prior: bool = False,
+    activities: bool = False,
 ) -> dict[str, Any]:
     """Fit on the recorded units and save the posterior medians as the parameter set `name`;
     with `evidence_prior`, the coded interviews narrow the prior (`priors.with_evidence`)."""
     from colift.calibrate.evidence import check_posterior
     from colift.calibrate.priors import with_evidence
 
-    record = recorded_units(engine, codes, street=street, everything=everything, today=today)
+    record = recorded_units(
+        engine, codes, street=street, everything=everything, today=today, activities=activities
+    )
     batch = UnitBatch.from_specs(record.specs, record.scenario)
     found = evidence_links(engine)
     prior = default_prior(parameters or None, record.scenario.defaults)
