@@ -24,8 +24,10 @@ from colift.calibrate.observe import SUMMARY_NAMES, Observations, summaries
 from colift.calibrate.posterior import medians, posterior_table
 from colift.calibrate.priors import Prior, apply_params, default_prior
 from colift.calibrate.simulator import DaskMapper, UnitsSimulator
+from colift.coproduction.snapshot import UnitSnapshot
 from colift.errors import BadInput
-from colift.model.coproduction import Stage
+from colift.model import INFORMAL_ROLES
+from colift.model.coproduction import GuidanceMode, Stage
 from colift.sim.batch import UnitBatch, UnitSpec, unit_spec_from_snapshot
 from colift.sim.params import Defaults, Scenario
 from colift.store import UnitOfWork
@@ -57,6 +59,23 @@ def start_state(spec: UnitSpec) -> UnitSpec:
     return dataclasses.replace(spec, households=households, stage=Stage.SURVEY)
 
 
+_INFORMAL = {r.value for r in INFORMAL_ROLES}
+
+
+def led_as(snapshot: UnitSnapshot, start: date) -> int:
+    """How a unit was led (`observe.GROUPS`), from its recorded activities since `start`: 1
+    when every activity was by an informal role without Party guidance, 2 when none was by an
+    informal role and some was under direct guidance, else 0 (guided)."""
+    acts = [a for a in snapshot.activities if a.on >= start]
+    roles = {a.role for a in acts}
+    modes = {a.guidance for a in acts}
+    if acts and modes <= {GuidanceMode.NONE} and roles <= _INFORMAL:
+        return 1
+    if acts and not roles & _INFORMAL and GuidanceMode.DIRECT in modes:
+        return 2
+    return 0
+
+
 def _weeks(start: date, day: date) -> int:
     return (day - start).days // 7
 
@@ -72,9 +91,12 @@ def recorded_units(
 ) -> Record:
     """The units with a recorded project in the named compounds (or street, or all).
 
-    With `activities`, the record's objections (how many each unit's households filed) and
-    technical issues (a blocking one found or not) are read too, so that the fit uses them
-    (`observe.summaries`); stance changes and how each unit was led are not read yet."""
+    With `activities`, the record's objections (how many each unit's households filed),
+    technical issues (a blocking one found or not) and how each unit was led (`led_as`) are
+    read too, and the fit uses them (`observe.summaries`). Stance changes are not: a record
+    sees a change only where a household's stance was heard before and after (a first contact
+    from "unknown" is no change), the model moves every household it reaches, and comparing
+    the two would read as "no tool had any effect"."""
     from colift.services.advice import build_snapshot
 
     if not codes and street is None and not everything:
@@ -87,6 +109,7 @@ def recorded_units(
     service: list[int] = []
     filed: list[int] = []
     blocked: list[int] = []
+    groups: list[int] = []
     starts: list[date] = []
     with UnitOfWork(engine) as uow:
         if everything:
@@ -129,6 +152,7 @@ def recorded_units(
                 filed.append(len(uow.objections.list_by_unit(info.id)))
                 issues = uow.technical.list_by_unit(info.id)
                 blocked.append(int(any(t.to_issue().severity >= 3 for t in issues)))
+                groups.append(led_as(snapshot, start))
     if len(specs) < MIN_UNITS:
         raise BadInput(
             "calibration needs at least {need} units with a recorded project; found {found}",
@@ -141,6 +165,7 @@ def recorded_units(
         np.asarray(service, np.int32),
         objections=np.asarray(filed, np.int32) if activities else None,
         technical=np.asarray(blocked, np.int8) if activities else None,
+        group=np.asarray(groups, np.int8) if activities else None,
     )
     return Record(specs, obs, labels, scenario, names, min(starts) if starts else None)
 
