@@ -204,3 +204,33 @@ def test_the_evidence_prior_holds_direct_guidance_at_least_as_trusted() -> None:
     # the data alone would favour trust_alone 0.95 above most of trust_direct's box
     result = abc_smc(sim, np.array([0.95, 0.3]), narrowed, particles=20, generations=3, seed=1)
     assert np.all(result.particles[:, 1] >= result.particles[:, 0])
+
+
+def test_how_a_stored_unit_was_led_is_read_from_its_activities() -> None:
+    from datetime import date
+
+    from colift.coproduction.snapshot import UnitSnapshot
+    from colift.model import Role
+    from colift.model.coproduction import Activity, GuidanceMode
+    from colift.services.calibration import led_as
+
+    start = date(2026, 1, 5)
+
+    def unit(*acts: tuple[Role, GuidanceMode]) -> UnitSnapshot:
+        return UnitSnapshot(
+            "1-1",
+            (),
+            date(2026, 6, 1),
+            activities=tuple(
+                Activity(1, None, "x", role.value, mode, "door_to_door", date(2026, 2, 1))
+                for role, mode in acts
+            ),
+        )
+
+    alone = (Role.ACTION_LEADER, GuidanceMode.NONE)
+    formal = (Role.CONSULTATION_ORGANIZER, GuidanceMode.DIRECT)
+    assert led_as(unit(alone, alone), start) == 1
+    assert led_as(unit(formal), start) == 2
+    assert led_as(unit(alone, formal), start) == 0
+    assert led_as(unit(), start) == 0
+    assert led_as(unit(alone), date(2026, 3, 1)) == 0  # activities before the start do not count
