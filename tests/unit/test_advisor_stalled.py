@@ -186,3 +186,10 @@ def test_objection_in_court_still_comes_before_the_stall() -> None:
     tools = [r.tool for r in advice.recommendations]
     assert tools[0] == "court_mediation", tools
     assert "progress_followup" in tools[:3]
+
+
+def test_a_unit_file_can_say_since_when_the_unit_is_in_its_stage() -> None:
+    snap = read_unit_file(unit(stage="approval", stage_since="2026-09-01"))  # today 2026-11-01
+    assert snap.days_in_stage == 61 and snap.stall_limit_days == STALLED_AFTER_DAYS[Stage.APPROVAL]
+    assert advise(snap, CATALOGUE).recommendations[0].tool == "approval_followup"
+    assert not read_unit_file(unit(stage="approval")).stalled  # no date: never stalled
