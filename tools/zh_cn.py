@@ -897,5 +897,14 @@ ZH.update(
 )
 
 
+# --- merged from msgs ---
+ZH.update(
+    {
+        "Details": "详情",
+        "This message is not yet in Chinese; its original wording is under the details.": "这条消息还没有中文译文，原文见下方“详情”。",
+    }
+)
+
+
 if __name__ == "__main__":
     raise SystemExit(main())
