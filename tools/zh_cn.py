@@ -681,7 +681,7 @@ ZH.update(
 # --- the journey: money on its face, documents, forms, help (issue 13) -------------------------
 ZH.update(
     {
-    "oppose / disagree": "反对/不同意",
+        "oppose / disagree": "反对/不同意",
         "Due": "应付",
         "Total of all flats": "合计",
         "against": "反例",
@@ -849,7 +849,7 @@ ZH.update(
         "account {username} may sign in again at once": "账号{username}可以立即重新登录",
         "the password of {username} is reset: its sessions ended": "{username}的密码已重置，其登录均已失效",
         "unknown account action {action}": "未知的账号操作：{action}",
-        "the data key from {source} must be {count} hex characters: make one with python -c \"import secrets; print(secrets.token_hex(64))\"": "{source}中的数据密钥必须是{count}个十六进制字符，可用 python -c \"import secrets; print(secrets.token_hex(64))\" 生成",
+        'the data key from {source} must be {count} hex characters: make one with python -c "import secrets; print(secrets.token_hex(64))"': '{source}中的数据密钥必须是{count}个十六进制字符，可用 python -c "import secrets; print(secrets.token_hex(64))" 生成',
         "phone and ID numbers are encrypted but no data key is configured: set COLIFT_DATA_KEY or COLIFT_DATA_KEY_FILE to the key they were written with": "电话和证件号码已加密，但未配置数据密钥：请将 COLIFT_DATA_KEY 或 COLIFT_DATA_KEY_FILE 设为加密时所用的密钥",
         "cannot create the data key file {path} ({problem}): set COLIFT_DATA_KEY or COLIFT_DATA_KEY_FILE": "无法创建数据密钥文件{path}（{problem}）：请设置 COLIFT_DATA_KEY 或 COLIFT_DATA_KEY_FILE",
         "a stored phone or ID number does not open with the data key from {source}: is it the key the data was written with?": "已存储的电话或证件号码无法用{source}中的数据密钥解密：这是加密时所用的密钥吗？",
@@ -902,6 +902,22 @@ ZH.update(
     {
         "Details": "详情",
         "This message is not yet in Chinese; its original wording is under the details.": "这条消息还没有中文译文，原文见下方“详情”。",
+        "{cannot}: {failures}": "{cannot}：{failures}",
+        "round {round} is still open for this {scope}: close it first": "本{scope}的第{round}轮表决还没有结束：请先结束这一轮，再发起新的表决",
+        "{value} is not a vote: choose agree, disagree, abstain or absent": "「{value}」不是有效的表决意见：请选择同意、不同意、弃权或未表决",
+        "floor coefficient {part} should be written floor:coefficient, e.g. 3:0.7": "楼层系数「{part}」应写成 楼层:系数，如 3:0.7",
+        "give the floor coefficients, e.g. 3:0.7, 4:0.9, 5:1.1": "请填写各楼层的分摊系数，如 3:0.7, 4:0.9, 5:1.1",
+        "activity recorded": "已记录活动",
+        "activity {number} ({tool}, {day})": "第{number}条活动（{tool}，{day}）",
+        "activity ({tool}, {day})": "本次活动（{tool}，{day}）",
+        "{where}: {tool} usually runs under {usual} guidance, recorded as {recorded}": "{where}：「{tool}」通常在{usual}下开展，本次记录为{recorded}",
+        "{where}: {role} is not listed for {tool} (used by {users}); accepted as acting like {kin}": "{where}：「{tool}」通常由{users}使用，{role}不在其中；已按{kin}的身份记录",
+        "{where}: target {rooms} is listed more than once": "{where}：对象住户 {rooms} 填了不止一次",
+        "{where}: the stance of {room} changed, but it was not a target": "{where}：{room}的态度有变化，但它不是这次活动的对象",
+        "{where}: the stance of {room} is recorded as changed from {stance} to the same": "{where}：{room}的态度记录为由「{stance}」变为「{stance}」，实际没有变化",
+        "{where}: {participants} participants but the unit has {households} households; count households, not people": "{where}：记录了{participants}户参与，但本单元只有{households}户；请按户数而不是人数填写",
+        "{where}: resident money or labour counts as co-production only with tools such as fund escrow; {tool} does not evidence it": "{where}：居民出资或出力只有通过资金归集与监管等工具才算合作生产；「{tool}」不能证明这一点",
+        "{where}: how many households took part is not recorded, so this {tool} counts only as informing residents": "{where}：没有记录参与户数，这次「{tool}」只算作向居民告知信息",
     }
 )
 

@@ -14,6 +14,9 @@ class ColiftError(Exception):
     """Base of every error colift raises on purpose; its message is shown to the user."""
 
     code = "error"
+    # Technical detail (the rule's reasoning in English, an id, exception text): pages show it
+    # behind a "详情" disclosure, never in the message itself.
+    detail: str = ""
 
     def __init__(self, message: str | Message, /, **params: object) -> None:
         self.text = message if isinstance(message, Message) else msg(message, **params)

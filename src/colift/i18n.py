@@ -116,6 +116,23 @@ _ENGLISH_WORD = re.compile(r"(?<![A-Za-z])(?!(?:PDF|CSV|Excel|QR|ID|API)\b)[A-Za
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
+def _english_in(value: object, lang: str) -> bool:
+    """Whether `value` in `lang` makes its reader read English: its wording, a name it gives;
+    a plain parameter (a room, a name the user typed) is the user's own data."""
+    if isinstance(value, Label):
+        return bool(_ENGLISH_WORD.search(value.render(lang)))
+    if isinstance(value, Message):
+        wording = translations(lang).gettext(value.template)
+        if wording == value.template:
+            wording = legacy_side(value.template, lang)
+        if value.params:
+            wording = re.sub(r"\{[A-Za-z_]+\}", " ", wording)
+        return bool(_ENGLISH_WORD.search(wording)) or any(
+            _english_in(v, lang) for v in value.params.values() if isinstance(v, Label | Message)
+        )
+    return bool(_ENGLISH_WORD.search(render(value, lang)))
+
+
 def for_reader(value: object, lang: str) -> tuple[str, str]:
     """What a page shows for `value` in `lang`, and the technical detail behind "详情" ("" if none).
 
@@ -126,11 +143,10 @@ def for_reader(value: object, lang: str) -> tuple[str, str]:
     """
     lang = normalize(lang)
     text = render(value, lang)
-    if lang == "en" or not _ENGLISH_WORD.search(text):
+    if lang == "en" or not _english_in(value, lang):
         return text, ""
     first = _ENGLISH_WORD.search(text)
-    assert first is not None
-    head = text[: first.start()].rstrip(" ：:；;，,（(/-·")
+    head = text[: first.start()].rstrip(" ：:；;，,（(/-·") if first else text
     if len(_CJK_RUN.findall(head)) >= 4:
         return head, text
     untranslated = msg(

@@ -83,6 +83,7 @@ ALLOWED = {
     "SMC",
     # the demo's own data: usernames, the compound's code (pinyin), demo names
     *ROLES,
+    "maybe",  # what the refused vote below typed: a message may quote the user's input
 }
 UNTRANSLATED = "这条消息还没有中文译文"
 WORD = re.compile(r"[A-Za-z]{3,}")

@@ -15,14 +15,17 @@ from typing import Any
 from colift.coproduction.catalogue import Catalogue, Tool
 from colift.datafiles import reject_unknown
 from colift.errors import BadInput
+from colift.i18n import Label, Message, msg
 from colift.model.coproduction import (
+    GUIDANCE_NAMES,
+    STANCE_NAMES,
     Activity,
     GuidanceMode,
     Outcome,
     StanceChange,
     parse_stance,
 )
-from colift.model.roles import LEADER_ROLES, ROLE_NAMES_ZH, Role
+from colift.model.roles import LEADER_ROLES, ROLE_NAMES_ZH, Role, role_label, roles_label
 
 GUIDANCE_ALIASES: dict[str, GuidanceMode] = {
     **{g.value: g for g in GuidanceMode},
@@ -56,31 +59,60 @@ def validate_activity(
     rooms: Collection[str],
     *,
     today: date | None = None,
-) -> list[str]:
-    """Check one activity of a unit whose flats are `rooms`; returns warnings, raises BadInput."""
+) -> list[Message]:
+    """Check one activity of a unit whose flats are `rooms`; returns warnings, raises BadInput.
+
+    A warning is a `Message`: the page shows it in its reader's language, the command line in
+    both.
+    """
     where = _where(activity)
     try:
         tool = catalogue.get(activity.tool)
     except BadInput as exc:
         raise BadInput(f"{where}: {exc.message}") from None
-    warnings: list[str] = []
+    said = _where_label(activity, tool)
+    warnings: list[Message] = []
     role = _role(activity.role, where)
-    warning = _check_role(tool, role, catalogue, where)
+    warning = _check_role(tool, role, catalogue, where, said)
     if warning:
         warnings.append(warning)
     if activity.guidance not in tool.guidance:
-        usual = ", ".join(g.value for g in tool.guidance)
         warnings.append(
-            f"{where}: {tool.id} usually runs under {usual} guidance, "
-            f"recorded as {activity.guidance.value}"
+            msg(
+                "{where}: {tool} usually runs under {usual} guidance, recorded as {recorded}",
+                where=said,
+                tool=tool_label(tool),
+                usual=Label(
+                    "或".join(GUIDANCE_NAMES[g].zh for g in tool.guidance),
+                    ", ".join(GUIDANCE_NAMES[g].en for g in tool.guidance),
+                ),
+                recorded=GUIDANCE_NAMES[activity.guidance],
+            )
         )
     if today is not None and activity.on > today:
         raise BadInput(
             f"{where}: the date {activity.on.isoformat()} is after today ({today.isoformat()})"
         )
-    warnings += _check_rooms(activity, rooms, where)
-    warnings += _check_outcome(activity, tool, len(rooms), where)
+    warnings += _check_rooms(activity, rooms, where, said)
+    warnings += _check_outcome(activity, tool, len(rooms), where, said)
     return warnings
+
+
+def tool_label(tool: Tool) -> Label:
+    """A governance tool's name in both languages, from the catalogue."""
+    return Label(tool.name_zh, tool.name_en)
+
+
+def _where_label(activity: Activity, tool: Tool) -> Message:
+    """Which activity a warning is about, in the reader's language."""
+    if activity.id is not None:
+        return msg(
+            "activity {number} ({tool}, {day})",
+            number=activity.id,
+            tool=tool_label(tool),
+            day=activity.on.isoformat(),
+        )
+    return msg("activity ({tool}, {day})", tool=tool_label(tool), day=activity.on.isoformat())
 
 
 def _where(activity: Activity) -> str:
@@ -100,7 +132,9 @@ def _role(text: str, where: str) -> Role:
         ) from None
 
 
-def _check_role(tool: Tool, role: Role, catalogue: Catalogue, where: str) -> str | None:
+def _check_role(
+    tool: Tool, role: Role, catalogue: Catalogue, where: str, said: Message
+) -> Message | None:
     if tool.used_by(role):
         return None
     if role in LEADER_ROLES:
@@ -119,13 +153,19 @@ def _check_role(tool: Tool, role: Role, catalogue: Catalogue, where: str) -> str
             f"{where}: tool {tool.id} is used by {users} only; {role.value} is {kind} and "
             "cannot record it. Record it under the person's leader role"
         )
-    return (
-        f"{where}: {role.value} is not listed for {tool.id} (used by "
-        f"{', '.join(r.value for r in tool.roles)}); accepted as acting like {kin[0].value}"
+    return msg(
+        "{where}: {role} is not listed for {tool} (used by {users}); accepted as acting like {kin}",
+        where=said,
+        role=role_label(role),
+        tool=tool_label(tool),
+        users=roles_label(tool.roles),
+        kin=role_label(kin[0]),
     )
 
 
-def _check_rooms(activity: Activity, rooms: Collection[str], where: str) -> list[str]:
+def _check_rooms(
+    activity: Activity, rooms: Collection[str], where: str, said: Message
+) -> list[Message]:
     known = set(rooms)
     unknown = [t for t in activity.targets if t not in known]
     if unknown:
@@ -133,10 +173,16 @@ def _check_rooms(activity: Activity, rooms: Collection[str], where: str) -> list
             f"{where}: target {', '.join(unknown)} is not a flat of this unit "
             f"(flats: {_listing(rooms)})"
         )
-    warnings = []
+    warnings: list[Message] = []
     twice = sorted(room for room, n in Counter(activity.targets).items() if n > 1)
     if twice:
-        warnings.append(f"{where}: target {', '.join(twice)} is listed more than once")
+        warnings.append(
+            msg(
+                "{where}: target {rooms} is listed more than once",
+                where=said,
+                rooms=", ".join(twice),
+            )
+        )
     for change in activity.outcome.stances_changed:
         if change.household not in known:
             raise BadInput(
@@ -145,17 +191,27 @@ def _check_rooms(activity: Activity, rooms: Collection[str], where: str) -> list
             )
         if activity.targets and change.household not in activity.targets:
             warnings.append(
-                f"{where}: the stance of {change.household} changed, but it was not a target"
+                msg(
+                    "{where}: the stance of {room} changed, but it was not a target",
+                    where=said,
+                    room=change.household,
+                )
             )
         if change.before is change.after:
             warnings.append(
-                f"{where}: the stance of {change.household} is recorded as changed from "
-                f"{change.before.value} to the same"
+                msg(
+                    "{where}: the stance of {room} is recorded as changed from {stance} to the same",
+                    where=said,
+                    room=change.household,
+                    stance=STANCE_NAMES[change.before],
+                )
             )
     return warnings
 
 
-def _check_outcome(activity: Activity, tool: Tool, households: int, where: str) -> list[str]:
+def _check_outcome(
+    activity: Activity, tool: Tool, households: int, where: str, said: Message
+) -> list[Message]:
     outcome = activity.outcome
     for name, value in (
         ("money_fen", outcome.money_fen),
@@ -167,21 +223,34 @@ def _check_outcome(activity: Activity, tool: Tool, households: int, where: str) 
     bad_ids = [i for i in outcome.objections_resolved if i < 1]
     if bad_ids:
         raise BadInput(f"{where}: objection ids are 1 or more, not {bad_ids[0]}")
-    warnings = []
+    warnings: list[Message] = []
     if outcome.participants > households:
         warnings.append(
-            f"{where}: {outcome.participants} participants but the unit has {households} "
-            "households; count households, not people"
+            msg(
+                "{where}: {participants} participants but the unit has {households} households; "
+                "count households, not people",
+                where=said,
+                participants=outcome.participants,
+                households=households,
+            )
         )
     if (outcome.money_fen or outcome.labour_hours) and tool.evidences < 4:
         warnings.append(
-            f"{where}: resident money or labour counts as co-production only with tools "
-            f"such as fund_escrow; {tool.id} does not evidence it"
+            msg(
+                "{where}: resident money or labour counts as co-production only with tools such "
+                "as fund escrow; {tool} does not evidence it",
+                where=said,
+                tool=tool_label(tool),
+            )
         )
     if tool.evidences >= 2 and not outcome.participants and not activity.targets:
         warnings.append(
-            f"{where}: how many households took part is not recorded, so this "
-            f"{tool.name_en} counts only as informing residents"
+            msg(
+                "{where}: how many households took part is not recorded, so this {tool} counts "
+                "only as informing residents",
+                where=said,
+                tool=tool_label(tool),
+            )
         )
     return warnings
 

@@ -20,6 +20,7 @@ from colift.coproduction.snapshot import (
     UnitSnapshot,
 )
 from colift.errors import BadInput, ColiftError
+from colift.i18n import bilingual
 from colift.model import (
     AgeBand,
     Mobility,
@@ -202,7 +203,8 @@ def read_unit_file(
     for n, item in enumerate(_list(data, "activities"), start=1):
         try:
             activity = parse_activity(_entry(item, "activity", n), 0, today)
-            warnings += validate_activity(activity, catalogue, rooms, today=today)
+            found = validate_activity(activity, catalogue, rooms, today=today)
+            warnings += [bilingual(w) for w in found]  # a unit file's notes: both languages
         except ColiftError as exc:
             raise BadInput(f"activity #{n}: {exc.message}") from None
         activities.append(activity)

@@ -29,7 +29,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from colift.errors import RuleViolation
-from colift.i18n import Label
+from colift.i18n import Label, msg
 from colift.model.coproduction import STAGE_NAMES_ZH, STAGE_ORDER, Stage
 from colift.model.voting import ObjectionStatus
 from colift.rules.consent import ConsentProfile, ConsentResult, ObjectionsBlock
@@ -135,7 +135,15 @@ class GateClosed(RuleViolation):
         self.failures = tuple(failures)
         zh = "；".join(f.zh for f in self.failures)
         en = "; ".join(f.en for f in self.failures)
-        super().__init__(f"不能进入{STAGE_NAMES_ZH[target]}：{zh} / {_CANNOT_EN[target]}: {en}")
+        super().__init__(
+            msg(
+                "{cannot}: {failures}",
+                cannot=Label(f"不能进入{STAGE_NAMES_ZH[target]}", _CANNOT_EN[target]),
+                failures=Label(zh, en),
+            )
+        )
+        # the English says why in the rule's terms: a Chinese page shows it behind 详情
+        self.detail = en
 
 
 def stage_label(stage: Stage) -> str:
@@ -258,7 +266,9 @@ def _consent_failures(facts: GateFacts) -> list[GateFailure]:
         return []
     reasons = "; ".join(consent.reasons)
     detail = f": {reasons}" if reasons else ""
-    return [GateFailure("表决未通过", f"consent has not passed under {consent.profile.id}{detail}")]
+    return [
+        GateFailure("表决未通过", f"consent has not passed under {consent.profile.name_en}{detail}")
+    ]
 
 
 def _technical_failures(facts: GateFacts) -> list[GateFailure]:

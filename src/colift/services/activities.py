@@ -15,13 +15,14 @@ from sqlalchemy import Engine
 from colift.coproduction.activities import validate_activity
 from colift.coproduction.catalogue import load_catalogue
 from colift.errors import BadInput, NotFound
+from colift.i18n import Message
 from colift.model import ObjectionStatus, parse_objection_reason
 from colift.model.coproduction import Activity, Stance, TechnicalIssue, parse_stance
 from colift.store import UnitOfWork
 from colift.store.coproduction import PERMILLE, StanceRecord, TechnicalRecord, TieRecord
 
 # Checks an activity against the unit's flats (rooms); returns warnings, raises BadInput.
-Validator = Callable[[Activity, Collection[str]], Sequence[str]]
+Validator = Callable[[Activity, Collection[str]], Sequence[Message]]
 
 # Reasons are why a household holds back; once it supports the lift they no longer apply.
 _SUPPORTING = frozenset({Stance.SUPPORT, Stance.LEAN_SUPPORT})
@@ -31,10 +32,10 @@ _SUPPORTING = frozenset({Stance.SUPPORT, Stance.LEAN_SUPPORT})
 class RecordedActivity(Activity):
     """An activity just logged, with what the catalogue found unusual about it."""
 
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Message, ...] = ()
 
 
-def catalogue_validator(activity: Activity, rooms: Collection[str]) -> list[str]:
+def catalogue_validator(activity: Activity, rooms: Collection[str]) -> list[Message]:
     """Check an activity against the packaged governance-tool catalogue and the unit's flats."""
     return validate_activity(activity, load_catalogue(), rooms, today=date.today())
 

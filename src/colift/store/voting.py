@@ -36,6 +36,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from colift.coproduction.objections import check_move
 from colift.errors import BadInput, NotFound, RuleViolation
+from colift.i18n import Label
 from colift.model import ObjectionStatus, OwnerKind, ScopeKind, Tenure, Vote
 from colift.store import ledger
 from colift.store.repository import (
@@ -60,6 +61,13 @@ from colift.store.tables import (
     units,
     vote_rounds,
 )
+
+# What a vote round covers, for a message.
+_SCOPE_NAMES = {
+    "unit": Label("单元", "unit"),
+    "building": Label("楼栋", "building"),
+    "compound": Label("小区", "compound"),
+}
 
 ROUND_SCOPES = (ScopeKind.UNIT, ScopeKind.BUILDING, ScopeKind.COMPOUND)
 ROUND_OPEN, ROUND_CLOSED, ROUND_VOID = "open", "closed", "void"
@@ -260,7 +268,9 @@ class VotingRepository:
         ).first()
         if already is not None:
             raise RuleViolation(
-                f"round {already.id} is still open for this {kind.value}: close it first"
+                "round {round} is still open for this {scope}: close it first",
+                round=already.id,
+                scope=_SCOPE_NAMES.get(kind.value, Label(kind.value, kind.value)),
             )
         values: dict[str, Any] = {
             "scope_kind": kind.value,

@@ -294,9 +294,7 @@ def post_coding(request: Request, project: str, source_id: str, who: Who, form: 
             ev.code_segment(engine, project, source_id, start, end, code, who.name)
             message = "已编码 / segment coded"
     except ColiftError as exc:
-        return _source(
-            request, project, source_id, who, status=400, error=exc.render(page_language(request))
-        )
+        return _source(request, project, source_id, who, status=400, error=exc)
     return back(request, f"/evidence/{project}/sources/{source_id}", message)
 
 
@@ -308,9 +306,7 @@ def _project_action(
     try:
         message = action()
     except ColiftError as exc:
-        return project_page_with(
-            request, project, who, status=400, error=exc.render(page_language(request))
-        )
+        return project_page_with(request, project, who, status=400, error=exc)
     return back(request, f"/evidence/{project}#{anchor}", message)
 
 

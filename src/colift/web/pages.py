@@ -158,7 +158,9 @@ def _date(form: FormData, name: str) -> date | None:
     except ValueError:
         raise BadInput(f"{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
     if day > date.today() + timedelta(days=1):
-        raise BadInput("{field}: {day} is in the future: give the day it happened", field=name, day=raw)
+        raise BadInput(
+            "{field}: {day} is in the future: give the day it happened", field=name, day=raw
+        )
     if day < EARLIEST_DAY:
         raise BadInput("{field}: {day} is before 1950: check the year", field=name, day=raw)
     return day
@@ -250,7 +252,7 @@ async def login(request: Request) -> Response:
             request,
             "login.html",
             status=status,
-            error=exc.render(page_language(request)),
+            error=exc,
             next=target,
             username=str(form.get("username") or ""),
         )
@@ -311,7 +313,7 @@ def _compound_page(
     who: Principal,
     *,
     status: int = 200,
-    error: str | None = None,
+    error: str | ColiftError | None = None,
     form: FormData | None = None,
 ) -> Response:
     from colift.coproduction.regeneration import KIND_NAMES_ZH
@@ -394,7 +396,7 @@ def post_regeneration(request: Request, code: str, who: Who, form: Form) -> Resp
             code,
             who,
             status=status_for(exc),
-            error=exc.render(page_language(request)),
+            error=exc,
             form=form,
         )
     done = msg(
@@ -577,7 +579,7 @@ def _act(
             unit_id,
             who,
             status=status_for(exc),
-            error=exc.render(page_language(request)),
+            error=exc,
             anchor=anchor,
         )
         # the address bar shows the unit page, not the form's POST address: a refresh reloads
@@ -611,9 +613,9 @@ def post_activity(request: Request, unit_id: int, who: Who, form: Form) -> Respo
             ),
         )
         made = record_activity(engine, activity, actor=who.name)
-        return "已记录活动 / activity recorded" + (
-            "；" + "；".join(made.warnings) if made.warnings else ""
-        )
+        lang = page_language(request)
+        said = [msg("activity recorded"), *made.warnings]
+        return ("；" if lang != "en" else "; ").join(m.render(lang) for m in said)
 
     return _act(request, unit_id, who, can_lead_unit, "记录活动", run, "activities")
 
@@ -730,8 +732,11 @@ def post_vote(request: Request, unit_id: int, who: Who, form: Form) -> Response:
     def run(engine: Engine) -> str:
         try:
             vote = parse_vote(_text(form, "vote"))
-        except ValueError as exc:
-            raise BadInput(str(exc)) from None
+        except ValueError:
+            raise BadInput(
+                "{value} is not a vote: choose agree, disagree, abstain or absent",
+                value=_text(form, "vote"),
+            ) from None
         cast_vote(engine, unit_id, room, vote, actor=who.name, signed_on=_date(form, "on"))
         return f"已记录{room}的表决 / vote recorded"
 
@@ -840,9 +845,12 @@ def post_plan(request: Request, unit_id: int, who: Who, form: Form) -> Response:
             floor, sep, value = part.replace("：", ":").partition(":")
             if not sep:
                 raise BadInput(
-                    f"楼层系数 {part!r} 应写成 楼层:系数，如 3:0.7 / write floor:coefficient"
+                    "floor coefficient {part} should be written floor:coefficient, e.g. 3:0.7",
+                    part=part.strip(),
                 )
             coefficients[floor.strip()] = value.strip()
+        if not coefficients:
+            raise BadInput("give the floor coefficients, e.g. 3:0.7, 4:0.9, 5:1.1")
         plan: dict[str, Any] = {
             "total_fen": _fen(form, "total"),
             "scheme": {
@@ -890,6 +898,7 @@ def whatif(
     if not 1 <= runs <= 2000:
         raise BadInput("runs must be between 1 and 2000")
     from colift.services.calibration import param_values
+
     spend(request, who, Work.WHATIF)
     from colift.services.simulation import simulate_stored_unit  # numpy, scipy: load on use
 
@@ -994,7 +1003,7 @@ def import_upload(request: Request, code: str, who: Who, form: Form) -> Response
             status=status_for(exc),
             compound=compound,
             code=code,
-            error=exc.render(page_language(request)),
+            error=exc,
             rows=exc.errors if isinstance(exc, RowError) else None,
             filename=upload.filename,
         )

@@ -34,7 +34,14 @@ def _json_attr(value: Any) -> str:
 
 def said(value: Any, lang: str) -> Markup:
     """A message as its reader sees it: in the page's language, technical detail behind 详情."""
+    from colift.errors import ColiftError
+
+    technical = ""
+    if isinstance(value, ColiftError):
+        technical, value = value.detail, value.text
     text, detail = for_reader(value, lang)
+    if not detail and technical and i18n.normalize(lang) != "en":
+        detail = technical
     shown = escape(text)
     if not detail:
         return Markup(shown)
