@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from colift.errors import BadInput, NotFound
+from colift.i18n import Label
 from colift.model import (
     AgeBand,
     AreaSource,
@@ -154,7 +155,22 @@ def require(conn: Connection, table: Table, ids: Iterable[int], what: str) -> No
         found.update(conn.execute(select(table.c.id).where(table.c.id.in_(chunk))).scalars())
     missing = sorted(wanted - found)
     if missing:
-        raise NotFound(f"{what} {', '.join(map(str, missing))} does not exist")
+        raise NotFound(
+            "{what} {ids} does not exist",
+            what=RECORD_NAMES.get(what, Label(what, what)),
+            ids=", ".join(map(str, missing)),
+        )
+
+
+# What `require` names, for a message in the reader's language.
+RECORD_NAMES = {
+    "compound": Label("小区", "compound"),
+    "building": Label("楼栋", "building"),
+    "unit": Label("单元", "unit"),
+    "household": Label("住户", "household"),
+    "owner": Label("业主", "owner"),
+    "person": Label("人员", "person"),
+}
 
 
 def describe_unit(conn: Connection, unit_id: int) -> str:
@@ -476,7 +492,7 @@ class UnitRepository(_Repository):
     def info(self, unit_id: int) -> UnitInfo:
         row = self.conn.execute(self._info_query().where(units.c.id == unit_id)).first()
         if row is None:
-            raise NotFound(f"unit {unit_id} does not exist")
+            raise NotFound("unit {id} does not exist", id=unit_id)
         return self._info(row)
 
     def list_by_compound(self, compound_id: int) -> list[UnitInfo]:

@@ -518,7 +518,7 @@ class VotingRepository:
             .where(units.c.id == unit_id)
         ).first()
         if scope is None:
-            raise NotFound(f"unit {unit_id} does not exist")
+            raise NotFound("unit {id} does not exist", id=unit_id)
         rows = self.conn.execute(
             select(vote_rounds)
             .where(
