@@ -187,8 +187,7 @@ def classify_move(
     if current is Stage.SUSPENDED:
         if suspended_from is None:
             raise RuleViolation(
-                "暂停前所处阶段未记录，无法恢复 / the stage the project was suspended from is not "
-                "on record, so it cannot resume"
+                "the stage the project was suspended from is not on record, so it cannot resume"
             )
         if target is not suspended_from:
             raise RuleViolation(

@@ -950,9 +950,10 @@ def parse_rows(
         errors = [(row_no, header_text, message) for row_no, _, header_text, message in problems]
         bad_rows = len({row_no for row_no, _, _ in errors})
         raise RowError(
-            f"名册有{bad_rows}行共{len(errors)}处问题，全部未导入 / roster rejected: "
-            f"{len(errors)} problems in {bad_rows} rows; nothing was imported",
+            "roster rejected: {n_errors} problems in {bad_rows} rows; nothing was imported",
             errors,
+            bad_rows=bad_rows,
+            n_errors=len(errors),
         )
     return results
 
@@ -1086,14 +1087,14 @@ def _find_header(rows: list[Sequence[object]]) -> int:
     for index, row in enumerate(rows):
         if not all(_is_blank(cell) for cell in row):
             return index
-    raise BadInput("名册是空的 / the roster file is empty")
+    raise BadInput("the roster file is empty")
 
 
 def _parse_table(
     rows: list[Sequence[object]], patterns: CodePatterns = DEFAULT_PATTERNS
 ) -> list[RosterRow]:
     if not rows:
-        raise BadInput("名册是空的 / the roster file is empty")
+        raise BadInput("the roster file is empty")
     at = _find_header(rows)
     return parse_rows(rows[at], rows[at + 1 :], first_row=at + 2, patterns=patterns)
 
@@ -1108,8 +1109,9 @@ def read_roster(path: Path | str, *, patterns: CodePatterns = DEFAULT_PATTERNS) 
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise BadInput(
-            f"不支持的文件类型 {path.suffix or '（无扩展名）'}，请另存为 .xlsx 或 .csv / "
-            f"unsupported file type {path.suffix!r}; save the roster as .xlsx or .csv"
+            "unsupported file type {suffix2}; save the roster as .xlsx or .csv",
+            suffix=path.suffix or "（无扩展名）",
+            suffix2=repr(path.suffix),
         )
     try:
         size = path.stat().st_size
@@ -1117,7 +1119,9 @@ def read_roster(path: Path | str, *, patterns: CodePatterns = DEFAULT_PATTERNS) 
             raise _too_big(size)
         data = path.read_bytes()
     except OSError as exc:
-        raise BadInput(f"无法打开文件 / cannot open {path.name}: {exc.strerror}") from exc
+        raise BadInput(
+            "cannot open {name}: {strerror}", name=path.name, strerror=exc.strerror
+        ) from exc
     rows = _read_csv(data) if suffix == ".csv" else _read_xlsx(data)
     return _parse_table(rows, patterns)
 
@@ -1183,10 +1187,7 @@ def _csv_escape(cell: str) -> str:
 
 
 def _read_xlsx(data: bytes) -> list[Sequence[object]]:
-    unreadable = BadInput(
-        "无法读取这个 Excel 文件，请用 Excel 另存为 .xlsx 后再导入 / cannot read this .xlsx "
-        "file; save it again as .xlsx from Excel"
-    )
+    unreadable = BadInput("cannot read this .xlsx file; save it again as .xlsx from Excel")
     if len(data) > MAX_ROSTER_BYTES:
         raise _too_big(len(data))
     _check_zip(data, unreadable)
@@ -1199,7 +1200,7 @@ def _read_xlsx(data: bytes) -> list[Sequence[object]]:
     try:
         sheets = [ws for ws in workbook.worksheets if hasattr(ws, "iter_rows")]
         if not sheets:
-            raise BadInput("Excel 文件里没有工作表 / the workbook has no worksheet")
+            raise BadInput("the workbook has no worksheet")
         wanted = {_header_key(name) for name in SHEET_NAMES}
         sheet = next((ws for ws in sheets if _header_key(ws.title) in wanted), sheets[0])
         # Some tools write a wrong sheet size; without this a read-only sheet may look empty.
@@ -1383,7 +1384,7 @@ def _write(rows: list[RosterRow], path: Path, *, template: bool) -> None:
     elif suffix == ".xlsx":
         _write_xlsx(rows, path, template=template)
     else:
-        raise BadInput(f"只能写 .csv 或 .xlsx / can only write .csv or .xlsx, got {path.suffix!r}")
+        raise BadInput("can only write .csv or .xlsx, got {suffix}", suffix=repr(path.suffix))
 
 
 _CODE_KEYS = frozenset({"building", "unit", "room"})

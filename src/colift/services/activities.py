@@ -50,7 +50,7 @@ def _room_ids(uow: UnitOfWork, unit_id: int, rooms: Iterable[str]) -> list[int]:
     missing = [r for r in wanted if r not in flats]
     if missing:
         label = uow.units.info(unit_id).label
-        raise NotFound(f"{label} has no room {', '.join(missing)}")
+        raise NotFound("{label} has no room {missing}", label=label, missing=", ".join(missing))
     return [flats[r] for r in wanted]
 
 
@@ -98,7 +98,7 @@ def record_activity_in(
     changed = [c.household.strip() for c in outcome.stances_changed]
     twice = sorted({r for r in changed if changed.count(r) > 1})
     if twice:
-        raise BadInput(f"the outcome changes the stance of {', '.join(twice)} twice")
+        raise BadInput("the outcome changes the stance of {twice} twice", twice=", ".join(twice))
     unit_id = activity.unit_id
     label = uow.units.info(unit_id).label
     target_ids = _room_ids(uow, unit_id, activity.targets)
@@ -106,7 +106,11 @@ def record_activity_in(
     objections = {o.id: o for o in uow.objections.list_by_unit(unit_id)}
     strangers = [i for i in outcome.objections_resolved if i not in objections]
     if strangers:
-        raise BadInput(f"objection {', '.join(map(str, strangers))} is not an objection in {label}")
+        raise BadInput(
+            "objection {strangers} is not an objection in {label}",
+            strangers=", ".join(map(str, strangers)),
+            label=label,
+        )
     warnings = () if validator is None else tuple(validator(activity, _rooms(uow, unit_id)))
     made = uow.activities.add(activity, target_ids, actor=actor)
     assert made.id is not None
@@ -193,14 +197,14 @@ def resolve_technical_issue(
 
 def _permille(weight: object) -> int:
     if isinstance(weight, bool):
-        raise BadInput(f"tie weight {weight!r} is not a number")
+        raise BadInput("tie weight {weight} is not a number", weight=repr(weight))
     try:
         exact = Fraction(repr(weight) if isinstance(weight, float) else str(weight).strip())
     except (ValueError, ZeroDivisionError):
-        raise BadInput(f"tie weight {weight!r} is not a number") from None
+        raise BadInput("tie weight {weight} is not a number", weight=repr(weight)) from None
     scaled = exact * PERMILLE
     if scaled.denominator != 1:
-        raise BadInput(f"tie weight {weight} has more than 3 decimals")
+        raise BadInput("tie weight {weight} has more than 3 decimals", weight=weight)
     return int(scaled)
 
 

@@ -226,7 +226,9 @@ def households_in_scope(scope_kind: ScopeKind, scope_id: int) -> ColumnElement[b
             .join(buildings, buildings.c.id == units.c.building_id)
             .where(buildings.c.compound_id == scope_id)
         )
-    raise BadInput(f"a consent round covers a unit, a building or a compound, not a {kind}")
+    raise BadInput(
+        "a consent round covers a unit, a building or a compound, not a {kind}", kind=kind
+    )
 
 
 class VotingRepository:
@@ -255,7 +257,9 @@ class VotingRepository:
         """
         kind = ScopeKind(scope_kind)
         if kind not in ROUND_SCOPES:
-            raise BadInput(f"a consent round covers a unit, a building or a compound, not a {kind}")
+            raise BadInput(
+                "a consent round covers a unit, a building or a compound, not a {kind}", kind=kind
+            )
         require(self.conn, _SCOPE_TABLES[kind], [scope_id], kind.value)
         compound_id = self._scope_compound(kind, scope_id)
         ledger.lock(self.conn, ledger.compound_chain(compound_id))
@@ -669,8 +673,10 @@ class VotingRepository:
         if outside:
             require(self.conn, households, outside, "household")
             raise BadInput(
-                f"household {', '.join(map(str, sorted(outside)))} is outside the "
-                f"{current.scope_kind.value} of round {current.id}"
+                "household {outside} is outside the {value} of round {id}",
+                outside=", ".join(map(str, sorted(outside))),
+                value=current.scope_kind.value,
+                id=current.id,
             )
         return inside
 
@@ -757,8 +763,10 @@ class VotingRepository:
         covered = {r.id for r in self.rounds_for_unit(unit_id)}
         if current.id not in covered:
             raise BadInput(
-                f"{describe_unit(self.conn, unit_id)} is outside the "
-                f"{current.scope_kind.value} of round {current.id}"
+                "{unit} is outside the {value} of round {id}",
+                unit=describe_unit(self.conn, unit_id),
+                value=current.scope_kind.value,
+                id=current.id,
             )
 
 
@@ -853,11 +861,17 @@ class ObjectionRepository:
             check_move(before.status, new_status)
         except RuleViolation as exc:
             raise RuleViolation(
-                f"objection {objection_id} ({before.room}): {exc.message}"
+                "objection {objection_id} ({room}): {message}",
+                objection_id=objection_id,
+                room=before.room,
+                message=exc.message,
             ) from None
         day = on or date.today()
         if day < before.raised_on:
-            raise BadInput(f"objection {objection_id} cannot change before it was raised")
+            raise BadInput(
+                "objection {objection_id} cannot change before it was raised",
+                objection_id=objection_id,
+            )
         values: dict[str, Any] = {
             "status": new_status.value,
             "updated_on": day,
@@ -940,7 +954,9 @@ class ObjectionRepository:
             delete(occupied_households).where(occupied_households.c.household_id == household_id)
         ).rowcount
         if not removed:
-            raise NotFound(f"household {household_id} is not marked as occupied")
+            raise NotFound(
+                "household {household_id} is not marked as occupied", household_id=household_id
+            )
         ledger.append(
             self.conn,
             actor,

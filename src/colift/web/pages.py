@@ -156,7 +156,9 @@ def _date(form: FormData, name: str) -> date | None:
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise BadInput(f"{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
+        raise BadInput(
+            "{name}: {raw} is not a date (YYYY-MM-DD)", name=name, raw=repr(raw)
+        ) from None
     if day > date.today() + timedelta(days=1):
         raise BadInput(
             "{field}: {day} is in the future: give the day it happened", field=name, day=raw
@@ -173,7 +175,7 @@ def _int(form: FormData, name: str, default: int = 0) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise BadInput(f"{name}: {raw!r} is not a whole number") from None
+        raise BadInput("{name}: {raw} is not a whole number", name=name, raw=repr(raw)) from None
     if abs(value) > MAX_ID:
         raise BadInput("{field}: {value} is too large", field=name, value=raw)
     return value
@@ -187,7 +189,9 @@ def _fen(form: FormData, name: str) -> int:
         return 0
     whole, _, cents = raw.partition(".")
     if not whole.lstrip("-").isdigit() or (cents and (not cents.isdigit() or len(cents) > 2)):
-        raise BadInput(f"{name}: {raw!r} is not an amount in yuan, e.g. 3000 or 3000.50")
+        raise BadInput(
+            "{name}: {raw} is not an amount in yuan, e.g. 3000 or 3000.50", name=name, raw=repr(raw)
+        )
     sign = -1 if whole.startswith("-") else 1
     fen = sign * (abs(int(whole)) * 100 + int((cents + "00")[:2]))
     if abs(fen) > MAX_FEN:
@@ -594,7 +598,7 @@ def post_activity(request: Request, unit_id: int, who: Who, form: Form) -> Respo
     def run(engine: Engine) -> str:
         tool = _text(form, "tool")
         if tool not in load_catalogue().tools:
-            raise BadInput("请选择治理工具 / choose a governance tool")
+            raise BadInput("choose a governance tool")
         targets = tuple(str(v).strip() for v in form.getlist("targets") if str(v).strip())
         activity = Activity(
             unit_id=unit_id,
@@ -626,7 +630,7 @@ def post_stance(request: Request, unit_id: int, who: Who, form: Form) -> Respons
         try:
             stance = Stance(_text(form, "stance"))
         except ValueError:
-            raise BadInput("请选择态度 / choose a stance") from None
+            raise BadInput("choose a stance") from None
         reasons = [str(r) for r in form.getlist("reasons")]
         set_stance(
             engine,
@@ -753,7 +757,7 @@ def post_objection(request: Request, unit_id: int, who: Who, form: Form) -> Resp
     def run(engine: Engine) -> str:
         reasons = [str(r) for r in form.getlist("reasons")]
         if not reasons:
-            raise BadInput("请至少选择一项异议理由 / choose at least one reason")
+            raise BadInput("choose at least one reason")
         raise_objection(
             engine,
             unit_id,
@@ -777,7 +781,7 @@ def post_objection_status(request: Request, objection_id: int, who: Who, form: F
         try:
             status = ObjectionStatus(_text(form, "status"))
         except ValueError:
-            raise BadInput("请选择异议的新状态 / choose the objection's new status") from None
+            raise BadInput("choose the objection's new status") from None
         set_objection_status(
             engine,
             objection_id,
@@ -797,7 +801,7 @@ def post_stage(request: Request, unit_id: int, who: Who, form: Form) -> Response
         try:
             target = Stage(_text(form, "target"))
         except ValueError:
-            raise BadInput("请选择目标阶段 / choose the stage to move to") from None
+            raise BadInput("choose the stage to move to") from None
         made = advance_stage(
             engine,
             unit_id,
