@@ -932,7 +932,7 @@ def _legitimacy_findings(
     waiting = [h.room for h in snapshot.households if h.vote is not Vote.AGREE]
     message = (
         f"同意未达{consent.profile.name_zh}要求，{zh} / consent not reached under "
-        f"{consent.profile.id}: {'; '.join(consent.reasons)}"
+        f"{consent.profile.name_en}: {'; '.join(consent.reasons)}"
     )
     return [
         Finding(
