@@ -69,6 +69,8 @@ def test_main_pages_speak_the_page_language(
         page.wait_for_load_state("networkidle")
         assert page.locator("html").get_attribute("lang", timeout=5_000) in (lang, lang[:2])
         text = _visible_text(page)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= viewport["width"], f"{role} {url} is {wide} px wide at {viewport['width']}"
         if lang == "zh-CN":
             words = sorted({w for w in ENGLISH_WORD.findall(text) if w not in ALLOWED | own})
             assert not words, f"{role} {url}: English words on a zh-CN page: {words}"
