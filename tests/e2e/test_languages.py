@@ -3,7 +3,8 @@
 A zh-CN page shows no English word outside the allow-list (what Chromium renders: closed "详情"
 disclosures are not read); an English page shows no raw id (snake_case, the rule's id) and no
 sentence of the system's own in Chinese, only the user's data (names, the compound's, notes).
-Each page is saved as a screenshot: lang-<language>-<width>-<role>-<page>.png.
+Each page is saved as a screenshot: lang-<language>-<width>-<role>-<page>.png, and its first
+screen as …-top.png (the README's pictures in docs/img are the zh-CN ones).
 """
 
 from __future__ import annotations
@@ -80,3 +81,5 @@ def test_main_pages_speak_the_page_language(
             assert "Sign out" in text or "sign out" in text.lower(), "the page is in English"
         width = viewport["width"]
         shoot(page, f"lang-{lang}-{width}-{role}-{name}", full_page=True)
+        page.evaluate("window.scrollTo(0, 0)")
+        shoot(page, f"lang-{lang}-{width}-{role}-{name}-top")  # what the first screen shows

@@ -69,7 +69,7 @@ def validate_activity(
     try:
         tool = catalogue.get(activity.tool)
     except BadInput as exc:
-        raise BadInput(f"{where}: {exc.message}") from None
+        raise BadInput("{where}: {message}", where=where, message=exc.message) from None
     said = _where_label(activity, tool)
     warnings: list[Message] = []
     role = _role(activity.role, where)
@@ -91,7 +91,10 @@ def validate_activity(
         )
     if today is not None and activity.on > today:
         raise BadInput(
-            f"{where}: the date {activity.on.isoformat()} is after today ({today.isoformat()})"
+            "{where}: the date {isoformat} is after today ({isoformat2})",
+            where=where,
+            isoformat=activity.on.isoformat(),
+            isoformat2=today.isoformat(),
         )
     warnings += _check_rooms(activity, rooms, where, said)
     warnings += _check_outcome(activity, tool, len(rooms), where, said)
@@ -127,8 +130,11 @@ def _role(text: str, where: str) -> Role:
         leaders = ", ".join(r.value for r in Role if r in LEADER_ROLES)
         actors = ", ".join(r.value for r in Role if r not in LEADER_ROLES)
         raise BadInput(
-            f"{where}: role {text!r} is not a role: use a leader role ({leaders}) "
-            f"or an actor ({actors})"
+            "{where}: role {text} is not a role: use a leader role ({leaders}) or an actor ({actors})",
+            where=where,
+            text=repr(text),
+            leaders=leaders,
+            actors=actors,
         ) from None
 
 
@@ -141,8 +147,12 @@ def _check_role(
         users = ", ".join(r.value for r in tool.leader_roles) or "no leader role"
         own = ", ".join(t.id for t in catalogue.for_role(role))
         raise BadInput(
-            f"{where}: tool {tool.id} is used by {users}; not by {role.value}. "
-            f"Record it under the role the person acted in, or use a {role.value} tool: {own}"
+            "{where}: tool {id} is used by {users}; not by {value}. Record it under the role the person acted in, or use a {value} tool: {own}",
+            where=where,
+            id=tool.id,
+            users=users,
+            value=role.value,
+            own=own,
         )
     # An office or a position may act through the tools of leader roles of its own kind.
     kin = [r for r in tool.leader_roles if r.is_formal == role.is_formal]
@@ -150,8 +160,12 @@ def _check_role(
         kind = "formal" if role.is_formal else "informal"
         users = ", ".join(r.value for r in tool.roles)
         raise BadInput(
-            f"{where}: tool {tool.id} is used by {users} only; {role.value} is {kind} and "
-            "cannot record it. Record it under the person's leader role"
+            "{where}: tool {id} is used by {users} only; {value} is {kind} and cannot record it. Record it under the person's leader role",
+            where=where,
+            id=tool.id,
+            users=users,
+            value=role.value,
+            kind=kind,
         )
     return msg(
         "{where}: {role} is not listed for {tool} (used by {users}); accepted as acting like {kin}",
@@ -170,8 +184,10 @@ def _check_rooms(
     unknown = [t for t in activity.targets if t not in known]
     if unknown:
         raise BadInput(
-            f"{where}: target {', '.join(unknown)} is not a flat of this unit "
-            f"(flats: {_listing(rooms)})"
+            "{where}: target {unknown} is not a flat of this unit (flats: {listing})",
+            where=where,
+            unknown=", ".join(unknown),
+            listing=_listing(rooms),
         )
     warnings: list[Message] = []
     twice = sorted(room for room, n in Counter(activity.targets).items() if n > 1)
@@ -186,8 +202,10 @@ def _check_rooms(
     for change in activity.outcome.stances_changed:
         if change.household not in known:
             raise BadInput(
-                f"{where}: stance change names {change.household}, which is not a flat of this "
-                f"unit (flats: {_listing(rooms)})"
+                "{where}: stance change names {household}, which is not a flat of this unit (flats: {listing})",
+                where=where,
+                household=change.household,
+                listing=_listing(rooms),
             )
         if activity.targets and change.household not in activity.targets:
             warnings.append(
@@ -219,10 +237,17 @@ def _check_outcome(
         ("participants", outcome.participants),
     ):
         if value < 0:
-            raise BadInput(f"{where}: {name} is {value}; it cannot be negative")
+            raise BadInput(
+                "{where}: {name} is {value}; it cannot be negative",
+                where=where,
+                name=name,
+                value=value,
+            )
     bad_ids = [i for i in outcome.objections_resolved if i < 1]
     if bad_ids:
-        raise BadInput(f"{where}: objection ids are 1 or more, not {bad_ids[0]}")
+        raise BadInput(
+            "{where}: objection ids are 1 or more, not {bad_ids}", where=where, bad_ids=bad_ids[0]
+        )
     warnings: list[Message] = []
     if outcome.participants > households:
         warnings.append(
@@ -269,7 +294,7 @@ def parse_activity(
 ) -> Activity:
     """One activity from its unit-file JSON form; a wrong field is a BadInput naming it."""
     if not isinstance(data, Mapping):
-        raise BadInput(f"{where}: must be an object with role, guidance, tool and date")
+        raise BadInput("{where}: must be an object with role, guidance, tool and date", where=where)
     reject_unknown(data, _ACTIVITY_KEYS, where)
     activity_id = _optional_int(data, "id", where)
     if activity_id is not None:
@@ -280,7 +305,7 @@ def parse_activity(
     on = _parse_date(data, today, where)
     person = data.get("person")
     if person is not None and not isinstance(person, str):
-        raise BadInput(f"{where}: person must be a name")
+        raise BadInput("{where}: person must be a name", where=where)
     return Activity(
         unit_id=unit_id,
         person_id=_optional_int(data, "person_id", where),
@@ -300,14 +325,23 @@ def _parse_role(text: str, where: str) -> Role:
     role = ROLE_ALIASES.get(text.strip().lower())
     if role is None:
         known = ", ".join(r.value for r in Role)
-        raise BadInput(f"{where}: role {text!r} is unknown: use one of {known}")
+        raise BadInput(
+            "{where}: role {text} is unknown: use one of {known}",
+            where=where,
+            text=repr(text),
+            known=known,
+        )
     return role
 
 
 def _parse_guidance(text: str, where: str) -> GuidanceMode:
     mode = GUIDANCE_ALIASES.get(text.strip().lower())
     if mode is None:
-        raise BadInput(f"{where}: guidance {text!r} is unknown: use direct, embedded or none")
+        raise BadInput(
+            "{where}: guidance {text} is unknown: use direct, embedded or none",
+            where=where,
+            text=repr(text),
+        )
     return mode
 
 
@@ -316,22 +350,29 @@ def _parse_date(data: Mapping[str, Any], today: date, where: str) -> date:
     try:
         on = date.fromisoformat(text)
     except ValueError:
-        raise BadInput(f"{where}: date {text!r} is not a date like 2026-03-02") from None
+        raise BadInput(
+            "{where}: date {text} is not a date like 2026-03-02", where=where, text=repr(text)
+        ) from None
     if on > today:
-        raise BadInput(f"{where}: the date {on.isoformat()} is after today ({today.isoformat()})")
+        raise BadInput(
+            "{where}: the date {isoformat} is after today ({isoformat2})",
+            where=where,
+            isoformat=on.isoformat(),
+            isoformat2=today.isoformat(),
+        )
     return on
 
 
 def _parse_outcome(raw: object, where: str) -> Outcome:
     if not isinstance(raw, Mapping):
-        raise BadInput(f"{where}: must be an object")
+        raise BadInput("{where}: must be an object", where=where)
     reject_unknown(raw, _OUTCOME_KEYS, where)
     changes = raw.get("stances_changed", [])
     if not isinstance(changes, Sequence) or isinstance(changes, str):
-        raise BadInput(f"{where}: stances_changed must be a list")
+        raise BadInput("{where}: stances_changed must be a list", where=where)
     resolved = raw.get("objections_resolved", [])
     if not isinstance(resolved, Sequence) or isinstance(resolved, str):
-        raise BadInput(f"{where}: objections_resolved must be a list of objection ids")
+        raise BadInput("{where}: objections_resolved must be a list of objection ids", where=where)
     return Outcome(
         stances_changed=tuple(
             _parse_change(c, f"{where}: stances_changed {i}") for i, c in enumerate(changes, 1)
@@ -349,7 +390,8 @@ def _parse_outcome(raw: object, where: str) -> Outcome:
 def _parse_change(raw: object, where: str) -> StanceChange:
     if not isinstance(raw, Mapping):
         raise BadInput(
-            f'{where}: write {{"household": "101", "from": "oppose", "to": "undecided"}}'
+            '{where}: write {{"household": "101", "from": "oppose", "to": "undecided"}}',
+            where=where,
         )
     reject_unknown(raw, _CHANGE_KEYS, where)
     room = _room(raw.get("household"), f"{where}: household")
@@ -359,13 +401,13 @@ def _parse_change(raw: object, where: str) -> StanceChange:
         try:
             stances.append(parse_stance(text))
         except ValueError as exc:
-            raise BadInput(f"{where}: {key}: {exc}") from None
+            raise BadInput("{where}: {key}: {exc}", where=where, key=key, exc=exc) from None
     return StanceChange(household=room, before=stances[0], after=stances[1])
 
 
 def _rooms(raw: object, where: str) -> tuple[str, ...]:
     if not isinstance(raw, Sequence) or isinstance(raw, str):
-        raise BadInput(f'{where}: must be a list of flats, e.g. ["101", "102"]')
+        raise BadInput('{where}: must be a list of flats, e.g. ["101", "102"]', where=where)
     return tuple(_room(r, where) for r in raw)
 
 
@@ -375,15 +417,17 @@ def _room(value: object, where: str) -> str:
         return str(value)
     if isinstance(value, str) and value.strip():
         return value.strip()
-    raise BadInput(f'{where}: {value!r} is not a flat number like "101"')
+    raise BadInput(
+        '{where}: {value} is not a flat number like "101"', where=where, value=repr(value)
+    )
 
 
 def _required_text(raw: Mapping[str, Any], key: str, where: str) -> str:
     value = raw.get(key)
     if value is None:
-        raise BadInput(f"{where}: {key} is missing")
+        raise BadInput("{where}: {key} is missing", where=where, key=key)
     if not isinstance(value, str) or not value.strip():
-        raise BadInput(f"{where}: {key} must be non-empty text")
+        raise BadInput("{where}: {key} must be non-empty text", where=where, key=key)
     return value.strip()
 
 
@@ -392,7 +436,7 @@ def _optional_text(raw: Mapping[str, Any], key: str, where: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise BadInput(f"{where}: {key} must be text")
+        raise BadInput("{where}: {key} must be text", where=where, key=key)
     return value.strip()
 
 
@@ -407,8 +451,8 @@ def _count(raw: Mapping[str, Any], key: str, where: str) -> int:
 
 def _whole(value: object, where: str, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadInput(f"{where}: {value!r} must be a whole number")
+        raise BadInput("{where}: {value} must be a whole number", where=where, value=repr(value))
     if value < minimum:
         what = "cannot be negative" if minimum == 0 else f"must be {minimum} or more"
-        raise BadInput(f"{where}: {value} {what}")
+        raise BadInput("{where}: {value} {what}", where=where, value=value, what=what)
     return value

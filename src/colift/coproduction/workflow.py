@@ -182,7 +182,9 @@ def classify_move(
     current, target = Stage(current), Stage(target)
     if current is target:
         raise RuleViolation(
-            f"项目已处于{STAGE_NAMES_ZH[current]}阶段 / the project is already at {current.value}"
+            "the project is already at {value}",
+            STAGE_NAMES_ZH=STAGE_NAMES_ZH[current],
+            value=current.value,
         )
     if current is Stage.SUSPENDED:
         if suspended_from is None:
@@ -191,9 +193,10 @@ def classify_move(
             )
         if target is not suspended_from:
             raise RuleViolation(
-                f"暂停的项目只能恢复到暂停前的{STAGE_NAMES_ZH[suspended_from]}阶段 / a suspended "
-                f"project resumes at the stage it left ({suspended_from.value}), not at "
-                f"{target.value}; go back from there if needed"
+                "a suspended project resumes at the stage it left ({value}), not at {value2}; go back from there if needed",
+                STAGE_NAMES_ZH=STAGE_NAMES_ZH[suspended_from],
+                value=suspended_from.value,
+                value2=target.value,
             )
         return MoveKind.RESUME
     if target is Stage.SUSPENDED:
@@ -204,9 +207,12 @@ def classify_move(
     if target is not forward:
         assert forward is not None  # a later stage exists, so does the next one
         raise RuleViolation(
-            f"不能从{STAGE_NAMES_ZH[current]}直接进入{STAGE_NAMES_ZH[target]}：每次只能前进一个阶段 / "
-            f"cannot go from {current.value} to {target.value}: advance one stage at a time; "
-            f"the next stage is {stage_label(forward)}"
+            "cannot go from {value} to {value2}: advance one stage at a time; the next stage is {stage_label}",
+            STAGE_NAMES_ZH=STAGE_NAMES_ZH[current],
+            STAGE_NAMES_ZH2=STAGE_NAMES_ZH[target],
+            value=current.value,
+            value2=target.value,
+            stage_label=stage_label(forward),
         )
     return MoveKind.FORWARD
 
