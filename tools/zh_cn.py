@@ -1286,5 +1286,17 @@ ZH.update(
 )
 
 
+# --- msgs: the simulation's unit checks ---
+ZH.update(
+    {
+        "unit {unit}: no households": "单元 {unit}：没有住户",
+        "unit {unit}: a room is listed twice": "单元 {unit}：有房号重复列出",
+        "unit {unit}: household {room} on floor {floor}, outside storeys 1–{storeys}": "单元 {unit}：住户 {room} 在第 {floor} 层，超出了 1–{storeys} 层的范围",
+        "unit {unit}: household {room} needs an area above 0": "单元 {unit}：住户 {room} 的面积应大于0",
+        "unit {unit}: household {room} support must be in [0, 1]": "单元 {unit}：住户 {room} 的支持度应在 0 到 1 之间",
+    }
+)
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

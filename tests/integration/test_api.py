@@ -10,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from colift.api import Principal, Role, create_app, demo_tokens
+from colift.app import create_app
+from colift.http.auth import Principal, Role, demo_tokens
 from colift.services.demo import seed_demo
 from colift.services.registry import list_units
 

@@ -8,10 +8,10 @@ import time
 import pytest
 from sqlalchemy import Engine
 
-from colift.api.serving import READ_ENV_VAR, REFRESH_ENV_VAR, SummaryRefresher, app_from_env
 from colift.model import ScopeKind, Vote
 from colift.services.consent import cast_vote
 from colift.services.summary import recount_all, unit_lines
+from colift.serving import READ_ENV_VAR, REFRESH_ENV_VAR, SummaryRefresher, app_from_env
 from colift.store import UnitOfWork
 from factories import make_unit
 

@@ -13,18 +13,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from colift.api.auth import (
+from colift.errors import BadInput, ColiftError, NotFound
+from colift.evidence.analysis import MISSING
+from colift.evidence.codebook import Codebook
+from colift.evidence.model import Coding, Memo
+from colift.http.auth import (
     Principal,
     can_read_evidence,
     can_read_project,
     can_write_evidence,
     can_write_project,
 )
-from colift.api.uploads import read_upload
-from colift.errors import BadInput, ColiftError, NotFound
-from colift.evidence.analysis import MISSING
-from colift.evidence.codebook import Codebook
-from colift.evidence.model import Coding, Memo
+from colift.http.uploads import read_upload
 from colift.i18n import Label, msg
 from colift.services import evidence as ev
 from colift.services.accounts import list_accounts

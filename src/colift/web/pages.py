@@ -2,7 +2,7 @@
 service and answers 303 to the page it came from (or re-renders it with the rule's message).
 
 Every form carries the session's CSRF token; a form without it is refused before any service
-runs. Roles are checked with the same functions the REST API uses (`colift.api.auth`).
+runs. Roles are checked with the same functions the REST API uses (`colift.http.auth`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 from starlette.datastructures import FormData, UploadFile
 
-from colift.api.auth import (
+from colift.coproduction.catalogue import load_catalogue
+from colift.coproduction.workflow import WORK_STEP_NAMES, WorkStep
+from colift.errors import BadInput, ColiftError, NotFound, RowError, RuleViolation
+from colift.http.auth import (
     CSRF_FIELD,
     SESSION_COOKIE,
     Principal,
@@ -38,8 +41,8 @@ from colift.api.auth import (
     document_room,
     session_of,
 )
-from colift.api.errors import status_for
-from colift.api.limits import (
+from colift.http.errors import status_for
+from colift.http.limits import (
     EARLIEST_DAY,
     MAX_FEN,
     MAX_ID,
@@ -47,12 +50,9 @@ from colift.api.limits import (
     bounded_ids,
     check_text,
 )
-from colift.api.quota import spend
-from colift.api.routes import locate_unit
-from colift.api.uploads import MAX_UPLOAD_BYTES, read_upload
-from colift.coproduction.catalogue import load_catalogue
-from colift.coproduction.workflow import WORK_STEP_NAMES, WorkStep
-from colift.errors import BadInput, ColiftError, NotFound, RowError, RuleViolation
+from colift.http.quota import spend
+from colift.http.units import locate_unit
+from colift.http.uploads import MAX_UPLOAD_BYTES, read_upload
 from colift.i18n import Message, msg
 from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import STAGE_ORDER, Activity, GuidanceMode, Outcome, Stage, Stance
@@ -527,8 +527,8 @@ def _advice_evidence(engine: Engine, page: Any, who: Any) -> dict[str, list[dict
     tools = {r.tool for r in getattr(advice, "recommendations", ())}
     if not tools:
         return {}
-    from colift.api.auth import can_read_project
     from colift.calibrate.evidence import for_tool
+    from colift.http.auth import can_read_project
     from colift.services.calibration import evidence_links
     from colift.services.evidence import project_scope
 

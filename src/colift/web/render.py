@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from colift.api.auth import Principal, Role, session_of
+from colift.http.auth import Principal, Role, session_of
 from colift.i18n import for_reader, msg
 from colift.store.personal import mask_phone
 from colift.web import i18n

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from colift.api.auth import Principal, UnitPlace, can_manage_unit
-from colift.api.errors import status_for
-from colift.api.uploads import read_upload
 from colift.errors import ColiftError, RowError
+from colift.http.auth import Principal, UnitPlace, can_manage_unit
+from colift.http.errors import status_for
+from colift.http.uploads import read_upload
 from colift.i18n import msg
 from colift.model import Compound
 from colift.services.registry import export_roster, get_compound

@@ -1,0 +1,36 @@
+"""The engines a request works with, and where a unit sits: looked up the same way by the API
+and the pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+
+from colift.http.auth import UnitPlace
+from colift.services.consent import unit_place
+from colift.services.registry import get_compound
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def get_read_engine(request: Request) -> Engine:
+    """The engine for overview reads: the replica's if the app has one, else the main one."""
+    engine: Engine = getattr(request.app.state, "read_engine", None) or request.app.state.engine
+    return engine
+
+
+ReadEngineDep = Annotated[Engine, Depends(get_read_engine)]
+
+
+def locate_unit(engine: Engine, unit_id: int) -> UnitPlace:
+    """The unit's compound, or NotFound; checked before the role so unknown ids read as 404."""
+    code, _ = unit_place(engine, unit_id)
+    return UnitPlace(unit_id, code, get_compound(engine, code).street)
