@@ -67,13 +67,18 @@ def read_json(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise BadInput(f"file not found: {path}") from None
+        raise BadInput("file not found: {path}", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read {path}: {exc}") from None
+        raise BadInput("cannot read {path}: {exc}", path=path, exc=exc) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadInput(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        raise BadInput(
+            "{path} is not valid JSON: {msg} at line {lineno}",
+            path=path,
+            msg=exc.msg,
+            lineno=exc.lineno,
+        ) from None
 
 
 def print_json(data: Any) -> None:
