@@ -1447,5 +1447,13 @@ ZH.update(
 )
 
 
+# --- msgs: what a page says after a form ---
+ZH.update(
+    {
+        "stage changed": "阶段已变更",
+    }
+)
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

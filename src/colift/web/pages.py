@@ -54,6 +54,7 @@ from colift.http.quota import spend
 from colift.http.units import locate_unit
 from colift.http.uploads import MAX_UPLOAD_BYTES, read_upload
 from colift.i18n import Message, msg
+from colift.i18n import render as render_in
 from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import STAGE_ORDER, Activity, GuidanceMode, Outcome, Stage, Stance
 from colift.rules.costshare import parse_plan
@@ -812,9 +813,9 @@ def post_stage(request: Request, unit_id: int, who: Who, form: Form) -> Response
             on=_date(form, "on"),
             acceptance_on=_date(form, "acceptance_on"),
         )
-        return "阶段已变更 / stage changed" + (
-            "；" + "；".join(made.warnings) if made.warnings else ""
-        )
+        lang = page_language(request)
+        said = [msg("stage changed").render(lang), *(render_in(w, lang) for w in made.warnings)]
+        return ("；" if lang != "en" else "; ").join(said)
 
     return _act(request, unit_id, who, can_manage_unit, "变更阶段", run, "stage")
 
