@@ -1455,5 +1455,35 @@ ZH.update(
 )
 
 
+# --- msgs: a roster's row problems, one language per reader ---
+ZH.update(
+    {
+        "{en} {shown2} is not a {en} number (write it like {code_examples}); check for a typo": "{zh}“{shown}”不是{zh}号的写法（应写成 {code_examples} 这样），请检查是否有错字",
+        "{en} must be a whole number, got {value}": "{zh}必须是整数",
+        "age must be a whole number 0-{max_age} or an age band, got {value}": "年龄要填0到{max_age}的整数，或年龄段 18岁以下、18-59岁、60-69岁、70-79岁、80岁以上",
+        "{en} was turned into a date by Excel ({value}); format the column as text": "{zh}被 Excel 当成了日期，请把这一列设成文本后重填",
+        "floor must be 1 or higher, got {value}": "楼层必须是1或以上",
+        "storeys must be 1 or higher, got {value}": "总层数必须是1或以上",
+        "area must be a number, got {shown}": "面积必须是数字",
+        "area must be a positive number, got {shown}": "面积必须是正数",
+        "phone must be digits (masked digits as *), got {value}": "电话号码格式不对",
+        "floor {floor} is above the building's {storeys} storeys": "楼层{floor}超过总层数{storeys}",
+        "room {room} is not on floor {floor}": "房号{room}与楼层{floor}不符",
+        "owner is required unless the flat is developer_unsold or developer_undelivered": "业主不能为空（开发商未售、未交付的房屋除外）",
+        "area has more than {max_area_decimals} decimals, got {shown}": "面积最多{max_area_decimals}位小数",
+        "unknown {en} {value}; use {accepted_en}": "{zh}无法识别，请填 {accepted_zh}",
+        "this is the template's example row; delete it before importing": "这是模板里的示例行，请删掉这一行后再导入",
+        "columns '{found}' and '{text}' both mean {key}; keep one": "列重复：'{found}' 和 '{text}' 都是{zh}，请删掉一列",
+        "cell holds an unreadable character (a broken encoding); type it again": "这一格有无法识别的字符（文件编码损坏），请重新输入",
+        "cell longer than {max_cell_chars} characters": "这一格超过{max_cell_chars}个字，请删减",
+        "duplicate flat (building {building}, unit {unit}, room {room}), already in row {earlier}": "房号重复：{building}栋{unit}单元{room}已在第{earlier}行",
+        "storeys differ within building {building}: row {earlier_row} says {earlier_storeys}": "同一楼栋总层数不一致，第{earlier_row}行写的是{earlier_storeys}",
+        "one owner votes once: {owner} voted {value} in row {earlier_row} but {value2} here; if these are two people, add their phones": "同一业主只能投一票：第{earlier_row}行是{vote_zh}，这里是{vote_zh2}；如是同名不同人，请填写电话区分",
+        "{en} is required": "{zh}不能为空",
+        "missing required column {key}; columns found: {seen}": "缺少必填列 {zh}；找到的列：{seen}",
+    }
+)
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

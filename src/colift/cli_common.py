@@ -18,6 +18,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 
 from colift.errors import BadInput, ColiftError, RowError
+from colift.i18n import bilingual
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,7 +51,7 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
             err.print(f"colift: {exc.message}", markup=False, highlight=False, soft_wrap=True)
             for row, column, message in exc.errors:
                 err.print(
-                    f"  row {row}, {column}: {message}",
+                    f"  row {row}, {column}: {bilingual(message)}",
                     markup=False,
                     highlight=False,
                     soft_wrap=True,

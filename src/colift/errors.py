@@ -7,6 +7,8 @@ with `render(lang)` (pages, API) or `bilingual()` (command line).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from colift.i18n import Message, bilingual, msg
 
 
@@ -54,7 +56,11 @@ class RowError(BadInput):
     code = "bad_rows"
 
     def __init__(
-        self, message: str | Message, errors: list[tuple[int, str, str]], /, **params: object
+        self,
+        message: str | Message,
+        errors: Sequence[tuple[int, str, str | Message]],
+        /,
+        **params: object,
     ) -> None:
         super().__init__(message, **params)
-        self.errors = errors
+        self.errors = list(errors)

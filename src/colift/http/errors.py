@@ -90,7 +90,9 @@ async def _colift_error(request: Request, exc: Exception) -> Response:
                 {
                     "row": row,
                     "column": column,
-                    "message": render_in(message, normalize(asked)) if asked else message,
+                    "message": render_in(message, normalize(asked))
+                    if asked
+                    else bilingual(message),
                 }
                 for row, column, message in exc.errors
             ]
