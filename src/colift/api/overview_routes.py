@@ -31,7 +31,12 @@ def get_read_engine(request: Request) -> Engine:
     return engine
 
 
-ReadEngineDep = Annotated[Engine, Depends(get_read_engine)]
+async def read_engine_dep(request: Request) -> Engine:
+    """`get_read_engine` as a dependency run on the event loop (no thread hop)."""
+    return get_read_engine(request)
+
+
+ReadEngineDep = Annotated[Engine, Depends(read_engine_dep)]
 Offset = Annotated[int, Query(ge=0, description="lines to skip")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="lines per page")]
 StageFilter = Annotated[str | None, Query(description="only units in this stage, e.g. vote")]

@@ -37,8 +37,8 @@ from colift.services.consent import (
     raise_objection,
     round_place,
     set_objection_status,
+    unit_address,
     unit_consent,
-    unit_place,
     unit_rounds,
     void_vote_round,
 )
@@ -50,7 +50,7 @@ from colift.store import VoteRound
 router = APIRouter(responses=ERROR_RESPONSES, dependencies=[Depends(bounded_ids)])
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
@@ -131,8 +131,8 @@ class StageIn(BaseModel):
 
 def locate_unit(engine: Engine, unit_id: int) -> UnitPlace:
     """The unit's compound, or NotFound; checked before the role so unknown ids read as 404."""
-    code, _ = unit_place(engine, unit_id)
-    return UnitPlace(unit_id, code, get_compound(engine, code).street)
+    code, street = unit_address(engine, unit_id)
+    return UnitPlace(unit_id, code, street)
 
 
 def consent_json(consent: UnitConsent, who: Principal) -> dict[str, Any]:
