@@ -13,12 +13,13 @@ Reads are one indexed query per page (`page`) and one GROUP BY per city or stree
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, false, func, or_, select, true, update
+from sqlalchemy import Connection, and_, bindparam, case, false, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from colift.store.tables import buildings, households, unit_summaries, units
@@ -209,16 +210,25 @@ def mark_stale(conn: Connection, unit_ids: Iterable[int]) -> None:
         )
 
 
-def write_consent(conn: Connection, unit_id: int, figures: Mapping[str, Any]) -> None:
-    """The vote path: the unit's consent columns, the advice left to the refresher."""
-    conn.execute(
+@functools.cache
+def _write_consent() -> Any:
+    """The vote path's line update, built once: each consent column bound as `v_<column>`."""
+    return (
         update(unit_summaries)
-        .where(unit_summaries.c.unit_id == unit_id)
+        .where(unit_summaries.c.unit_id == bindparam("v_unit_id"))
         .values(
-            **{c: figures[c] for c in CONSENT_COLUMNS},
+            **{c: bindparam(f"v_{c}") for c in CONSENT_COLUMNS},
             stale=case((unit_summaries.c.stale == 2, 2), else_=1),
             version=unit_summaries.c.version + 1,
         )
+    )
+
+
+def write_consent(conn: Connection, unit_id: int, figures: Mapping[str, Any]) -> None:
+    """The vote path: the unit's consent columns, the advice left to the refresher."""
+    conn.execute(
+        _write_consent(),
+        {"v_unit_id": unit_id, **{f"v_{c}": figures[c] for c in CONSENT_COLUMNS}},
     )
     mark_done(conn, unit_id)
 
