@@ -33,6 +33,7 @@ import os
 import random
 import resource
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -42,9 +43,11 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from sqlalchemy import Engine, text
@@ -157,6 +160,97 @@ def seed(engine: Engine, n_units: int) -> Seeded:
     refresh_all(engine, 500)
     summary_s = time.perf_counter() - started
     return Seeded("", unit_ids, rooms, codes, token, seed_s, summary_s, compound_of)
+
+
+CITY_STREETS = ("玉林街道", "草市街道", "红牌楼街道", "双楠街道", "府南街道", "抚琴街道")
+
+
+def add_city(engine: Engine, n_units: int, template_unit: int) -> tuple[int, float]:
+    """Fill the database up to `n_units` units with other streets' compounds, written straight
+    to the tables in bulk (compounds, buildings, units, and each unit's summary line copied
+    from `template_unit`'s with a drawn stage and stage day): a city for the overview pages in
+    seconds, where the store's own paths (each unit with its ledger entry, each line with its
+    advice) would take tens of minutes. The filler units have no flats, rounds or ledger
+    entries: votes go to the seeded street. Returns the units added and the seconds taken."""
+    from colift.store.tables import buildings, compounds, unit_summaries, units
+
+    started = time.perf_counter()
+    rng = random.Random(80_000)
+    with engine.begin() as conn:
+        have = int(conn.execute(text("SELECT count(*) FROM units")).scalar_one())
+        template = conn.execute(
+            unit_summaries.select().where(unit_summaries.c.unit_id == template_unit)
+        ).one()._asdict()
+        next_compound = int(conn.execute(text("SELECT max(id) FROM compounds")).scalar_one()) + 1
+        next_building = int(conn.execute(text("SELECT max(id) FROM buildings")).scalar_one()) + 1
+        next_unit = int(conn.execute(text("SELECT max(id) FROM units")).scalar_one()) + 1
+        stages = ["survey", "consultation", "vote", "design", "construction", "operation"]
+        today = date.today()
+        todo = max(0, n_units - have)
+        while todo > 0:
+            rows_c, rows_b, rows_u, rows_s = [], [], [], []
+            for _ in range(min(20, -(-todo // 100))):  # 20 compounds of 100 units a batch
+                cid = next_compound
+                next_compound += 1
+                street = CITY_STREETS[cid % len(CITY_STREETS)]
+                rows_c.append(
+                    {
+                        "id": cid,
+                        "code": f"c{cid:05d}",
+                        "name": f"{street[:2]}{cid}号院",
+                        "city": "成都",
+                        "district": "青羊区",
+                        "street": street,
+                        "community": "",
+                        "built_year": 1992,
+                        "consent_profile": "cn-civil-code-278",
+                    }
+                )
+                for b in range(1, BUILDINGS_PER_COMPOUND + 1):
+                    bid = next_building
+                    next_building += 1
+                    rows_b.append({"id": bid, "compound_id": cid, "number": str(b), "storeys": 6})
+                    for u in range(1, UNITS_PER_BUILDING + 1):
+                        if todo <= 0:
+                            break
+                        todo -= 1
+                        uid = next_unit
+                        next_unit += 1
+                        rows_u.append({"id": uid, "building_id": bid, "number": str(u)})
+                        line = dict(template)
+                        line.update(
+                            unit_id=uid,
+                            compound_id=cid,
+                            street=street,
+                            building=str(b),
+                            label=f"{b}栋{u}单元",
+                            round_id=None,
+                            stage=rng.choice(stages),
+                            stage_since=today - timedelta(days=rng.randrange(0, 700)),
+                            agree_heads=rng.randrange(0, 13),
+                            stale=0,
+                            version=0,
+                        )
+                        rows_s.append(line)
+            conn.execute(compounds.insert(), rows_c)
+            conn.execute(buildings.insert(), rows_b)
+            conn.execute(units.insert(), rows_u)
+            conn.execute(unit_summaries.insert(), rows_s)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in ("compounds", "buildings", "units", "unit_summaries"):
+                conn.execute(text(f"ANALYZE {table}"))
+            for table in ("compounds", "buildings", "units"):  # the ids written by hand
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    return max(0, n_units - have), time.perf_counter() - started
 
 
 def _account(username: str, role: AccountRole) -> Any:
@@ -312,6 +406,32 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def server_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) the server process `root` and its descendants (the uvicorn
+    workers) have used so far, from /proc (0.0 where there is no /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        if pid in tree:
+            continue
+        tree.add(pid)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
 def cpu_seconds() -> float:
     """CPU time (user + system) this process, the load generator, has used so far."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -386,7 +506,8 @@ async def vote_level(
 
     async def reader(client: Client) -> None:
         probes = [
-            ("street_page", "/api/v1/street"),
+            ("street_page", "/api/v1/street"),  # every street: the city with --city
+            ("one_street_page", f"/api/v1/street?street={quote(STREET)}"),
             ("street_list", "/api/v1/street/units?limit=50&offset=1000"),
             ("compound_page", f"/api/v1/compounds/{seeded.compound_codes[0]}/overview"),
             ("unit_page", f"/api/v1/units/{seeded.units[len(seeded.units) // 2]}"),
@@ -478,7 +599,9 @@ async def _agree_heads(client: Client, path: str, unit_id: int) -> int | None:
 # --- the recount ----------------------------------------------------------------------------
 
 
-def recount(engine: Engine, acked: dict[tuple[int, str], str]) -> dict[str, int]:
+def recount(
+    engine: Engine, acked: dict[tuple[int, str], str], seeded_units: set[int]
+) -> dict[str, int]:
     """Acknowledged votes against `ballots`, the ledger and the summary."""
     with engine.connect() as conn:
         stored = {
@@ -510,7 +633,9 @@ def recount(engine: Engine, acked: dict[tuple[int, str], str]) -> dict[str, int]
     lost = sum(1 for key, vote in acked.items() if stored.get(key, ("", 0))[0] != vote)
     double = sum(1 for key in acked if key in stored and entries.get(stored[key][1], 0) > 1)
     unacked = sum(1 for key in stored if key not in acked)
-    summary_off = sum(1 for u, n in summary.items() if agree.get(u, 0) != n)
+    summary_off = sum(
+        1 for u, n in summary.items() if u in seeded_units and agree.get(u, 0) != n
+    )
     return {
         "lost": lost,
         "double_counted": double,
@@ -550,6 +675,9 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     try:
         migrate(engine)
         seeded = seed(engine, args.units)
+        city_added, city_s = (
+            add_city(engine, args.city, seeded.units[0]) if args.city > args.units else (0, 0.0)
+        )
         flats = [(u, r) for u in seeded.units for r in seeded.rooms]
         random.Random(12).shuffle(flats)
         # flats the visibility watcher votes for, never in the voters' queue
@@ -558,9 +686,12 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
         proc = start_server(url, port, args.workers)
         used = 0
         for n, clients in enumerate(args.clients):
+            server_cpu = server_cpu_seconds(proc.pid)
             ceiling, noop_cpu = asyncio.run(
                 noop_ceiling(HOST, port, seeded.token, clients, args.noop)
             )
+            noop_server_cpu = server_cpu_seconds(proc.pid) - server_cpu
+            server_cpu = server_cpu_seconds(proc.pid)
             level = asyncio.run(
                 vote_level(
                     HOST,
@@ -575,13 +706,16 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
                 )
             )
             used += level.consumed
+            vote_server_cpu = server_cpu_seconds(proc.pid) - server_cpu
             load = os.getloadavg()[0]
             time.sleep(1.5)  # the vote's effect on the summary is immediate; the advice follows
-            checked = recount(engine, _all_acked(runs, level))
+            checked = recount(engine, _all_acked(runs, level), set(seeded.units))
             rate = len(level.acked) / level.elapsed if level.elapsed else 0.0
             run = {
                 "backend": backend,
                 "units": len(seeded.units),
+                "city_units": len(seeded.units) + city_added,
+                "city_fill_s": round(city_s, 1),
                 "workers": args.workers,
                 "clients": clients,
                 "votes": len(level.acked),
@@ -611,6 +745,12 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
                 if level.elapsed
                 else None,
                 "generator_ms_per_noop": round(noop_cpu * 1000, 3),
+                # the server's own CPU (its processes, not the database's) per request: read
+                # beside the rates on a shared machine, where the rates follow the load
+                "server_cpu_ms_per_noop": round(noop_server_cpu / max(1, args.noop) * 1000, 2),
+                "server_cpu_ms_per_vote": round(
+                    vote_server_cpu / max(1, len(level.acked)) * 1000, 2
+                ),
                 "seed_s": round(seeded.seed_s, 1),
                 "summary_build_s": round(seeded.summary_s, 1),
                 "load_1min": round(load, 2),
@@ -627,6 +767,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
         engine.dispose()
         if pg_name is not None:
             drop_database(pg_name)
+        shutil.rmtree(workdir, ignore_errors=True)
     for run in runs:
         run.pop("_acked", None)
     return runs
@@ -649,6 +790,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=60, help="at most this long a level")
     parser.add_argument("--noop", type=int, default=3000, help="GET /me requests for the ceiling")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument(
+        "--city",
+        type=int,
+        default=0,
+        help="fill the database up to this many units (other streets, summary lines written "
+        "directly) so the overview pages are measured at a city's size, e.g. 80000",
+    )
     parser.add_argument("--quick", action="store_true", help="a small run: 200 units, 10 s")
     args = parser.parse_args(argv)
     if args.quick:

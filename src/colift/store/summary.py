@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -89,10 +89,15 @@ class SummaryLine:
         return {c: getattr(self, c) for c in LINE_COLUMNS}
 
 
+_PASSED = [f.name for f in fields(SummaryLine)].index("passed")
+# A line is built from its row by position (a street or a city reads tens of thousands).
+assert [f.name for f in fields(SummaryLine)] == [c.name for c in unit_summaries.columns]
+
+
 def _line(row: Any) -> SummaryLine:
-    values = dict(row._mapping)
-    values["passed"] = bool(values["passed"])
-    return SummaryLine(**values)
+    values = list(row)
+    values[_PASSED] = bool(values[_PASSED])
+    return SummaryLine(*values)
 
 
 # --- which units a transaction changed -------------------------------------------------------
@@ -322,6 +327,11 @@ def stage_since_counts(conn: Connection, f: Filter) -> list[tuple[str, date, int
         .group_by(s.stage, s.stage_since)
     )
     return [(str(st), d, int(n)) for st, d, n in rows]
+
+
+def lines(conn: Connection, f: Filter) -> list[SummaryLine]:
+    """Every line under `f`, in no particular order (the caller sorts what it keeps)."""
+    return [_line(r) for r in conn.execute(select(unit_summaries).where(_where(f)))]
 
 
 def page(conn: Connection, f: Filter, *, offset: int = 0, limit: int = 50) -> list[SummaryLine]:
