@@ -187,3 +187,17 @@ os.environ.setdefault("COLIFT_DATA_KEY", secrets.token_hex(64))  # phone and ID 
 # account (services/quota.py) are tested with their own settings in test_quota.py.
 for _work in ("PDF", "WHATIF", "IMPORT"):
     os.environ.setdefault(f"COLIFT_LIMIT_{_work}", "100000")
+
+
+# --- two processes (`make test` runs `pytest -n 2 --dist loadgroup`) ---------------------------
+# The browser suites share one live server and one Chromium per process: they stay together on
+# one worker, so the other worker runs the rest beside them instead of a second browser
+# competing for the same two cores (timeouts under load).
+_BROWSER_FILES = ("tests/e2e/", "tests/integration/test_pdf_pool.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.nodeid.replace("\\", "/")
+        if path.startswith(_BROWSER_FILES):
+            item.add_marker(pytest.mark.xdist_group("browser"))

@@ -582,6 +582,15 @@ def advise_cmd(
     compound: CompoundRef = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the advice as JSON")] = False,
     database: DatabaseOption = None,
+    params: Annotated[
+        str | None,
+        typer.Option(
+            "--params",
+            help="Forecast following the advice under a stored parameter set (colift params "
+            "list); the adopted set with --params adopted",
+        ),
+    ] = None,
+    runs: Annotated[int, typer.Option("--runs", help="Simulated copies for the forecast")] = 200,
 ) -> None:
     """Diagnose a unit (heterogeneity, obstacles, cooperation level) and rank the next actions."""
     from colift.coproduction.advisor import advise
@@ -604,10 +613,48 @@ def advise_cmd(
         from colift.services.calibration import evidence_links
 
         evidence = evidence_links(ready_engine(database))
+    forecast = None
+    if params is not None:
+        from colift.services.advice import advice_forecast
+
+        if not 1 <= runs <= 2000:
+            raise BadInput("runs must be between 1 and 2000")
+        engine = ready_engine(database)
+        forecast = advice_forecast(
+            engine,
+            None if unit is None else unit_id_of(engine, unit, compound),
+            None if params == "adopted" else params,
+            snapshot=advice.snapshot if unit is None else None,
+            runs=runs,
+        )
     if as_json:
-        print_json(advice.to_json())
+        data = advice.to_json()
+        if forecast is not None:
+            data["forecast"] = forecast
+        print_json(data)
         return
     print_advice(advice, evidence)
+    if forecast is not None:
+        print_forecast(forecast)
+
+
+def print_forecast(forecast: dict[str, Any]) -> None:
+    """Following the advice, simulated under the parameter set and under the defaults."""
+    from colift.services.calibration import provenance_line
+
+    out.print("\n[bold]按建议推进的模拟预测[/]")
+    out.print(f"  {provenance_line(forecast['param_set'])}", markup=False, soft_wrap=True)
+    for key, label in (("with_params", "该参数集"), ("defaults", "默认参数")):
+        f = forecast[key]
+        lo, hi = f["success_ci95"]
+        med = f["weeks_to_service"]["median"]
+        weeks = f"，投用中位{med:.0f}周" if med is not None else ""
+        out.print(
+            f"  {label}：{forecast['weeks']}周内投用概率 {f['success_rate']:.0%}"
+            f"（95%区间 {lo:.0%}–{hi:.0%}）{weeks}（{forecast['runs']}次模拟）",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _zh(text: str) -> str:
@@ -775,10 +822,11 @@ def simulate_cmd(
         simulate_city(file, seed, weeks, as_json, plot, options)
         return
     if params is not None or unit is not None:
-        from colift.services.calibration import param_values
+        from colift.services.calibration import param_set_used, param_values
 
         # The named set, else (for a stored unit) the adopted one; files alone need no database.
         options["params"] = param_values(ready_engine(database), params)
+        used_set = param_set_used(ready_engine(database), params)
     unit_args = (list(strategy or DEFAULT_STRATEGIES), runs or 200, seed or 0)
     if sensitivity:
         from colift.cli_calibrate import sensitivity_cmd
@@ -805,6 +853,8 @@ def simulate_cmd(
         result = simulate_unit(
             file, unit_id, document, scenario_file, unit_args, weeks, database, options
         )
+    if params is not None or unit is not None:
+        result["param_set"] = used_set
     if as_json:
         print_json(result)
     else:
@@ -941,6 +991,10 @@ def print_unit_simulation(result: dict[str, Any]) -> None:
         markup=False,
         highlight=False,
     )
+    if "param_set" in result:
+        from colift.services.calibration import provenance_line
+
+        out.print(provenance_line(result["param_set"]), markup=False, soft_wrap=True)
     strategies: dict[str, Any] = result["strategies"]
     table = Table(
         "strategy 策略",

@@ -90,18 +90,30 @@ def print_calibration(result: dict[str, Any]) -> None:
         markup=False,
     )
     table = Table(
-        "parameter 参数", "default 默认", "median 中位数", "90% interval 区间", "informed"
+        "parameter 参数",
+        "default 默认",
+        "median 中位数",
+        "90% interval 区间",
+        "width 宽度/先验",
+        "informed",
+        "informed by 信息来源",
     )
     for r in result["parameters"]:
         lo, hi = r["interval90"]
+        sources = ", ".join(x["summary"] for x in r.get("informed_by", [])[:2]) or "—"
         table.add_row(
             r["name"],
             f"{r['default']:.3g}",
             f"{r['median']:.3g}",
             f"{lo:.3g} – {hi:.3g}",
+            f"{r['width_ratio']:.2f}",
             "yes 数据有信息" if r["informed"] else "no 数据不足",
+            sources,
         )
     out.print(table)
+    used = result.get("summaries_used")
+    if used is not None:
+        out.print(f"summaries used 所用统计量: {', '.join(used)}", markup=False)
     held = result["heldout"]
     out.print(f"held-out check 留出检验 on {held['units']} units:", markup=False)
     for key in ("brier_consent", "mae_weeks_to_consent", "stage_accuracy"):

@@ -47,6 +47,51 @@ def test_calibrate_params_and_simulate_with_them(tmp_path: Path) -> None:
     assert code == 2 and "--street" in err
     code, out, _ = invoke("advise", "--unit", "1", "-d", db)
     assert code == 0
+    code, out, err = invoke(
+        "simulate", "--unit", "1", "--params", "fit", "--runs", "4", "--weeks", "10", "-d", db
+    )
+    assert code == 0, err
+    assert "参数集 fit（指定" in out and "hx-1994" in out
+
+
+def test_advise_with_a_stored_parameter_set_forecasts_with_its_provenance(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert invoke("demo", "-d", db)[0] == 0
+    code, out, err = invoke(
+        "calibrate", "-c", "hx-1994", "-p", "negotiation_median_weeks", "--particles", "6",
+        "--generations", "1", "--save", "fit", "--json", "-d", db,
+    )  # fmt: skip
+    assert code == 0, err
+    fitted = json.loads(out)["parameters"][0]["median"]
+    code, out, err = invoke(
+        "advise", "--unit", "1", "--params", "fit", "--runs", "6", "--json", "-d", db
+    )
+    assert code == 0, err
+    forecast = json.loads(out)["forecast"]
+    used = forecast["param_set"]
+    assert used["name"] == "fit" and used["chosen"] == "named"
+    assert used["values"] == {"negotiation_median_weeks": fitted}
+    assert used["compounds"] == ["hx-1994"] and used["method"] == "ABC-SMC"
+    assert forecast["strategy"] == "advisor" and forecast["runs"] == 6
+    for key in ("with_params", "defaults"):
+        assert 0.0 <= forecast[key]["success_rate"] <= 1.0
+    code, out, err = invoke("advise", "--unit", "1", "--params", "fit", "--runs", "6", "-d", db)
+    assert code == 0, err
+    assert "按建议推进的模拟预测" in out and "参数集 fit（指定；ABC-SMC" in out
+    assert "该参数集" in out and "默认参数" in out
+    # a unit file, under the adopted set; none adopted yet: the defaults, said so
+    unit_file = str(EXAMPLES / "unit-advise.json")
+    code, out, err = invoke("advise", unit_file, "--params", "adopted", "--runs", "4", "-d", db)
+    assert code == 0, err
+    assert "参数：默认值（未采用校准参数集）" in out
+    assert invoke("params", "adopt", "fit", "-d", db)[0] == 0
+    code, out, err = invoke(
+        "advise", unit_file, "--params", "adopted", "--runs", "4", "--json", "-d", db
+    )
+    assert code == 0, err
+    assert json.loads(out)["forecast"]["param_set"]["chosen"] == "adopted"
+    code, _, err = invoke("advise", "--unit", "1", "--params", "nope", "-d", db)
+    assert code == 2 and "没有名为nope的参数集" in err
 
 
 def test_simulate_sensitivity_json_prints_sobol_indices() -> None:

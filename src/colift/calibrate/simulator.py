@@ -26,31 +26,43 @@ class UnitsSimulator:
     span: NDArray[np.int32]
     scenario: Scenario
     names: tuple[str, ...]
+    group: NDArray[np.int8] | None = None  # how each unit was led (observe.GROUPS)
 
     def observations(self, theta: NDArray[np.float64], seed: int) -> Observations:
         values = {n: float(v) for n, v in zip(self.names, theta, strict=True)}
         return simulate_observations(
-            self.batch, self.span, apply_params(self.scenario, values), seed
+            self.batch, self.span, apply_params(self.scenario, values), seed, self.group
         )
 
     def __call__(self, theta: NDArray[np.float64], seed: int) -> NDArray[np.float64]:
         return summaries(self.observations(theta, seed))
 
 
-def _call(sim: Simulator, theta: NDArray[np.float64], seed: int) -> NDArray[np.float64]:
-    return sim(theta, seed)
+def _call_many(
+    sim: Simulator, thetas: Sequence[NDArray[np.float64]], seeds: Sequence[int]
+) -> list[NDArray[np.float64]]:
+    """Several proposals in one cluster task, in order."""
+    return [sim(t, s) for t, s in zip(thetas, seeds, strict=True)]
+
+
+# Tasks per worker thread: enough that no worker idles long at the end of a round, few enough
+# that the scheduler's round trip (on the same cores) stays small beside a task.
+TASKS_PER_THREAD = 3
 
 
 class DaskMapper:
     """Runs a generation's proposals on a Dask client (see `sim.sweep.dask_client`).
 
     The proposals and their seeds are fixed before they are sent, and the results come back in
-    the order sent, so the posterior is the same as with the serial map."""
+    the order sent, so the posterior is the same as with the serial map. Consecutive proposals
+    go together, `TASKS_PER_THREAD` tasks per worker thread (a simulation of a street is tens of
+    milliseconds; one task each would leave the scheduler a large share of the time)."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
         self._sim: Any = None
         self._scattered: Any = None
+        self._threads = max(1, sum(client.nthreads().values()))
 
     def __call__(
         self, sim: Simulator, thetas: Sequence[NDArray[np.float64]], seeds: Sequence[int]
@@ -59,7 +71,14 @@ class DaskMapper:
             # The units go to every worker once; tasks refer to them by their future.
             self._scattered = self.client.scatter(sim, broadcast=True)
             self._sim = sim
+        n = len(thetas)
+        size = max(1, -(-n // (TASKS_PER_THREAD * self._threads)))
+        starts = range(0, n, size)
         futures = self.client.map(
-            _call, [self._scattered] * len(thetas), list(thetas), list(seeds), pure=False
+            _call_many,
+            [self._scattered] * len(starts),
+            [list(thetas[a : a + size]) for a in starts],
+            [list(seeds[a : a + size]) for a in starts],
+            pure=False,
         )
-        return list(self.client.gather(futures))
+        return [out for chunk in self.client.gather(futures) for out in chunk]

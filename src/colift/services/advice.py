@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -146,3 +147,58 @@ def unit_advice(
 ) -> Advice:
     """Heterogeneity, obstacles, cooperation level and ranked next actions for a stored unit."""
     return advice_of(unit_snapshot(engine, unit_id, today), catalogue or load_catalogue())
+
+
+FORECAST_KEYS = ("success_rate", "success_ci95", "weeks_to_consent", "weeks_to_service")
+
+
+def advice_forecast(
+    engine: Engine,
+    unit_id: int | None,
+    params: str | None,
+    *,
+    snapshot: UnitSnapshot | None = None,
+    runs: int = 200,
+    seed: int = 0,
+    weeks: int = 104,
+) -> dict[str, Any]:
+    """What following the advice is expected to give: the unit simulated with the advisor's
+    weekly replanning (strategy `advisor`) under a stored parameter set (the named one, else
+    the adopted one) and under the defaults, on the same copies and seed, with the set's
+    provenance. A stored unit keeps its own rule and cost plan; a unit file (`snapshot`)
+    runs under the default scenario."""
+    from colift.services.calibration import param_set_used
+    from colift.services.simulation import simulate_snapshot, simulate_stored_unit
+
+    used = param_set_used(engine, params)
+    values = used["values"] if used is not None else {}
+
+    def run(with_values: dict[str, float]) -> dict[str, Any]:
+        if snapshot is not None:
+            from colift.sim.params import Scenario
+
+            result = simulate_snapshot(
+                snapshot,
+                Scenario(weeks=weeks),
+                ["advisor"],
+                runs,
+                seed,
+                params=with_values,
+            )
+        else:
+            assert unit_id is not None
+            result = simulate_stored_unit(
+                engine, unit_id, None, ["advisor"], runs, seed, weeks=weeks, params=with_values
+            )
+        summary = result["strategies"]["advisor"]
+        return {k: summary[k] for k in FORECAST_KEYS}
+
+    return {
+        "strategy": "advisor",
+        "runs": runs,
+        "seed": seed,
+        "weeks": weeks,
+        "param_set": used,
+        "with_params": run(values),
+        "defaults": run({}),
+    }

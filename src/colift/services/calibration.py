@@ -153,7 +153,13 @@ def fit(
     t0 = time.perf_counter()
     prior = prior or default_prior(names or None, scenario.defaults)
     train, test = split(obs.n_units, test_share, seed)
-    sim = UnitsSimulator(batch.select(train), obs.span[train], scenario, prior.names)
+
+    def group(index: np.ndarray) -> np.ndarray | None:
+        return None if obs.group is None else obs.group[index]
+
+    sim = UnitsSimulator(
+        batch.select(train), obs.span[train], scenario, prior.names, group(train)
+    )
     observed = summaries(obs.select(train))
     result = abc_smc(
         sim,
@@ -167,7 +173,14 @@ def fit(
     d = scenario.defaults
     defaults = {n: float(getattr(d, n)) for n in prior.names}
     rows = posterior_table(result, prior, defaults)
-    held_sim = UnitsSimulator(batch.select(test), obs.span[test], scenario, prior.names)
+    sources = result.informed_by(SUMMARY_NAMES)
+    for i, row in enumerate(rows):
+        row["informed_by"] = [{"summary": n, "rho": rho} for n, rho in sources[row["name"]]]
+        r2 = float(result.predictability[i]) if result.predictability.size else float("nan")
+        row["predictability"] = round(r2, 3) if np.isfinite(r2) else None
+    held_sim = UnitsSimulator(
+        batch.select(test), obs.span[test], scenario, prior.names, group(test)
+    )
     draws = list(result.draw(np.random.default_rng(seed + 1), 20))
     default_theta = np.array([defaults[n] for n in prior.names], float)
     held = compare(held_sim, obs.select(test), draws, default_theta, seed + 2)
@@ -184,7 +197,13 @@ def fit(
         "wall_s": wall,
         "epsilons": [e if np.isfinite(e) else None for e in result.epsilons],
         "acceptance": result.acceptance,
-        "summaries": dict(zip(SUMMARY_NAMES, observed.tolist(), strict=True)),
+        "summaries": {
+            n: (v if np.isfinite(v) else None)
+            for n, v in zip(SUMMARY_NAMES, observed.tolist(), strict=True)
+        },
+        "summaries_used": [
+            n for n, v in zip(SUMMARY_NAMES, observed, strict=True) if np.isfinite(v)
+        ],
         "parameters": rows,
         "informed": [r["name"] for r in rows if r["informed"]],
         "not_informed": [r["name"] for r in rows if not r["informed"]],
@@ -285,6 +304,43 @@ def param_values(engine: Engine, name: str | None) -> dict[str, float]:
         return adopted.values if adopted is not None else {}
 
 
+def param_set_used(engine: Engine, name: str | None) -> dict[str, Any] | None:
+    """Which parameter set applies (the named one, else the adopted one, else none) and where
+    it comes from: what a simulation or a forecast shows beside its figures."""
+    with UnitOfWork(engine) as uow:
+        repo = ParamSetRepository(uow.connection)
+        found = repo.get(name) if name else repo.adopted()
+    if found is None:
+        return None
+    prov = found.provenance
+    held = prov.get("heldout") or {}
+    posterior = prov.get("posterior") or []
+    return {
+        **found.summary(),
+        "chosen": "named" if name else "adopted",
+        "compounds": list(prov.get("compounds", [])),
+        "since": prov.get("since"),
+        "today": prov.get("today"),
+        "seed": prov.get("seed"),
+        "informed": [r["name"] for r in posterior if r.get("informed")],
+        "not_informed": [r["name"] for r in posterior if not r.get("informed")],
+        "heldout_better": held.get("better"),
+    }
+
+
+def provenance_line(used: dict[str, Any] | None) -> str:
+    """One line (Chinese, then English) saying which parameter set a figure rests on."""
+    if used is None:
+        return "参数：默认值（未采用校准参数集）/ parameters: the defaults (no calibrated set)"
+    where = "、".join(used["compounds"]) or "—"
+    informed = ", ".join(used["informed"]) or "—"
+    return (
+        f"参数集 {used['name']}（{'指定' if used['chosen'] == 'named' else '已采用'}；"
+        f"{used['method'] or '—'}，{used['units']}个单元，{where}，{used['created_at'][:10]}；"
+        f"数据有信息的参数：{informed}）/ parameter set {used['name']}"
+    )
+
+
 def scenario_with_params(engine: Engine, scenario: Scenario, name: str | None) -> Scenario:
     """`scenario` under the named (or adopted) parameter set."""
     return apply_params(scenario, param_values(engine, name))
@@ -332,9 +388,7 @@ def sensitivity(
     return result
 
 
-def evidence_links(
-    engine: Engine, readable: Callable[[str], bool] | None = None
-) -> list[Any]:
+def evidence_links(engine: Engine, readable: Callable[[str], bool] | None = None) -> list[Any]:
     """Tool and guidance codes linked to consent or cooperation, over every evidence project
     (or only those `readable(name)` allows: a page shows a reader only their own projects)."""
     from colift.calibrate.evidence import links

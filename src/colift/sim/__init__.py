@@ -7,7 +7,9 @@ See docs/simulation.md. `UnitModel` runs many stairwells week by week; `run_unit
 from colift.sim.batch import (
     HouseholdSpec,
     UnitBatch,
+    UnitColumns,
     UnitSpec,
+    synthetic_columns,
     synthetic_unit,
     unit_spec_from_snapshot,
 )
@@ -37,6 +39,7 @@ __all__ = [
     "Scenario",
     "StrategySpec",
     "UnitBatch",
+    "UnitColumns",
     "UnitModel",
     "UnitSpec",
     "batch_run",
@@ -45,6 +48,7 @@ __all__ = [
     "run_unit",
     "scenario_from_dict",
     "strategy_for",
+    "synthetic_columns",
     "synthetic_unit",
     "tally",
     "tally_counts",

@@ -167,6 +167,40 @@ def unit_spec_from_snapshot(snapshot: UnitSnapshot) -> UnitSpec:
 # ---------------------------------------------------------------- one synthetic unit
 
 
+def _draw_unit(
+    rng: np.random.Generator, d: Any, storeys: int, per_floor: int
+) -> tuple[NDArray[Any], ...]:
+    """One synthetic unit's draws, in the order `synthetic_unit` always made them.
+
+    Returns areas (cm²), tenure codes, elderly, need, party, each flat's owner flat (the index
+    of the flat whose owner owns it), the informal leader's flat (-1: none) and the occupied
+    flag of flat 0."""
+    n = storeys * per_floor
+    lo, hi = d.area_m2
+    areas = rng.integers(round(lo * 100), round(hi * 100) + 1, size=n) * 100
+    tenures = rng.choice(4, size=n, p=list(d.tenure_shares))
+    elderly = rng.random(n) < d.elderly_share
+    need = rng.random(n) < d.need_share
+    party = rng.random(n) < d.party_share
+    second = rng.random(n) < d.two_flat_share
+    partner = rng.integers(0, n, size=n)
+    leader_key = rng.random(n)
+    occupied_unit = rng.random() < d.p_occupied
+    idx = np.arange(n)
+    ok = second & (partner != idx) & ~second[partner] & (tenures != 3) & (tenures[partner] != 3)
+    owner = np.where(ok, partner, idx)
+    floors = idx // per_floor + 1
+    lives = tenures <= 1
+    candidates = lives & (floors >= 3)
+    if not candidates.any():
+        candidates = lives
+    # the first flat with the largest key among the candidates (as max() over a list picks)
+    leader = int(np.argmax(np.where(candidates, leader_key, -1.0))) if candidates.any() else -1
+    occupied = np.zeros(n, bool)
+    occupied[0] = occupied_unit and bool(lives[0])
+    return areas, tenures, elderly, need, party, owner, np.asarray(leader), occupied
+
+
 def synthetic_unit(
     rng: np.random.Generator,
     *,
@@ -180,45 +214,193 @@ def synthetic_unit(
     Ability to pay is left to the model, which draws it from its scenario's defaults."""
     d = (scenario or Scenario()).defaults
     n = storeys * per_floor
-    lo, hi = d.area_m2
-    areas = rng.integers(round(lo * 100), round(hi * 100) + 1, size=n) * 100
-    tenures = rng.choice(4, size=n, p=list(d.tenure_shares))
-    elderly = rng.random(n) < d.elderly_share
-    need = rng.random(n) < d.need_share
-    party = rng.random(n) < d.party_share
-    second = rng.random(n) < d.two_flat_share
-    partner = rng.integers(0, n, size=n)
-    leader_key = rng.random(n)
-    occupied_unit = rng.random() < d.p_occupied
+    areas, tenures, elderly, need, party, owner, leader, occupied = _draw_unit(
+        rng, d, storeys, per_floor
+    )
     tenure_list = [Tenure.OWNER_OCCUPIED, Tenure.RENTED, Tenure.ABSENTEE, Tenure.DEVELOPER_UNSOLD]
     rooms = [f"{i // per_floor + 1}{i % per_floor + 1:02d}" for i in range(n)]
-    owners = [f"owner-{r}" for r in rooms]
-    for i in range(n):
-        j = int(partner[i])
-        if second[i] and j != i and not second[j] and tenures[i] != 3 and tenures[j] != 3:
-            owners[i] = owners[j]
-    floors = [i // per_floor + 1 for i in range(n)]
-    lives = [int(t) in (0, 1) for t in tenures]
-    candidates = [i for i in range(n) if lives[i] and floors[i] >= 3] or [
-        i for i in range(n) if lives[i]
-    ]
-    leader = max(candidates, key=lambda i: leader_key[i]) if candidates else -1
     households = tuple(
         HouseholdSpec(
             room=rooms[i],
-            floor=floors[i],
+            floor=i // per_floor + 1,
             area_cm2=int(areas[i]),
-            owner=owners[i],
+            owner=f"owner-{rooms[int(owner[i])]}",
             tenure=tenure_list[int(tenures[i])],
             elderly=bool(elderly[i]),
             need=bool(need[i]),
             party=bool(party[i]),
-            leader=i == leader,
-            occupied=occupied_unit and i == 0 and lives[0],
+            leader=i == int(leader),
+            occupied=bool(occupied[i]),
         )
         for i in range(n)
     )
     return UnitSpec(label or "synthetic", households, storeys=storeys)
+
+
+def synthetic_columns(
+    rng: np.random.Generator,
+    n_units: int,
+    *,
+    storeys: int = 6,
+    per_floor: int = 2,
+    label_prefix: str = "u",
+    scenario: Scenario | None = None,
+) -> UnitColumns:
+    """`n_units` units as `synthetic_unit` draws them one after the other from `rng` (the
+    same draws, the same units), written straight into columns: no flat objects at all.
+    `UnitBatch.from_columns` of it equals `UnitBatch.from_specs` of the specs, array for array."""
+    if n_units < 1:
+        raise BadInput("n_units must be at least 1")
+    d = (scenario or Scenario()).defaults
+    n = storeys * per_floor
+    draws = [_draw_unit(rng, d, storeys, per_floor) for _ in range(n_units)]
+    areas, tenures, elderly, need, party, owner, leader, occupied = (
+        np.concatenate([np.atleast_1d(x[k]) for x in draws]) for k in range(8)
+    )
+    idx = np.arange(n)
+    rooms = np.array([f"{i // per_floor + 1}{i % per_floor + 1:02d}" for i in idx])
+    offset = np.repeat(np.arange(n_units, dtype=np.int64) * n, n)
+    is_leader = np.zeros(n_units * n, bool)
+    has = leader >= 0
+    is_leader[(np.arange(n_units) * n + leader)[has]] = True
+    total = n_units * n
+    return UnitColumns(
+        labels=[f"{label_prefix}{i}" for i in range(n_units)],
+        counts=np.full(n_units, n, np.int64),
+        storeys=np.full(n_units, storeys, np.int16),
+        technical=np.full(n_units, -1, np.int8),
+        phase0=np.zeros(n_units, np.int8),
+        leaders=np.zeros((n_units, len(LEADER_ORDER)), bool),
+        room=np.tile(rooms, n_units),
+        floor=np.tile((idx // per_floor + 1).astype(np.int16), n_units),
+        area_cm2=areas.astype(np.int64),
+        tenure=tenures.astype(np.int8),
+        owner=offset + owner,
+        elderly=elderly,
+        need=need,
+        party=party,
+        leader=is_leader,
+        occupied=occupied,
+        ability_fen=np.full(total, np.nan),
+        support=np.full(total, np.nan),
+        vote=np.full(total, -1, np.int8),
+        objection=np.zeros(total, np.int8),
+    )
+
+
+@dataclass
+class UnitColumns:
+    """Units as columns: one array per household field over the flats of all units (units in
+    order, each unit's flats in listed order; `counts` says how many each has) and one array
+    per unit field. What `UnitBatch.from_columns` builds the model's arrays from with array
+    operations only; `UnitColumns.from_specs` reads unit specs into it once.
+
+    Unknown values are sentinels as in `UnitBatch` (NaN ability or support, -1 vote, -1
+    technical block). Equal `owner` codes within a unit are one owner. Extra ties are rows
+    (unit, flat a, flat b, weight) with a and b positions within the unit."""
+
+    labels: list[str]
+    counts: NDArray[np.int64]
+    storeys: NDArray[np.int16]
+    technical: NDArray[np.int8]
+    phase0: NDArray[np.int8]
+    leaders: NDArray[np.bool_]  # (U, 6) in LEADER_ORDER
+    room: NDArray[np.str_]
+    floor: NDArray[np.int16]
+    area_cm2: NDArray[np.int64]
+    tenure: NDArray[np.int8]  # TENURE_CODES
+    owner: NDArray[np.int64]
+    elderly: NDArray[np.bool_]
+    need: NDArray[np.bool_]
+    party: NDArray[np.bool_]
+    leader: NDArray[np.bool_]
+    occupied: NDArray[np.bool_]
+    ability_fen: NDArray[np.float64]
+    support: NDArray[np.float64]
+    vote: NDArray[np.int8]
+    objection: NDArray[np.int8]
+    tie_unit: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    tie_a: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    tie_b: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    tie_w: NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
+    ties_given: bool = False  # some unit listed ties (the batch then carries a tie array)
+
+    @property
+    def n_units(self) -> int:
+        return int(self.counts.size)
+
+    @classmethod
+    def from_specs(cls, specs: Sequence[UnitSpec]) -> UnitColumns:
+        """Read unit specs once: each field of all flats in one C-level pass, then as arrays."""
+        if not specs:
+            raise BadInput("no units to simulate")
+        u_n = len(specs)
+        (s_label, s_hh, s_storeys, s_technical, s_stage, s_leaders, s_ties) = zip(
+            *map(_SPEC_FIELDS, specs), strict=True
+        )
+        counts = np.fromiter(map(len, s_hh), np.int64, u_n)
+        if (counts == 0).any():
+            for spec in specs:
+                _check_spec(spec)
+        n = int(counts.sum())
+        fields = [vars(h) for hs in s_hh for h in hs]
+        columns = [list(map(itemgetter(name), fields)) for name in _HOUSEHOLD_FIELDS]
+        (c_floor, c_area, c_tenure, c_ability, c_support, c_vote, c_obj, c_owner, c_room) = columns[
+            :9
+        ]
+
+        # Unknown values are None; a column of Nones only (the usual case) is not read further.
+        def known(column: list[Any], convert: Any, dtype: Any, fill: Any) -> NDArray[Any]:
+            if column.count(None) == n:
+                return np.full(n, fill, dtype)
+            return np.asarray(convert(column), dtype)
+
+        owners = {o: i for i, o in enumerate(dict.fromkeys(c_owner))}
+        leaders = np.zeros((u_n, len(LEADER_ORDER)), bool)
+        tie_rows: list[tuple[int, int, int, float]] = []
+        starts = np.cumsum(counts) - counts
+        for u, (roles, unit_ties) in enumerate(zip(s_leaders, s_ties, strict=True)):
+            for role in roles:
+                if role in ROLE_INDEX:
+                    leaders[u, ROLE_INDEX[role]] = True
+            if unit_ties:
+                a0 = int(starts[u])
+                index = {r: i for i, r in enumerate(c_room[a0 : a0 + int(counts[u])])}
+                for a, b, w in unit_ties:
+                    if a in index and b in index and a != b:
+                        tie_rows.append((u, index[a], index[b], w))
+        ties = np.asarray(tie_rows, np.float64).reshape(-1, 4)
+        return cls(
+            labels=list(s_label),
+            counts=counts,
+            storeys=np.fromiter(s_storeys, np.int16, u_n),
+            technical=np.fromiter((-1 if t is None else int(t) for t in s_technical), np.int8, u_n),
+            phase0=np.fromiter((STAGE_PHASE.get(s, NEGOTIATION) for s in s_stage), np.int8, u_n),
+            leaders=leaders,
+            room=np.array(c_room, dtype=str),
+            floor=np.asarray(c_floor, np.int16),
+            area_cm2=np.asarray(c_area, np.int64),
+            # Enum members are singletons: look them up by identity (hashing an Enum is slow).
+            tenure=np.fromiter(map(_TENURE_BY_ID.__getitem__, map(id, c_tenure)), np.int8, n),
+            owner=np.fromiter(map(owners.__getitem__, c_owner), np.int64, n),
+            **{k: np.asarray(columns[9 + i], bool) for i, k in enumerate(_FLAG_FIELDS)},
+            ability_fen=known(c_ability, list, np.float64, np.nan),  # None reads as NaN
+            support=known(c_support, list, np.float64, np.nan),
+            vote=known(
+                c_vote, lambda c: [-1 if v is None else VOTE_CODES[v] for v in c], np.int8, -1
+            ),
+            objection=known(
+                c_obj,
+                lambda c: [0 if o is None else OBJECTION_CODES.get(o, 0) for o in c],
+                np.int8,
+                0,
+            ),
+            tie_unit=ties[:, 0].astype(np.int64),
+            tie_a=ties[:, 1].astype(np.int64),
+            tie_b=ties[:, 2].astype(np.int64),
+            tie_w=ties[:, 3].astype(np.float32),
+            ties_given=any(map(bool, s_ties)),
+        )
 
 
 # ---------------------------------------------------------------- the arrays
@@ -404,35 +586,26 @@ class UnitBatch:
     def from_specs(cls, specs: Sequence[UnitSpec], scenario: Scenario) -> UnitBatch:
         """Arrays from unit specs; shares split as `rules.costshare` splits them, to the fen.
 
-        The households of all units are read in one pass into flat lists and scattered into
-        the (U, H) arrays at once; the cost split is `colift.sim.costsplit` (integer arrays,
-        tested equal to the rule).
-        """
-        if not specs:
+        The specs are read once into columns (`UnitColumns.from_specs`: each field of all
+        flats in one pass) and built by `from_columns`."""
+        return cls.from_columns(UnitColumns.from_specs(specs), scenario)
+
+    @classmethod
+    def from_columns(cls, cols: UnitColumns, scenario: Scenario) -> UnitBatch:
+        """Arrays from units as columns, with array operations only; the cost split is
+        `colift.sim.costsplit` (integer arrays, tested equal to the rule)."""
+        u_n = cols.n_units
+        if u_n == 0:
             raise BadInput("no units to simulate")
-        u_n = len(specs)
-        # The unit-level fields of all specs in one pass, then as columns.
-        (s_label, s_hh, s_storeys, s_technical, s_stage, s_leaders, s_ties) = zip(
-            *map(_SPEC_FIELDS, specs), strict=True
-        )
-        counts = np.fromiter(map(len, s_hh), np.int64, u_n)
+        counts = cols.counts
         if (counts == 0).any():
-            for spec in specs:
-                _check_spec(spec)
+            raise BadInput(f"unit {cols.labels[int(np.argmax(counts == 0))]}: no households")
         width = int(counts.max())
         shape = (u_n, width)
         n = int(counts.sum())
         unit = np.repeat(np.arange(u_n), counts)
         col = np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts)
         at = (unit, col)
-
-        # Each field of all flats in one C-level pass over their dicts, then whole columns.
-        fields = [vars(h) for hs in s_hh for h in hs]
-        columns = [list(map(itemgetter(name), fields)) for name in _HOUSEHOLD_FIELDS]
-        (c_floor, c_area, c_tenure, c_ability, c_support, c_vote, c_obj, c_owner, c_room) = columns[
-            :9
-        ]
-
         # Units of one width (the usual case) need no scatter: a column is the array, reshaped.
         uniform = n == u_n * width
 
@@ -448,92 +621,80 @@ class UnitBatch:
             return a.reshape(-1) if uniform else a[at]
 
         mask = scatter(np.ones(n, bool), bool, False)
-        floor = scatter(c_floor, np.int16, 0)
-        area = scatter(c_area, np.int64, 0)
-        # Enum members are singletons: look them up by identity (hashing an Enum is slow).
-        tenure = scatter(
-            np.fromiter(map(_TENURE_BY_ID.__getitem__, map(id, c_tenure)), np.int8, n), np.int8, 0
-        )
+        floor = scatter(cols.floor, np.int16, 0)
+        area = scatter(cols.area_cm2, np.int64, 0)
+        tenure = scatter(cols.tenure, np.int8, 0)
         developer = np.isin(tenure, _DEVELOPER_CODES) & mask
-        flags: dict[str, Any] = {
-            k: scatter(columns[9 + i], bool, False) for i, k in enumerate(_FLAG_FIELDS)
-        }
-
-        # Unknown values are None; a column of Nones only (the usual case) is not read further.
-        def known(column: list[Any], convert: Any, dtype: Any, fill: Any) -> NDArray[Any]:
-            if column.count(None) == n:
-                return np.full(shape, fill, dtype)
-            return scatter(convert(column), dtype, fill)
-
-        ability = known(c_ability, list, np.float64, np.nan)  # None reads as NaN
+        flags: dict[str, Any] = {k: scatter(getattr(cols, k), bool, False) for k in _FLAG_FIELDS}
+        ability = scatter(cols.ability_fen, np.float64, np.nan)
         ability = np.where(np.isnan(ability) & developer, float(DEVELOPER_ABILITY_FEN), ability)
-        support = known(c_support, list, np.float64, np.nan)
-        vote = known(c_vote, lambda c: [-1 if v is None else VOTE_CODES[v] for v in c], np.int8, -1)
-        objection = known(
-            c_obj, lambda c: [0 if o is None else OBJECTION_CODES.get(o, 0) for o in c], np.int8, 0
-        )
+        support = scatter(cols.support, np.float64, np.nan)
+        vote = scatter(cols.vote, np.int8, -1)
+        objection = scatter(cols.objection, np.int8, 0)
         # The n-th flat of a floor (in listed order) is stack n: rank within (unit, floor).
-        flat_floor = gather(floor)
-        by_floor = np.lexsort((col, flat_floor, unit))
-        group = unit[by_floor] * (int(flat_floor.max()) + 1) + flat_floor[by_floor]
-        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-        ranks = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
-        stack = np.zeros(shape, np.int16)
-        stack[unit[by_floor], col[by_floor]] = ranks
+        flat_floor = np.asarray(cols.floor)
+        if uniform and np.array_equal(
+            flat_floor.reshape(shape), np.broadcast_to(flat_floor[:width], shape)
+        ):
+            # every unit laid out alike (the usual case): rank the first unit's floors only
+            first_floor = flat_floor[:width]
+            order = np.lexsort((np.arange(width), first_floor))
+            grp = first_floor[order]
+            starts = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1]])
+            ranks = np.arange(width) - np.repeat(starts, np.diff(np.r_[starts, width]))
+            row = np.zeros(width, np.int16)
+            row[order] = ranks
+            stack = np.broadcast_to(row, shape).copy()
+        else:
+            by_floor = np.lexsort((col, flat_floor, unit))
+            group = unit[by_floor] * (int(flat_floor.max()) + 1) + flat_floor[by_floor]
+            starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+            ranks = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+            stack = np.zeros(shape, np.int16)
+            stack[unit[by_floor], col[by_floor]] = ranks
         # A flat's vote is cast by its owner's first flat; developer-held flats are one owner.
-        owners = {o: i for i, o in enumerate(dict.fromkeys(c_owner))}
-        owner_id = np.fromiter(map(owners.__getitem__, c_owner), np.int64, n)
-        owner_id = np.where(gather(developer), len(owners), owner_id)
+        owner_id = np.asarray(cols.owner, np.int64)
+        n_owners = int(owner_id.max()) + 1 if n else 0
+        owner_id = np.where(gather(developer), n_owners, owner_id)
         _, first, inverse = np.unique(
-            unit * (len(owners) + 1) + owner_id, return_index=True, return_inverse=True
+            unit * (n_owners + 1) + owner_id, return_index=True, return_inverse=True
         )
         lead = np.tile(np.arange(width, dtype=np.int16), (u_n, 1))
         lead[at] = col[first[inverse.ravel()]]
+        room_text = cols.room
+        c_room = room_text.tolist()
         ends = np.cumsum(counts).tolist()
         rooms = [tuple(c_room[a:b]) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
         # Rooms as whole numbers in the order of their ids (the rule's tie order reads ids).
-        room_text = np.array(c_room, dtype=str)
         by_room = np.argsort(room_text, kind="stable")
         room_code = np.empty(n, np.int64)
         room_code[by_room] = np.arange(n)
         room_order = scatter(room_code, np.int64, 0)
-        storeys = np.fromiter(s_storeys, np.int16, u_n)
-        # Every check of `_check_spec` at once; the first unit that fails one says why.
+        storeys = np.asarray(cols.storeys, np.int16)
+        # Every check at once; the first unit that fails one says why.
         same_room = np.zeros(n, bool)
         if n > 1:
             ordered = room_text[by_room]
             dup = (ordered[1:] == ordered[:-1]) & (unit[by_room][1:] == unit[by_room][:-1])
             same_room[by_room[1:][dup]] = True
-        flat_support = gather(support)
-        bad = (
-            (flat_floor < 1)
-            | (flat_floor > storeys[unit])
-            | (gather(area) <= 0)
-            | ~((flat_support >= 0.0) & (flat_support <= 1.0) | np.isnan(flat_support))
-            | same_room
-        )
+        flat_support = np.asarray(cols.support, np.float64)
+        flat_area = np.asarray(cols.area_cm2)
+        bad_floor = (flat_floor < 1) | (flat_floor > storeys[unit])
+        bad_support = ~((flat_support >= 0.0) & (flat_support <= 1.0) | np.isnan(flat_support))
+        bad = bad_floor | (flat_area <= 0) | bad_support | same_room
         if bad.any():
-            for spec in specs:
-                _check_spec(spec)
-        technical = np.fromiter((-1 if t is None else int(t) for t in s_technical), np.int8, u_n)
-        phase0 = np.fromiter((STAGE_PHASE.get(s, NEGOTIATION) for s in s_stage), np.int8, u_n)
-        leaders = np.zeros((u_n, len(LEADER_ORDER)), bool)
+            _explain(cols, unit, bad, same_room, bad_floor, flat_area <= 0, bad_support)
         ties: NDArray[np.float32] | None = None
-        for u, (roles, unit_ties) in enumerate(zip(s_leaders, s_ties, strict=True)):
-            for role in roles:
-                if role in ROLE_INDEX:
-                    leaders[u, ROLE_INDEX[role]] = True
-            if unit_ties:
-                if ties is None:
-                    ties = np.zeros((u_n, width, width), np.float32)
-                index = {r: i for i, r in enumerate(rooms[u])}
-                for a, b, w in unit_ties:
-                    if a in index and b in index and a != b:
-                        ties[u, index[a], index[b]] += w
-                        ties[u, index[b], index[a]] += w
+        if cols.tie_w.size or cols.ties_given:
+            ties = np.zeros((u_n, width, width), np.float32)
+            # a → b then b → a for each tie in its order: the same float32 sums as one by one
+            tu = np.repeat(cols.tie_unit, 2)
+            ta = np.stack([cols.tie_a, cols.tie_b], axis=1).ravel()
+            tb = np.stack([cols.tie_b, cols.tie_a], axis=1).ravel()
+            np.add.at(ties, (tu, ta, tb), np.repeat(cols.tie_w, 2))
         money = _money(floor, area, mask, storeys, scenario, room_order)
         return cls(
-            labels=list(s_label),
+            labels=list(cols.labels),
             mask=mask,
             floor=floor,
             stack=stack,
@@ -545,9 +706,9 @@ class UnitBatch:
             vote=vote,
             objection=objection,
             storeys=storeys,
-            technical=technical,
-            phase0=phase0,
-            leaders=leaders,
+            technical=np.asarray(cols.technical, np.int8),
+            phase0=np.asarray(cols.phase0, np.int8),
+            leaders=np.asarray(cols.leaders, bool),
             profile_index=np.zeros(u_n, np.int16),
             profiles=(scenario.consent_profile,),
             ties=ties,
@@ -683,6 +844,43 @@ def _check_spec(spec: UnitSpec) -> None:
             raise BadInput(f"unit {spec.label}: household {h.room} needs an area above 0")
         if h.support is not None and not 0.0 <= h.support <= 1.0:
             raise BadInput(f"unit {spec.label}: household {h.room} support must be in [0, 1]")
+
+
+def _explain(
+    cols: UnitColumns,
+    unit: NDArray[np.intp],
+    bad: NDArray[np.bool_],
+    same_room: NDArray[np.bool_],
+    bad_floor: NDArray[np.bool_],
+    bad_area: NDArray[np.bool_],
+    bad_support: NDArray[np.bool_],
+) -> None:
+    """Raise for the first unit with a bad flat, in the words and order of `_check_spec`."""
+    u = int(unit[int(np.argmax(bad))])
+    label = cols.labels[u]
+    mine = np.flatnonzero(unit == u)
+    if same_room[mine].any():
+        raise BadInput(f"unit {label}: a room is listed twice")
+    for i in mine:
+        room = str(cols.room[i])
+        if bad_floor[i]:
+            raise BadInput(
+                f"unit {label}: household {room} on floor {int(cols.floor[i])}, "
+                f"outside storeys 1–{int(cols.storeys[u])}"
+            )
+        if bad_area[i]:
+            raise BadInput(f"unit {label}: household {room} needs an area above 0")
+        if bad_support[i]:
+            raise BadInput(f"unit {label}: household {room} support must be in [0, 1]")
+
+
+def as_batch(units: Sequence[UnitSpec] | UnitColumns | UnitBatch, scenario: Scenario) -> UnitBatch:
+    """A batch from specs, columns or a batch (itself)."""
+    if isinstance(units, UnitBatch):
+        return units
+    if isinstance(units, UnitColumns):
+        return UnitBatch.from_columns(units, scenario)
+    return UnitBatch.from_specs(list(units), scenario)
 
 
 def _m2_text(cm2: int) -> str:

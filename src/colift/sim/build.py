@@ -14,7 +14,7 @@ from colift.coproduction.catalogue import Catalogue, Reach, Tool, load_catalogue
 from colift.model import Role
 from colift.model.coproduction import LOW_FLOOR_MAX, Obstacle, Stage
 from colift.sim.advisor_strategy import advisor_tools
-from colift.sim.batch import LEADER_ORDER, ROLE_INDEX, UnitBatch, UnitSpec
+from colift.sim.batch import LEADER_ORDER, ROLE_INDEX, UnitBatch, UnitColumns, UnitSpec, as_batch
 from colift.sim.codes import (
     _ACTION,
     _BIG,
@@ -64,15 +64,13 @@ class ModelState:
 
     def __init__(
         self,
-        units: Sequence[UnitSpec] | UnitBatch,
+        units: Sequence[UnitSpec] | UnitColumns | UnitBatch,
         scenario: Scenario = Scenario(),
         seed: int = 0,
         *,
         catalogue: Catalogue | None = None,
     ) -> None:
-        batch = (
-            units if isinstance(units, UnitBatch) else UnitBatch.from_specs(list(units), scenario)
-        )
+        batch = as_batch(units, scenario)
         self.batch = b = batch.for_scenario(scenario)
         self.scenario = scenario
         self.d = d = scenario.defaults
@@ -109,6 +107,10 @@ class ModelState:
         ability = np.maximum(np.where(np.isnan(b.ability_fen), ability, b.ability_fen), 1.0)
         tech_draw = rng.random(u_n) < d.p_technical
         self.technical: NDArray[np.bool_] = np.where(b.technical < 0, tech_draw, b.technical == 1)
+        # what a record can show of a unit: a blocking technical issue at the start, and how
+        # many objections its households filed (counted, never drawn: results do not move)
+        self.technical0: NDArray[np.bool_] = self.technical.copy()
+        self.objections_filed: NDArray[np.int32] = np.zeros(u_n, np.int32)
         neg = rng.lognormal(np.log(d.negotiation_median_weeks), d.negotiation_sigma, u_n)
         self.neg_weeks = np.maximum(1, np.rint(neg)).astype(np.int32)
         self.approval_weeks = rng.integers(d.approval_weeks[0], d.approval_weeks[1] + 1, u_n)

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from colift.sim import step as _step
-from colift.sim.batch import UnitBatch, UnitSpec
+from colift.sim.batch import UnitBatch, UnitColumns, UnitSpec, as_batch
 from colift.sim.build import ModelState
 from colift.sim.codes import (
     ADVISOR_CANDIDATES,
@@ -162,13 +162,13 @@ def compare_strategies(
 
 
 def batch_run(
-    units: Sequence[UnitSpec] | UnitBatch,
+    units: Sequence[UnitSpec] | UnitColumns | UnitBatch,
     scenario: Scenario,
     grid: Mapping[str, Sequence[Any]],
     seeds: Sequence[int],
 ) -> list[dict[str, Any]]:
     """Every combination of grid values (`Scenario.replace` keys) × seed, in a fixed order."""
-    batch = units if isinstance(units, UnitBatch) else UnitBatch.from_specs(list(units), scenario)
+    batch = as_batch(units, scenario)
     keys = list(grid)
     rows: list[dict[str, Any]] = []
     for values in itertools.product(*(grid[k] for k in keys)):

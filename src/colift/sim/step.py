@@ -736,6 +736,7 @@ def _file_objections(self: UnitModel, idx: NDArray[np.intp]) -> None:
     if not files.any():
         return
     h, u = h[files], idx[k[files]]
+    self.objections_filed += np.bincount(u, minlength=self.objections_filed.size).astype(np.int32)
     self._obj_stage[h, u] = 1
     self._obj_weeks[h, u] = 0
     self._obj_age[h, u] = 0

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from colift.errors import BadInput
-from colift.sim.batch import UnitBatch, UnitSpec
+from colift.sim.batch import UnitBatch, UnitColumns, UnitSpec, as_batch
 from colift.sim.params import Scenario
 
 Progress = Callable[[int, int], None]
@@ -94,7 +94,7 @@ def _points(grid: Grid) -> list[dict[str, Any]]:
 
 
 def _tasks(
-    units: Sequence[UnitSpec] | UnitBatch,
+    units: Sequence[UnitSpec] | UnitColumns | UnitBatch,
     scenario: Scenario,
     grid: Grid,
     seeds: Sequence[int],
@@ -104,12 +104,12 @@ def _tasks(
     points = _points(grid)
     for point in points:
         scenario.replace(**point)  # a bad key or value fails here, before any work starts
-    batch = units if isinstance(units, UnitBatch) else UnitBatch.from_specs(list(units), scenario)
+    batch = as_batch(units, scenario)
     return batch, [(point, int(seed)) for point in points for seed in seeds]
 
 
 def local_sweep(
-    units: Sequence[UnitSpec] | UnitBatch,
+    units: Sequence[UnitSpec] | UnitColumns | UnitBatch,
     scenario: Scenario,
     grid: Grid,
     seeds: Sequence[int],
@@ -181,7 +181,7 @@ def dask_client(
 
 
 def sweep(
-    units: Sequence[UnitSpec] | UnitBatch,
+    units: Sequence[UnitSpec] | UnitColumns | UnitBatch,
     scenario: Scenario,
     grid: Grid,
     seeds: Sequence[int],
