@@ -46,8 +46,8 @@ def main() -> int:
 
     from fastapi.testclient import TestClient
 
-    from colift.api import create_app
-    from colift.api.auth import demo_tokens
+    from colift.app import create_app
+    from colift.http.auth import demo_tokens
     from colift.services.demo import seed_demo
     from colift.services.documents import chromium_path
     from colift.services.pdfpool import close_shared_pool, current_pool, process_tree

@@ -29,8 +29,8 @@ from schemathesis.checks import (
 from schemathesis.core.failures import FailureGroup
 from sqlalchemy import Engine
 
-from colift.api import create_app
-from colift.api.auth import Principal, Role
+from colift.app import create_app
+from colift.http.auth import Principal, Role
 from colift.services.demo import seed_demo
 from colift.services.registry import list_units
 from colift.store import make_engine, migrate

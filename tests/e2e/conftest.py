@@ -23,7 +23,7 @@ import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 from sqlalchemy import Engine
 
-from colift.api.app import create_app
+from colift.app import create_app
 from colift.services.demo import seed_demo
 from colift.services.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
 from colift.store import make_engine, migrate

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from colift.api import create_app
+from colift.app import create_app
 from colift.services.accounts import (
     FREE_FAILURES_PER_USER,
     LoginRefused,

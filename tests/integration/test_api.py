@@ -10,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from colift.api import Principal, Role, create_app, demo_tokens
+from colift.app import create_app
+from colift.http.auth import Principal, Role, demo_tokens
 from colift.services.demo import seed_demo
 from colift.services.registry import list_units
 
@@ -68,7 +69,8 @@ def assert_error(response: Any, status: int, code: str | None = None) -> None:
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message"}
+    # code and message always; messages (each language) and detail (technical) beside them
+    assert {"code", "message"} <= set(body["error"]) <= {"code", "message", "messages", "detail"}
     assert body["error"]["message"]
     if code is not None:
         assert body["error"]["code"] == code

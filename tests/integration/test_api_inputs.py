@@ -20,8 +20,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from colift.api import Role, create_app, demo_tokens
+from colift.app import create_app
 from colift.errors import NotFound
+from colift.http.auth import Role, demo_tokens
 from colift.services.costshare import unit_cost_shares
 from colift.services.demo import seed_demo
 from colift.services.documents import DOCUMENTS, chromium_path

@@ -20,8 +20,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from colift.api import create_app
-from colift.api.auth import CSRF_HEADER, SESSION_COOKIE
+from colift.app import create_app
+from colift.http.auth import CSRF_HEADER, SESSION_COOKIE
 from colift.model.accounts import Account, AccountRole
 from colift.services.accounts import create_account, create_api_token, issue_api_token, sign_in
 from colift.services.consent import open_vote_round, raise_objection, unit_rounds

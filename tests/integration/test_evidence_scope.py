@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from colift.api import create_app
-from colift.api.auth import SESSION_COOKIE, Principal, Role
+from colift.app import create_app
+from colift.http.auth import SESSION_COOKIE, Principal, Role
 from colift.model.accounts import Account, AccountRole
 from colift.services import evidence as ev
 from colift.services.accounts import create_account, sign_in

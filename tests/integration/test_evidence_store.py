@@ -15,12 +15,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from colift.api.auth import Principal, Role
-from colift.api.errors import install_error_handlers
 from colift.api.evidence_routes import evidence_router
 from colift.cli import app as cli_app
 from colift.errors import BadInput, NotFound
 from colift.evidence.refiqda import PROJECT_XSD, import_qdpx, schema_errors
+from colift.http.auth import Principal, Role
+from colift.http.errors import install_error_handlers
 from colift.services import evidence as ev
 from colift.services.registry import CompoundDetails, create_compound
 

@@ -18,10 +18,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from colift.api import create_app
-from colift.api.auth import SESSION_COOKIE, Principal, Role
-from colift.api.limits import MAX_ID, MAX_JSON_BYTES, check_json
+from colift.app import create_app
 from colift.errors import BadInput
+from colift.http.auth import SESSION_COOKIE, Principal, Role
+from colift.http.limits import MAX_ID, MAX_JSON_BYTES, check_json
 from colift.model.accounts import Account, AccountRole
 from colift.services.accounts import create_account, sign_in
 from colift.services.demo import seed_demo

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from colift.api import create_app
+from colift.app import create_app
 from colift.rules.costshare import parse_plan
 from colift.services.costshare import set_cost_plan, unit_cost_shares
 from colift.services.demo import seed_demo

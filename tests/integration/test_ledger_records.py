@@ -217,7 +217,7 @@ def test_the_unit_page_offers_the_evidence_file_to_those_who_may_see_names(
 
     from fastapi.testclient import TestClient
 
-    from colift.api import create_app
+    from colift.app import create_app
     from colift.services.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
 
     engine = demo.make_copy()

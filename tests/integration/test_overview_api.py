@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from colift.api import Principal, Role, create_app
+from colift.app import create_app
+from colift.http.auth import Principal, Role
 from colift.model import ScopeKind
 from colift.services.summary import unit_lines
 from colift.store import UnitOfWork

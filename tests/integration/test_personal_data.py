@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from colift.api import create_app
+from colift.app import create_app
 from colift.demo import build_demo
 from colift.errors import BadInput
 from colift.io.roster import read_roster

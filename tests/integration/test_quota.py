@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from colift.api import create_app
-from colift.api.auth import demo_tokens
+from colift.app import create_app
+from colift.http.auth import demo_tokens
 from colift.services.demo import seed_demo
 from colift.services.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
 from colift.services.quota import Quota, QuotaSettings, RateLimited, Work

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, insert, select, update
 
-from colift.api import create_app
+from colift.app import create_app
 from colift.services.demo import seed_demo
 from colift.services.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
 from colift.services.ledger import verify_ledger
@@ -155,7 +155,7 @@ def test_only_the_compound_worker_or_an_admin_writes_and_the_form_needs_its_toke
 
 
 def _api(engine: Engine, username: str) -> tuple[TestClient, dict[str, str]]:
-    from colift.api.auth import CSRF_HEADER
+    from colift.http.auth import CSRF_HEADER
 
     client, _ = _signed_in(engine, username)
     page = client.get("/street" if username == "street" else "/")

@@ -13,8 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from colift.api import Role, create_app, demo_tokens
+from colift.app import create_app
 from colift.errors import BadInput, RuleViolation
+from colift.http.auth import Role, demo_tokens
 from colift.model import ScopeKind, Vote
 from colift.services.consent import (
     cast_vote,

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.pool import QueuePool
 
-from colift.api.serving import READ_ENV_VAR, REFRESH_ENV_VAR, SummaryRefresher, app_from_env
 from colift.model import ScopeKind, Vote
 from colift.services.consent import cast_vote
 from colift.services.summary import recount_all, unit_lines
+from colift.serving import READ_ENV_VAR, REFRESH_ENV_VAR, SummaryRefresher, app_from_env
 from colift.store import UnitOfWork
 from factories import make_unit
 
@@ -65,7 +65,7 @@ def test_a_pooled_connection_idle_too_long_is_pinged_and_replaced_when_dead(
 ) -> None:
     from sqlalchemy import text
 
-    from colift.api.serving import ping_when_idle
+    from colift.serving import ping_when_idle
     from colift.store import make_engine
 
     engine = make_engine(f"sqlite:///{tmp_path / 'pool.db'}", poolclass=QueuePool)

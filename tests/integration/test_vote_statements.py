@@ -93,7 +93,8 @@ def test_a_vote_through_the_api_costs_ten_statements_at_most(engine: Engine) -> 
     """The caller's place (two reads), then the short vote path (was 29 over 3 connections)."""
     from fastapi.testclient import TestClient
 
-    from colift.api import Principal, Role, create_app
+    from colift.app import create_app
+    from colift.http.auth import Principal, Role
 
     with UnitOfWork(engine) as uow:
         unit = make_unit(uow)

@@ -7,7 +7,7 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from colift.api import create_app
+from colift.app import create_app
 from colift.coproduction.catalogue import load_catalogue
 from colift.services.accounts import list_accounts
 from colift.services.demo import seed_demo

@@ -1,6 +1,6 @@
 """Every adapter module imports on its own, first, in a fresh interpreter: the command line
 imports `web.render` without the app (printing a ledger export), and a module-level import of a
-page router from `api/app.py` once made that a circular import."""
+page router from the app module once made that a circular import."""
 
 from __future__ import annotations
 
@@ -11,12 +11,16 @@ import sys
 import pytest
 
 import colift.api
+import colift.http
 import colift.web
 
 MODULES = sorted(
-    f"{package.__name__}.{info.name}"
-    for package in (colift.api, colift.web)
-    for info in pkgutil.iter_modules(package.__path__)
+    [
+        f"{package.__name__}.{info.name}"
+        for package in (colift.api, colift.http, colift.web)
+        for info in pkgutil.iter_modules(package.__path__)
+    ]
+    + ["colift.app", "colift.serving"]
 )
 
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from colift.api.auth import SESSION_COOKIE, CurrentPrincipal, Principal, Role, forbidden
+from colift.http.auth import SESSION_COOKIE, CurrentPrincipal, Principal, Role, forbidden
 from colift.model.accounts import TokenInfo
 from colift.model.passwords import MAX_PASSWORD
 from colift.services.accounts import (

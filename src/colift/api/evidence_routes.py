@@ -18,7 +18,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from colift.api.auth import (
+from colift.errors import BadInput, NotFound
+from colift.http.auth import (
     CurrentPrincipal,
     Principal,
     Role,
@@ -29,8 +30,7 @@ from colift.api.auth import (
     can_write_project,
     forbidden,
 )
-from colift.api.errors import ERROR_RESPONSES
-from colift.errors import BadInput, NotFound
+from colift.http.errors import ERROR_RESPONSES
 from colift.services import evidence as ev
 
 evidence_router = APIRouter(prefix="/evidence", tags=["evidence"], responses=ERROR_RESPONSES)

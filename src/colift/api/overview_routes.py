@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import Engine
+from fastapi import APIRouter, Query
 
-from colift.api.auth import CurrentPrincipal, Principal, Role, forbidden
-from colift.api.errors import ERROR_RESPONSES
+from colift.http.auth import CurrentPrincipal, Principal, Role, forbidden
+from colift.http.errors import ERROR_RESPONSES
+from colift.http.units import ReadEngineDep
 from colift.services.summary import (
     MAX_PAGE_SIZE,
     PAGE_SIZE,
@@ -25,18 +25,6 @@ from colift.services.summary import (
 router = APIRouter(responses=ERROR_RESPONSES)
 
 
-def get_read_engine(request: Request) -> Engine:
-    """The engine for overview reads: the replica's if the app has one, else the main one."""
-    engine: Engine = getattr(request.app.state, "read_engine", None) or request.app.state.engine
-    return engine
-
-
-async def read_engine_dep(request: Request) -> Engine:
-    """`get_read_engine` as a dependency run on the event loop (no thread hop)."""
-    return get_read_engine(request)
-
-
-ReadEngineDep = Annotated[Engine, Depends(read_engine_dep)]
 Offset = Annotated[int, Query(ge=0, description="lines to skip")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="lines per page")]
 StageFilter = Annotated[str | None, Query(description="only units in this stage, e.g. vote")]

@@ -10,16 +10,16 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from colift.api.auth import (
+from colift.coproduction.regeneration import RegenerationEvent
+from colift.http.auth import (
     CurrentPrincipal,
     UnitPlace,
     can_manage_unit,
     can_read_compound,
     forbidden,
 )
-from colift.api.errors import ERROR_RESPONSES
-from colift.api.routes import EngineDep
-from colift.coproduction.regeneration import RegenerationEvent
+from colift.http.errors import ERROR_RESPONSES
+from colift.http.units import EngineDep
 from colift.services.regeneration import (
     MAX_HOUSEHOLDS,
     compound_regeneration,

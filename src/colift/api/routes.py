@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from colift.api.auth import (
+from colift.coproduction.workflow import WorkStep
+from colift.errors import BadInput, NotFound
+from colift.http.auth import (
     CurrentPrincipal,
     Principal,
     Role,
@@ -20,10 +22,9 @@ from colift.api.auth import (
     can_read_unit,
     forbidden,
 )
-from colift.api.errors import ERROR_RESPONSES
-from colift.api.limits import Id, Name, Note, PastDay, bounded_ids
-from colift.coproduction.workflow import WorkStep
-from colift.errors import BadInput, NotFound
+from colift.http.errors import ERROR_RESPONSES
+from colift.http.limits import Id, Name, Note, PastDay, bounded_ids
+from colift.http.units import EngineDep, locate_unit
 from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import Stage
 from colift.services.advice import unit_advice
@@ -37,7 +38,6 @@ from colift.services.consent import (
     raise_objection,
     round_place,
     set_objection_status,
-    unit_address,
     unit_consent,
     unit_rounds,
     void_vote_round,
@@ -48,14 +48,6 @@ from colift.services.workflow import advance_stage, record_step, unit_stage, uni
 from colift.store import VoteRound
 
 router = APIRouter(responses=ERROR_RESPONSES, dependencies=[Depends(bounded_ids)])
-
-
-async def get_engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
-
-
-EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 class VoteIn(BaseModel):
@@ -127,12 +119,6 @@ class StageIn(BaseModel):
     acceptance_on: PastDay | None = Field(
         None, description="the day the lift passed acceptance (moves into acceptance/operation)"
     )
-
-
-def locate_unit(engine: Engine, unit_id: int) -> UnitPlace:
-    """The unit's compound, or NotFound; checked before the role so unknown ids read as 404."""
-    code, street = unit_address(engine, unit_id)
-    return UnitPlace(unit_id, code, street)
 
 
 def consent_json(consent: UnitConsent, who: Principal) -> dict[str, Any]:
@@ -329,7 +315,11 @@ def _objection_unit(engine: Engine, objection_id: int, who: Principal) -> None:
         raise forbidden("handle objections")
     code, _ = objection_place(engine, objection_id)
     if code != who.compound:
-        raise NotFound(f"objection {objection_id} does not exist in compound {who.compound}")
+        raise NotFound(
+            "objection {objection_id} does not exist in compound {compound}",
+            objection_id=objection_id,
+            compound=who.compound,
+        )
 
 
 @router.post("/objections/{objection_id}/status", tags=["objections"], summary="Move an objection")
@@ -390,6 +380,8 @@ def post_step(
         )
     )
     return made
+
+
 # --- the end of a vote round ---------------------------------------------------------------------
 
 

@@ -9,9 +9,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from colift.api.auth import SESSION_COOKIE, Principal, Role
-from colift.api.errors import status_for
 from colift.errors import BadInput, ColiftError
+from colift.http.auth import SESSION_COOKIE, Principal, Role
+from colift.http.errors import status_for
 from colift.i18n import msg
 from colift.model.accounts import Account, AccountRole
 from colift.services.accounts import (

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from colift.api.auth import Role
 from colift.errors import BadInput
+from colift.http.auth import Role
 from colift.web.pages import Form, Refused, Who, back, engine_of
 from colift.web.render import render
 

@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from colift.api.auth import Role
-from colift.api.overview_routes import get_read_engine
+from colift.http.auth import Role
+from colift.http.units import get_read_engine
 from colift.model.coproduction import STAGE_ORDER, Stage
 from colift.services.summary import PAGE_SIZE, city_overview
 from colift.web.pages import Refused, Who

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from colift.api.auth import Principal, UnitPlace, can_manage_unit
-from colift.api.errors import status_for
-from colift.api.uploads import read_upload
 from colift.errors import ColiftError, RowError
+from colift.http.auth import Principal, UnitPlace, can_manage_unit
+from colift.http.errors import status_for
+from colift.http.uploads import read_upload
 from colift.i18n import msg
 from colift.model import Compound
 from colift.services.registry import export_roster, get_compound
@@ -66,7 +66,7 @@ def post_preview(request: Request, code: str, who: Who, form: Form) -> Response:
             status=status_for(exc),
             compound=compound,
             code=code,
-            error=exc.render(page_language(request)),
+            error=exc,
             rows=exc.errors if isinstance(exc, RowError) else None,
             filename=upload.filename,
         )
@@ -98,7 +98,7 @@ def post_confirm(request: Request, code: str, preview_id: str, who: Who, form: F
             compound=compound,
             code=code,
             preview=read_preview(preview_id, code),
-            error=exc.render(page_language(request)),
+            error=exc,
             rows=exc.errors if isinstance(exc, RowError) else None,
         )
     done = msg("roster updated")

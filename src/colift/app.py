@@ -1,4 +1,7 @@
-"""The application: the REST API under /api/v1 and the web pages beside it."""
+"""The application: the REST API under /api/v1 and the web pages beside it.
+
+This module is above both faces: `colift.api` and `colift.web` never import each other, only
+`colift.http` (what they share) and `colift.services`; here they are mounted on one app."""
 
 from __future__ import annotations
 
@@ -10,19 +13,19 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from colift.api.account_routes import router as account_actions
-from colift.api.auth import Principal
-from colift.api.errors import install_error_handlers, install_openapi
+from colift.api.action_routes import router as web_actions
 from colift.api.evidence_routes import evidence_router
-from colift.api.limits import ASGIApp, ASGIMessage, BodyLimit, InputGuard, Receive, Scope, Send
 from colift.api.overview_routes import router as overview_router
 from colift.api.regeneration_routes import router as regeneration_router
 from colift.api.roster_routes import router as roster_router
 from colift.api.routes import router
-from colift.api.routes_web import router as web_actions
+from colift.http.auth import Principal
+from colift.http.errors import install_error_handlers, install_openapi
+from colift.http.limits import ASGIApp, ASGIMessage, BodyLimit, InputGuard, Receive, Scope, Send
 from colift.services.quota import Quota
 
 PREFIX = "/api/v1"
-STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+STATIC = Path(__file__).resolve().parent / "web" / "static"
 
 # No inline scripts and nothing from another origin; inline styles stay for the print pages.
 CSP = (
@@ -105,6 +108,7 @@ def create_app(
     from colift.web.errors import html_error, install_page_errors
     from colift.web.evidence_pages import router as evidence_pages
     from colift.web.pages import router as pages
+    from colift.web.print_routes import router as print_routes
     from colift.web.roster_pages import router as roster_pages
 
     app = FastAPI(
@@ -126,6 +130,7 @@ def create_app(
     app.include_router(router, prefix=PREFIX)
     app.include_router(evidence_router, prefix=PREFIX)
     app.include_router(web_actions, prefix=PREFIX)
+    app.include_router(print_routes, prefix=PREFIX)
     app.include_router(roster_router, prefix=PREFIX)
     app.include_router(regeneration_router, prefix=PREFIX)
     app.include_router(roster_pages)

@@ -1,5 +1,6 @@
 """The /api/v1 endpoints behind the web pages' other actions: activities and stances, objections,
-cost plans, roster import, stages, printable documents, overviews, simulations and accounts.
+cost plans, roster import, stages, overviews, simulations and accounts. (The printable
+documents under /api/v1 are rendered by the web app's print templates: `colift.web.print_routes`.)
 
 Each endpoint checks the caller's scope with the same functions the pages use, then calls one
 service. What a resident gets back never names another household: no names, phones, votes,
@@ -10,15 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Query, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from colift.api.auth import (
+from colift.errors import RuleViolation
+from colift.http.auth import (
     CurrentPrincipal,
     Principal,
     Role,
@@ -26,17 +26,14 @@ from colift.api.auth import (
     can_lead_unit,
     can_manage_unit,
     can_read_compound,
-    can_read_document,
     can_read_unit,
-    document_room,
     forbidden,
 )
-from colift.api.errors import ERROR_RESPONSES
-from colift.api.limits import Count, Fen, Name, Note, PastDay, bounded_ids
-from colift.api.quota import spend
-from colift.api.routes import EngineDep, locate_unit
-from colift.api.uploads import read_upload
-from colift.errors import RuleViolation
+from colift.http.errors import ERROR_RESPONSES
+from colift.http.limits import Count, Fen, Name, Note, PastDay, bounded_ids
+from colift.http.quota import spend
+from colift.http.units import EngineDep, locate_unit
+from colift.http.uploads import read_upload
 from colift.model.accounts import Account, AccountRole
 from colift.model.coproduction import Activity, GuidanceMode, Outcome
 from colift.rules.costshare import parse_plan, result_to_json
@@ -50,7 +47,6 @@ from colift.services.accounts import (
 from colift.services.activities import record_activity, set_stance, unit_activities
 from colift.services.consent import unit_objections
 from colift.services.costshare import set_cost_plan, unit_cost_shares
-from colift.services.documents import document_pdf, unit_document
 from colift.services.quota import Work
 from colift.services.registry import get_compound, import_roster_upload
 from colift.services.views import (
@@ -349,65 +345,6 @@ def get_stage(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> dict[st
     body["gate"] = gate
     body["history"] = history
     return body
-
-
-# --- printable documents -----------------------------------------------------------------------
-
-
-class DocumentKind(StrEnum):
-    SURVEY = "survey"  # 意愿征询表
-    SIGNATURES = "signatures"  # 业主表决签字表
-    NOTICE = "notice"  # 加装电梯公示
-    AGREEMENT = "agreement"  # 加装电梯协议
-
-
-class DocumentFormat(StrEnum):
-    HTML = "html"
-    PDF = "pdf"
-
-
-@router.get(
-    "/units/{unit_id}/documents/{kind}",
-    tags=["documents"],
-    summary="A printable document of a unit",
-    response_class=HTMLResponse,
-    responses={
-        200: {"content": {"text/html": {}, "application/pdf": {}}},
-        503: {"description": "no Chromium on the server to print a PDF"},
-    },
-)
-def get_document(
-    request: Request,
-    unit_id: int,
-    kind: DocumentKind,
-    engine: EngineDep,
-    who: CurrentPrincipal,
-    format: Annotated[
-        DocumentFormat, Query(description="html (default) or pdf (printed by Chromium)")
-    ] = DocumentFormat.HTML,
-) -> Response:
-    """The survey form, signature sheet, public notice or cost-sharing agreement, as the page
-    prints it. Survey forms and notices go to anyone who may read the unit; the signature sheet
-    and the agreement carry owners' names and go to its leader, managers and the street office.
-    Without Chromium on the server a PDF answers 503.
-    """
-    place = locate_unit(engine, unit_id)
-    if not can_read_document(who, place, kind.value):
-        raise forbidden(f"print the {kind.value} of this unit")
-    from colift.web.render import render  # the print templates belong to the web app
-
-    doc = unit_document(engine, unit_id, kind.value, only_room=document_room(who, kind.value))
-    html = bytes(render(request, f"print/{kind.value}.html", doc=doc).body).decode()
-    if format is DocumentFormat.PDF:
-        spend(request, who, Work.PDF)
-        pdf = document_pdf(html, base_url=str(request.base_url))
-        name = f"{kind.value}-{unit_id}.pdf"
-        return Response(
-            pdf,
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
-    return HTMLResponse(html)
 
 
 # --- overviews ---------------------------------------------------------------------------------

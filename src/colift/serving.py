@@ -136,7 +136,7 @@ class SummaryRefresher:
 
 def app_from_env() -> FastAPI:
     """The app of one worker process, configured from the environment (uvicorn's factory)."""
-    from colift.api.app import create_app
+    from colift.app import create_app
 
     engine = engine_from_url(database_url())
     read_url = os.environ.get(READ_ENV_VAR, "").strip()
@@ -166,7 +166,7 @@ def run(url: str, host: str, port: int, workers: int = 1, refresh: bool = True) 
     os.environ["COLIFT_DATABASE_URL"] = url
     os.environ[REFRESH_ENV_VAR] = "1" if refresh else "0"
     uvicorn.run(
-        "colift.api.serving:app_from_env",
+        "colift.serving:app_from_env",
         factory=True,
         host=host,
         port=port,
