@@ -13,7 +13,7 @@ from colift.services.consent import unit_address
 
 
 async def get_engine(request: Request) -> Engine:
-    """The app's engine; a dependency run on the event loop (no thread-pool hop)."""
+    """The app's engine, as a dependency run on the event loop (no thread hop per request)."""
     engine: Engine = request.app.state.engine
     return engine
 
@@ -28,7 +28,7 @@ def get_read_engine(request: Request) -> Engine:
 
 
 async def read_engine_dep(request: Request) -> Engine:
-    """`get_read_engine` as a dependency run on the event loop (no thread-pool hop)."""
+    """`get_read_engine` as a dependency run on the event loop (no thread hop)."""
     return get_read_engine(request)
 
 
@@ -37,5 +37,5 @@ ReadEngineDep = Annotated[Engine, Depends(read_engine_dep)]
 
 def locate_unit(engine: Engine, unit_id: int) -> UnitPlace:
     """The unit's compound, or NotFound; checked before the role so unknown ids read as 404."""
-    code, street = unit_address(engine, unit_id)  # one query
+    code, street = unit_address(engine, unit_id)
     return UnitPlace(unit_id, code, street)

@@ -473,7 +473,7 @@ class UnitRepository(_Repository):
         asks this on every request naming a unit); NotFound if there is no such unit."""
         row = self.conn.execute(_PLACE, {"unit_id": unit_id}).first()
         if row is None:
-            raise NotFound(f"unit {unit_id} does not exist")
+            raise NotFound("unit {id} does not exist", id=unit_id)
         return str(row.code), str(row.street or "")
 
     def list_by_building(self, building_id: int) -> list[Unit]:
