@@ -147,7 +147,9 @@ def refresh_stale(engine: Engine, limit: int = 50, today: date | None = None) ->
     with UnitOfWork(engine, read_only=True) as uow:
         today = today or date.today()
         waiting = store.stale_units(uow.connection, limit)
-        waiting += store.due_units(uow.connection, today, max(0, limit - len(waiting)))
+        seen = {u for u, _ in waiting}
+        due = store.due_units(uow.connection, today, max(0, limit - len(waiting)))
+        waiting += [(u, v) for u, v in due if u not in seen]
         waiting += [
             (u, -1) for u in store.missing_units(uow.connection)[: max(0, limit - len(waiting))]
         ]
