@@ -479,8 +479,16 @@ _SOURCE_KEYS = frozenset({"title", "url", "publisher", "date", "confidence", "no
 
 
 def _profile_files() -> dict[str, Traversable]:
+    return dict(_listed_profile_files())
+
+
+@cache
+def _listed_profile_files() -> tuple[tuple[str, Traversable], ...]:
+    """The packaged profile files, listed once: every count resolves its rule by name."""
     root = files("colift.rules") / "profiles" / "consent"
-    return {p.name[: -len(".toml")]: p for p in root.iterdir() if p.name.endswith(".toml")}
+    return tuple(
+        (p.name[: -len(".toml")], p) for p in root.iterdir() if p.name.endswith(".toml")
+    )
 
 
 def available_profiles() -> list[str]:

@@ -371,6 +371,12 @@ def unit_place(engine: Engine, unit_id: int) -> tuple[str, UnitInfo]:
         return uow.compounds.code_of(info.compound_id), info
 
 
+def unit_address(engine: Engine, unit_id: int) -> tuple[str, str]:
+    """The code and street of the compound a unit belongs to (one query); NotFound if none."""
+    with UnitOfWork(engine, read_only=True) as uow:
+        return uow.units.place(unit_id)
+
+
 def objection_place(engine: Engine, objection_id: int) -> tuple[str, int]:
     """The compound code and unit id of an objection; NotFound if there is none."""
     with UnitOfWork(engine, read_only=True) as uow:

@@ -13,7 +13,7 @@ GROUP BY for the counts, no advice computed on a page view.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from colift.coproduction.advisor import advise
 from colift.coproduction.catalogue import Catalogue, load_catalogue
 from colift.errors import ColiftError, NotFound
-from colift.model.coproduction import Stage
+from colift.model.coproduction import STAGE_ORDER, Stage
 from colift.services.advice import build_snapshot
 from colift.services.consent import consent_figures, unit_consent_in
 from colift.services.costshare import unit_shares_in
@@ -213,6 +213,14 @@ def _groups(rows: list[tuple[Any, ...]]) -> list[GroupCount]:
     ]
 
 
+# Counts by stage read in the order a project goes through them, a suspended one last.
+_STAGE_RANK = {s.value: i for i, s in enumerate((*STAGE_ORDER, Stage.SUSPENDED))}
+
+
+def _stage_rank(group: GroupCount) -> int:
+    return _STAGE_RANK.get(str(group.key), len(_STAGE_RANK))
+
+
 def overview_page(
     engine: Engine,
     f: Filter,
@@ -221,13 +229,17 @@ def overview_page(
     limit: int = PAGE_SIZE,
     today: date | None = None,
     with_streets: bool = False,
+    compound: str | None = None,
 ) -> OverviewPage:
-    """A page of lines under `f` plus the counts by stage (and by street for a city)."""
+    """A page of lines under `f` plus the counts by stage (and by street for a city);
+    `compound`: only the units of the compound with this code."""
     offset = max(0, int(offset))
     limit = min(max(1, int(limit)), MAX_PAGE_SIZE)
     with UnitOfWork(engine, read_only=True) as uow:
+        if compound is not None:  # NotFound names an unknown code
+            f = replace(f, compound_id=uow.compounds.get_by_code(compound).id)
         lines = store.page(uow.connection, f, offset=offset, limit=limit)
-        by_stage = _groups(store.counts(uow.connection, f, by="stage"))
+        by_stage = sorted(_groups(store.counts(uow.connection, f, by="stage")), key=_stage_rank)
         by_street = _groups(store.counts(uow.connection, f, by="street")) if with_streets else []
     return OverviewPage(
         lines,
@@ -249,10 +261,12 @@ def street_page(
     stage: str | None = None,
     passed: bool | None = None,
     with_objections: bool = False,
+    compound: str | None = None,
 ) -> OverviewPage:
-    """The street office's list: every unit of `street` (None: every street), paginated."""
+    """The street office's list: every unit of `street` (None: every street), paginated;
+    `compound`: one compound's units only."""
     f = Filter(street=street, stage=stage, passed=passed, with_objections=with_objections)
-    return overview_page(engine, f, offset=offset, limit=limit)
+    return overview_page(engine, f, offset=offset, limit=limit, compound=compound)
 
 
 def city_overview(

@@ -213,7 +213,9 @@ def _objection(row: Row[Any]) -> Objection:
     )
 
 
-def households_in_scope(scope_kind: ScopeKind, scope_id: int) -> ColumnElement[bool]:
+def households_in_scope(
+    scope_kind: ScopeKind, scope_id: int | BindParameter[Any]
+) -> ColumnElement[bool]:
     """A filter on `households` keeping the flats of one unit, building or compound."""
     kind = ScopeKind(scope_kind)
     if kind is ScopeKind.UNIT:
