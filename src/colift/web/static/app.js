@@ -15,14 +15,17 @@
     } else if (spec.kind === "boxish") {
       option = { tooltip: { trigger: "axis" }, legend: {}, grid: { left: 50, right: 20, bottom: 60 }, xAxis: { type: "category", data: spec.categories, axisLabel: { rotate: 30 } }, yAxis: { type: "value" }, series: [{ name: spec.median_name || "median", type: "bar", data: spec.median }, { name: spec.max_name || "longest", type: "scatter", data: spec.max }] };
     } else if (spec.kind === "lines") {
-      option = { tooltip: { trigger: "axis" }, legend: { type: "scroll" }, grid: { left: 50, right: 20, bottom: 40 }, xAxis: { type: "category", data: spec.x, name: spec.x_name }, yAxis: { type: "value", max: spec.y_max, name: spec.y_name }, series: spec.series.map(function (s) { return { name: s.name, type: "line", showSymbol: false, data: s.data }; }) };
+      option = { tooltip: { trigger: "axis" }, legend: { type: "scroll" }, grid: { left: 50, right: 20, bottom: spec.x_name ? 56 : 40 }, xAxis: { type: "category", data: spec.x, name: spec.x_name, nameLocation: "middle", nameGap: 30 }, yAxis: { type: "value", max: spec.y_max, name: spec.y_name }, series: spec.series.map(function (s) { return { name: s.name, type: "line", showSymbol: false, data: s.data }; }) };
     } else if (spec.kind === "path") {
       var n = spec.nodes.length;
       var nodes = spec.nodes.map(function (d, i) { return { name: d.name, x: i * 200, y: (i % 2) * 60, symbolSize: 28 + Math.min(40, d.value), value: d.value, label: { show: true, position: "bottom" } }; });
       option = { tooltip: {}, series: [{ type: "graph", layout: "none", roam: false, data: nodes, edgeSymbol: ["none", "arrow"], edgeSymbolSize: 12, edgeLabel: { show: true, formatter: function (p) { return p.data.label; }, fontSize: 14 }, lineStyle: { width: 2 }, links: spec.links.map(function (l) { return { source: l.source, target: l.target, label: l.label }; }) }] };
     } else if (spec.kind === "heatmap") {
       var max = 1; spec.cells.forEach(function (c) { if (c[2] > max) max = c[2]; });
-      option = { tooltip: {}, grid: { left: 120, bottom: 110, right: 10, top: 10 }, xAxis: { type: "category", data: spec.labels, name: spec.axis_name, axisLabel: { rotate: 60 } }, yAxis: { type: "category", data: spec.labels, name: spec.axis_name }, visualMap: { min: 0, max: max, show: false, inRange: { color: ["#c6dbef", "#0f4c81"] } }, series: [{ type: "heatmap", data: spec.cells, label: { show: true } }] };
+      // every code named on both axes (none skipped), long names cut with an ellipsis, axis names shown
+      el.style.height = Math.max(320, 200 + 18 * spec.labels.length) + "px";
+      var codeLabel = { interval: 0, fontSize: 10, width: 118, overflow: "truncate" };
+      option = { tooltip: {}, grid: { left: 130, bottom: 140, right: 10, top: 30 }, xAxis: { type: "category", data: spec.labels, name: spec.axis_name, nameLocation: "middle", nameGap: 128, axisLabel: Object.assign({ rotate: 60 }, codeLabel) }, yAxis: { type: "category", data: spec.labels, name: spec.axis_name, axisLabel: codeLabel }, visualMap: { min: 0, max: max, show: false, inRange: { color: ["#c6dbef", "#0f4c81"] } }, series: [{ type: "heatmap", data: spec.cells, label: { show: true } }] };
     } else {
       return;
     }
