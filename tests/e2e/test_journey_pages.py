@@ -104,8 +104,13 @@ def test_still_needed_is_shown_only_for_what_is_missing(
         if not any(r.vote.value != "absent" for r in view.consent.input.rows):
             before_vote = before_vote or unit.id
             assert "尚无业主参与表决" in text, unit.label
-            for note in page.locator(".barnote").all_inner_texts():
-                assert "还需" not in note or "0.01" not in note, note
+            notes = page.locator(".barnote").all_inner_texts()
+            # the agreement bars say nobody voted; only participation is "still needed"
+            assert sum("尚无业主参与表决" in n for n in notes) == 2, notes
+            for note in notes:
+                assert not re.search(r"还需0(\.\d+)?(?!\d)", note), note
+            margin = page.get_by_test_id("margin").inner_text()
+            assert margin.startswith("尚无业主参与表决") and "还需" in margin, margin
     assert before_vote is not None, "the demo has a unit before any vote"
     page.goto(f"/units/{before_vote}")
     shoot(page, "journey-before-any-vote")
