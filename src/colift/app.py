@@ -5,10 +5,9 @@ This module is above both faces: `colift.api` and `colift.web` never import each
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -21,7 +20,7 @@ from colift.api.regeneration_routes import router as regeneration_router
 from colift.api.roster_routes import router as roster_router
 from colift.api.routes import router
 from colift.http.errors import install_error_handlers, install_openapi
-from colift.http.limits import BodyLimit, InputGuard
+from colift.http.limits import ASGIApp, ASGIMessage, BodyLimit, InputGuard, Receive, Scope, Send
 from colift.services.access import Principal
 from colift.services.quota import Quota
 
@@ -55,6 +54,38 @@ def docs_page(openapi_url: str, assets: str) -> str:
         f"<script src=\"{assets}/swagger-ui-bundle.js\"></script>"
         "<script src=\"/static/swagger-init.js\"></script></body></html>"
     )
+
+
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"content-security-policy", CSP.encode()),
+)
+
+
+class SecurityHeaders:
+    """The security headers on every answer that does not set them itself, as a pure ASGI
+    middleware: Starlette's `@app.middleware("http")` runs each request through a task group
+    and memory streams, which cost more than many handlers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: ASGIMessage) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {bytes(k).lower() for k, _ in headers}
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def create_app(
@@ -116,19 +147,9 @@ def create_app(
     @app.get(f"{PREFIX}/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
         return HTMLResponse(docs_page(f"{PREFIX}/openapi.json", f"{PREFIX}/docs/assets"))
+
     # the last added runs first: the size limit counts the bytes the guard reads
     app.add_middleware(InputGuard)
     app.add_middleware(BodyLimit)
-
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        return response
-
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
     return app

@@ -803,9 +803,11 @@ def simulate_cmd(
         ("--workers", workers, 0),
     ):
         if value is not None and value < least:
-            raise BadInput(f"{name} must be at least {least}, got {value}")
+            raise BadInput(
+                "{name} must be at least {least}, got {value}", name=name, least=least, value=value
+            )
     if seed is not None and seed < 0:
-        raise BadInput(f"--seed must be 0 or more, got {seed}")
+        raise BadInput("--seed must be 0 or more, got {seed}", seed=seed)
     if plot is not None:
         from colift.sim.plots import plot_path
 
@@ -896,7 +898,9 @@ def simulate_unit(
         scenario = sim.scenario_of_document(read_toml(scenario_file))
     if file is not None:
         if file.suffix.lower() != ".json":
-            raise BadInput(f"{file.name}: give a unit file (.json) or a scenario or city (.toml)")
+            raise BadInput(
+                "{name}: give a unit file (.json) or a scenario or city (.toml)", name=file.name
+            )
         return sim.simulate_unit_file(read_json(file), scenario, *args, weeks=weeks, **options)
     assert unit is not None
     engine = ready_engine(database)

@@ -53,6 +53,13 @@ def calibrate_cmd(
     evidence_prior: Annotated[
         bool, typer.Option(help="Let the coded interviews narrow the prior (docs/calibration.md)")
     ] = False,
+    activities: Annotated[
+        bool,
+        typer.Option(
+            help="Fit the recorded objections and technical issues too, not only stage dates "
+            "(docs/calibration.md §1)"
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
     database: DatabaseOption = None,
 ) -> None:
@@ -76,6 +83,7 @@ def calibrate_cmd(
         scheduler=scheduler,
         workers=workers,
         evidence_prior=evidence_prior,
+        activities=activities,
     )
     if as_json:
         print_json(result)

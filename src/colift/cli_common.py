@@ -18,6 +18,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 
 from colift.errors import BadInput, ColiftError, RowError
+from colift.i18n import bilingual
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,7 +51,7 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
             err.print(f"colift: {exc.message}", markup=False, highlight=False, soft_wrap=True)
             for row, column, message in exc.errors:
                 err.print(
-                    f"  row {row}, {column}: {message}",
+                    f"  row {row}, {column}: {bilingual(message)}",
                     markup=False,
                     highlight=False,
                     soft_wrap=True,
@@ -67,13 +68,18 @@ def read_json(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise BadInput(f"file not found: {path}") from None
+        raise BadInput("file not found: {path}", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read {path}: {exc}") from None
+        raise BadInput("cannot read {path}: {exc}", path=path, exc=exc) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadInput(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        raise BadInput(
+            "{path} is not valid JSON: {msg} at line {lineno}",
+            path=path,
+            msg=exc.msg,
+            lineno=exc.lineno,
+        ) from None
 
 
 def print_json(data: Any) -> None:

@@ -69,9 +69,11 @@ def import_cmd(
         try:
             data = file.read_bytes()
         except FileNotFoundError:
-            raise BadInput(f"file not found: {file}") from None
+            raise BadInput("file not found: {file}", file=file) from None
         except OSError as exc:
-            raise BadInput(f"cannot read {file}: {exc.strerror or exc}") from None
+            raise BadInput(
+                "cannot read {file}: {strerror}", file=file, strerror=exc.strerror or exc
+            ) from None
         engine = ready_engine(database)
         if suffix == ".qdpx":
             result = ev.import_project_qdpx(
@@ -93,7 +95,7 @@ def import_cmd(
             err.print(f"  note: {line}", markup=False, highlight=False, soft_wrap=True)
         return
     if not project:
-        raise BadInput(f"name the project to import {file.name} into with --project")
+        raise BadInput("name the project to import {name} into with --project", name=file.name)
     source = ev.import_source(
         ready_engine(database), project, file, source_id=source_id, kind=kind, actor=actor
     )
@@ -131,7 +133,9 @@ def export_cmd(
     try:
         target.write_bytes(data)
     except OSError as exc:
-        raise BadInput(f"cannot write {target}: {exc.strerror or exc}") from None
+        raise BadInput(
+            "cannot write {target}: {strerror}", target=target, strerror=exc.strerror or exc
+        ) from None
     out.print(f"wrote {target} ({len(data):,} bytes, validated against QDA-XML 1.0)", markup=False)
 
 
@@ -186,11 +190,16 @@ def suggest_cmd(
     try:
         payload = json.loads(file.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise BadInput(f"file not found: {file}") from None
+        raise BadInput("file not found: {file}", file=file) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read {file}: {exc}") from None
+        raise BadInput("cannot read {file}: {exc}", file=file, exc=exc) from None
     except json.JSONDecodeError as exc:
-        raise BadInput(f"{file} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        raise BadInput(
+            "{file} is not valid JSON: {msg} at line {lineno}",
+            file=file,
+            msg=exc.msg,
+            lineno=exc.lineno,
+        ) from None
     if top < 1:
         raise BadInput("--top must be at least 1")
     found = ev.suggest_segments(ev.suggestions_request(payload), top_k=top)

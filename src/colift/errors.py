@@ -7,6 +7,8 @@ with `render(lang)` (pages, API) or `bilingual()` (command line).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from colift.i18n import Message, bilingual, msg
 
 
@@ -14,6 +16,9 @@ class ColiftError(Exception):
     """Base of every error colift raises on purpose; its message is shown to the user."""
 
     code = "error"
+    # Technical detail (the rule's reasoning in English, an id, exception text): pages show it
+    # behind a "详情" disclosure, never in the message itself.
+    detail: str = ""
 
     def __init__(self, message: str | Message, /, **params: object) -> None:
         self.text = message if isinstance(message, Message) else msg(message, **params)
@@ -51,7 +56,11 @@ class RowError(BadInput):
     code = "bad_rows"
 
     def __init__(
-        self, message: str | Message, errors: list[tuple[int, str, str]], /, **params: object
+        self,
+        message: str | Message,
+        errors: Sequence[tuple[int, str, str | Message]],
+        /,
+        **params: object,
     ) -> None:
         super().__init__(message, **params)
-        self.errors = errors
+        self.errors = list(errors)

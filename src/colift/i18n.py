@@ -105,10 +105,54 @@ def msg(template: str, /, **params: object) -> Message:
 
 
 def render(value: object, lang: str) -> str:
-    """`value` as a user reads it in `lang`."""
+    """`value` as a user reads it in `lang`; an older "中文 / English" string shows one side."""
     if isinstance(value, Message | Label):
         return value.render(lang)
-    return str(value)
+    return legacy_side(str(value), lang)
+
+
+# A word a Chinese reader would have to read in English (formats and units are not words).
+_ENGLISH_WORD = re.compile(r"(?<![A-Za-z])(?!(?:PDF|CSV|Excel|QR|ID|API)\b)[A-Za-z]{3,}")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _english_in(value: object, lang: str) -> bool:
+    """Whether `value` in `lang` makes its reader read English: its wording, a name it gives;
+    a plain parameter (a room, a name the user typed) is the user's own data."""
+    if isinstance(value, Label):
+        return bool(_ENGLISH_WORD.search(value.render(lang)))
+    if isinstance(value, Message):
+        wording = translations(lang).gettext(value.template)
+        if wording == value.template:
+            wording = legacy_side(value.template, lang)
+        if value.params:
+            wording = re.sub(r"\{[A-Za-z_]+\}", " ", wording)
+        return bool(_ENGLISH_WORD.search(wording)) or any(
+            _english_in(v, lang) for v in value.params.values() if isinstance(v, Label | Message)
+        )
+    return bool(_ENGLISH_WORD.search(render(value, lang)))
+
+
+def for_reader(value: object, lang: str) -> tuple[str, str]:
+    """What a page shows for `value` in `lang`, and the technical detail behind "详情" ("" if none).
+
+    A Chinese reader never gets an English sentence or a raw id in the message itself: a message
+    whose Chinese still carries English words (an untranslated template, exception text, an
+    id) shows its Chinese beginning, or a note that it is untranslated, and the whole wording
+    goes behind the disclosure.
+    """
+    lang = normalize(lang)
+    text = render(value, lang)
+    if lang == "en" or not _english_in(value, lang):
+        return text, ""
+    first = _ENGLISH_WORD.search(text)
+    head = text[: first.start()].rstrip(" ：:；;，,（(/-·") if first else text
+    if len(_CJK_RUN.findall(head)) >= 4:
+        return head, text
+    untranslated = msg(
+        "This message is not yet in Chinese; its original wording is under the details."
+    )
+    return untranslated.render(lang), text
 
 
 def bilingual(value: object) -> str:

@@ -24,13 +24,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from fastapi import FastAPI
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import DisconnectionError
 
 from colift.store import database_url, make_engine
 
 READ_ENV_VAR = "COLIFT_READ_DATABASE_URL"
 REFRESH_ENV_VAR = "COLIFT_SUMMARY_REFRESH"  # "0" turns the background refresher off
 POOL_ENV_VAR = "COLIFT_POOL_SIZE"
+PING_AFTER_IDLE_SECONDS = 10.0  # a pooled connection idle this long is pinged before use
 BATCH = 50  # lines per refresh transaction
 IDLE_SECONDS = 1.0  # pause when nothing is stale (the advice lags a vote by about this)
 DUTY_ENV_VAR = "COLIFT_REFRESH_DUTY"
@@ -41,11 +43,41 @@ DEFAULT_DUTY = 0.25
 
 
 def engine_from_url(url: str) -> Engine:
-    """An engine sized for a web worker: on PostgreSQL a pool as large as uvicorn's threads."""
+    """An engine sized for a web worker: on PostgreSQL a pool as large as uvicorn's threads,
+    whose connections are checked before use when they sat idle (`ping_when_idle`)."""
     if url.startswith("sqlite"):
         return make_engine(url)
     size = int(os.environ.get(POOL_ENV_VAR, "20"))
-    return make_engine(url, pool_size=size, max_overflow=size, pool_pre_ping=True)
+    engine = make_engine(url, pool_size=size, max_overflow=size)
+    ping_when_idle(engine)
+    return engine
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> None:
+    """Check a pooled connection with a ping before use only if it sat idle `idle_seconds`;
+    a dead one is replaced before the request sees it.
+
+    `pool_pre_ping` pings on every checkout: a round trip for each unit of work, three per
+    vote through the API, on connections that a busy server used a few milliseconds before.
+    A connection used within the window is trusted; one that dies inside it (the database
+    restarted just then) fails its request once and is replaced (SQLAlchemy invalidates the
+    pool on a disconnect)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["colift_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("colift_idle_since")
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the driver's own error: the connection is gone
+            raise DisconnectionError("the pooled connection is gone") from exc
+        if not alive:
+            raise DisconnectionError("the pooled connection is gone")
 
 
 class SummaryRefresher:

@@ -70,7 +70,8 @@ def assert_error(response: Any, status: int, code: str | None = None) -> None:
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message"}
+    # code and message always; messages (each language) and detail (technical) beside them
+    assert {"code", "message"} <= set(body["error"]) <= {"code", "message", "messages", "detail"}
     assert body["error"]["message"]
     if code is not None:
         assert body["error"]["code"] == code

@@ -30,6 +30,19 @@ def test_calibrate_params_and_simulate_with_them(tmp_path: Path) -> None:
     result = json.loads(out)
     assert result["saved"]["name"] == "fit" and result["parameters"][0]["interval90"]
     assert "evidence" in result and "evidence_check" in result
+    assert result["summaries_used"] == [
+        "consented", "consent_time", "consent_early", "served", "service_time"
+    ]  # fmt: skip
+    code, out, err = invoke(
+        "calibrate", "-c", "hx-1994", "-p", "p_technical", "--particles", "6",
+        "--generations", "1", "--activities", "--json", "-d", db,
+    )  # fmt: skip
+    assert code == 0, err
+    used = json.loads(out)["summaries_used"]
+    assert {"objections_per_consent", "technical_share"} <= set(used)
+    # stance changes are not read from the store (docs/calibration.md §1); how each unit was
+    # led is: the demo compound's units are all guided, so no informal or formal timing
+    assert not any(n.startswith("stance_") or n.endswith(("_informal", "_formal")) for n in used)
     code, out, err = invoke("params", "list", "--json", "-d", db)
     assert code == 0 and [s["name"] for s in json.loads(out)] == ["fit"]
     code, out, err = invoke(

@@ -4,9 +4,11 @@ the worker factory takes its databases from the environment."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.pool import QueuePool
 
 from colift.model import ScopeKind, Vote
 from colift.services.consent import cast_vote
@@ -56,3 +58,24 @@ def test_the_worker_factory_reads_its_databases_from_the_environment(
     assert str(app.state.read_engine.url) == str(app.state.engine.url)
     app.state.engine.dispose()
     app.state.read_engine.dispose()
+
+
+def test_a_pooled_connection_idle_too_long_is_pinged_and_replaced_when_dead(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import text
+
+    from colift.serving import ping_when_idle
+    from colift.store import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'pool.db'}", poolclass=QueuePool)
+    ping_when_idle(engine, idle_seconds=0.0)
+    with engine.connect() as conn:
+        first = conn.connection.dbapi_connection
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+    assert first is not None
+    first.close()  # the server side went away while the connection sat in the pool
+    with engine.connect() as conn:  # the ping finds it dead: a new one, no error
+        assert conn.connection.dbapi_connection is not first
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+    engine.dispose()

@@ -158,7 +158,7 @@ def test_the_whole_path_with_every_gate_refusing_at_the_wrong_moment(
     refused(
         engine,
         GateClosed,
-        "表决未通过 / cannot start the design: consent has not passed under cn-civil-code-278",
+        "表决未通过 / cannot start the design: consent has not passed under Civil Code art. 278",
         u,
         Stage.DESIGN,
         actor=WORKER,
@@ -179,7 +179,7 @@ def test_the_whole_path_with_every_gate_refusing_at_the_wrong_moment(
     message = caught.value.message
     assert message.startswith(
         "不能进入公示：表决未通过；存在未解决的严重技术问题 / cannot open the public notice: "
-        "consent has not passed under cn-civil-code-278: "
+        "consent has not passed under Civil Code art. 278: "
     )
     for reason in unit_consent(engine, u).result.reasons:
         assert reason in message

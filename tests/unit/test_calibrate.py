@@ -126,10 +126,14 @@ def test_abc_smc_on_dask_gives_the_same_posterior_as_the_serial_map() -> None:
     sim = UnitsSimulator(batch, obs.span, Scenario(), prior.names, obs.group)
     options = {"particles": 6, "generations": 2, "seed": 1}
     serial = abc_smc(sim, summaries(obs), prior, **options)
-    with dask_client(None, 2) as client:
+    with dask_client(None, 2) as client:  # a local cluster of worker processes (the default)
         on_dask = abc_smc(sim, summaries(obs), prior, mapper=DaskMapper(client), **options)
-    assert np.array_equal(serial.particles, on_dask.particles)
-    assert np.array_equal(serial.weights, on_dask.weights)
+        # the same cluster reached by its scheduler address, as `--scheduler ADDR` reaches one
+        with dask_client(client.scheduler.address) as remote:
+            by_address = abc_smc(sim, summaries(obs), prior, mapper=DaskMapper(remote), **options)
+    for other in (on_dask, by_address):
+        assert np.array_equal(serial.particles, other.particles)
+        assert np.array_equal(serial.weights, other.weights)
 
 
 def test_evidence_links_a_tool_to_consent_in_cases_and_segments() -> None:
@@ -199,3 +203,33 @@ def test_the_evidence_prior_holds_direct_guidance_at_least_as_trusted() -> None:
     # the data alone would favour trust_alone 0.95 above most of trust_direct's box
     result = abc_smc(sim, np.array([0.95, 0.3]), narrowed, particles=20, generations=3, seed=1)
     assert np.all(result.particles[:, 1] >= result.particles[:, 0])
+
+
+def test_how_a_stored_unit_was_led_is_read_from_its_activities() -> None:
+    from datetime import date
+
+    from colift.coproduction.snapshot import UnitSnapshot
+    from colift.model import Role
+    from colift.model.coproduction import Activity, GuidanceMode
+    from colift.services.calibration import led_as
+
+    start = date(2026, 1, 5)
+
+    def unit(*acts: tuple[Role, GuidanceMode]) -> UnitSnapshot:
+        return UnitSnapshot(
+            "1-1",
+            (),
+            date(2026, 6, 1),
+            activities=tuple(
+                Activity(1, None, "x", role.value, mode, "door_to_door", date(2026, 2, 1))
+                for role, mode in acts
+            ),
+        )
+
+    alone = (Role.ACTION_LEADER, GuidanceMode.NONE)
+    formal = (Role.CONSULTATION_ORGANIZER, GuidanceMode.DIRECT)
+    assert led_as(unit(alone, alone), start) == 1
+    assert led_as(unit(formal), start) == 2
+    assert led_as(unit(alone, formal), start) == 0
+    assert led_as(unit(), start) == 0
+    assert led_as(unit(alone), date(2026, 3, 1)) == 0  # activities before the start do not count

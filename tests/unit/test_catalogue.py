@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -371,9 +372,11 @@ def test_actor_roles_may_borrow_formal_tools_with_a_warning(catalogue: Catalogue
     survey = activity(role="street_office", tool="willingness_survey", targets=())
     survey = replace(survey, outcome=Outcome(participants=5))
     warnings = validate_activity(survey, catalogue, ROOMS)
-    assert (
-        len(warnings) == 1 and "street_office is not listed for willingness_survey" in warnings[0]
-    )
+    assert len(warnings) == 1
+    # a warning names roles and tools by their names, in the reader's language, never by id
+    assert "street office is not listed for" in warnings[0].render("en")
+    zh = warnings[0].render("zh-CN")
+    assert "街道办事处不在其中" in zh and "street_office" not in zh
     listed = replace(survey, role="residents_committee")
     assert validate_activity(listed, catalogue, ROOMS) == []
 
@@ -422,9 +425,10 @@ def test_unusual_activities_give_warnings(catalogue: Catalogue) -> None:
             participants=9,
         ),
     )
-    warnings = " | ".join(validate_activity(odd, catalogue, ROOMS))
+    found = validate_activity(odd, catalogue, ROOMS)
+    warnings = " | ".join(w.render("en") for w in found)
     for expected in (
-        "usually runs under embedded, direct guidance",
+        "usually runs under embedded, direct guidance, recorded as no Party",
         "target 101 is listed more than once",
         "the stance of 102 changed, but it was not a target",
         "from oppose to the same",
@@ -433,7 +437,10 @@ def test_unusual_activities_give_warnings(catalogue: Catalogue) -> None:
     ):
         assert expected in warnings
     unrecorded = activity(role="consultation_organizer", tool="willingness_survey", targets=())
-    assert any("not recorded" in w for w in validate_activity(unrecorded, catalogue, ROOMS))
+    assert any("not recorded" in str(w) for w in validate_activity(unrecorded, catalogue, ROOMS))
+    chinese = " | ".join(w.render("zh-CN") for w in found)
+    assert "请按户数而不是人数填写" in chinese
+    assert not re.search(r"[a-z]{3,}", chinese), chinese
 
 
 def test_parse_activity_reads_the_unit_file_form(catalogue: Catalogue) -> None:

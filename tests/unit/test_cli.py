@@ -189,7 +189,9 @@ def test_advise_bad_file_is_one_line(tmp_path: Path) -> None:
     }
     result = runner.invoke(app, ["advise", str(write(tmp_path, data)), "--json"])
     assert result.exit_code == 2
-    assert result.stderr.strip() == "colift: stance #1: household '909' is not in the unit"
+    assert result.stderr.strip() == (
+        "colift: 第 1 条态度：住户 '909' 不在本单元 / stance #1: household '909' is not in the unit"
+    )  # the command line says it in both languages
 
 
 def test_consent_profiles_shows_every_version_in_full_and_as_json() -> None:

@@ -200,7 +200,7 @@ def test_level_3_needs_consent_and_a_plan(catalogue: Catalogue) -> None:
     assert found.basis[2].text == (
         "2026-05-20 表决/签字 formal_vote: 9 of 12 households took part; consent shown"
     )
-    assert "fund_escrow" in found.missing
+    assert "fund collection and escrow" in found.missing  # the tool by its name, not its id
 
 
 def test_vote_below_two_thirds_is_not_consent(catalogue: Catalogue) -> None:

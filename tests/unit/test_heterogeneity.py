@@ -552,7 +552,7 @@ def test_consent_short_carries_the_margin_text() -> None:
     legit = [f for f in obstacles(snap) if f.kind is Obstacle.LEGITIMACY]
     assert len(legit) == 1
     f = legit[0]
-    assert "cn-civil-code-278" in f.message
+    assert "Civil Code art. 278" in f.message  # the rule by its title, not its id
     assert "2 more owners taking part needed" in f.message
     assert "尚差2位业主" in f.message
     assert f.households == ("701", "801", "901", "1001", "1101", "1201")

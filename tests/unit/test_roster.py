@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from colift.errors import BadInput, RowError
+from colift.i18n import Message, bilingual
 from colift.io import (
     ROSTER_COLUMNS,
     RosterRow,
@@ -108,10 +109,15 @@ EXPECTED_GOOD = [
 ]
 
 
+def _said(errors: list[tuple[int, str, str | Message]]) -> list[tuple[int, str, str]]:
+    """Row problems as the command line prints them: both languages."""
+    return [(row, column, bilingual(message)) for row, column, message in errors]
+
+
 def errors_of(path: Path) -> list[tuple[int, str, str]]:
     with pytest.raises(RowError) as caught:
         read_roster(path)
-    return caught.value.errors
+    return _said(caught.value.errors)
 
 
 def find(errors: list[tuple[int, str, str]], row: int, column: str, text: str) -> str:
@@ -260,7 +266,7 @@ def test_the_shipped_example_roster_reads() -> None:
 def test_all_errors_are_collected_in_one_pass() -> None:
     with pytest.raises(RowError) as caught:
         read_roster(DATA / "bad.csv")
-    errors = caught.value.errors
+    errors = _said(caught.value.errors)
     assert len({row for row, _, _ in errors}) == 7
     assert len(errors) == 17
     assert str(caught.value).endswith(
@@ -311,7 +317,7 @@ def test_missing_required_column_names_it_and_the_headers_found() -> None:
     message = str(caught.value)
     assert "楼层/floor" in message
     assert "楼号, 单元, 房号, 建筑面积, 业主" in message
-    [(row, column, text)] = caught.value.errors
+    [(row, column, text)] = _said(caught.value.errors)
     assert (row, column) == (1, "")
     assert "缺少必填列 楼层" in text and "missing required column floor" in text
 
@@ -319,7 +325,7 @@ def test_missing_required_column_names_it_and_the_headers_found() -> None:
 def test_two_columns_for_one_field_are_rejected() -> None:
     with pytest.raises(RowError) as caught:
         parse_rows([*HEADER, "电话", "手机"], [])
-    [(row, column, text)] = caught.value.errors
+    [(row, column, text)] = _said(caught.value.errors)
     assert (row, column) == (1, "手机")
     assert "'电话' and '手机' both mean owner_phone" in text
 
@@ -330,7 +336,7 @@ def test_developer_flat_may_have_no_owner_but_others_may_not() -> None:
     assert rows[0].developer_held
     with pytest.raises(RowError) as caught:
         parse_rows(header, [["3", "2", "3", "301", "56.3", " ", "出租"]])
-    assert [(r, c) for r, c, _ in caught.value.errors] == [(2, "业主")]
+    assert [(r, c) for r, c, _ in _said(caught.value.errors)] == [(2, "业主")]
 
 
 def test_same_name_different_phone_may_vote_differently() -> None:
@@ -353,7 +359,7 @@ def test_room_without_floor_digits_is_not_checked() -> None:
 def test_date_cells_in_codes_are_explained() -> None:
     with pytest.raises(RowError) as caught:
         parse_rows(HEADER, [["3", "2", "3", date(2024, 3, 1), "56.3", "张桂兰"]])
-    assert "房号被 Excel 当成了日期" in caught.value.errors[0][2]
+    assert "房号被 Excel 当成了日期" in _said(caught.value.errors)[0][2]
 
 
 @pytest.mark.parametrize("name", ["roster.xls", "roster.txt", "roster"])
@@ -462,7 +468,7 @@ def test_example_row_is_refused_even_without_its_note() -> None:
     header = [*HEADER, "联系电话"]
     with pytest.raises(RowError) as caught:
         parse_rows(header, [["3", "2", "3", "301", "56.3", "王建华、刘淑芬", "138****1234"]])
-    ((row, column, message),) = caught.value.errors
+    ((row, column, message),) = _said(caught.value.errors)
     assert (row, column) == (2, "业主")
     assert "示例行" in message
     # The same owner in another flat, or with another phone, is a household like any other.
@@ -520,7 +526,7 @@ def test_a_typo_in_building_or_unit_is_refused_with_row_and_column(column: str, 
     ]
     with pytest.raises(RowError) as caught:
         parse_rows(HEADER, rows)
-    ((row, where, message),) = caught.value.errors
+    ((row, where, message),) = _said(caught.value.errors)
     assert (row, where) == (3, column)
     assert cell in message and "写法" in message and "错字" in message
 
@@ -555,7 +561,7 @@ def test_too_many_columns_and_too_long_cells(tmp_path: Path) -> None:
         read_roster(path)
     with pytest.raises(RowError) as caught:
         parse_rows(HEADER, [["3", "1", "1", "101", "56.3", "张" * 2000]])
-    ((row, column, message),) = caught.value.errors
+    ((row, column, message),) = _said(caught.value.errors)
     assert (row, column) == (2, "业主") and "超过1000个字" in message
 
 

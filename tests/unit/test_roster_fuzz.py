@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from colift.errors import BadInput, RowError
+from colift.i18n import bilingual
 from colift.io import RosterRow, parse_rows, read_roster
 from colift.io.roster import ROSTER_COLUMNS
 
@@ -74,7 +75,8 @@ rows = st.lists(st.lists(cells, max_size=len(HEADERS) + 2), max_size=8)
 def _clear(outcome: list[RosterRow] | Exception, first_row: int, last_row: int) -> None:
     if isinstance(outcome, RowError):
         assert outcome.errors, outcome.message
-        for row_no, column, message in outcome.errors:
+        for row_no, column, said in outcome.errors:
+            message = bilingual(said)
             assert first_row - 1 <= row_no <= last_row, (row_no, column, message)
             assert isinstance(column, str) and message.strip()
     elif isinstance(outcome, BadInput):

@@ -119,7 +119,7 @@ def test_design_needs_consent_and_shows_why_it_failed() -> None:
     message = caught.value.message
     assert message.startswith(
         "不能进入设计与管线踏勘：表决未通过 / cannot start the design: "
-        "consent has not passed under cn-civil-code-278: "
+        "consent has not passed under Civil Code art. 278: "
     )
     for reason in FAILED.reasons:
         assert reason in message
@@ -133,7 +133,7 @@ def test_the_notice_cannot_open_before_consent_passes() -> None:
         forward(S.DESIGN, replace(READY, consent=FAILED))
     assert caught.value.message.startswith(
         "不能进入公示：表决未通过 / cannot open the public notice: "
-        "consent has not passed under cn-civil-code-278: "
+        "consent has not passed under Civil Code art. 278: "
     )
 
 

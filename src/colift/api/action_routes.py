@@ -9,6 +9,7 @@ stances, shares or objection reasons of other flats (as `consent_json` does for 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Annotated, Any
 
@@ -53,12 +54,12 @@ from colift.services.quota import Work
 from colift.services.registry import get_compound, import_roster_upload
 from colift.services.views import (
     CompoundOverview,
-    StreetOverview,
+    StreetBoard,
     UnitLine,
     compound_overview,
     objections_for,
     shares_for,
-    street_overview,
+    street_stalled,
     transitions_for,
 )
 from colift.services.workflow import check_stage, stage_history, unit_stage
@@ -358,8 +359,14 @@ def get_stage(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> dict[st
 
 
 def line_json(line: UnitLine) -> dict[str, Any]:
-    made: dict[str, Any] = jsonable_encoder(line)
+    """What `jsonable_encoder(line)` gives, built directly (a street lists thousands)."""
+    made = {name: getattr(line, name) for name in _LINE_FIELDS}
+    made["stage"] = line.stage.value
+    made["since"] = None if line.since is None else line.since.isoformat()
     return made
+
+
+_LINE_FIELDS = tuple(f.name for f in dataclasses.fields(UnitLine))
 
 
 def overview_json(overview: CompoundOverview) -> dict[str, Any]:
@@ -386,34 +393,26 @@ def get_overview(code: str, engine: EngineDep, who: CurrentPrincipal) -> dict[st
     return overview_json(compound_overview(engine, code))
 
 
-def street_json(overview: StreetOverview) -> dict[str, Any]:
-    days = overview.days_in_stage()
+def street_json(board: StreetBoard) -> dict[str, Any]:
     return {
-        "street": overview.street,
-        "today": overview.today.isoformat(),
-        "funnel": [{"stage": s.value, "units": n} for s, n in overview.funnel()],
+        "street": board.street,
+        "today": board.today.isoformat(),
+        "funnel": [{"stage": s.value, "units": n} for s, n in board.funnel()],
         "days_in_stage": [
-            {
-                "stage": s.value,
-                "units": len(v),
-                "median": sorted(v)[len(v) // 2],
-                "max": max(v),
-            }
-            for s, v in days.items()
+            {"stage": s.value, "units": n, "median": median, "max": longest}
+            for s, (n, median, longest) in board.days.items()
         ],
-        "stalled": [
-            {"compound": c.code, **line_json(u)} for c in overview.compounds for u in c.stalled
-        ],
+        "stalled": [{"compound": c.code, **line_json(u)} for c, u in board.lines],
         "compounds": [
             {
                 "code": c.code,
                 "name": c.name,
                 "street": c.street,
-                "units": len(c.units),
-                "stalled": len(c.stalled),
+                "units": c.units,
+                "stalled": c.stalled,
                 "stage_counts": {s.value: n for s, n in c.stage_counts.items()},
             }
-            for c in overview.compounds
+            for c in board.compounds
         ],
     }
 
@@ -432,7 +431,7 @@ def get_street(
         raise forbidden("read the street view (street offices and admins only)")
     if not can_read_street(who, street):
         raise forbidden("read another street")
-    return street_json(street_overview(engine, street_scope(who) or street))
+    return street_json(street_stalled(engine, street_scope(who) or street))
 
 
 # --- simulation --------------------------------------------------------------------------------

@@ -78,6 +78,9 @@ def get_street_units(
     stage: StageFilter = None,
     passed: Annotated[bool | None, Query(description="only units whose consent passed")] = None,
     objections: Annotated[bool, Query(description="only units with open objections")] = False,
+    compound: Annotated[
+        str | None, Query(max_length=64, description="only the units of this compound (its code)")
+    ] = None,
 ) -> dict[str, Any]:
     """Each unit's stage, stage since, consent counts and shortfall, open objections,
     cooperation level and next action, from the maintained summary; `stale` > 0 marks a line
@@ -92,6 +95,7 @@ def get_street_units(
             stage=stage,
             passed=passed,
             with_objections=objections,
+            compound=compound,
         )
     )
 

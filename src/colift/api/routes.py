@@ -303,7 +303,11 @@ def _objection_unit(engine: Engine, objection_id: int, who: Principal) -> None:
         raise forbidden("handle objections")
     code, _ = objection_place(engine, objection_id)
     if code != who.compound:
-        raise NotFound(f"objection {objection_id} does not exist in compound {who.compound}")
+        raise NotFound(
+            "objection {objection_id} does not exist in compound {compound}",
+            objection_id=objection_id,
+            compound=who.compound,
+        )
 
 
 @router.post("/objections/{objection_id}/status", tags=["objections"], summary="Move an objection")
@@ -364,6 +368,8 @@ def post_step(
         )
     )
     return made
+
+
 # --- the end of a vote round ---------------------------------------------------------------------
 
 

@@ -58,13 +58,14 @@ class Link:
         return f"{where}，{self.name_zh}之后出现了{OUTCOME_ZH[self.outcome]}"
 
     def sentence_en(self) -> str:
-        return (
-            f"in {self.segments} interview segments from {self.cases} cases, "
-            f"{self.outcome} followed {self.code}"
+        what = self.tool.removeprefix("guidance.").replace("_", " ")
+        outcome = {"consent": "consent", "cooperation": "more cooperation"}[self.outcome]
+        where = (
+            f"in {self.segments} interview passages from {self.cases} cases"
             if self.segments >= self.cases
-            else f"in {self.segments} interview segment(s) covering {self.cases} cases, "
-            f"{self.outcome} followed {self.code}"
+            else f"in {self.segments} interview passage(s) covering {self.cases} cases"
         )
+        return f"{where}, {outcome} followed {what}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +76,7 @@ class Link:
             "contradicting": self.contradicting,
             "project": self.project,
             "sentence_zh": self.sentence_zh(),
+            "sentence_en": self.sentence_en(),
             "examples": [
                 {"source": e.source_id, "start": e.start, "end": e.end} for e in self.examples
             ],

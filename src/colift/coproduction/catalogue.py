@@ -119,7 +119,7 @@ class Catalogue:
         by_id: dict[str, Tool] = {}
         for tool in tools:
             if tool.id in by_id:
-                raise BadInput(f"tool {tool.id} is listed twice in the catalogue")
+                raise BadInput("tool {id} is listed twice in the catalogue", id=tool.id)
             by_id[tool.id] = tool
         self._tools = by_id
         self.tools: Mapping[str, Tool] = MappingProxyType(by_id)
@@ -144,7 +144,11 @@ class Catalogue:
         tool = self._tools.get(tool_id)
         if tool is not None:
             return tool
-        raise BadInput(f"unknown tool {tool_id!r}: {self._suggest(tool_id)}")
+        raise BadInput(
+            "unknown tool {tool_id}: {suggest}",
+            tool_id=repr(tool_id),
+            suggest=self._suggest(tool_id),
+        )
 
     def for_obstacle(self, obstacle: Obstacle | str) -> list[Tool]:
         wanted = _member(Obstacle, obstacle, "obstacle")
@@ -176,7 +180,9 @@ def _member(kind: type[_E], value: _E | str, what: str) -> _E:
         return kind(value)
     except ValueError:
         known = ", ".join(m.value for m in kind)
-        raise BadInput(f"unknown {what} {value!r}: use one of {known}") from None
+        raise BadInput(
+            "unknown {what} {value}: use one of {known}", what=what, value=repr(value), known=known
+        ) from None
 
 
 # ---------------------------------------------------------------- loading
@@ -193,7 +199,9 @@ def load_catalogue(path: Path | None = None, *, replace: bool | None = None) -> 
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise BadInput(f"cannot read tool catalogue {path}: {exc.strerror or exc}") from None
+        raise BadInput(
+            "cannot read tool catalogue {path}: {strerror}", path=path, strerror=exc.strerror or exc
+        ) from None
     return merge_catalogue(_packaged_catalogue(), text, origin=Path(path).name, replace=replace)
 
 
@@ -209,7 +217,7 @@ def parse_catalogue(text: str, origin: str = "catalogue") -> Catalogue:
     reject_unknown(raw, {"tool"}, origin)
     catalogue = Catalogue(_parse_tools(raw, origin))
     if not len(catalogue):
-        raise BadInput(f"{origin}: the catalogue lists no [[tool]]")
+        raise BadInput("{origin}: the catalogue lists no [[tool]]", origin=origin)
     return catalogue
 
 
@@ -221,13 +229,15 @@ def merge_catalogue(
     reject_unknown(raw, {"tool", "replace", "remove"}, origin)
     file_replace = raw.get("replace", False)
     if not isinstance(file_replace, bool):
-        raise BadInput(f"{origin}: replace must be true or false")
+        raise BadInput("{origin}: replace must be true or false", origin=origin)
     replacing = file_replace if replace is None else replace
     remove = raw.get("remove", [])
     if not isinstance(remove, list) or not all(isinstance(r, str) for r in remove):
-        raise BadInput(f"{origin}: remove must be a list of tool ids")
+        raise BadInput("{origin}: remove must be a list of tool ids", origin=origin)
     if replacing and remove:
-        raise BadInput(f"{origin}: remove has no meaning when the file replaces the catalogue")
+        raise BadInput(
+            "{origin}: remove has no meaning when the file replaces the catalogue", origin=origin
+        )
     own = _parse_tools(raw, origin)
     if replacing:
         merged: dict[str, Tool] = {}
@@ -236,17 +246,20 @@ def merge_catalogue(
         for tool_id in remove:
             if tool_id not in merged:
                 raise BadInput(
-                    f"{origin}: cannot remove unknown tool {tool_id!r}: {base._suggest(tool_id)}"
+                    "{origin}: cannot remove unknown tool {tool_id}: {suggest}",
+                    origin=origin,
+                    tool_id=repr(tool_id),
+                    suggest=base._suggest(tool_id),
                 )
             del merged[tool_id]
     seen: set[str] = set()
     for tool in own:
         if tool.id in seen:
-            raise BadInput(f"{origin}: tool {tool.id} is listed twice")
+            raise BadInput("{origin}: tool {id} is listed twice", origin=origin, id=tool.id)
         seen.add(tool.id)
         merged[tool.id] = tool
     if not merged:
-        raise BadInput(f"{origin}: the catalogue would have no tools")
+        raise BadInput("{origin}: the catalogue would have no tools", origin=origin)
     return Catalogue(merged.values())
 
 
@@ -294,17 +307,21 @@ _INT_EFFECTS = frozenset({"compensation_fen", "stubborn_supporters"})
 def _parse_tools(raw: Mapping[str, Any], origin: str) -> list[Tool]:
     entries = raw.get("tool", [])
     if not isinstance(entries, list):
-        raise BadInput(f"{origin}: tools are written as [[tool]] tables")
+        raise BadInput("{origin}: tools are written as [[tool]] tables", origin=origin)
     return [_parse_tool(entry, origin, i) for i, entry in enumerate(entries, start=1)]
 
 
 def _parse_tool(raw: object, origin: str, index: int) -> Tool:
     where = f"{origin}: tool {index}"
     if not isinstance(raw, dict):
-        raise BadInput(f"{where}: must be a [[tool]] table")
+        raise BadInput("{where}: must be a [[tool]] table", where=where)
     tool_id = _text(raw, "id", where)
     if not _ID_PATTERN.match(tool_id):
-        raise BadInput(f"{where}: id {tool_id!r} must be snake_case English (a-z, 0-9, _)")
+        raise BadInput(
+            "{where}: id {tool_id} must be snake_case English (a-z, 0-9, _)",
+            where=where,
+            tool_id=repr(tool_id),
+        )
     # From here on, messages name the tool by its id, which the author can search for.
     where = f"{origin}: tool {tool_id}"
     reject_unknown(raw, _TOOL_KEYS, where)
@@ -333,7 +350,7 @@ def _parse_tool(raw: object, origin: str, index: int) -> Tool:
 
 def _effects(raw: object, where: str) -> ToolEffects:
     if not isinstance(raw, dict):
-        raise BadInput(f"{where}: must be a [tool.effects] table")
+        raise BadInput("{where}: must be a [tool.effects] table", where=where)
     reject_unknown(raw, {*_FLOAT_EFFECTS, *_INT_EFFECTS, "source"}, where)
     values: dict[str, Any] = {
         k: _number(raw, k, where, bounds) for k, bounds in _FLOAT_EFFECTS.items() if k in raw
@@ -346,9 +363,9 @@ def _effects(raw: object, where: str) -> ToolEffects:
 def _text(raw: Mapping[str, Any], key: str, where: str) -> str:
     value = raw.get(key)
     if value is None:
-        raise BadInput(f"{where}: {key} is missing")
+        raise BadInput("{where}: {key} is missing", where=where, key=key)
     if not isinstance(value, str) or not value.strip():
-        raise BadInput(f"{where}: {key} must be non-empty text")
+        raise BadInput("{where}: {key} must be non-empty text", where=where, key=key)
     return value.strip()
 
 
@@ -359,18 +376,31 @@ def _members(
     if values is None and not required:
         return ()
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise BadInput(f"{where}: {key} must be a list of names, e.g. {key} = [{_example(kind)}]")
+        raise BadInput(
+            "{where}: {key} must be a list of names, e.g. {key} = [{example}]",
+            where=where,
+            key=key,
+            example=_example(kind),
+        )
     if required and not values:
-        raise BadInput(f"{where}: {key} must name at least one value")
+        raise BadInput("{where}: {key} must name at least one value", where=where, key=key)
     out: list[_E] = []
     for value in values:
         try:
             member = kind(value)
         except ValueError:
             known = ", ".join(m.value for m in kind)
-            raise BadInput(f"{where}: {key} has unknown value {value!r}; use {known}") from None
+            raise BadInput(
+                "{where}: {key} has unknown value {value}; use {known}",
+                where=where,
+                key=key,
+                value=repr(value),
+                known=known,
+            ) from None
         if member in out:
-            raise BadInput(f"{where}: {key} lists {value!r} twice")
+            raise BadInput(
+                "{where}: {key} lists {value} twice", where=where, key=key, value=repr(value)
+            )
         out.append(member)
     return tuple(out)
 
@@ -382,52 +412,66 @@ def _example(kind: type[StrEnum]) -> str:
 def _one_of(raw: Mapping[str, Any], key: str, kind: type[_E], where: str) -> _E:
     value = raw.get(key)
     if value is None:
-        raise BadInput(f"{where}: {key} is missing")
+        raise BadInput("{where}: {key} is missing", where=where, key=key)
     try:
         return kind(str(value))
     except ValueError:
         known = ", ".join(m.value for m in kind)
-        raise BadInput(f"{where}: {key} is {value!r}; use one of {known}") from None
+        raise BadInput(
+            "{where}: {key} is {value}; use one of {known}",
+            where=where,
+            key=key,
+            value=repr(value),
+            known=known,
+        ) from None
 
 
 def _flag(raw: Mapping[str, Any], key: str, where: str, *, default: bool) -> bool:
     value = raw.get(key, default)
     if not isinstance(value, bool):
-        raise BadInput(f"{where}: {key} must be true or false")
+        raise BadInput("{where}: {key} must be true or false", where=where, key=key)
     return value
 
 
 def _number(raw: Mapping[str, Any], key: str, where: str, bounds: tuple[float, float]) -> float:
     value = raw.get(key)
     if value is None:
-        raise BadInput(f"{where}: {key} is missing")
+        raise BadInput("{where}: {key} is missing", where=where, key=key)
     # A TOML boolean is a Python int; refuse it rather than read true as 1.
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadInput(f"{where}: {key} must be a number")
+        raise BadInput("{where}: {key} must be a number", where=where, key=key)
     low, high = bounds
     if not low <= value <= high:
-        raise BadInput(f"{where}: {key} = {value} is outside {low:g} to {high:g}")
+        raise BadInput(
+            "{where}: {key} = {value} is outside {low} to {high}",
+            where=where,
+            key=key,
+            value=value,
+            low=format(low, "g"),
+            high=format(high, "g"),
+        )
     return float(value)
 
 
 def _count(raw: Mapping[str, Any], key: str, where: str) -> int:
     value = raw.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise BadInput(f"{where}: {key} must be a whole number, 0 or more")
+        raise BadInput("{where}: {key} must be a whole number, 0 or more", where=where, key=key)
     return value
 
 
 def _evidences(raw: Mapping[str, Any], where: str) -> int:
     value = raw.get("evidences")
     if value is None:
-        raise BadInput(f"{where}: evidences is missing")
+        raise BadInput("{where}: evidences is missing", where=where)
     if (
         isinstance(value, bool)
         or not isinstance(value, int)
         or not 0 <= value <= MAX_EVIDENCE_LEVEL
     ):
         raise BadInput(
-            f"{where}: evidences is {value!r}; use a cooperation level 0-4 "
-            "(0 no residents, 1 informed, 2 consulted, 3 collaborating, 4 co-producing)"
+            "{where}: evidences is {value}; use a cooperation level 0-4 (0 no residents, 1 informed, 2 consulted, 3 collaborating, 4 co-producing)",
+            where=where,
+            value=repr(value),
         )
     return value

@@ -393,7 +393,7 @@ def _suggest_zh(catalogue: Catalogue, wanted: Callable[[Tool], bool]) -> str:
 
 
 def _suggest(catalogue: Catalogue, wanted: Callable[[Tool], bool]) -> str:
-    chosen = [t.label for t in catalogue if wanted(t)][:SUGGESTED_TOOLS]
+    chosen = [t.name_en for t in catalogue if wanted(t)][:SUGGESTED_TOOLS]
     return ", ".join(chosen) or "a tool added to the catalogue for it"
 
 

@@ -543,9 +543,13 @@ def _weights(weights: Mapping[str, float] | None) -> dict[str, float]:
     merged = dict(DEFAULT_WEIGHTS)
     for name, w in (weights or {}).items():
         if name not in merged:
-            raise BadInput(f"unknown heterogeneity dimension {name!r}: use {', '.join(DIMENSIONS)}")
+            raise BadInput(
+                "unknown heterogeneity dimension {name}: use {DIMENSIONS}",
+                name=repr(name),
+                DIMENSIONS=", ".join(DIMENSIONS),
+            )
         if not (isinstance(w, int | float) and math.isfinite(w) and w >= 0):
-            raise BadInput(f"weight of {name} must be a number ≥ 0, got {w!r}")
+            raise BadInput("weight of {name} must be a number ≥ 0, got {w}", name=name, w=repr(w))
         merged[name] = float(w)
     if sum(merged.values()) <= 0:
         raise BadInput("at least one heterogeneity weight must be above 0")
@@ -932,7 +936,7 @@ def _legitimacy_findings(
     waiting = [h.room for h in snapshot.households if h.vote is not Vote.AGREE]
     message = (
         f"同意未达{consent.profile.name_zh}要求，{zh} / consent not reached under "
-        f"{consent.profile.id}: {'; '.join(consent.reasons)}"
+        f"{consent.profile.name_en}: {'; '.join(consent.reasons)}"
     )
     return [
         Finding(

@@ -74,18 +74,24 @@ def check_move(current: ObjectionStatus, target: ObjectionStatus) -> None:
         return
     if current is target:
         raise RuleViolation(
-            f"异议已是{STATUS_NAMES_ZH[current]} / the objection is already {current.value}"
+            "the objection is already {value}",
+            STATUS_NAMES_ZH=STATUS_NAMES_ZH[current],
+            value=current.value,
         )
     if current in FINAL:
         raise RuleViolation(
-            f"异议已{STATUS_NAMES_ZH[current].removeprefix('已')}，不能再变更；再次提出异议请新建一条 / "
-            f"the objection is {current.value}, which is final: "
-            "an owner who objects again files a new objection"
+            "the objection is {value}, which is final: an owner who objects again files a new objection",
+            removeprefix=STATUS_NAMES_ZH[current].removeprefix("已"),
+            value=current.value,
         )
     raise RuleViolation(
-        f"异议不能从{STATUS_NAMES_ZH[current]}改为{STATUS_NAMES_ZH[target]} / "
-        f"an objection cannot go from {current.value} to {target.value}: "
-        f"from {status_label(current)} it may go to {_labels(MOVES[current])}"
+        "an objection cannot go from {value} to {value2}: from {status_label} it may go to {labels}",
+        STATUS_NAMES_ZH=STATUS_NAMES_ZH[current],
+        STATUS_NAMES_ZH2=STATUS_NAMES_ZH[target],
+        value=current.value,
+        value2=target.value,
+        status_label=status_label(current),
+        labels=_labels(MOVES[current]),
     )
 
 

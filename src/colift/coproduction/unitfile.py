@@ -20,6 +20,7 @@ from colift.coproduction.snapshot import (
     UnitSnapshot,
 )
 from colift.errors import BadInput, ColiftError
+from colift.i18n import bilingual
 from colift.model import (
     AgeBand,
     Mobility,
@@ -42,13 +43,13 @@ from colift.rules.consent import request_flats
 def _list(data: Mapping[str, Any], key: str) -> list[Any]:
     value = data.get(key) or []
     if not isinstance(value, list):
-        raise BadInput(f"'{key}' must be a list")
+        raise BadInput("'{key}' must be a list", key=key)
     return value
 
 
 def _entry(item: object, key: str, n: int) -> Mapping[str, Any]:
     if not isinstance(item, Mapping):
-        raise BadInput(f"{key} #{n} must be an object")
+        raise BadInput("{key} #{n} must be an object", key=key, n=n)
     return item
 
 
@@ -56,21 +57,23 @@ def _date(value: object, where: str) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise BadInput(f"{where}: {value!r} is not a date like 2026-03-02") from None
+        raise BadInput(
+            "{where}: {value} is not a date like 2026-03-02", where=where, value=repr(value)
+        ) from None
 
 
 def _enum(parse: Any, value: object, where: str) -> Any:
     try:
         return parse(str(value))
     except ValueError as exc:
-        raise BadInput(f"{where}: {exc}") from None
+        raise BadInput("{where}: {exc}", where=where, exc=exc) from None
 
 
 def _reasons(value: object, where: str, parse: Any = None) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise BadInput(f'{where}: reasons must be a list like ["light", "noise"]')
+        raise BadInput('{where}: reasons must be a list like ["light", "noise"]', where=where)
     if parse is None:
         return tuple(_enum(parse_objection_reason, r, where).value for r in value)
     return tuple(_enum(parse, r, where) for r in value)
@@ -80,7 +83,9 @@ def _whole(value: object, where: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise BadInput(f"{where}: {value!r} must be a whole number of fen ≥ 0")
+        raise BadInput(
+            "{where}: {value} must be a whole number of fen ≥ 0", where=where, value=repr(value)
+        )
     return value
 
 
@@ -92,7 +97,12 @@ def _tenure(row: Mapping[str, Any], hid: str) -> Tenure:
         return Tenure(str(raw))
     except ValueError:
         accepted = ", ".join(t.value for t in Tenure)
-        raise BadInput(f"household {hid}: tenure {raw!r} must be one of {accepted}") from None
+        raise BadInput(
+            "household {hid}: tenure {raw} must be one of {accepted}",
+            hid=hid,
+            raw=repr(raw),
+            accepted=accepted,
+        ) from None
 
 
 def _residents(
@@ -104,16 +114,22 @@ def _residents(
         p = _entry(item, "person", n)
         name = str(p.get("name") or "").strip()
         if not name:
-            raise BadInput(f"person #{n} has no name")
+            raise BadInput("person #{n} has no name", n=n)
         room = p.get("household")
         room = None if room in (None, "") else str(room)
         if room is not None and room not in rooms:
-            raise BadInput(f"person {name}: household {room} is not in the unit")
+            raise BadInput(
+                "person {name}: household {room} is not in the unit", name=name, room=room
+            )
         band: AgeBand | None = None
         if p.get("age") is not None:
             age = p["age"]
             if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120:
-                raise BadInput(f"person {name}: age {age!r} must be a whole number 0-120")
+                raise BadInput(
+                    "person {name}: age {age} must be a whole number 0-120",
+                    name=name,
+                    age=repr(age),
+                )
             band = AgeBand.from_age(age)
         elif p.get("age_band") is not None:
             band = _enum(AgeBand, p["age_band"], f"person {name}: age_band")
@@ -154,7 +170,7 @@ def read_unit_file(
         s = _entry(item, "stance", n)
         room = str(s.get("household", ""))
         if room not in rooms:
-            raise BadInput(f"stance #{n}: household {room!r} is not in the unit")
+            raise BadInput("stance #{n}: household {room} is not in the unit", n=n, room=repr(room))
         where = f"stance of {room}"
         stances[room] = (
             _enum(parse_stance, s.get("stance"), where),
@@ -187,7 +203,9 @@ def read_unit_file(
         o = _entry(item, "objection", n)
         room = str(o.get("household", ""))
         if room not in rooms:
-            raise BadInput(f"objection #{n}: household {room!r} is not in the unit")
+            raise BadInput(
+                "objection #{n}: household {room} is not in the unit", n=n, room=repr(room)
+            )
         where = f"objection of {room}"
         objections.append(
             ObjectionView(
@@ -202,18 +220,21 @@ def read_unit_file(
     for n, item in enumerate(_list(data, "activities"), start=1):
         try:
             activity = parse_activity(_entry(item, "activity", n), 0, today)
-            warnings += validate_activity(activity, catalogue, rooms, today=today)
+            found = validate_activity(activity, catalogue, rooms, today=today)
+            warnings += [bilingual(w) for w in found]  # a unit file's notes: both languages
         except ColiftError as exc:
-            raise BadInput(f"activity #{n}: {exc.message}") from None
+            raise BadInput("activity #{n}: {message}", n=n, message=exc.message) from None
         activities.append(activity)
     for n, item in enumerate(_list(data, "leaders"), start=1):
         ld = _entry(item, "leader", n)
         name = str(ld.get("name") or "").strip()
         if not name:
-            raise BadInput(f"leader #{n} has no name")
+            raise BadInput("leader #{n} has no name", n=n)
         home = ld.get("household")
         if home is not None and str(home) not in rooms:
-            raise BadInput(f"leader {name}: household {home} is not in the unit")
+            raise BadInput(
+                "leader {name}: household {home} is not in the unit", name=name, home=home
+            )
         leaders.append(
             Leader(
                 name,
@@ -228,7 +249,7 @@ def read_unit_file(
         t = _entry(item, "technical issue", n)
         severity = t.get("severity", 1)
         if severity not in (1, 2, 3):
-            raise BadInput(f"technical issue #{n}: severity must be 1, 2 or 3")
+            raise BadInput("technical issue #{n}: severity must be 1, 2 or 3", n=n)
         technical.append(
             TechnicalIssue(
                 str(t.get("kind", "other")),
@@ -242,15 +263,15 @@ def read_unit_file(
         t = _entry(item, "tie", n)
         a, b = str(t.get("a", "")), str(t.get("b", ""))
         if a not in rooms or b not in rooms or a == b:
-            raise BadInput(f"tie #{n}: a and b must be two different households of the unit")
+            raise BadInput("tie #{n}: a and b must be two different households of the unit", n=n)
         weight = t.get("weight", 1.0)
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
-            raise BadInput(f"tie #{n}: weight must be a positive number")
+            raise BadInput("tie #{n}: weight must be a positive number", n=n)
         ties.append(Tie(a, b, str(t.get("kind", "friend")), float(weight)))
     occupied = [str(h) for h in _list(data, "occupied")]
     for room in occupied:
         if room not in rooms:
-            raise BadInput(f"occupied flat {room} is not in the unit")
+            raise BadInput("occupied flat {room} is not in the unit", room=room)
     stage_text = str(data.get("stage", Stage.SURVEY.value))
     return UnitSnapshot(
         label=str(data.get("label", data.get("unit", "unit"))),
@@ -298,5 +319,7 @@ def _area(cm2: int) -> Any:
 def _floor_of(room: str) -> int:
     digits = "".join(ch for ch in room if ch.isdigit())
     if len(digits) < 3:
-        raise BadInput(f"household {room}: give its floor (the room number does not show it)")
+        raise BadInput(
+            "household {room}: give its floor (the room number does not show it)", room=room
+        )
     return int(digits[:-2])

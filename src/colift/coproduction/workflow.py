@@ -29,7 +29,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from colift.errors import RuleViolation
-from colift.i18n import Label
+from colift.i18n import Label, msg
 from colift.model.coproduction import STAGE_NAMES_ZH, STAGE_ORDER, Stage
 from colift.model.voting import ObjectionStatus
 from colift.rules.consent import ConsentProfile, ConsentResult, ObjectionsBlock
@@ -135,7 +135,15 @@ class GateClosed(RuleViolation):
         self.failures = tuple(failures)
         zh = "；".join(f.zh for f in self.failures)
         en = "; ".join(f.en for f in self.failures)
-        super().__init__(f"不能进入{STAGE_NAMES_ZH[target]}：{zh} / {_CANNOT_EN[target]}: {en}")
+        super().__init__(
+            msg(
+                "{cannot}: {failures}",
+                cannot=Label(f"不能进入{STAGE_NAMES_ZH[target]}", _CANNOT_EN[target]),
+                failures=Label(zh, en),
+            )
+        )
+        # the English says why in the rule's terms: a Chinese page shows it behind 详情
+        self.detail = en
 
 
 def stage_label(stage: Stage) -> str:
@@ -174,19 +182,21 @@ def classify_move(
     current, target = Stage(current), Stage(target)
     if current is target:
         raise RuleViolation(
-            f"项目已处于{STAGE_NAMES_ZH[current]}阶段 / the project is already at {current.value}"
+            "the project is already at {value}",
+            STAGE_NAMES_ZH=STAGE_NAMES_ZH[current],
+            value=current.value,
         )
     if current is Stage.SUSPENDED:
         if suspended_from is None:
             raise RuleViolation(
-                "暂停前所处阶段未记录，无法恢复 / the stage the project was suspended from is not "
-                "on record, so it cannot resume"
+                "the stage the project was suspended from is not on record, so it cannot resume"
             )
         if target is not suspended_from:
             raise RuleViolation(
-                f"暂停的项目只能恢复到暂停前的{STAGE_NAMES_ZH[suspended_from]}阶段 / a suspended "
-                f"project resumes at the stage it left ({suspended_from.value}), not at "
-                f"{target.value}; go back from there if needed"
+                "a suspended project resumes at the stage it left ({value}), not at {value2}; go back from there if needed",
+                STAGE_NAMES_ZH=STAGE_NAMES_ZH[suspended_from],
+                value=suspended_from.value,
+                value2=target.value,
             )
         return MoveKind.RESUME
     if target is Stage.SUSPENDED:
@@ -197,9 +207,12 @@ def classify_move(
     if target is not forward:
         assert forward is not None  # a later stage exists, so does the next one
         raise RuleViolation(
-            f"不能从{STAGE_NAMES_ZH[current]}直接进入{STAGE_NAMES_ZH[target]}：每次只能前进一个阶段 / "
-            f"cannot go from {current.value} to {target.value}: advance one stage at a time; "
-            f"the next stage is {stage_label(forward)}"
+            "cannot go from {value} to {value2}: advance one stage at a time; the next stage is {stage_label}",
+            STAGE_NAMES_ZH=STAGE_NAMES_ZH[current],
+            STAGE_NAMES_ZH2=STAGE_NAMES_ZH[target],
+            value=current.value,
+            value2=target.value,
+            stage_label=stage_label(forward),
         )
     return MoveKind.FORWARD
 
@@ -258,7 +271,9 @@ def _consent_failures(facts: GateFacts) -> list[GateFailure]:
         return []
     reasons = "; ".join(consent.reasons)
     detail = f": {reasons}" if reasons else ""
-    return [GateFailure("表决未通过", f"consent has not passed under {consent.profile.id}{detail}")]
+    return [
+        GateFailure("表决未通过", f"consent has not passed under {consent.profile.name_en}{detail}")
+    ]
 
 
 def _technical_failures(facts: GateFacts) -> list[GateFailure]:

@@ -201,11 +201,13 @@ def agreement(
     every source when not listed. `sources` (objects or id -> text) fill in disagreement text.
     """
     if not 0 < min_overlap <= 1:
-        raise BadInput(f"min_overlap must be in (0, 1], got {min_overlap}")
+        raise BadInput("min_overlap must be in (0, 1], got {min_overlap}", min_overlap=min_overlap)
     rows = list(codings)
     coder_ids = tuple(coders) if coders is not None else tuple(sorted({c.coder for c in rows}))
     if len(coder_ids) < 2:
-        raise BadInput(f"agreement needs at least two coders, got {len(coder_ids)}")
+        raise BadInput(
+            "agreement needs at least two coders, got {n_coder_ids}", n_coder_ids=len(coder_ids)
+        )
     if len(set(coder_ids)) != len(coder_ids):
         raise BadInput("a coder is listed twice")
     wanted = set(coder_ids)

@@ -72,14 +72,16 @@ class Codebook:
         by_id: dict[str, Code] = {}
         for code in codes:
             if not code.id or code.id != code.id.strip() or any(c.isspace() for c in code.id):
-                raise BadInput(f"code id {code.id!r} is empty or contains white space")
+                raise BadInput("code id {id} is empty or contains white space", id=repr(code.id))
             if code.id in by_id:
-                raise BadInput(f"code {code.id!r} is listed twice in the codebook")
+                raise BadInput("code {id} is listed twice in the codebook", id=repr(code.id))
             by_id[code.id] = code
         for code in by_id.values():
             if code.parent is not None and code.parent not in by_id:
                 raise BadInput(
-                    f"code {code.id!r} names parent {code.parent!r}, which is not in the codebook"
+                    "code {id} names parent {parent}, which is not in the codebook",
+                    id=repr(code.id),
+                    parent=repr(code.parent),
                 )
         _refuse_cycles(by_id)
         self.name = name
@@ -123,7 +125,11 @@ class Codebook:
         code = self._codes.get(code_id)
         if code is not None:
             return code
-        raise NotFound(f"no code {code_id!r} in the codebook: {self._near(code_id)}")
+        raise NotFound(
+            "no code {code_id} in the codebook: {near}",
+            code_id=repr(code_id),
+            near=self._near(code_id),
+        )
 
     def roots(self) -> tuple[Code, ...]:
         """Codes without a parent (the core category in the default codebook)."""
@@ -229,37 +235,46 @@ def codebook_from_dict(raw: Mapping[str, Any], origin: str = "codebook") -> Code
     reject_unknown(raw, _FILE_FIELDS, origin)
     entries = raw.get("code", [])
     if not isinstance(entries, list) or not entries:
-        raise BadInput(f"{origin}: the codebook lists no [[code]]")
+        raise BadInput("{origin}: the codebook lists no [[code]]", origin=origin)
     codes = [_parse_code(entry, origin, i + 1) for i, entry in enumerate(entries)]
     return Codebook(codes, name=str(raw.get("name", "")), version=str(raw.get("version", "")))
 
 
 def _parse_code(entry: object, origin: str, index: int) -> Code:
     if not isinstance(entry, Mapping):
-        raise BadInput(f"{origin}: [[code]] number {index} is not a table")
+        raise BadInput(
+            "{origin}: [[code]] number {index} is not a table", origin=origin, index=index
+        )
     where = f"{origin}: code {entry.get('id', f'number {index}')!r}"
     reject_unknown(entry, _CODE_FIELDS, where)
     for key in ("id", "name"):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
-            raise BadInput(f"{where}: '{key}' must be a non-empty string")
+            raise BadInput("{where}: '{key}' must be a non-empty string", where=where, key=key)
     texts: dict[str, str] = {}
     for key in ("name_en", "definition", "include", "exclude"):
         value = entry.get(key, "")
         if not isinstance(value, str):
-            raise BadInput(f"{where}: '{key}' must be a string")
+            raise BadInput("{where}: '{key}' must be a string", where=where, key=key)
         texts[key] = value
     parent = entry.get("parent")
     if parent is not None and (not isinstance(parent, str) or not parent.strip()):
-        raise BadInput(f"{where}: 'parent' must be the id of another code")
+        raise BadInput("{where}: 'parent' must be the id of another code", where=where)
     level_raw = entry.get("level", CodeLevel.OPEN.value)
     try:
         level = CodeLevel(level_raw)
     except ValueError:
         known = ", ".join(lv.value for lv in CodeLevel)
-        raise BadInput(f"{where}: unknown level {level_raw!r}: use one of {known}") from None
+        raise BadInput(
+            "{where}: unknown level {level_raw}: use one of {known}",
+            where=where,
+            level_raw=repr(level_raw),
+            known=known,
+        ) from None
     color = entry.get("color", "#888888")
     if not isinstance(color, str) or not _COLOR.match(color):
-        raise BadInput(f"{where}: 'color' must look like #RRGGBB, got {color!r}")
+        raise BadInput(
+            "{where}: 'color' must look like #RRGGBB, got {color}", where=where, color=repr(color)
+        )
     return Code(
         id=entry["id"],
         name=entry["name"],
@@ -278,7 +293,7 @@ def _parse_code(entry: object, origin: str, index: int) -> Code:
 def _strings(entry: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     value = entry.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise BadInput(f"{where}: '{key}' must be a list of non-empty strings")
+        raise BadInput("{where}: '{key}' must be a list of non-empty strings", where=where, key=key)
     return tuple(value)
 
 
@@ -377,7 +392,7 @@ def merge(
     a = codebook.get(source)
     b = codebook.get(target)
     if a.id == b.id:
-        raise BadInput(f"cannot merge code {source!r} into itself")
+        raise BadInput("cannot merge code {source} into itself", source=repr(source))
     merged_b = replace(
         b,
         examples=tuple(dict.fromkeys([*b.examples, *a.examples])),
@@ -423,13 +438,17 @@ def split(
     """
     old = codebook.get(code_id)
     if not into:
-        raise BadInput(f"splitting {code_id!r} needs at least one new code")
+        raise BadInput("splitting {code_id} needs at least one new code", code_id=repr(code_id))
     new_ids = [c.id for c in into]
     for new_id in new_ids:
         if new_id in codebook and not (new_id == code_id and not keep):
-            raise BadInput(f"cannot split {code_id!r} into {new_id!r}: that id is already taken")
+            raise BadInput(
+                "cannot split {code_id} into {new_id}: that id is already taken",
+                code_id=repr(code_id),
+                new_id=repr(new_id),
+            )
     if len(set(new_ids)) != len(new_ids):
-        raise BadInput(f"splitting {code_id!r}: the new codes repeat an id")
+        raise BadInput("splitting {code_id}: the new codes repeat an id", code_id=repr(code_id))
     default_parent = old.id if keep else old.parent
     new_codes = [c if c.parent is not None else replace(c, parent=default_parent) for c in into]
     out: list[Code] = []
@@ -463,8 +482,9 @@ def move(
         codebook.get(new_parent)
         if codebook.is_under(new_parent, code_id):
             raise BadInput(
-                f"cannot move {code_id!r} under {new_parent!r}: {new_parent!r} lies inside "
-                f"{code_id!r}'s own subtree"
+                "cannot move {code_id} under {new_parent}: {new_parent} lies inside {code_id}'s own subtree",
+                code_id=repr(code_id),
+                new_parent=repr(new_parent),
             )
     out = [replace(c, parent=new_parent) if c.id == code_id else c for c in codebook]
     edit = CodebookEdit(
@@ -490,12 +510,18 @@ def rename(
     """Rename a code: its Chinese or English name, and/or its id (children follow the id)."""
     code = codebook.get(code_id)
     if name is None and name_en is None and new_id is None:
-        raise BadInput(f"renaming {code_id!r}: give a new name, English name or id")
+        raise BadInput(
+            "renaming {code_id}: give a new name, English name or id", code_id=repr(code_id)
+        )
     if name is not None and not name.strip():
-        raise BadInput(f"renaming {code_id!r}: the new name is empty")
+        raise BadInput("renaming {code_id}: the new name is empty", code_id=repr(code_id))
     target_id = new_id if new_id is not None else code_id
     if target_id != code_id and target_id in codebook:
-        raise BadInput(f"cannot rename {code_id!r} to {target_id!r}: that id is already taken")
+        raise BadInput(
+            "cannot rename {code_id} to {target_id}: that id is already taken",
+            code_id=repr(code_id),
+            target_id=repr(target_id),
+        )
     renamed = replace(
         code,
         id=target_id,

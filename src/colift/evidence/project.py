@@ -35,7 +35,9 @@ def parse_segment_target(target: str) -> tuple[str, int, int]:
     """(source id, start, end) of a segment memo target; BadInput when it is malformed."""
     match = _SEGMENT.match(target)
     if match is None:
-        raise BadInput(f"segment {target!r} should look like <source id>:<start>-<end>")
+        raise BadInput(
+            "segment {target} should look like <source id>:<start>-<end>", target=repr(target)
+        )
     return match["source"], int(match["start"]), int(match["end"])
 
 
@@ -75,14 +77,24 @@ class EvidenceProject:
         found = self.sources.get(source_id)
         if found is None:
             known = ", ".join(list(self.sources)[:8]) or "none yet"
-            raise NotFound(f"project {self.name!r} has no source {source_id!r} (sources: {known})")
+            raise NotFound(
+                "project {name} has no source {source_id} (sources: {known})",
+                name=repr(self.name),
+                source_id=repr(source_id),
+                known=known,
+            )
         return found
 
     def case(self, case_id: str) -> Case:
         found = self.cases.get(case_id)
         if found is None:
             known = ", ".join(list(self.cases)[:8]) or "none yet"
-            raise NotFound(f"project {self.name!r} has no case {case_id!r} (cases: {known})")
+            raise NotFound(
+                "project {name} has no case {case_id} (cases: {known})",
+                name=repr(self.name),
+                case_id=repr(case_id),
+                known=known,
+            )
         return found
 
     def coders(self) -> list[str]:
@@ -185,10 +197,12 @@ class EvidenceProject:
     def add_source(self, source: Source) -> Source:
         if source.id in self.sources:
             raise BadInput(
-                f"project {self.name!r} already has a source {source.id!r}; choose another id"
+                "project {name} already has a source {id}; choose another id",
+                name=repr(self.name),
+                id=repr(source.id),
             )
         if not source.text.strip():
-            raise BadInput(f"source {source.id!r} has no text to code")
+            raise BadInput("source {id} has no text to code", id=repr(source.id))
         self.sources[source.id] = source
         return source
 
@@ -196,7 +210,9 @@ class EvidenceProject:
         if not case.id.strip():
             raise BadInput("a case needs an id")
         if case.id in self.cases:
-            raise BadInput(f"project {self.name!r} already has a case {case.id!r}")
+            raise BadInput(
+                "project {name} already has a case {id}", name=repr(self.name), id=repr(case.id)
+            )
         self.cases[case.id] = case
         return case
 
@@ -211,9 +227,13 @@ class EvidenceProject:
 
     def link(self, source_id: str, kind: str, target: str) -> Source:
         if kind not in LINK_KINDS:
-            raise BadInput(f"a source links to one of {', '.join(LINK_KINDS)}, not {kind!r}")
+            raise BadInput(
+                "a source links to one of {LINK_KINDS}, not {kind}",
+                LINK_KINDS=", ".join(LINK_KINDS),
+                kind=repr(kind),
+            )
         if not target.strip():
-            raise BadInput(f"name the {kind} the source is linked to")
+            raise BadInput("name the {kind} the source is linked to", kind=kind)
         source = self.source(source_id)
         linked = replace(source, links={**source.links, kind: target.strip()})
         self.sources[source_id] = linked
@@ -225,8 +245,12 @@ class EvidenceProject:
             raise BadInput(problem)
         if coding in self.codings:
             raise BadInput(
-                f"{coding.coder} already coded {coding.source_id}:{coding.start}-{coding.end} "
-                f"as {coding.code}"
+                "{coder} already coded {source_id}:{start}-{end} as {code}",
+                coder=coding.coder,
+                source_id=coding.source_id,
+                start=coding.start,
+                end=coding.end,
+                code=coding.code,
             )
         self.codings.append(coding)
         if coding.coder not in self.users:
@@ -236,15 +260,21 @@ class EvidenceProject:
     def remove_coding(self, coding: Coding) -> Coding:
         if coding not in self.codings:
             raise NotFound(
-                f"{coding.coder} has no coding {coding.code} on "
-                f"{coding.source_id}:{coding.start}-{coding.end}"
+                "{coder} has no coding {code} on {source_id}:{start}-{end}",
+                coder=coding.coder,
+                code=coding.code,
+                source_id=coding.source_id,
+                start=coding.start,
+                end=coding.end,
             )
         self.codings.remove(coding)
         return coding
 
     def add_memo(self, memo: Memo) -> Memo:
         if memo.id in self.memos:
-            raise BadInput(f"project {self.name!r} already has a memo {memo.id!r}")
+            raise BadInput(
+                "project {name} already has a memo {id}", name=repr(self.name), id=repr(memo.id)
+            )
         problem = self.memo_problem(memo)
         if problem:
             raise BadInput(problem)
@@ -267,8 +297,9 @@ class EvidenceProject:
         stranded = [c for c in self.codings if c.code in edit.recode]
         if stranded:
             raise BadInput(
-                f"{len(stranded)} codings still use {', '.join(edit.recode)}: re-code them to "
-                "the new codes first, or split with keep so the old code stays"
+                "{n_stranded} codings still use {edit}: re-code them to the new codes first, or split with keep so the old code stays",
+                n_stranded=len(stranded),
+                edit=", ".join(edit.recode),
             )
         remap = dict(edit.remap)
         recoded: list[Coding] = []

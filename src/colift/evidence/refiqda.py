@@ -187,7 +187,8 @@ def _set_text(element: Any, text: str, what: str) -> None:
         element.text = text
     except ValueError:
         raise BadInput(
-            f"{what} contains control characters XML cannot carry; remove them and export again"
+            "{what} contains control characters XML cannot carry; remove them and export again",
+            what=what,
         ) from None
 
 
@@ -449,7 +450,7 @@ def _parse_xml(data: bytes, what: str) -> Any:
     try:
         return etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        raise BadInput(f"{what} is not well-formed XML: {exc}") from None
+        raise BadInput("{what} is not well-formed XML: {exc}", what=what, exc=exc) from None
 
 
 class _Ids:
@@ -575,7 +576,9 @@ def import_qdc(data: bytes) -> tuple[Codebook, dict[str, str], list[str]]:
     """A codebook from `.qdc` bytes, the GUIDs to keep for re-export, and warnings."""
     root = _parse_xml(data, "the codebook file")
     if _local(root) != "CodeBook":
-        raise BadInput(f"a .qdc file holds a <CodeBook>, this one holds <{_local(root)}>")
+        raise BadInput(
+            "a .qdc file holds a <CodeBook>, this one holds <{local}>", local=_local(root)
+        )
     codes_el = _kid(root, "Codes")
     if codes_el is None:
         raise BadInput("the codebook file has no <Codes>")
@@ -678,7 +681,9 @@ def import_qdpx(data: bytes, *, name: str | None = None) -> ImportResult:
     with archive:
         root = _parse_xml(archive.read(qde_name), "project.qde")
         if _local(root) != "Project":
-            raise BadInput(f"project.qde should hold a <Project>, it holds <{_local(root)}>")
+            raise BadInput(
+                "project.qde should hold a <Project>, it holds <{local}>", local=_local(root)
+            )
         return _read_project(root, archive, name)
 
 

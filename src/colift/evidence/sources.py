@@ -38,7 +38,9 @@ def decode_text(data: bytes, name: str) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
-            raise BadInput(f"{name}: starts like UTF-16 but cannot be decoded as UTF-16") from None
+            raise BadInput(
+                "{name}: starts like UTF-16 but cannot be decoded as UTF-16", name=name
+            ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -47,7 +49,8 @@ def decode_text(data: bytes, name: str) -> str:
         return data.decode("gb18030")
     except UnicodeDecodeError:
         raise BadInput(
-            f"{name}: is neither UTF-8 nor GB18030 text; save it as UTF-8 and import it again"
+            "{name}: is neither UTF-8 nor GB18030 text; save it as UTF-8 and import it again",
+            name=name,
         ) from None
 
 
@@ -59,7 +62,9 @@ def docx_text(data: bytes, name: str) -> str:
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise BadInput(f"{name}: not a readable Word (.docx) file ({exc})") from None
+        raise BadInput(
+            "{name}: not a readable Word (.docx) file ({exc})", name=name, exc=exc
+        ) from None
     lines: list[str] = []
     for block in document.element.body.iterchildren():
         if block.tag == qn("w:p"):
@@ -94,15 +99,19 @@ def read_text(path: str | Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise BadInput(
-            f"{path.name}: colift reads sources as {', '.join(SUPPORTED_SUFFIXES)}; "
-            f"save a {suffix or 'suffix-less'} file as .txt or .docx first"
+            "{name}: colift reads sources as {SUPPORTED_SUFFIXES}; save a {suffix} file as .txt or .docx first",
+            name=path.name,
+            SUPPORTED_SUFFIXES=", ".join(SUPPORTED_SUFFIXES),
+            suffix=suffix or "suffix-less",
         )
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise BadInput(f"file not found: {path}") from None
+        raise BadInput("file not found: {path}", path=path) from None
     except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise BadInput(
+            "cannot read {path}: {strerror}", path=path, strerror=exc.strerror or exc
+        ) from None
     return text_from_bytes(data, path.name)
 
 
@@ -113,15 +122,17 @@ def text_from_bytes(data: bytes, name: str) -> str:
         text = docx_text(data, name)
     elif suffix in TEXT_SUFFIXES:
         if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise BadInput(f"{name}: looks like a binary file, not text")
+            raise BadInput("{name}: looks like a binary file, not text", name=name)
         text = decode_text(data, name)
     else:
         raise BadInput(
-            f"{name}: colift reads sources as {', '.join(SUPPORTED_SUFFIXES)}; "
-            f"save a {suffix or 'suffix-less'} file as .txt or .docx first"
+            "{name}: colift reads sources as {SUPPORTED_SUFFIXES}; save a {suffix} file as .txt or .docx first",
+            name=name,
+            SUPPORTED_SUFFIXES=", ".join(SUPPORTED_SUFFIXES),
+            suffix=suffix or "suffix-less",
         )
     if not text.strip():
-        raise BadInput(f"{name}: the file has no text to code")
+        raise BadInput("{name}: the file has no text to code", name=name)
     bad = NOT_TEXT.search(text)
     if bad is not None:
         raise BadInput(
@@ -156,7 +167,9 @@ def source_id_for(name: str) -> str:
     stem = Path(name).stem.strip()
     cleaned = re.sub(r"[\s/\\:]+", "-", stem).strip("-")
     if not cleaned:
-        raise BadInput(f"{name!r}: cannot make a source id from this file name; pass one")
+        raise BadInput(
+            "{name}: cannot make a source id from this file name; pass one", name=repr(name)
+        )
     return cleaned[:120]
 
 
@@ -172,7 +185,11 @@ def source_from_bytes(
     """A `Source` from an uploaded file; kind and language guessed when not given."""
     text = text_from_bytes(data, filename)
     if kind is not None and kind not in SOURCE_KINDS:
-        raise BadInput(f"unknown source kind {kind!r}; use one of {', '.join(SOURCE_KINDS)}")
+        raise BadInput(
+            "unknown source kind {kind}; use one of {SOURCE_KINDS}",
+            kind=repr(kind),
+            SOURCE_KINDS=", ".join(SOURCE_KINDS),
+        )
     return Source(
         id=source_id or source_id_for(filename),
         name=name or Path(filename).stem,
@@ -194,7 +211,11 @@ def read_source(
     path = Path(path)
     text = read_text(path)
     if kind is not None and kind not in SOURCE_KINDS:
-        raise BadInput(f"unknown source kind {kind!r}; use one of {', '.join(SOURCE_KINDS)}")
+        raise BadInput(
+            "unknown source kind {kind}; use one of {SOURCE_KINDS}",
+            kind=repr(kind),
+            SOURCE_KINDS=", ".join(SOURCE_KINDS),
+        )
     return Source(
         id=source_id or source_id_for(path.name),
         name=name or path.stem,

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from colift.errors import BadInput, ColiftError, NotFound, RowError, RuleViolation
-from colift.i18n import Message, bilingual
+from colift.i18n import Label, Message, bilingual, msg, normalize
+from colift.i18n import render as render_in
 
 _HTTP_CODES = {
     401: "unauthorized",
@@ -60,8 +61,10 @@ def _answer(
     """JSON under /api; elsewhere the web app's HTML error page when the app installed one.
 
     `extra` adds fields inside the error object (a bad roster's `errors` list), beside the
-    `code` and `message` every error has. A page renders `message` in its reader's language;
-    JSON carries both languages until the API says which one its caller reads.
+    `code` and `message` every error has. A page renders `message` in its reader's language.
+    JSON gives `message` in the language the caller asks for with Accept-Language (zh-CN
+    unless it asks for English); a caller that asks for none gets both languages in one
+    string, as before (docs/api.md). `messages` always holds each language apart.
     """
     html = getattr(request.app.state, "html_error", None)
     if html is not None and not request.url.path.startswith("/api/"):
@@ -69,21 +72,33 @@ def _answer(
         if status == 429 and headers:
             page.headers.update(headers)
         return page
-    body = error_body(code, bilingual(message))
+    asked = request.headers.get("accept-language")
+    said = bilingual(message) if not asked else render_in(message, normalize(asked))
+    body = error_body(code, said)
+    body["error"]["messages"] = {lang: render_in(message, lang) for lang in ("zh-CN", "en")}
     body["error"].update(extra or {})
     return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def _colift_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ColiftError)
-    extra = None
+    extra: dict[str, Any] | None = None
     if isinstance(exc, RowError):
+        asked = request.headers.get("accept-language")
         extra = {
             "errors": [
-                {"row": row, "column": column, "message": message}
+                {
+                    "row": row,
+                    "column": column,
+                    "message": render_in(message, normalize(asked))
+                    if asked
+                    else bilingual(message),
+                }
                 for row, column, message in exc.errors
             ]
         }
+    if exc.detail:  # the technical reasoning (a gate's rule in English), apart from the message
+        extra = {**(extra or {}), "detail": exc.detail}
     retry_after = getattr(exc, "retry_after", None)
     headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else None
     return _answer(request, exc.code, exc.text, status_for(exc), headers=headers, extra=extra)
@@ -91,17 +106,65 @@ async def _colift_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    parts = []
+    parts: list[Message] = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-        parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg")))
-    return _answer(request, "invalid_request", "; ".join(parts), 422)
+        problem = _SCHEMA_PROBLEMS.get(str(err.get("type")))
+        said: str | Message = problem or str(err.get("msg", "invalid"))
+        parts.append(
+            msg("{field}: {problem}", field=where, problem=said)
+            if where
+            else msg("{problem}", problem=said)
+        )
+    return _answer(request, "invalid_request", _joined(parts), 422)
+
+
+def _joined(parts: list[Message]) -> Message:
+    zh = "；".join(p.render("zh-CN") for p in parts)
+    return msg("{problem}", problem=Label(zh, "; ".join(p.render("en") for p in parts)))
+
+
+# What the schema check found, in words (pydantic's error types); others keep pydantic's English.
+_SCHEMA_PROBLEMS: dict[str, Message] = {
+    "missing": msg("required"),
+    "extra_forbidden": msg("not a field of this request"),
+    "string_type": msg("must be text"),
+    "int_type": msg("must be a whole number"),
+    "int_parsing": msg("must be a whole number"),
+    "int_from_float": msg("must be a whole number"),
+    "float_type": msg("must be a number"),
+    "float_parsing": msg("must be a number"),
+    "bool_type": msg("must be true or false"),
+    "bool_parsing": msg("must be true or false"),
+    "date_type": msg("must be a date such as 2025-04-01"),
+    "date_parsing": msg("must be a date such as 2025-04-01"),
+    "date_from_datetime_parsing": msg("must be a date such as 2025-04-01"),
+    "list_type": msg("must be a list"),
+    "dict_type": msg("must be an object"),
+    "model_type": msg("must be an object"),
+    "enum": msg("is not one of the allowed values"),
+    "literal_error": msg("is not one of the allowed values"),
+    "string_too_long": msg("is too long"),
+    "string_too_short": msg("is too short"),
+    "too_long": msg("has too many items"),
+    "greater_than": msg("is too small"),
+    "greater_than_equal": msg("is too small"),
+    "less_than": msg("is too large"),
+    "less_than_equal": msg("is too large"),
+    "json_invalid": msg("is not valid JSON"),
+}
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
-    return _answer(request, code, str(exc.detail), exc.status_code, exc.headers)
+    detail = str(exc.detail)
+    said: str | Message = detail
+    if exc.status_code == 404 and detail == "Not Found":  # the framework's own words
+        said = msg("there is nothing at this address")
+    elif exc.status_code == 405 and detail == "Method Not Allowed":
+        said = msg("this address does not take this kind of request")
+    return _answer(request, code, said, exc.status_code, exc.headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -118,7 +181,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
 class ErrorDetail(BaseModel):
     code: str = Field(description="machine-readable: bad_input, not_found, rule_violation, ...")
-    message: str = Field(description="what went wrong, written for the person who must fix it")
+    message: str = Field(
+        description="what went wrong, written for the person who must fix it: in the language "
+        "Accept-Language asks for (zh-CN unless English), both languages if it asks for none"
+    )
+    messages: dict[str, str] | None = Field(
+        default=None, description='the message in each language: {"zh-CN": ..., "en": ...}'
+    )
+    detail: str | None = Field(
+        default=None, description="technical detail, e.g. a closed gate's reasoning in English"
+    )
 
 
 class ErrorOut(BaseModel):

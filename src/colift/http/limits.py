@@ -300,7 +300,7 @@ def _replay(messages: list[ASGIMessage], then: Receive) -> Receive:
     return receive
 
 
-def bounded_ids(request: Request) -> None:
+async def bounded_ids(request: Request) -> None:
     """A unit, round or objection id beyond the INTEGER column is unknown (404), on every
     backend; PostgreSQL would otherwise fail the query."""
     for name in ID_PARAMS:

@@ -9,11 +9,11 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from colift.services.access import UnitPlace
-from colift.services.consent import unit_place
-from colift.services.registry import get_compound
+from colift.services.consent import unit_address
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
+    """The app's engine, as a dependency run on the event loop (no thread hop per request)."""
     engine: Engine = request.app.state.engine
     return engine
 
@@ -27,10 +27,15 @@ def get_read_engine(request: Request) -> Engine:
     return engine
 
 
-ReadEngineDep = Annotated[Engine, Depends(get_read_engine)]
+async def read_engine_dep(request: Request) -> Engine:
+    """`get_read_engine` as a dependency run on the event loop (no thread hop)."""
+    return get_read_engine(request)
+
+
+ReadEngineDep = Annotated[Engine, Depends(read_engine_dep)]
 
 
 def locate_unit(engine: Engine, unit_id: int) -> UnitPlace:
     """The unit's compound, or NotFound; checked before the role so unknown ids read as 404."""
-    code, _ = unit_place(engine, unit_id)
-    return UnitPlace(unit_id, code, get_compound(engine, code).street)
+    code, street = unit_address(engine, unit_id)
+    return UnitPlace(unit_id, code, street)

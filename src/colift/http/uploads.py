@@ -19,5 +19,5 @@ def read_upload(file: BinaryIO) -> bytes:
     """The file's bytes, refusing anything over the limit without reading all of it."""
     data = file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise TooLarge("文件超过5MB / the file is over 5 MB")
+        raise TooLarge("the file is over 5 MB")
     return data

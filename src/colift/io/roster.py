@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from colift.errors import BadInput, RowError
-from colift.i18n import bilingual, msg
+from colift.i18n import Label, Message, bilingual, msg
 from colift.model import AgeBand, AreaSource, Mobility, Tenure, Vote
 from colift.model.voting import VOTE_ALIASES
 
@@ -314,7 +314,7 @@ _COLUMN_BY_KEY: dict[str, RosterColumn] = {c.key: c for c in ROSTER_COLUMNS}
 
 
 class _CellError(Exception):
-    """A cell could not be read; the message is bilingual and shown as is."""
+    """A cell could not be read; its one argument is the message (a `Message`)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -549,8 +549,12 @@ _AGE_BAND_WORDS: dict[str, AgeBand] = _words(
 def _reject_date(value: object, zh: str, en: str) -> None:
     if isinstance(value, date | time | timedelta):
         raise _CellError(
-            f"{zh}被 Excel 当成了日期，请把这一列设成文本后重填 / "
-            f"{en} was turned into a date by Excel ({_text(value)}); format the column as text"
+            msg(
+                "{en} was turned into a date by Excel ({value}); format the column as text",
+                zh=zh,
+                en=en,
+                value=_text(value),
+            )
         )
 
 
@@ -579,7 +583,9 @@ def _room(value: object) -> str:
 def _whole(value: object, zh: str, en: str, pattern: str) -> int:
     _reject_date(value, zh, en)
     if isinstance(value, float) and not value.is_integer():
-        raise _CellError(f"{zh}必须是整数 / {en} must be a whole number, got {_text(value)!r}")
+        raise _CellError(
+            msg("{en} must be a whole number, got {value}", zh=zh, en=en, value=repr(_text(value)))
+        )
     text = _compact(_text(value))
     match = re.fullmatch(pattern, text)
     core = match.group(1) if match else text
@@ -588,27 +594,29 @@ def _whole(value: object, zh: str, en: str, pattern: str) -> int:
         return number
     if re.fullmatch(r"[+-]?\d+(?:\.0*)?", core):
         return int(Decimal(core))
-    raise _CellError(f"{zh}必须是整数 / {en} must be a whole number, got {_text(value)!r}")
+    raise _CellError(
+        msg("{en} must be a whole number, got {value}", zh=zh, en=en, value=repr(_text(value)))
+    )
 
 
 def _floor(value: object) -> int:
     floor = _whole(value, "楼层", "floor", r"第?(.+?)(?:层|楼|f)?")
     if floor < 1:
-        raise _CellError(f"楼层必须是1或以上 / floor must be 1 or higher, got {_text(value)!r}")
+        raise _CellError(msg("floor must be 1 or higher, got {value}", value=repr(_text(value))))
     return floor
 
 
 def _storeys(value: object) -> int:
     storeys = _whole(value, "总层数", "storeys", r"共?(.+?)(?:层|楼)?")
     if storeys < 1:
-        raise _CellError(f"总层数必须是1或以上 / storeys must be 1 or higher, got {_text(value)!r}")
+        raise _CellError(msg("storeys must be 1 or higher, got {value}", value=repr(_text(value))))
     return storeys
 
 
 def _area(value: object) -> Decimal:
     shown = _text(value)
     if isinstance(value, bool | date | time | timedelta):
-        raise _CellError(f"面积必须是数字 / area must be a number, got {shown!r}")
+        raise _CellError(msg("area must be a number, got {shown}", shown=repr(shown)))
     if isinstance(value, float):
         # Excel stores binary floats: 56.3 may arrive as 56.300000000000004. Round to the
         # 4 decimals a roster may hold, then go through str so Decimal gets "56.3", not the
@@ -616,8 +624,11 @@ def _area(value: object) -> Decimal:
         rounded = round(value, MAX_AREA_DECIMALS)
         if abs(value - rounded) > 1e-9 * max(1.0, abs(value)):
             raise _CellError(
-                f"面积最多{MAX_AREA_DECIMALS}位小数 / area has more than {MAX_AREA_DECIMALS} "
-                f"decimals, got {shown!r}"
+                msg(
+                    "area has more than {max_area_decimals} decimals, got {shown}",
+                    max_area_decimals=MAX_AREA_DECIMALS,
+                    shown=repr(shown),
+                )
             )
         area = Decimal(str(rounded))
     elif isinstance(value, int):
@@ -627,21 +638,24 @@ def _area(value: object) -> Decimal:
         for unit in ("平方米", "平米", "m2", "sqm"):
             text = text.removesuffix(unit)
         if not re.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", text):
-            raise _CellError(f"面积必须是数字 / area must be a number, got {shown!r}")
+            raise _CellError(msg("area must be a number, got {shown}", shown=repr(shown)))
         try:
             area = Decimal(text)
         except InvalidOperation as exc:  # pragma: no cover - the pattern above rules this out
-            raise _CellError(f"面积必须是数字 / area must be a number, got {shown!r}") from exc
+            raise _CellError(msg("area must be a number, got {shown}", shown=repr(shown))) from exc
     if area <= 0:
-        raise _CellError(f"面积必须是正数 / area must be a positive number, got {shown!r}")
+        raise _CellError(msg("area must be a positive number, got {shown}", shown=repr(shown)))
     exponent = area.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_AREA_DECIMALS:
         # 56.30000 is fine: only decimals that change the value count.
         quantized = area.quantize(Decimal(1).scaleb(-MAX_AREA_DECIMALS))
         if quantized != area:
             raise _CellError(
-                f"面积最多{MAX_AREA_DECIMALS}位小数 / area has more than {MAX_AREA_DECIMALS} "
-                f"decimals, got {shown!r}"
+                msg(
+                    "area has more than {max_area_decimals} decimals, got {shown}",
+                    max_area_decimals=MAX_AREA_DECIMALS,
+                    shown=repr(shown),
+                )
             )
         area = quantized
     return area
@@ -651,7 +665,7 @@ def _phone(value: object) -> str:
     text = re.sub(r"\s+", "", _nfkc(_text(value)))
     if not re.fullmatch(r"[0-9*+\-()/、,;]+", text) or not re.search(r"\d", text):
         raise _CellError(
-            f"电话号码格式不对 / phone must be digits (masked digits as *), got {_text(value)!r}"
+            msg("phone must be digits (masked digits as *), got {value}", value=repr(_text(value)))
         )
     return text
 
@@ -670,8 +684,14 @@ def _word(
         found = table.get(_compact(_text(value)))
         if found is None:
             raise _CellError(
-                f"{zh}无法识别，请填 {accepted_zh} / unknown {en} {_text(value)!r}; "
-                f"use {accepted_en}"
+                msg(
+                    "unknown {en} {value}; use {accepted_en}",
+                    zh=zh,
+                    accepted_zh=accepted_zh,
+                    en=en,
+                    value=repr(_text(value)),
+                    accepted_en=accepted_en,
+                )
             )
         return found
 
@@ -728,8 +748,11 @@ def _age(value: object) -> int | AgeBand:
     elif text in _AGE_BAND_WORDS:
         return _AGE_BAND_WORDS[text]
     raise _CellError(
-        f"年龄要填0到{MAX_AGE}的整数，或年龄段 18岁以下、18-59岁、60-69岁、70-79岁、80岁以上 / "
-        f"age must be a whole number 0-{MAX_AGE} or an age band, got {_text(value)!r}"
+        msg(
+            "age must be a whole number 0-{max_age} or an age band, got {value}",
+            max_age=MAX_AGE,
+            value=repr(_text(value)),
+        )
     )
 
 
@@ -779,7 +802,7 @@ def _column_label(key: str) -> str:
 def _map_header(header: Sequence[object], header_row: int) -> dict[str, tuple[int, str]]:
     """Field key → (column index, header text as written); unknown headers are ignored."""
     found: dict[str, tuple[int, str]] = {}
-    errors: list[tuple[int, str, str]] = []
+    errors: list[tuple[int, str, str | Message]] = []
     for index, cell in enumerate(header):
         text = _text(cell)
         key = _SYNONYMS.get(_header_key(text)) if text else None
@@ -790,21 +813,32 @@ def _map_header(header: Sequence[object], header_row: int) -> dict[str, tuple[in
                 (
                     header_row,
                     text,
-                    f"列重复：'{found[key][1]}' 和 '{text}' 都是{_COLUMN_BY_KEY[key].zh}，请删掉一列 / "
-                    f"columns '{found[key][1]}' and '{text}' both mean {key}; keep one",
+                    msg(
+                        "columns '{found}' and '{text}' both mean {key}; keep one",
+                        found=found[key][1],
+                        text=text,
+                        zh=_COLUMN_BY_KEY[key].zh,
+                        key=key,
+                    ),
                 )
             )
             continue
         found[key] = (index, text)
     missing = [c.key for c in ROSTER_COLUMNS if c.required and c.key not in found]
-    headers_seen = ", ".join(t for t in (_text(c) for c in header) if t) or "（无 / none）"
+    headers_seen: str | Label = ", ".join(t for t in (_text(c) for c in header) if t) or Label(
+        "无", "none"
+    )
     for key in missing:
         errors.append(
             (
                 header_row,
                 "",
-                f"缺少必填列 {_COLUMN_BY_KEY[key].zh} / missing required column {key}; "
-                f"找到的列 / columns found: {headers_seen}",
+                msg(
+                    "missing required column {key}; columns found: {seen}",
+                    key=key,
+                    zh=_COLUMN_BY_KEY[key].zh,
+                    seen=headers_seen,
+                ),
             )
         )
     if errors:
@@ -839,13 +873,13 @@ def parse_rows(
     ):
         raise _too_many_columns(first_row - 1)
     columns = _map_header(header, first_row - 1)
-    problems: list[tuple[int, int, str, str]] = []
+    problems: list[tuple[int, int, str, str | Message]] = []
     results: list[RosterRow] = []
     first_flat: dict[tuple[str, str, str], int] = {}
     first_storeys: dict[str, tuple[int, int]] = {}
     first_vote: dict[tuple[str, str], tuple[int, Vote]] = {}
 
-    def problem(row_no: int, key: str, message: str) -> None:
+    def problem(row_no: int, key: str, message: str | Message) -> None:
         problems.append((row_no, columns[key][0], columns[key][1], message))
 
     for offset, raw in enumerate(rows):
@@ -861,15 +895,14 @@ def parse_rows(
             if _is_blank(cell):
                 if _COLUMN_BY_KEY[key].required and key != "owner":
                     column = _COLUMN_BY_KEY[key]
-                    problem(row_no, key, f"{column.zh}不能为空 / {column.en} is required")
+                    problem(row_no, key, msg("{en} is required", zh=column.zh, en=column.en))
                     bad.add(key)
                 continue
             if isinstance(cell, str) and _SURROGATE.search(cell):
                 problem(
                     row_no,
                     key,
-                    "这一格有无法识别的字符（文件编码损坏），请重新输入 / cell holds an "
-                    "unreadable character (a broken encoding); type it again",
+                    msg("cell holds an unreadable character (a broken encoding); type it again"),
                 )
                 bad.add(key)
                 continue
@@ -877,15 +910,17 @@ def parse_rows(
                 problem(
                     row_no,
                     key,
-                    f"这一格超过{MAX_CELL_CHARS}个字，请删减 / cell longer than "
-                    f"{MAX_CELL_CHARS} characters",
+                    msg(
+                        "cell longer than {max_cell_chars} characters",
+                        max_cell_chars=MAX_CELL_CHARS,
+                    ),
                 )
                 bad.add(key)
                 continue
             try:
                 values[key] = _PARSERS[key](cell)
             except _CellError as exc:
-                problem(row_no, key, str(exc))
+                problem(row_no, key, exc.args[0])
                 bad.add(key)
         for key, pattern in (("building", patterns.building), ("unit", patterns.unit)):
             code = values.get(key)
@@ -898,8 +933,7 @@ def parse_rows(
             problem(
                 row_no,
                 "notes" if "notes" in columns else "owner",
-                "这是模板里的示例行，请删掉这一行后再导入 / this is the template's example row; "
-                "delete it before importing",
+                msg("this is the template's example row; delete it before importing"),
             )
             bad.add("notes")
         failed = _check_row(values, bad, row_no, problem) or bool(bad)
@@ -911,9 +945,13 @@ def parse_rows(
                 problem(
                     row_no,
                     "room",
-                    f"房号重复：{building}栋{unit}单元{room}已在第{earlier}行 / duplicate flat "
-                    f"(building {building}, "
-                    f"unit {unit}, room {room}), already in row {earlier}",
+                    msg(
+                        "duplicate flat (building {building}, unit {unit}, room {room}), already in row {earlier}",
+                        building=building,
+                        unit=unit,
+                        room=room,
+                        earlier=earlier,
+                    ),
                 )
                 failed = True
         storeys = values.get("storeys")
@@ -923,8 +961,12 @@ def parse_rows(
                 problem(
                     row_no,
                     "storeys",
-                    f"同一楼栋总层数不一致，第{earlier_row}行写的是{earlier_storeys} / storeys "
-                    f"differ within building {building}: row {earlier_row} says {earlier_storeys}",
+                    msg(
+                        "storeys differ within building {building}: row {earlier_row} says {earlier_storeys}",
+                        earlier_row=earlier_row,
+                        earlier_storeys=earlier_storeys,
+                        building=building,
+                    ),
                 )
                 failed = True
         vote, owner = values.get("vote"), values.get("owner")
@@ -935,10 +977,15 @@ def parse_rows(
                 problem(
                     row_no,
                     "vote",
-                    f"同一业主只能投一票：第{earlier_row}行是{_VOTE_ZH[earlier_vote]}，这里是"
-                    f"{_VOTE_ZH[vote]}；如是同名不同人，请填写电话区分 / one owner votes once: "
-                    f"{owner} voted {earlier_vote.value} in row {earlier_row} but {vote.value} "
-                    f"here; if these are two people, add their phones",
+                    msg(
+                        "one owner votes once: {owner} voted {value} in row {earlier_row} but {value2} here; if these are two people, add their phones",
+                        earlier_row=earlier_row,
+                        vote_zh=_VOTE_ZH[earlier_vote],
+                        vote_zh2=_VOTE_ZH[vote],
+                        owner=owner,
+                        value=earlier_vote.value,
+                        value2=vote.value,
+                    ),
                 )
                 failed = True
 
@@ -950,9 +997,10 @@ def parse_rows(
         errors = [(row_no, header_text, message) for row_no, _, header_text, message in problems]
         bad_rows = len({row_no for row_no, _, _ in errors})
         raise RowError(
-            f"名册有{bad_rows}行共{len(errors)}处问题，全部未导入 / roster rejected: "
-            f"{len(errors)} problems in {bad_rows} rows; nothing was imported",
+            "roster rejected: {n_errors} problems in {bad_rows} rows; nothing was imported",
             errors,
+            bad_rows=bad_rows,
+            n_errors=len(errors),
         )
     return results
 
@@ -962,13 +1010,16 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _CODE_EXAMPLES = {"building": "2栋、2号楼、10幢、B座", "unit": "1单元、二单元、1"}
 
 
-def _code_refused(key: str, cell: object) -> str:
+def _code_refused(key: str, cell: object) -> Message:
     column = _COLUMN_BY_KEY[key]
     shown = _text(cell)[:40]
-    return (
-        f"{column.zh}“{shown}”不是{column.zh}号的写法（应写成 {_CODE_EXAMPLES[key]} 这样），"
-        f"请检查是否有错字 / {column.en} {shown!r} is not a {column.en} number "
-        f"(write it like {_CODE_EXAMPLES[key]}); check for a typo"
+    return msg(
+        "{en} {shown2} is not a {en} number (write it like {code_examples}); check for a typo",
+        zh=column.zh,
+        shown=shown,
+        code_examples=_CODE_EXAMPLES[key],
+        en=column.en,
+        shown2=repr(shown),
     )
 
 
@@ -1002,7 +1053,7 @@ def _check_row(
     values: dict[str, Any],
     bad: set[str],
     row_no: int,
-    problem: Callable[[int, str, str], None],
+    problem: Callable[[int, str, str | Message], None],
 ) -> bool:
     """Checks across cells of one row; True when one failed."""
     failed = False
@@ -1011,8 +1062,11 @@ def _check_row(
         problem(
             row_no,
             "floor",
-            f"楼层{floor}超过总层数{storeys} / floor {floor} is above the building's "
-            f"{storeys} storeys",
+            msg(
+                "floor {floor} is above the building's {storeys} storeys",
+                floor=floor,
+                storeys=storeys,
+            ),
         )
         failed = True
     # Rooms like 301 or 1203 carry the floor in front of the last two digits.
@@ -1022,9 +1076,7 @@ def _check_row(
         and re.fullmatch(r"\d{3,4}", room)
         and int(room[:-2]) != floor
     ):
-        problem(
-            row_no, "room", f"房号{room}与楼层{floor}不符 / room {room} is not on floor {floor}"
-        )
+        problem(row_no, "room", msg("room {room} is not on floor {floor}", room=room, floor=floor))
         failed = True
     tenure = values.get("tenure", Tenure.OWNER_OCCUPIED)
     # An unreadable tenure is reported already; only judge the owner when tenure is known.
@@ -1032,8 +1084,7 @@ def _check_row(
         problem(
             row_no,
             "owner",
-            "业主不能为空（开发商未售、未交付的房屋除外） / owner is required unless the "
-            "flat is developer_unsold or developer_undelivered",
+            msg("owner is required unless the flat is developer_unsold or developer_undelivered"),
         )
         failed = True
     return failed
@@ -1086,14 +1137,14 @@ def _find_header(rows: list[Sequence[object]]) -> int:
     for index, row in enumerate(rows):
         if not all(_is_blank(cell) for cell in row):
             return index
-    raise BadInput("名册是空的 / the roster file is empty")
+    raise BadInput("the roster file is empty")
 
 
 def _parse_table(
     rows: list[Sequence[object]], patterns: CodePatterns = DEFAULT_PATTERNS
 ) -> list[RosterRow]:
     if not rows:
-        raise BadInput("名册是空的 / the roster file is empty")
+        raise BadInput("the roster file is empty")
     at = _find_header(rows)
     return parse_rows(rows[at], rows[at + 1 :], first_row=at + 2, patterns=patterns)
 
@@ -1108,8 +1159,9 @@ def read_roster(path: Path | str, *, patterns: CodePatterns = DEFAULT_PATTERNS) 
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise BadInput(
-            f"不支持的文件类型 {path.suffix or '（无扩展名）'}，请另存为 .xlsx 或 .csv / "
-            f"unsupported file type {path.suffix!r}; save the roster as .xlsx or .csv"
+            "unsupported file type {suffix2}; save the roster as .xlsx or .csv",
+            suffix=path.suffix or "（无扩展名）",
+            suffix2=repr(path.suffix),
         )
     try:
         size = path.stat().st_size
@@ -1117,7 +1169,9 @@ def read_roster(path: Path | str, *, patterns: CodePatterns = DEFAULT_PATTERNS) 
             raise _too_big(size)
         data = path.read_bytes()
     except OSError as exc:
-        raise BadInput(f"无法打开文件 / cannot open {path.name}: {exc.strerror}") from exc
+        raise BadInput(
+            "cannot open {name}: {strerror}", name=path.name, strerror=exc.strerror
+        ) from exc
     rows = _read_csv(data) if suffix == ".csv" else _read_xlsx(data)
     return _parse_table(rows, patterns)
 
@@ -1183,10 +1237,7 @@ def _csv_escape(cell: str) -> str:
 
 
 def _read_xlsx(data: bytes) -> list[Sequence[object]]:
-    unreadable = BadInput(
-        "无法读取这个 Excel 文件，请用 Excel 另存为 .xlsx 后再导入 / cannot read this .xlsx "
-        "file; save it again as .xlsx from Excel"
-    )
+    unreadable = BadInput("cannot read this .xlsx file; save it again as .xlsx from Excel")
     if len(data) > MAX_ROSTER_BYTES:
         raise _too_big(len(data))
     _check_zip(data, unreadable)
@@ -1199,7 +1250,7 @@ def _read_xlsx(data: bytes) -> list[Sequence[object]]:
     try:
         sheets = [ws for ws in workbook.worksheets if hasattr(ws, "iter_rows")]
         if not sheets:
-            raise BadInput("Excel 文件里没有工作表 / the workbook has no worksheet")
+            raise BadInput("the workbook has no worksheet")
         wanted = {_header_key(name) for name in SHEET_NAMES}
         sheet = next((ws for ws in sheets if _header_key(ws.title) in wanted), sheets[0])
         # Some tools write a wrong sheet size; without this a read-only sheet may look empty.
@@ -1383,7 +1434,7 @@ def _write(rows: list[RosterRow], path: Path, *, template: bool) -> None:
     elif suffix == ".xlsx":
         _write_xlsx(rows, path, template=template)
     else:
-        raise BadInput(f"只能写 .csv 或 .xlsx / can only write .csv or .xlsx, got {path.suffix!r}")
+        raise BadInput("can only write .csv or .xlsx, got {suffix}", suffix=repr(path.suffix))
 
 
 _CODE_KEYS = frozenset({"building", "unit", "room"})

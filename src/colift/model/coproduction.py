@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from colift.i18n import Label
+
 # Floors 1-2 lose light, quiet and privacy and gain little; floor 3 is the reported break-even
 # floor (Shanghai hedonic data), above which households should pay rather than be compensated.
 LOW_FLOOR_MAX = 2
@@ -228,3 +230,19 @@ def parse_stance_reason(text: str) -> str:
             f"unknown reason {text!r}: use light, noise, privacy, value, cost, safety, access, "
             "ventilation, trust, rumour or other"
         ) from None
+
+
+STANCE_NAMES: dict[Stance, Label] = {
+    Stance.SUPPORT: Label("支持", "support"),
+    Stance.LEAN_SUPPORT: Label("倾向支持", "leaning to support"),
+    Stance.UNDECIDED: Label("观望", "undecided"),
+    Stance.LEAN_OPPOSE: Label("倾向反对", "leaning to oppose"),
+    Stance.OPPOSE: Label("反对", "oppose"),
+    Stance.UNKNOWN: Label("未接触", "not yet asked"),
+}
+
+GUIDANCE_NAMES: dict[GuidanceMode, Label] = {
+    GuidanceMode.DIRECT: Label("直接引领", "direct"),
+    GuidanceMode.EMBEDDED: Label("嵌入式引领", "embedded"),
+    GuidanceMode.NONE: Label("无党建引领", "no Party"),
+}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+
+from colift.i18n import Label
 
 
 class Role(StrEnum):
@@ -107,3 +110,17 @@ class RoleAssignment:
     def active_on(self, day: date) -> bool:
         started = self.since is None or self.since <= day
         return started and (self.until is None or day <= self.until)
+
+
+def role_label(role: Role) -> Label:
+    """A role's name in both languages, for a message: 协商组织者 / consultation organizer."""
+    return Label(ROLE_NAMES_ZH[role], role.value.replace("_", " "))
+
+
+def roles_label(roles: Iterable[Role]) -> Label:
+    """Several roles named in one phrase: 居委会、业委会 / residents committee, owners committee."""
+    chosen = list(roles)
+    return Label(
+        "、".join(ROLE_NAMES_ZH[r] for r in chosen),
+        ", ".join(r.value.replace("_", " ") for r in chosen),
+    )

@@ -396,7 +396,7 @@ MAX_AREA_M2 = Decimal(1000)
 def area_to_cm2(value: object, what: str = "area_m2") -> int:
     """Parse an area in m² (string, int or Decimal) to exact integer cm²."""
     if isinstance(value, bool) or value is None:
-        raise BadInput(f"{what} {value!r} is not a number")
+        raise BadInput("{what} {value} is not a number", what=what, value=repr(value))
     if isinstance(value, float):
         value = repr(value)  # the shortest text that reads back as the same float
     text = str(value).strip()
@@ -411,18 +411,18 @@ def area_to_cm2(value: object, what: str = "area_m2") -> int:
     try:
         area = Decimal(text)
     except InvalidOperation:
-        raise BadInput(f"{what} {value!r} is not a number") from None
+        raise BadInput("{what} {value} is not a number", what=what, value=repr(value)) from None
     if not area.is_finite():
-        raise BadInput(f"{what} {value!r} is not a number")
+        raise BadInput("{what} {value} is not a number", what=what, value=repr(value))
     if area <= 0:
-        raise BadInput(f"{what} {value!r} must be a positive area in m²")
+        raise BadInput("{what} {value} must be a positive area in m²", what=what, value=repr(value))
     if not MIN_AREA_M2 <= area <= MAX_AREA_M2:
         raise BadInput(
             "{what}: {value} m² is not the area of a flat (1 to 1,000 m²)", what=what, value=text
         )
     cm2 = area * CM2_PER_M2
     if cm2 != cm2.to_integral_value():
-        raise BadInput(f"{what} {value!r} has more than 4 decimals")
+        raise BadInput("{what} {value} has more than 4 decimals", what=what, value=repr(value))
     return int(cm2)
 
 
@@ -479,8 +479,16 @@ _SOURCE_KEYS = frozenset({"title", "url", "publisher", "date", "confidence", "no
 
 
 def _profile_files() -> dict[str, Traversable]:
+    return dict(_listed_profile_files())
+
+
+@cache
+def _listed_profile_files() -> tuple[tuple[str, Traversable], ...]:
+    """The packaged profile files, listed once: every count resolves its rule by name."""
     root = files("colift.rules") / "profiles" / "consent"
-    return {p.name[: -len(".toml")]: p for p in root.iterdir() if p.name.endswith(".toml")}
+    return tuple(
+        (p.name[: -len(".toml")], p) for p in root.iterdir() if p.name.endswith(".toml")
+    )
 
 
 def available_profiles() -> list[str]:
@@ -775,7 +783,7 @@ def count_votes(
     total_area = part_area = agree_area = 0
     for flat in flats:
         if flat.id in by_id:
-            raise BadInput(f"household {flat.id} is listed twice")
+            raise BadInput("household {id} is listed twice", id=flat.id)
         by_id[flat.id] = flat
         key = flat.head_key
         seen = owner_vote.get(key)
@@ -785,8 +793,12 @@ def count_votes(
         elif seen is not flat.vote:
             who = "the developer" if key == DEVELOPER_OWNER else f"owner {flat.owner!r}"
             raise BadInput(
-                f"{who} votes {seen.value} for {owner_flat[key]} but {flat.vote.value} for "
-                f"{flat.id}: one owner casts one vote for all their flats"
+                "{who} votes {value} for {owner_flat} but {value2} for {id}: one owner casts one vote for all their flats",
+                who=who,
+                value=seen.value,
+                owner_flat=owner_flat[key],
+                value2=flat.vote.value,
+                id=flat.id,
             )
         total_area += flat.area_cm2
         if flat.vote.participates:
@@ -799,13 +811,16 @@ def count_votes(
     unresolved: list[Objection] = []
     for obj in objections:
         if obj.household not in by_id:
-            raise BadInput(f"objection names household {obj.household}, which is not in the list")
+            raise BadInput(
+                "objection names household {household}, which is not in the list",
+                household=obj.household,
+            )
         if obj.status.unresolved:
             unresolved.append(obj)
     not_agreeing: list[str] = []
     for hid in occupied:
         if hid not in by_id:
-            raise BadInput(f"occupied flat {hid} is not in the household list")
+            raise BadInput("occupied flat {hid} is not in the household list", hid=hid)
         if by_id[hid].vote is not Vote.AGREE:
             not_agreeing.append(hid)
     return ConsentCounts(
@@ -954,11 +969,13 @@ def _parse_vote(value: object, hid: str) -> Vote:
     if value is None:
         return Vote.ABSENT
     if not isinstance(value, str):
-        raise BadInput(f'household {hid}: vote {value!r} must be a word like "agree"')
+        raise BadInput(
+            'household {hid}: vote {value} must be a word like "agree"', hid=hid, value=repr(value)
+        )
     try:
         return parse_vote(value)
     except ValueError as exc:
-        raise BadInput(f"household {hid}: {exc}") from None
+        raise BadInput("household {hid}: {exc}", hid=hid, exc=exc) from None
 
 
 def _parse_status(value: object, hid: str) -> ObjectionStatus:
@@ -967,7 +984,7 @@ def _parse_status(value: object, hid: str) -> ObjectionStatus:
     try:
         return parse_objection_status(str(value if value is not None else "open"))
     except ValueError as exc:
-        raise BadInput(f"objection of household {hid}: {exc}") from None
+        raise BadInput("objection of household {hid}: {exc}", hid=hid, exc=exc) from None
 
 
 def request_flats(data: Mapping[str, Any]) -> list[Flat]:
@@ -978,21 +995,25 @@ def request_flats(data: Mapping[str, Any]) -> list[Flat]:
     flats = []
     for n, row in enumerate(rows, start=1):
         if not isinstance(row, Mapping):
-            raise BadInput(f"household #{n} must be an object with id, area_m2 and vote")
+            raise BadInput("household #{n} must be an object with id, area_m2 and vote", n=n)
         if row.get("id") in (None, ""):
-            raise BadInput(f"household #{n} has no id")
+            raise BadInput("household #{n} has no id", n=n)
         hid = str(row["id"])
         if "area_m2" not in row:
-            raise BadInput(f"household {hid}: area_m2 is missing")
+            raise BadInput("household {hid}: area_m2 is missing", hid=hid)
         floor = row.get("floor")
         if floor is not None and (isinstance(floor, bool) or not isinstance(floor, int)):
-            raise BadInput(f"household {hid}: floor {floor!r} must be a whole number")
+            raise BadInput(
+                "household {hid}: floor {floor} must be a whole number", hid=hid, floor=repr(floor)
+            )
         if floor is not None and floor < 1:
-            raise BadInput(f"household {hid}: floor {floor} must be 1 or higher")
+            raise BadInput(
+                "household {hid}: floor {floor} must be 1 or higher", hid=hid, floor=floor
+            )
         owner = row.get("owner")
         developer = row.get("developer_unsold", False)
         if not isinstance(developer, bool):
-            raise BadInput(f"household {hid}: developer_unsold must be true or false")
+            raise BadInput("household {hid}: developer_unsold must be true or false", hid=hid)
         flats.append(
             Flat(
                 id=hid,
@@ -1059,7 +1080,7 @@ def evaluate_request(
     objections = []
     for n, o in enumerate(data.get("objections") or [], start=1):
         if not isinstance(o, Mapping) or o.get("household") in (None, ""):
-            raise BadInput(f"objection #{n} must name its household")
+            raise BadInput("objection #{n} must name its household", n=n)
         hid = str(o["household"])
         objections.append(Objection(hid, _parse_status(o.get("status"), hid)))
     occupied = data.get("occupied") or []

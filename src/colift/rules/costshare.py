@@ -138,14 +138,21 @@ class CostScheme:
 
     def __post_init__(self) -> None:
         if self.kind not in SCHEME_KINDS:
-            raise BadInput(f"scheme kind {self.kind!r} is unknown: use {', '.join(SCHEME_KINDS)}")
+            raise BadInput(
+                "scheme kind {kind} is unknown: use {SCHEME_KINDS}",
+                kind=repr(self.kind),
+                SCHEME_KINDS=", ".join(SCHEME_KINDS),
+            )
         if self.kind != "floor-coefficient" and (self.coefficients or self.default is not None):
             raise BadInput(
-                f"scheme kind {self.kind} takes no coefficients: use kind floor-coefficient"
+                "scheme kind {kind} takes no coefficients: use kind floor-coefficient",
+                kind=self.kind,
             )
         for floor, coefficient in self.coefficients.items():
             if coefficient < 0:
-                raise BadInput(f"scheme coefficient for floor {floor} must not be negative")
+                raise BadInput(
+                    "scheme coefficient for floor {floor} must not be negative", floor=floor
+                )
         if self.default is not None and self.default < 0:
             raise BadInput("scheme default coefficient must not be negative")
 
@@ -159,8 +166,9 @@ class CostScheme:
             return Fraction(0)
         if self.uses_area and household.area_m2 is None:
             raise BadInput(
-                f"household {household.id}: area_m2 is missing, and the {scheme_name} "
-                "shares by area"
+                "household {id}: area_m2 is missing, and the {scheme_name} shares by area",
+                id=household.id,
+                scheme_name=scheme_name,
             )
         area = Fraction(household.area_m2) if household.area_m2 is not None else Fraction(1)
         if self.kind == "equal":
@@ -170,8 +178,10 @@ class CostScheme:
         coefficient = self.coefficients.get(household.floor, self.default)
         if coefficient is None:
             raise BadInput(
-                f"household {household.id}: no coefficient for floor {household.floor} in the "
-                f'{scheme_name}; add "{household.floor}" to coefficients or give a default'
+                'household {id}: no coefficient for floor {floor} in the {scheme_name}; add "{floor}" to coefficients or give a default',
+                id=household.id,
+                floor=household.floor,
+                scheme_name=scheme_name,
             )
         return coefficient * area if self.area_weighted else coefficient
 
@@ -221,13 +231,18 @@ class PaymentSchedule:
             if not name.strip():
                 raise BadInput("schedule: every stage needs a name")
             if names.count(name) > 1:
-                raise BadInput(f"schedule: stage name {name!r} appears twice")
+                raise BadInput("schedule: stage name {name} appears twice", name=repr(name))
         for stage in self.stages:
             if stage.ratio < 0:
-                raise BadInput(f"schedule stage {stage.name}: percent must not be negative")
+                raise BadInput(
+                    "schedule stage {name}: percent must not be negative", name=stage.name
+                )
         total = sum((s.ratio for s in self.stages), Fraction(0))
         if total != 1:
-            raise BadInput(f"schedule percents add up to {_fraction_text(total * 100)}, not 100")
+            raise BadInput(
+                "schedule percents add up to {fraction_text}, not 100",
+                fraction_text=_fraction_text(total * 100),
+            )
 
     @classmethod
     def from_percents(cls, stages: Sequence[tuple[str, str | int]]) -> PaymentSchedule:
@@ -435,9 +450,13 @@ class CostShareResult:
 
 def _check_fen(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadInput(f"{name} must be a whole number of fen (1 yuan = 100 fen), got {value!r}")
+        raise BadInput(
+            "{name} must be a whole number of fen (1 yuan = 100 fen), got {value}",
+            name=name,
+            value=repr(value),
+        )
     if value < 0:
-        raise BadInput(f"{name} must not be negative, got {value}")
+        raise BadInput("{name} must not be negative, got {value}", name=name, value=value)
     if value > MAX_FEN:
         raise BadInput(
             "{name} {value} fen is more than ¥100,000,000: check the number of zeros",
@@ -458,8 +477,9 @@ def _weights(
     weights = [scheme.weight(h, what) for h in households]
     if amount_fen > 0 and not any(weights):
         raise BadInput(
-            f"every household weighs 0 in the {what} (exempt floors or coefficient 0), "
-            f"so nobody can pay {_yuan(amount_fen)}"
+            "every household weighs 0 in the {what} (exempt floors or coefficient 0), so nobody can pay {yuan}",
+            what=what,
+            yuan=_yuan(amount_fen),
         )
     return weights
 
@@ -472,12 +492,18 @@ def _check_households(households: Sequence[ShareInput]) -> None:
         if not h.id:
             raise BadInput("a household has an empty id")
         if h.id in seen:
-            raise BadInput(f"household {h.id} appears twice: each id must be unique")
+            raise BadInput("household {id} appears twice: each id must be unique", id=h.id)
         seen.add(h.id)
         if isinstance(h.floor, bool) or not isinstance(h.floor, int) or h.floor < 1:
-            raise BadInput(f"household {h.id}: floor {h.floor!r} must be 1 or higher")
+            raise BadInput(
+                "household {id}: floor {floor} must be 1 or higher", id=h.id, floor=repr(h.floor)
+            )
         if h.area_m2 is not None and (not h.area_m2.is_finite() or h.area_m2 <= 0):
-            raise BadInput(f"household {h.id}: area_m2 '{h.area_m2}' must be greater than 0")
+            raise BadInput(
+                "household {id}: area_m2 '{area_m2}' must be greater than 0",
+                id=h.id,
+                area_m2=h.area_m2,
+            )
 
 
 def _compensation_by_id(
@@ -489,14 +515,18 @@ def _compensation_by_id(
         where = f"compensation {number}"
         _check_fen(comp.fen_each, f"{where}: fen_each")
         if not comp.floors and not comp.households:
-            raise BadInput(f"{where}: name the floors or the households that receive it")
+            raise BadInput(
+                "{where}: name the floors or the households that receive it", where=where
+            )
         for hid in sorted(comp.households):
             if hid not in paid:
-                raise BadInput(f"{where}: household {hid} is not in households")
+                raise BadInput(
+                    "{where}: household {hid} is not in households", where=where, hid=hid
+                )
         floors_present = {h.floor for h in households}
         for floor in sorted(comp.floors):
             if floor not in floors_present:
-                raise BadInput(f"{where}: no household on floor {floor}")
+                raise BadInput("{where}: no household on floor {floor}", where=where, floor=floor)
         recipients = [h.id for h in households if h.floor in comp.floors or h.id in comp.households]
         for hid in recipients:
             paid[hid] += comp.fen_each
@@ -532,7 +562,9 @@ def share_costs(
     _check_fen(subsidy_fen, "subsidy_fen")
     if subsidy_fen > total_fen:
         raise BadInput(
-            f"subsidy {_yuan(subsidy_fen)} is more than the total cost {_yuan(total_fen)}"
+            "subsidy {yuan} is more than the total cost {yuan2}",
+            yuan=_yuan(subsidy_fen),
+            yuan2=_yuan(total_fen),
         )
     comp_by_id, comp_notes = _compensation_by_id(households, compensation)
     comp_total = sum(comp_by_id.values())
@@ -787,7 +819,7 @@ def _parse_ratio(value: object, where: str) -> Fraction:
     Text longer than a number needs is refused before it is parsed: "1e3000000" would
     otherwise take tens of seconds to become a fraction."""
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal | Fraction):
-        raise BadInput(f"{where}: {value!r} is not a number")
+        raise BadInput("{where}: {value} is not a number", where=where, value=repr(value))
     text = str(value).strip().removesuffix("%").strip()
     if len(text) > MAX_NUMBER_TEXT or "e" in text.lower():
         raise BadInput(
@@ -799,7 +831,7 @@ def _parse_ratio(value: object, where: str) -> Fraction:
     try:
         return Fraction(text)
     except (ValueError, ZeroDivisionError):
-        raise BadInput(f"{where}: {value!r} is not a number") from None
+        raise BadInput("{where}: {value} is not a number", where=where, value=repr(value)) from None
 
 
 def _parse_coefficient(value: object, where: str) -> Fraction:
@@ -826,9 +858,9 @@ def _parse_floor(value: object, where: str) -> int:
     if isinstance(value, str) and len(value) <= 4 and value.strip().lstrip("-").isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadInput(f"{where} {value!r} is not a whole number")
+        raise BadInput("{where} {value} is not a whole number", where=where, value=repr(value))
     if value < 1:
-        raise BadInput(f"{where} {value} must be 1 or higher")
+        raise BadInput("{where} {value} must be 1 or higher", where=where, value=value)
     if value > 200:
         raise BadInput(
             "{where} {value} is not a floor of a walk-up building", where=where, value=value
@@ -840,7 +872,9 @@ def _parse_area(value: object, hid: str) -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise BadInput(f"household {hid}: area_m2 {value!r} is not a number")
+        raise BadInput(
+            "household {hid}: area_m2 {value} is not a number", hid=hid, value=repr(value)
+        )
     text = str(value).strip()
     if len(text) > MAX_NUMBER_TEXT:
         raise BadInput(
@@ -850,11 +884,17 @@ def _parse_area(value: object, hid: str) -> Decimal | None:
     try:
         area = Decimal(text)
     except InvalidOperation:
-        raise BadInput(f"household {hid}: area_m2 {str(value)!r} is not a number") from None
+        raise BadInput(
+            "household {hid}: area_m2 {str} is not a number", hid=hid, str=repr(str(value))
+        ) from None
     if not area.is_finite():
-        raise BadInput(f"household {hid}: area_m2 {str(value)!r} is not a number")
+        raise BadInput(
+            "household {hid}: area_m2 {str} is not a number", hid=hid, str=repr(str(value))
+        )
     if area <= 0:
-        raise BadInput(f"household {hid}: area_m2 '{value}' must be greater than 0")
+        raise BadInput(
+            "household {hid}: area_m2 '{value}' must be greater than 0", hid=hid, value=value
+        )
     if not MIN_AREA_M2 <= area <= MAX_AREA_M2:
         raise BadInput(
             "household {hid}: area_m2 {area} is not the area of a flat (1 to 1,000 m²)",
@@ -867,20 +907,31 @@ def _parse_area(value: object, hid: str) -> Decimal | None:
 def _parse_scheme(raw: object, where: str) -> CostScheme:
     example = '{"kind": "floor-coefficient"}, {"kind": "equal"} or {"kind": "area"}'
     if raw is None:
-        raise BadInput(f"{where} is missing: give {example}")
+        raise BadInput("{where} is missing: give {example}", where=where, example=example)
     if not isinstance(raw, dict):
-        raise BadInput(f"{where} must be an object such as {example}")
+        raise BadInput("{where} must be an object such as {example}", where=where, example=example)
     reject_unknown(raw, _SCHEME_KEYS, where)
     kind_raw = raw.get("kind")
     if not isinstance(kind_raw, str):
-        raise BadInput(f"{where}: kind is missing: use {', '.join(SCHEME_KINDS)}")
+        raise BadInput(
+            "{where}: kind is missing: use {SCHEME_KINDS}",
+            where=where,
+            SCHEME_KINDS=", ".join(SCHEME_KINDS),
+        )
     kind = kind_raw.strip().lower().replace("_", "-")
     if kind not in SCHEME_KINDS:
-        raise BadInput(f"{where} kind {kind_raw!r} is unknown: use {', '.join(SCHEME_KINDS)}")
+        raise BadInput(
+            "{where} kind {kind_raw} is unknown: use {SCHEME_KINDS}",
+            where=where,
+            kind_raw=repr(kind_raw),
+            SCHEME_KINDS=", ".join(SCHEME_KINDS),
+        )
     coefficients: dict[int, Fraction] = {}
     coeff_raw = raw.get("coefficients", {})
     if not isinstance(coeff_raw, dict):
-        raise BadInput(f'{where}: coefficients must be an object such as {{"3": "0.7"}}')
+        raise BadInput(
+            '{where}: coefficients must be an object such as {{"3": "0.7"}}', where=where
+        )
     for key, value in coeff_raw.items():
         floor = _parse_floor(key, f"{where} coefficients: floor")
         coefficients[floor] = _parse_coefficient(value, f"{where} coefficient for floor {floor}")
@@ -889,16 +940,24 @@ def _parse_scheme(raw: object, where: str) -> CostScheme:
         default = _parse_coefficient(raw["default"], f"{where} default")
     area_weighted = raw.get("area_weighted", True)
     if not isinstance(area_weighted, bool):
-        raise BadInput(f"{where}: area_weighted must be true or false")
+        raise BadInput("{where}: area_weighted must be true or false", where=where)
     if "area_weighted" in raw and kind != "floor-coefficient":
-        raise BadInput(f"{where}: area_weighted applies to kind floor-coefficient only")
+        raise BadInput("{where}: area_weighted applies to kind floor-coefficient only", where=where)
     if kind != "floor-coefficient" and (coefficients or default is not None):
-        raise BadInput(f"{where}: kind {kind} takes no coefficients: use kind floor-coefficient")
+        raise BadInput(
+            "{where}: kind {kind} takes no coefficients: use kind floor-coefficient",
+            where=where,
+            kind=kind,
+        )
     if kind == "floor-coefficient" and not coefficients and default is None:
-        raise BadInput(f'{where}: kind floor-coefficient needs coefficients such as {{"3": "0.7"}}')
+        raise BadInput(
+            '{where}: kind floor-coefficient needs coefficients such as {{"3": "0.7"}}', where=where
+        )
     exempt_raw = raw.get("exempt_floors", [])
     if not isinstance(exempt_raw, list):
-        raise BadInput(f"{where}: exempt_floors must be a list of floors such as [1, 2]")
+        raise BadInput(
+            "{where}: exempt_floors must be a list of floors such as [1, 2]", where=where
+        )
     exempt = frozenset(_parse_floor(f, f"{where} exempt_floors: floor") for f in exempt_raw)
     return CostScheme(kind, coefficients, area_weighted, default, exempt)
 
@@ -906,11 +965,11 @@ def _parse_scheme(raw: object, where: str) -> CostScheme:
 def _parse_households(raw: object) -> tuple[list[ShareInput], list[object]]:
     shape = 'list each flat as {"id": "301", "floor": 3, "area_m2": "56.30"}'
     if raw is None:
-        raise BadInput(f"households is missing: {shape}")
+        raise BadInput("households is missing: {shape}", shape=shape)
     if not isinstance(raw, list):
-        raise BadInput(f"households must be a list: {shape}")
+        raise BadInput("households must be a list: {shape}", shape=shape)
     if not raw:
-        raise BadInput(f"households is empty: {shape}")
+        raise BadInput("households is empty: {shape}", shape=shape)
     if len(raw) > MAX_HOUSEHOLDS:
         raise BadInput(
             "households lists {n} flats: one lift serves at most {most}",
@@ -922,18 +981,26 @@ def _parse_households(raw: object) -> tuple[list[ShareInput], list[object]]:
     seen: set[str] = set()
     for number, item in enumerate(raw, start=1):
         if not isinstance(item, dict):
-            raise BadInput(f"household number {number} in the list must be an object: {shape}")
+            raise BadInput(
+                "household number {number} in the list must be an object: {shape}",
+                number=number,
+                shape=shape,
+            )
         raw_id = item.get("id")
         if raw_id is None:
-            raise BadInput(f"household number {number} in the list: id is missing")
+            raise BadInput("household number {number} in the list: id is missing", number=number)
         if isinstance(raw_id, bool) or not isinstance(raw_id, str | int) or not str(raw_id).strip():
-            raise BadInput(f"household number {number} in the list: id {raw_id!r} is not valid")
+            raise BadInput(
+                "household number {number} in the list: id {raw_id} is not valid",
+                number=number,
+                raw_id=repr(raw_id),
+            )
         hid = str(raw_id).strip()
         if hid in seen:
-            raise BadInput(f"household {hid} appears twice: each id must be unique")
+            raise BadInput("household {hid} appears twice: each id must be unique", hid=hid)
         seen.add(hid)
         if item.get("floor") is None:
-            raise BadInput(f"household {hid}: floor is missing")
+            raise BadInput("household {hid}: floor is missing", hid=hid)
         floor = _parse_floor(item["floor"], f"household {hid}: floor")
         households.append(ShareInput(hid, floor, _parse_area(item.get("area_m2"), hid)))
         raw_ids.append(raw_id)
@@ -945,27 +1012,31 @@ def _parse_compensation(raw: object) -> list[Compensation]:
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise BadInput(f"compensation must be a list such as {shape}")
+        raise BadInput("compensation must be a list such as {shape}", shape=shape)
     result: list[Compensation] = []
     for number, item in enumerate(raw, start=1):
         where = f"compensation {number}"
         if not isinstance(item, dict):
-            raise BadInput(f"{where} must be an object such as {shape[1:-1]}")
+            raise BadInput(
+                "{where} must be an object such as {shape}", where=where, shape=shape[1:-1]
+            )
         reject_unknown(item, _COMP_KEYS, where)
         fen_each = _parse_fen(item, "fen_each", f"{where}: ")
         if fen_each is None:
-            raise BadInput(f"{where}: fen_each is missing (fen paid to each flat)")
+            raise BadInput("{where}: fen_each is missing (fen paid to each flat)", where=where)
         floors_raw = item.get("floors", [])
         ids_raw = item.get("households", [])
         if not isinstance(floors_raw, list) or not isinstance(ids_raw, list):
-            raise BadInput(f"{where}: floors and households must be lists")
+            raise BadInput("{where}: floors and households must be lists", where=where)
         floors = frozenset(_parse_floor(f, f"{where}: floor") for f in floors_raw)
         for hid in ids_raw:
             if isinstance(hid, bool) or not isinstance(hid, str | int):
-                raise BadInput(f"{where}: household {hid!r} is not a household id")
+                raise BadInput(
+                    "{where}: household {hid} is not a household id", where=where, hid=repr(hid)
+                )
         reason = item.get("reason", "")
         if not isinstance(reason, str):
-            raise BadInput(f"{where}: reason must be text")
+            raise BadInput("{where}: reason must be text", where=where)
         result.append(
             Compensation(fen_each, floors, frozenset(str(h).strip() for h in ids_raw), reason)
         )
@@ -980,7 +1051,9 @@ def _parse_running(raw: object, scheme: CostScheme) -> list[RunningCost]:
     for number, item in enumerate(items, start=1):
         where = "running" if len(items) == 1 else f"running {number}"
         if not isinstance(item, dict):
-            raise BadInput(f'{where} must be an object such as {{"annual_fen": 350000}}')
+            raise BadInput(
+                '{where} must be an object such as {{"annual_fen": 350000}}', where=where
+            )
         reject_unknown(item, _RUNNING_KEYS, where)
         kind = item.get("kind", "other")
         if kind not in RUNNING_KINDS:
@@ -992,10 +1065,10 @@ def _parse_running(raw: object, scheme: CostScheme) -> list[RunningCost]:
             )
         annual = _parse_fen(item, "annual_fen", f"{where}: ")
         if annual is None:
-            raise BadInput(f"{where}: annual_fen is missing (the yearly cost in fen)")
+            raise BadInput("{where}: annual_fen is missing (the yearly cost in fen)", where=where)
         name = item.get("name", "running costs" if len(items) == 1 else f"running cost {number}")
         if not isinstance(name, str) or not name.strip():
-            raise BadInput(f"{where}: name must be a non-empty text")
+            raise BadInput("{where}: name must be a non-empty text", where=where)
         item_scheme = (
             _parse_scheme(item["scheme"], f"{where} scheme") if "scheme" in item else scheme
         )
@@ -1008,20 +1081,24 @@ def _parse_schedule(raw: object) -> PaymentSchedule | None:
     if raw is None:
         return None
     if not isinstance(raw, list) or not raw:
-        raise BadInput(f"schedule must be a list such as {shape}")
+        raise BadInput("schedule must be a list such as {shape}", shape=shape)
     stages: list[PaymentStage] = []
     for number, item in enumerate(raw, start=1):
         if not isinstance(item, dict):
-            raise BadInput(f"schedule stage {number} must be an object such as {shape[1:-6]}")
+            raise BadInput(
+                "schedule stage {number} must be an object such as {shape}",
+                number=number,
+                shape=shape[1:-6],
+            )
         reject_unknown(item, _STAGE_KEYS, f"schedule stage {number}")
         name = item.get("name", f"stage {number}")
         if not isinstance(name, str) or not name.strip():
-            raise BadInput(f"schedule stage {number}: name must be a non-empty text")
+            raise BadInput("schedule stage {number}: name must be a non-empty text", number=number)
         if item.get("percent") is None:
-            raise BadInput(f"schedule stage {name}: percent is missing")
+            raise BadInput("schedule stage {name}: percent is missing", name=name)
         percent = _parse_ratio(item["percent"], f"schedule stage {name}: percent")
         if percent < 0:
-            raise BadInput(f"schedule stage {name}: percent must not be negative")
+            raise BadInput("schedule stage {name}: percent must not be negative", name=name)
         stages.append(PaymentStage(name, percent / 100))
     return PaymentSchedule(tuple(stages))
 
@@ -1096,17 +1173,20 @@ def _parse_subsidy(data: Mapping[str, object]) -> SubsidySpec:
     ]
     if not named:
         if profile_fields:
-            raise BadInput(f"{profile_fields[0]} is only used with subsidy_profile")
+            raise BadInput(
+                "{profile_fields} is only used with subsidy_profile",
+                profile_fields=profile_fields[0],
+            )
         return SubsidySpec(fen=_parse_fen(data, "subsidy_fen"))
     if len(named) > 1:
         raise BadInput("give subsidy_profile or subsidy, not both")
     if data.get("subsidy_fen") is not None:
-        raise BadInput(f"give subsidy_fen or {named[0]}, not both")
+        raise BadInput("give subsidy_fen or {named}, not both", named=named[0])
     name = data[named[0]]
     if not isinstance(name, str) or len(name) > 100:
         raise BadInput(
-            f'{named[0]} must name a subsidy profile such as "shanghai"; '
-            "give an amount as subsidy_fen"
+            '{named} must name a subsidy profile such as "shanghai"; give an amount as subsidy_fen',
+            named=named[0],
         )
     shaft = data.get("existing_shaft", False)
     if not isinstance(shaft, bool):

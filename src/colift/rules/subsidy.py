@@ -111,9 +111,11 @@ class SubsidyInput:
     def __post_init__(self) -> None:
         _check_fen(self.construction_fen, "construction_fen")
         if isinstance(self.storeys, bool) or not isinstance(self.storeys, int):
-            raise BadInput(f"storeys must be a whole number, got {self.storeys!r}")
+            raise BadInput(
+                "storeys must be a whole number, got {storeys}", storeys=repr(self.storeys)
+            )
         if self.storeys < 1:
-            raise BadInput(f"storeys must be 1 or more, got {self.storeys}")
+            raise BadInput("storeys must be 1 or more, got {storeys}", storeys=self.storeys)
         if self.maintenance_annual_fen is not None:
             _check_fen(self.maintenance_annual_fen, "maintenance_annual_fen")
         for name in ("equipment_fen", "pipeline_fen"):
@@ -123,8 +125,10 @@ class SubsidyInput:
             _check_fen(part, name)
             if part > self.construction_fen:
                 raise BadInput(
-                    f"{name} {_yuan(part)} is more than the total cost "
-                    f"{_yuan(self.construction_fen)}: it must be a part of the total"
+                    "{name} {yuan} is more than the total cost {yuan2}: it must be a part of the total",
+                    name=name,
+                    yuan=_yuan(part),
+                    yuan2=_yuan(self.construction_fen),
                 )
 
     def base_fen(self, base: str) -> int | None:
@@ -137,14 +141,22 @@ class SubsidyInput:
             return self.equipment_fen
         if base == "pipeline":
             return self.pipeline_fen
-        raise BadInput(f"unknown subsidy base {base!r}: use one of {', '.join(BASES)}")
+        raise BadInput(
+            "unknown subsidy base {base}: use one of {BASES}",
+            base=repr(base),
+            BASES=", ".join(BASES),
+        )
 
 
 def _check_fen(value: object, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadInput(f"{name} must be a whole number of fen (1 yuan = 100 fen), got {value!r}")
+        raise BadInput(
+            "{name} must be a whole number of fen (1 yuan = 100 fen), got {value}",
+            name=name,
+            value=repr(value),
+        )
     if value < 0:
-        raise BadInput(f"{name} must not be negative, got {value}")
+        raise BadInput("{name} must not be negative, got {value}", name=name, value=value)
 
 
 @dataclass(frozen=True)
@@ -264,8 +276,12 @@ class SubsidyComponent:
             if self.optional:
                 return SubsidyLine(self.label, 0, f"no {field_name} given, so 0")
             raise BadInput(
-                f"subsidy profile {profile_id} needs {field_name}: "
-                f"the {self.label} is {_percent_text(self.percent)} of the {_BASE_TEXT[self.base]}"
+                "subsidy profile {profile_id} needs {field_name}: the {label} is {percent_text} of the {BASE_TEXT}",
+                profile_id=profile_id,
+                field_name=field_name,
+                label=self.label,
+                percent_text=_percent_text(self.percent),
+                BASE_TEXT=_BASE_TEXT[self.base],
             )
         # A subsidy is never rounded up: take the exact share, then round down to the fen.
         exact = self.percent / 100 * base_fen
@@ -467,10 +483,10 @@ def subsidy_profile_from(
             )
     components_raw = raw.get("component", [])
     if not isinstance(components_raw, list):
-        raise BadInput(f"{where}: components are written as [[component]] tables")
+        raise BadInput("{where}: components are written as [[component]] tables", where=where)
     notes = raw.get("notes", [])
     if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
-        raise BadInput(f"{where}: notes must be a list of strings")
+        raise BadInput("{where}: notes must be a list of strings", where=where)
     amount_known = raw.get("amount_known", True)
     if not isinstance(amount_known, bool):
         raise BadInput("{where}: amount_known must be true or false", where=where)
@@ -498,11 +514,16 @@ def subsidy_profile_from(
 
 def _parse_component(raw: object, where: str) -> SubsidyComponent:
     if not isinstance(raw, dict):
-        raise BadInput(f"{where}: must be a table")
+        raise BadInput("{where}: must be a table", where=where)
     reject_unknown(raw, _COMPONENT_KEYS, where)
     kind = _text(raw, "kind", where)
     if kind not in COMPONENT_KINDS:
-        raise BadInput(f"{where}: kind {kind!r} is unknown: use {', '.join(COMPONENT_KINDS)}")
+        raise BadInput(
+            "{where}: kind {kind} is unknown: use {COMPONENT_KINDS}",
+            where=where,
+            kind=repr(kind),
+            COMPONENT_KINDS=", ".join(COMPONENT_KINDS),
+        )
     label = _text(raw, "label", where)
     where = f"{where} ({label})"
     percent: Fraction | None = None
@@ -510,7 +531,12 @@ def _parse_component(raw: object, where: str) -> SubsidyComponent:
     table: dict[int, int] = {}
     base = _text(raw, "base", where, required=False) or "construction"
     if base not in BASES:
-        raise BadInput(f"{where}: base {base!r} is unknown: use {', '.join(BASES)}")
+        raise BadInput(
+            "{where}: base {base} is unknown: use {BASES}",
+            where=where,
+            base=repr(base),
+            BASES=", ".join(BASES),
+        )
     if kind == "percentage":
         percent = _percent(raw.get("percent"), where)
     elif kind == "fixed":
@@ -520,15 +546,23 @@ def _parse_component(raw: object, where: str) -> SubsidyComponent:
     below = _text(raw, "below", where, required=False) or "nothing"
     above = _text(raw, "above", where, required=False) or "highest"
     if below not in BELOW_RULES:
-        raise BadInput(f"{where}: below must be one of {', '.join(BELOW_RULES)}")
+        raise BadInput(
+            "{where}: below must be one of {BELOW_RULES}",
+            where=where,
+            BELOW_RULES=", ".join(BELOW_RULES),
+        )
     if above not in ABOVE_RULES:
-        raise BadInput(f"{where}: above must be one of {', '.join(ABOVE_RULES)}")
+        raise BadInput(
+            "{where}: above must be one of {ABOVE_RULES}",
+            where=where,
+            ABOVE_RULES=", ".join(ABOVE_RULES),
+        )
     shaft = raw.get("existing_shaft")
     optional = raw.get("optional", False)
     if shaft is not None and not isinstance(shaft, bool):
-        raise BadInput(f"{where}: existing_shaft must be true or false")
+        raise BadInput("{where}: existing_shaft must be true or false", where=where)
     if not isinstance(optional, bool):
-        raise BadInput(f"{where}: optional must be true or false")
+        raise BadInput("{where}: optional must be true or false", where=where)
     return SubsidyComponent(
         kind=kind,
         label=label,
@@ -555,19 +589,23 @@ def _text(raw: Mapping[str, object], key: str, where: str, required: bool = True
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
-        raise BadInput(f"{where}: {key} must be a non-empty text")
+        raise BadInput("{where}: {key} must be a non-empty text", where=where, key=key)
     return value
 
 
 def _percent(value: object, where: str) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise BadInput(f'{where}: percent must be a number such as "40"')
+        raise BadInput('{where}: percent must be a number such as "40"', where=where)
     try:
         percent = Fraction(str(value))
     except ValueError:
-        raise BadInput(f"{where}: percent {value!r} is not a number") from None
+        raise BadInput(
+            "{where}: percent {value} is not a number", where=where, value=repr(value)
+        ) from None
     if not 0 <= percent <= 100:
-        raise BadInput(f"{where}: percent {value} must be between 0 and 100")
+        raise BadInput(
+            "{where}: percent {value} must be between 0 and 100", where=where, value=value
+        )
     return percent
 
 
@@ -575,10 +613,14 @@ def _fen_field(raw: Mapping[str, object], key: str, where: str, required: bool) 
     value = raw.get(key)
     if value is None:
         if required:
-            raise BadInput(f"{where}: {key} is required (whole fen, 1 yuan = 100 fen)")
+            raise BadInput(
+                "{where}: {key} is required (whole fen, 1 yuan = 100 fen)", where=where, key=key
+            )
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise BadInput(f"{where}: {key} must be a whole, non-negative number of fen")
+        raise BadInput(
+            "{where}: {key} must be a whole, non-negative number of fen", where=where, key=key
+        )
     return value
 
 
@@ -587,22 +629,32 @@ def _storeys_field(raw: Mapping[str, object], key: str, where: str) -> int | Non
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise BadInput(f"{where}: {key} must be a whole number of storeys, 1 or more")
+        raise BadInput(
+            "{where}: {key} must be a whole number of storeys, 1 or more", where=where, key=key
+        )
     return value
 
 
 def _table(value: object, where: str) -> dict[int, int]:
     if not isinstance(value, dict) or not value:
-        raise BadInput(f"{where}: a per-storey component needs a table of storeys = fen")
+        raise BadInput(
+            "{where}: a per-storey component needs a table of storeys = fen", where=where
+        )
     table: dict[int, int] = {}
     for key, fen in value.items():
         try:
             storeys = int(key)
         except ValueError:
-            raise BadInput(f"{where}: table key {key!r} is not a number of storeys") from None
+            raise BadInput(
+                "{where}: table key {key} is not a number of storeys", where=where, key=repr(key)
+            ) from None
         if storeys < 1:
-            raise BadInput(f"{where}: table key {key!r} must be 1 or more")
+            raise BadInput("{where}: table key {key} must be 1 or more", where=where, key=repr(key))
         if isinstance(fen, bool) or not isinstance(fen, int) or fen < 0:
-            raise BadInput(f"{where}: table[{key}] must be a whole, non-negative number of fen")
+            raise BadInput(
+                "{where}: table[{key}] must be a whole, non-negative number of fen",
+                where=where,
+                key=key,
+            )
         table[storeys] = fen
     return table

@@ -303,7 +303,7 @@ def sign_in(
         if not ok or account is None:
             repo.add_failure(username, client, now)
             uow.commit()
-            raise LoginRefused("用户名或密码不正确 / wrong username or password")
+            raise LoginRefused("wrong username or password")
         stored = repo.password_hash(account.id)
         if _hasher.check_needs_rehash(stored):
             repo.set_password_hash(account.id, _hasher.hash(password))

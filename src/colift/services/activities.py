@@ -15,13 +15,14 @@ from sqlalchemy import Engine
 from colift.coproduction.activities import validate_activity
 from colift.coproduction.catalogue import load_catalogue
 from colift.errors import BadInput, NotFound
+from colift.i18n import Message
 from colift.model import ObjectionStatus, parse_objection_reason
 from colift.model.coproduction import Activity, Stance, TechnicalIssue, parse_stance
 from colift.store import UnitOfWork
 from colift.store.coproduction import PERMILLE, StanceRecord, TechnicalRecord, TieRecord
 
 # Checks an activity against the unit's flats (rooms); returns warnings, raises BadInput.
-Validator = Callable[[Activity, Collection[str]], Sequence[str]]
+Validator = Callable[[Activity, Collection[str]], Sequence[Message]]
 
 # Reasons are why a household holds back; once it supports the lift they no longer apply.
 _SUPPORTING = frozenset({Stance.SUPPORT, Stance.LEAN_SUPPORT})
@@ -31,10 +32,10 @@ _SUPPORTING = frozenset({Stance.SUPPORT, Stance.LEAN_SUPPORT})
 class RecordedActivity(Activity):
     """An activity just logged, with what the catalogue found unusual about it."""
 
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Message, ...] = ()
 
 
-def catalogue_validator(activity: Activity, rooms: Collection[str]) -> list[str]:
+def catalogue_validator(activity: Activity, rooms: Collection[str]) -> list[Message]:
     """Check an activity against the packaged governance-tool catalogue and the unit's flats."""
     return validate_activity(activity, load_catalogue(), rooms, today=date.today())
 
@@ -49,7 +50,7 @@ def _room_ids(uow: UnitOfWork, unit_id: int, rooms: Iterable[str]) -> list[int]:
     missing = [r for r in wanted if r not in flats]
     if missing:
         label = uow.units.info(unit_id).label
-        raise NotFound(f"{label} has no room {', '.join(missing)}")
+        raise NotFound("{label} has no room {missing}", label=label, missing=", ".join(missing))
     return [flats[r] for r in wanted]
 
 
@@ -97,7 +98,7 @@ def record_activity_in(
     changed = [c.household.strip() for c in outcome.stances_changed]
     twice = sorted({r for r in changed if changed.count(r) > 1})
     if twice:
-        raise BadInput(f"the outcome changes the stance of {', '.join(twice)} twice")
+        raise BadInput("the outcome changes the stance of {twice} twice", twice=", ".join(twice))
     unit_id = activity.unit_id
     label = uow.units.info(unit_id).label
     target_ids = _room_ids(uow, unit_id, activity.targets)
@@ -105,7 +106,11 @@ def record_activity_in(
     objections = {o.id: o for o in uow.objections.list_by_unit(unit_id)}
     strangers = [i for i in outcome.objections_resolved if i not in objections]
     if strangers:
-        raise BadInput(f"objection {', '.join(map(str, strangers))} is not an objection in {label}")
+        raise BadInput(
+            "objection {strangers} is not an objection in {label}",
+            strangers=", ".join(map(str, strangers)),
+            label=label,
+        )
     warnings = () if validator is None else tuple(validator(activity, _rooms(uow, unit_id)))
     made = uow.activities.add(activity, target_ids, actor=actor)
     assert made.id is not None
@@ -192,14 +197,14 @@ def resolve_technical_issue(
 
 def _permille(weight: object) -> int:
     if isinstance(weight, bool):
-        raise BadInput(f"tie weight {weight!r} is not a number")
+        raise BadInput("tie weight {weight} is not a number", weight=repr(weight))
     try:
         exact = Fraction(repr(weight) if isinstance(weight, float) else str(weight).strip())
     except (ValueError, ZeroDivisionError):
-        raise BadInput(f"tie weight {weight!r} is not a number") from None
+        raise BadInput("tie weight {weight} is not a number", weight=repr(weight)) from None
     scaled = exact * PERMILLE
     if scaled.denominator != 1:
-        raise BadInput(f"tie weight {weight} has more than 3 decimals")
+        raise BadInput("tie weight {weight} has more than 3 decimals", weight=weight)
     return int(scaled)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date
 from typing import Any
 
@@ -39,8 +41,8 @@ def build_snapshot(
     consent = consent or unit_consent_in(uow, unit_id)
     info = consent.unit
     building = uow.buildings.get(info.building_id)
-    people = [p for p in uow.persons.list_by_compound(info.compound_id)]
     rooms_by_id = {row.household_id: row.room for row in consent.input.rows}
+    people = uow.persons.list_by_households(rooms_by_id)
     residents: dict[str, list[Resident]] = {}
     for p in people:
         if p.household_id in rooms_by_id:
@@ -109,6 +111,32 @@ def _resident(p: Person) -> Resident:
     return Resident(p.name, p.age_band, p.mobility, p.party_member, p.id)
 
 
+ADVICE_CACHE_SIZE = 512
+_advice: OrderedDict[tuple[UnitSnapshot, Catalogue], Advice] = OrderedDict()
+_advice_lock = threading.Lock()
+
+
+def advice_of(snapshot: UnitSnapshot, catalogue: Catalogue) -> Advice:
+    """`advise(snapshot, catalogue)`, kept for the last `ADVICE_CACHE_SIZE` snapshots.
+
+    `advise` is a pure function of its arguments and a snapshot is everything the store says
+    about the unit that day (a frozen value), so a cached answer is exactly the fresh one: a
+    unit page viewed again, with nothing changed in the unit, skips the computation (its
+    network centrality alone takes tens of milliseconds). Callers only read the answer."""
+    key = (snapshot, catalogue)
+    with _advice_lock:
+        found = _advice.get(key)
+        if found is not None:
+            _advice.move_to_end(key)
+            return found
+    made = advise(snapshot, catalogue)
+    with _advice_lock:
+        _advice[key] = made
+        while len(_advice) > ADVICE_CACHE_SIZE:
+            _advice.popitem(last=False)
+    return made
+
+
 def unit_snapshot(engine: Engine, unit_id: int, today: date | None = None) -> UnitSnapshot:
     with UnitOfWork(engine, read_only=True) as uow:
         return build_snapshot(uow, unit_id, today)
@@ -118,7 +146,7 @@ def unit_advice(
     engine: Engine, unit_id: int, *, today: date | None = None, catalogue: Catalogue | None = None
 ) -> Advice:
     """Heterogeneity, obstacles, cooperation level and ranked next actions for a stored unit."""
-    return advise(unit_snapshot(engine, unit_id, today), catalogue or load_catalogue())
+    return advice_of(unit_snapshot(engine, unit_id, today), catalogue or load_catalogue())
 
 
 FORECAST_KEYS = ("success_rate", "success_ci95", "weeks_to_consent", "weeks_to_service")

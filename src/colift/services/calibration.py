@@ -24,8 +24,10 @@ from colift.calibrate.observe import SUMMARY_NAMES, Observations, summaries
 from colift.calibrate.posterior import medians, posterior_table
 from colift.calibrate.priors import Prior, apply_params, default_prior
 from colift.calibrate.simulator import DaskMapper, UnitsSimulator
+from colift.coproduction.snapshot import UnitSnapshot
 from colift.errors import BadInput
-from colift.model.coproduction import Stage
+from colift.model import INFORMAL_ROLES
+from colift.model.coproduction import GuidanceMode, Stage
 from colift.sim.batch import UnitBatch, UnitSpec, unit_spec_from_snapshot
 from colift.sim.params import Defaults, Scenario
 from colift.store import UnitOfWork
@@ -57,6 +59,23 @@ def start_state(spec: UnitSpec) -> UnitSpec:
     return dataclasses.replace(spec, households=households, stage=Stage.SURVEY)
 
 
+_INFORMAL = {r.value for r in INFORMAL_ROLES}
+
+
+def led_as(snapshot: UnitSnapshot, start: date) -> int:
+    """How a unit was led (`observe.GROUPS`), from its recorded activities since `start`: 1
+    when every activity was by an informal role without Party guidance, 2 when none was by an
+    informal role and some was under direct guidance, else 0 (guided)."""
+    acts = [a for a in snapshot.activities if a.on >= start]
+    roles = {a.role for a in acts}
+    modes = {a.guidance for a in acts}
+    if acts and modes <= {GuidanceMode.NONE} and roles <= _INFORMAL:
+        return 1
+    if acts and not roles & _INFORMAL and GuidanceMode.DIRECT in modes:
+        return 2
+    return 0
+
+
 def _weeks(start: date, day: date) -> int:
     return (day - start).days // 7
 
@@ -68,8 +87,16 @@ def recorded_units(
     street: str | None = None,
     everything: bool = False,
     today: date | None = None,
+    activities: bool = False,
 ) -> Record:
-    """The units with a recorded project in the named compounds (or street, or all)."""
+    """The units with a recorded project in the named compounds (or street, or all).
+
+    With `activities`, the record's objections (how many each unit's households filed),
+    technical issues (a blocking one found or not) and how each unit was led (`led_as`) are
+    read too, and the fit uses them (`observe.summaries`). Stance changes are not: a record
+    sees a change only where a household's stance was heard before and after (a first contact
+    from "unknown" is no change), the model moves every household it reaches, and comparing
+    the two would read as "no tool had any effect"."""
     from colift.services.advice import build_snapshot
 
     if not codes and street is None and not everything:
@@ -80,6 +107,9 @@ def recorded_units(
     span: list[int] = []
     consent: list[int] = []
     service: list[int] = []
+    filed: list[int] = []
+    blocked: list[int] = []
+    groups: list[int] = []
     starts: list[date] = []
     with UnitOfWork(engine) as uow:
         if everything:
@@ -118,6 +148,11 @@ def recorded_units(
                 consent.append(_weeks(start, when_consent) if when_consent else -1)
                 service.append(_weeks(start, when_service) if when_service else -1)
                 starts.append(start)
+                # what else the record holds: objections filed, a blocking technical issue
+                filed.append(len(uow.objections.list_by_unit(info.id)))
+                issues = uow.technical.list_by_unit(info.id)
+                blocked.append(int(any(t.to_issue().severity >= 3 for t in issues)))
+                groups.append(led_as(snapshot, start))
     if len(specs) < MIN_UNITS:
         raise BadInput(
             "calibration needs at least {need} units with a recorded project; found {found}",
@@ -125,7 +160,12 @@ def recorded_units(
             found=len(specs),
         )
     obs = Observations(
-        np.asarray(span, np.int32), np.asarray(consent, np.int32), np.asarray(service, np.int32)
+        np.asarray(span, np.int32),
+        np.asarray(consent, np.int32),
+        np.asarray(service, np.int32),
+        objections=np.asarray(filed, np.int32) if activities else None,
+        technical=np.asarray(blocked, np.int8) if activities else None,
+        group=np.asarray(groups, np.int8) if activities else None,
     )
     return Record(specs, obs, labels, scenario, names, min(starts) if starts else None)
 
@@ -157,9 +197,7 @@ def fit(
     def group(index: np.ndarray) -> np.ndarray | None:
         return None if obs.group is None else obs.group[index]
 
-    sim = UnitsSimulator(
-        batch.select(train), obs.span[train], scenario, prior.names, group(train)
-    )
+    sim = UnitsSimulator(batch.select(train), obs.span[train], scenario, prior.names, group(train))
     observed = summaries(obs.select(train))
     result = abc_smc(
         sim,
@@ -229,13 +267,16 @@ def calibrate(
     workers: int = 0,
     today: date | None = None,
     evidence_prior: bool = False,
+    activities: bool = False,
 ) -> dict[str, Any]:
     """Fit on the recorded units and save the posterior medians as the parameter set `name`;
     with `evidence_prior`, the coded interviews narrow the prior (`priors.with_evidence`)."""
     from colift.calibrate.evidence import check_posterior
     from colift.calibrate.priors import with_evidence
 
-    record = recorded_units(engine, codes, street=street, everything=everything, today=today)
+    record = recorded_units(
+        engine, codes, street=street, everything=everything, today=today, activities=activities
+    )
     batch = UnitBatch.from_specs(record.specs, record.scenario)
     found = evidence_links(engine)
     prior = default_prior(parameters or None, record.scenario.defaults)

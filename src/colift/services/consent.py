@@ -353,11 +353,15 @@ def unit_by_label(engine: Engine, compound_code: str, label: str) -> UnitInfo:
     text = label.strip().replace("栋", "-").replace("单元", "").replace("/", "-")
     building, sep, unit = text.partition("-")
     if not sep or not building or not unit:
-        raise BadInput(f"unit {label!r}: write it as building-unit, e.g. 3-2 or 3栋2单元")
+        raise BadInput(
+            "unit {label}: write it as building-unit, e.g. 3-2 or 3栋2单元", label=repr(label)
+        )
     try:
         return find_unit(engine, compound_code, building.strip(), unit.strip())
     except NotFound:
-        raise NotFound(f"compound {compound_code} has no unit {label}") from None
+        raise NotFound(
+            "compound {compound_code} has no unit {label}", compound_code=compound_code, label=label
+        ) from None
 
 
 def unit_place(engine: Engine, unit_id: int) -> tuple[str, UnitInfo]:
@@ -365,6 +369,12 @@ def unit_place(engine: Engine, unit_id: int) -> tuple[str, UnitInfo]:
     with UnitOfWork(engine, read_only=True) as uow:
         info = uow.units.info(unit_id)
         return uow.compounds.code_of(info.compound_id), info
+
+
+def unit_address(engine: Engine, unit_id: int) -> tuple[str, str]:
+    """The code and street of the compound a unit belongs to (one query); NotFound if none."""
+    with UnitOfWork(engine, read_only=True) as uow:
+        return uow.units.place(unit_id)
 
 
 def objection_place(engine: Engine, objection_id: int) -> tuple[str, int]:

@@ -41,7 +41,7 @@ def unit_cost_shares(engine: Engine, unit_id: int) -> UnitSplit:
     with UnitOfWork(engine, read_only=True) as uow:
         shares = unit_shares_in(uow, unit_id)
         if shares is None:
-            raise NotFound(f"unit {unit_id} has no cost plan yet")
+            raise NotFound("unit {unit_id} has no cost plan yet", unit_id=unit_id)
         return shares
 
 

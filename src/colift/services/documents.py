@@ -92,7 +92,11 @@ def unit_document(
     """The data a document prints. `only_room` is a resident's copy: the flats' lines hold only
     that room (other households' names, votes and amounts never reach the template)."""
     if kind not in DOCUMENTS:
-        raise BadInput(f"no document {kind!r}: choose one of {', '.join(DOCUMENTS)}")
+        raise BadInput(
+            "no document {kind}: choose one of {DOCUMENTS}",
+            kind=repr(kind),
+            DOCUMENTS=", ".join(DOCUMENTS),
+        )
     page = unit_page(engine, unit_id, today)
     compound = get_compound(engine, page.compound_code)
     profile = page.consent.result.profile  # the rule the page counted under, as resolved
@@ -173,8 +177,7 @@ def document_pdf(html: str, base_url: str = "http://127.0.0.1/") -> bytes:
     executable = chromium_path()
     if executable is None:
         raise PrintUnavailable(
-            "本机没有安装Chromium，无法生成PDF；请用浏览器打印此页 / Chromium is not installed "
-            "on the server (apt-get install chromium): print the page from the browser instead"
+            "Chromium is not installed on the server (apt-get install chromium): print the page from the browser instead"
         )
     from colift.services.pdfpool import shared_pool
 

@@ -195,9 +195,11 @@ def import_source(
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise BadInput(f"file not found: {path}") from None
+        raise BadInput("file not found: {path}", path=path) from None
     except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise BadInput(
+            "cannot read {path}: {strerror}", path=path, strerror=exc.strerror or exc
+        ) from None
     return add_source(
         engine,
         project,
@@ -253,7 +255,7 @@ def add_case(
     )
     for key in case.variables:
         if not key.strip():
-            raise BadInput(f"case {case.id!r}: a variable needs a name")
+            raise BadInput("case {id}: a variable needs a name", id=repr(case.id))
     with _evidence(engine) as (uow, repo):
         repo.load(project).add_case(case)
         repo.add_case(repo.project_id(project), case)
@@ -444,7 +446,10 @@ def _edit(
         return move(codebook, code, new_parent or None, note=note)
     if operation == "rename":
         return rename(codebook, code, name=name, name_en=name_en, new_id=new_id, note=note)
-    raise BadInput(f"unknown codebook edit {operation!r}: use merge, split, move or rename")
+    raise BadInput(
+        "unknown codebook edit {operation}: use merge, split, move or rename",
+        operation=repr(operation),
+    )
 
 
 def new_code(
@@ -472,14 +477,14 @@ def suggest_segments(
     seen: set[str] = set()
     for i, segment in enumerate(segments, start=1):
         if not isinstance(segment, Mapping):
-            raise BadInput(f"segment {i} must be an object with 'id' and 'text'")
+            raise BadInput("segment {i} must be an object with 'id' and 'text'", i=i)
         sid, text = segment.get("id"), segment.get("text")
         if not isinstance(sid, str) or not sid.strip():
-            raise BadInput(f"segment {i} needs an 'id' (a non-empty string)")
+            raise BadInput("segment {i} needs an 'id' (a non-empty string)", i=i)
         if not isinstance(text, str):
-            raise BadInput(f"segment {sid!r} needs a 'text' (a string)")
+            raise BadInput("segment {sid} needs a 'text' (a string)", sid=repr(sid))
         if sid in seen:
-            raise BadInput(f"segment id {sid!r} is used twice")
+            raise BadInput("segment id {sid} is used twice", sid=repr(sid))
         seen.add(sid)
         out.append(SegmentSuggestion(sid, tuple(ranker.suggest(text, top_k=top_k))))
     return out
@@ -527,7 +532,13 @@ def suggest_for_segment(
         decided = repo.decisions(repo.project_id(project))
     text = loaded.source(source_id).text
     if not 0 <= start < end <= len(text):
-        raise BadInput(f"segment {start}-{end} lies outside {source_id!r} ({len(text)} characters)")
+        raise BadInput(
+            "segment {start}-{end} lies outside {source_id} ({n_text} characters)",
+            start=start,
+            end=end,
+            source_id=repr(source_id),
+            n_text=len(text),
+        )
     done = {
         c.code for c in loaded.codings if (c.source_id, c.start, c.end) == (source_id, start, end)
     }
@@ -703,8 +714,9 @@ def import_codebook_qdc(
         missing = sorted({c.code for c in loaded.codings} - set(codebook.ids()))
         if missing:
             raise BadInput(
-                f"project {name!r} has codings of {', '.join(missing[:5])}, which the new "
-                "codebook lacks: merge or rename those codes first"
+                "project {name} has codings of {missing}, which the new codebook lacks: merge or rename those codes first",
+                name=repr(name),
+                missing=", ".join(missing[:5]),
             )
         loaded.codebook = codebook
         loaded.guids = {
@@ -752,7 +764,9 @@ def demo_project() -> EvidenceProject:
         text = project.source(source_id).text
         start = text.find(quote)
         if start < 0:
-            raise NotFound(f"demo corpus: {quote!r} is not in {source_id}")
+            raise NotFound(
+                "demo corpus: {quote} is not in {source_id}", quote=repr(quote), source_id=source_id
+            )
         return start, start + len(quote)
 
     for entry in raw["coding"]:

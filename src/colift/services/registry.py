@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from colift.errors import BadInput, NotFound, RowError
+from colift.i18n import Label
 from colift.io import RosterRow, read_roster, write_roster
 from colift.io.roster import CodePatterns
 from colift.model import (
@@ -126,7 +127,7 @@ def import_roster(
     """
     rows = read_roster(path, patterns=roster_patterns())
     if not rows:
-        raise BadInput(f"{path.name} has a header but no flats: nothing to import")
+        raise BadInput("{name} has a header but no flats: nothing to import", name=path.name)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with UnitOfWork(engine) as uow:
         try:
@@ -135,7 +136,8 @@ def import_roster(
         except NotFound:
             if create is None:
                 raise NotFound(
-                    f"compound {compound_code!r} does not exist: give its name and city to create it"
+                    "compound {compound_code} does not exist: give its name and city to create it",
+                    compound_code=repr(compound_code),
                 ) from None
             compound = _add_compound(uow, compound_code, create, actor)
             created = True
@@ -322,7 +324,8 @@ def import_roster_upload(
     suffix = Path(filename).suffix.lower()
     if suffix not in ROSTER_SUFFIXES:
         raise BadInput(
-            f"{filename or 'the upload'}: 只支持 .xlsx 和 .csv / only .xlsx and .csv rosters are read"
+            "{filename}: only .xlsx and .csv rosters are read",
+            filename=filename or Label("上传的文件", "the upload"),
         )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"roster{suffix}"

@@ -222,7 +222,7 @@ def unit_of_document(
     storeys, per_floor = raw.get("storeys", 6), raw.get("per_floor", 2)
     for name, value, hi in (("storeys", storeys, 12), ("per_floor", per_floor, 4)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= hi:
-            raise BadInput(f"[unit]: {name} must be a whole number 1–{hi}")
+            raise BadInput("[unit]: {name} must be a whole number 1–{hi}", name=name, hi=hi)
     label = str(raw.get("label", f"typical {storeys}-storey unit"))
     scenario = scenario_of_document(data)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x0411]))
@@ -235,11 +235,16 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise BadInput(f"unit file not found: {path}") from None
+        raise BadInput("unit file not found: {path}", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read {path}: {exc}") from None
+        raise BadInput("cannot read {path}: {exc}", path=path, exc=exc) from None
     except json.JSONDecodeError as exc:
-        raise BadInput(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        raise BadInput(
+            "{path} is not valid JSON: {msg} at line {lineno}",
+            path=path,
+            msg=exc.msg,
+            lineno=exc.lineno,
+        ) from None
 
 
 def simulate_document(

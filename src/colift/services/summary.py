@@ -13,7 +13,7 @@ GROUP BY for the counts, no advice computed on a page view.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -221,11 +221,15 @@ def overview_page(
     limit: int = PAGE_SIZE,
     today: date | None = None,
     with_streets: bool = False,
+    compound: str | None = None,
 ) -> OverviewPage:
-    """A page of lines under `f` plus the counts by stage (and by street for a city)."""
+    """A page of lines under `f` plus the counts by stage (and by street for a city);
+    `compound`: only the units of the compound with this code."""
     offset = max(0, int(offset))
     limit = min(max(1, int(limit)), MAX_PAGE_SIZE)
     with UnitOfWork(engine, read_only=True) as uow:
+        if compound is not None:  # NotFound names an unknown code
+            f = replace(f, compound_id=uow.compounds.get_by_code(compound).id)
         lines = store.page(uow.connection, f, offset=offset, limit=limit)
         by_stage = _groups(store.counts(uow.connection, f, by="stage"))
         by_street = _groups(store.counts(uow.connection, f, by="street")) if with_streets else []
@@ -249,10 +253,12 @@ def street_page(
     stage: str | None = None,
     passed: bool | None = None,
     with_objections: bool = False,
+    compound: str | None = None,
 ) -> OverviewPage:
-    """The street office's list: every unit of `street` (None: every street), paginated."""
+    """The street office's list: every unit of `street` (None: every street), paginated;
+    `compound`: one compound's units only."""
     f = Filter(street=street, stage=stage, passed=passed, with_objections=with_objections)
-    return overview_page(engine, f, offset=offset, limit=limit)
+    return overview_page(engine, f, offset=offset, limit=limit, compound=compound)
 
 
 def city_overview(

@@ -6,13 +6,14 @@ objections, activities) so an adapter renders them without touching the store or
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from sqlalchemy import Engine
 
-from colift.coproduction.advisor import Advice, advise
+from colift.coproduction.advisor import Advice
 from colift.coproduction.catalogue import Catalogue, load_catalogue
 from colift.coproduction.workflow import next_stage
 from colift.model import Compound, Person
@@ -22,7 +23,7 @@ from colift.rules.consent import ConsentResult
 from colift.rules.consent import Objection as RuleObjection
 from colift.rules.costshare import CostShareResult
 from colift.services.access import Principal, own_room, sees_phones_in_full
-from colift.services.advice import build_snapshot
+from colift.services.advice import advice_of, build_snapshot
 from colift.services.consent import UnitConsent, unit_consent_in
 from colift.services.costshare import unit_shares_in
 from colift.services.reports import UnitReport
@@ -114,7 +115,7 @@ def unit_page(
         for flat in uow.households.list_by_unit(unit_id):
             assert flat.id is not None
             people[flat.room] = tuple(uow.persons.list_by_household(flat.id))
-    advice = advise(snapshot, catalogue)  # pure computation: after the read transaction ends
+    advice = advice_of(snapshot, catalogue)  # pure computation: after the read transaction ends
     by_floor: dict[int, list[Flat]] = {}
     for h in snapshot.households:
         by_floor.setdefault(h.floor, []).append(
@@ -389,8 +390,11 @@ def _line(line: UnitReport, project: UnitProject, today: date, catalogue: Catalo
     )
 
 
+_STAGES = {s.value: s for s in Stage}
+
+
 def _summary_line(line: SummaryLine, today: date) -> UnitLine:
-    stage = Stage(line.stage)
+    stage = _STAGES.get(line.stage) or Stage(line.stage)
     days = (today - line.stage_since).days if line.stage_since else None
     limit = STALLED_AFTER_DAYS.get(stage)
     return UnitLine(
@@ -514,6 +518,7 @@ class CompoundCounts:
     units: int
     stalled: int
     stage_counts: dict[Stage, int]
+    street: str = ""
 
 
 @dataclass(frozen=True)
@@ -585,6 +590,62 @@ def _days_stats(
     return {s: found[s] for s in (*STAGE_ORDER, Stage.SUSPENDED) if s in found}
 
 
+def _street_totals(
+    uow: UnitOfWork, street: str | None, today: date, cutoffs: tuple[tuple[str, date], ...]
+) -> tuple[dict[int, CompoundCounts], dict[Stage, tuple[int, int, int]]]:
+    """Each compound's totals (by compound id, in the compounds' natural order) and the days
+    in each stage, over the whole street: two aggregates over the summary and the compounds."""
+    codes = uow.compounds.codes()
+    whole = summary_store.Filter(street=street)
+    conn = uow.connection
+    by_compound: dict[int, tuple[Counter[Stage], int]] = {}
+    for cid, st, n, k in summary_store.compound_stage_counts(conn, whole, cutoffs):
+        counter, stalled = by_compound.get(cid, (Counter[Stage](), 0))
+        counter[Stage(st)] += n
+        by_compound[cid] = (counter, stalled + k)
+    everyone = {c.id: c for c in uow.compounds.all()}
+    chosen: dict[int, CompoundCounts] = {}
+    for cid in sorted(codes, key=lambda c: natural_key(codes[c])):
+        c = everyone[cid]
+        if street is not None and c.street != street:
+            continue
+        counter, stalled = by_compound.get(cid, (Counter[Stage](), 0))
+        chosen[cid] = CompoundCounts(
+            codes[cid],
+            c.name,
+            sum(counter.values()),
+            stalled,
+            {s: counter.get(s, 0) for s in (*STAGE_ORDER, Stage.SUSPENDED)},
+            c.street,
+        )
+    return chosen, _days_stats(summary_store.stage_since_counts(conn, whole), today)
+
+
+def street_stalled(
+    engine: Engine, street: str | None = None, today: date | None = None
+) -> StreetBoard:
+    """The street office's view for the API: the totals of `street_board` and every stalled
+    unit (compound by compound, then building and unit order), without the street's other
+    lines; what `street_overview` gives, read from aggregates."""
+    today = today or date.today()
+    cutoffs = stalled_cutoffs(today)
+    with UnitOfWork(engine, read_only=True) as uow:
+        chosen, days = _street_totals(uow, street, today, cutoffs)
+        lines = summary_store.lines(
+            uow.connection, summary_store.Filter(street=street, stalled_before=cutoffs)
+        )
+    order = {cid: i for i, cid in enumerate(chosen)}
+    key = functools.cache(natural_key)  # the same few labels recur in every compound
+    lines = sorted(
+        (x for x in lines if x.compound_id in chosen),
+        key=lambda x: (order[x.compound_id], key(x.building), key(x.label)),
+    )
+    stalled = [(chosen[x.compound_id], _summary_line(x, today)) for x in lines]
+    return StreetBoard(
+        street, today, list(chosen.values()), days, stalled, 1, 1, len(stalled), None, None, True
+    )
+
+
 def street_board(
     engine: Engine,
     street: str | None = None,
@@ -605,28 +666,8 @@ def street_board(
     per_page = min(max(1, per_page), 200)
     cutoffs = stalled_cutoffs(today)
     with UnitOfWork(engine, read_only=True) as uow:
-        codes = uow.compounds.codes()
-        whole = summary_store.Filter(street=street)
         conn = uow.connection
-        by_compound: dict[int, tuple[Counter[Stage], int]] = {}
-        for cid, st, n, k in summary_store.compound_stage_counts(conn, whole, cutoffs):
-            counter, stalled = by_compound.get(cid, (Counter[Stage](), 0))
-            counter[Stage(st)] += n
-            by_compound[cid] = (counter, stalled + k)
-        chosen: dict[int, CompoundCounts] = {}
-        for cid in sorted(codes, key=lambda c: natural_key(codes[c])):
-            c = uow.compounds.get(cid)
-            if street is not None and c.street != street:
-                continue
-            counter, stalled = by_compound.get(cid, (Counter[Stage](), 0))
-            chosen[cid] = CompoundCounts(
-                codes[cid],
-                c.name,
-                sum(counter.values()),
-                stalled,
-                {s: counter.get(s, 0) for s in (*STAGE_ORDER, Stage.SUSPENDED)},
-            )
-        days = _days_stats(summary_store.stage_since_counts(conn, whole), today)
+        chosen, days = _street_totals(uow, street, today, cutoffs)
         compound_id = next((cid for cid, c in chosen.items() if c.code == compound), None)
         listed = summary_store.Filter(
             street=street,

@@ -164,14 +164,16 @@ def advance_in(
     target = Stage(target)
     if acceptance_on is not None and target not in (Stage.ACCEPTANCE, Stage.OPERATION):
         raise BadInput(
-            f"an acceptance date belongs to a move into acceptance or operation, not {target.value}"
+            "an acceptance date belongs to a move into acceptance or operation, not {value}",
+            value=target.value,
         )
     today = on or date.today()
     project = uow.projects.get_or_create(unit_id, actor=actor, on=today)
     if project.stage_since is not None and today < project.stage_since:
         raise BadInput(
-            f"a stage change on {today} cannot come before the current stage began "
-            f"({project.stage_since})"
+            "a stage change on {today} cannot come before the current stage began ({stage_since})",
+            today=today,
+            stage_since=project.stage_since,
         )
     given, updates = _references(target, reference, acceptance_on)
     facts = _facts(uow, project, today, **given)
@@ -213,9 +215,7 @@ def check_stage(
         if target is None:
             target = project.suspended_from or next_stage(project.stage)
         if target is None:
-            raise RuleViolation(
-                "项目已处于运行维护阶段，没有下一阶段 / the project is in operation, the last stage"
-            )
+            raise RuleViolation("the project is in operation, the last stage")
         target = Stage(target)
         classify_move(project.stage, target, suspended_from=project.suspended_from)
         given, _ = _references(target, reference, acceptance_on)

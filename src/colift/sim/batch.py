@@ -599,7 +599,9 @@ class UnitBatch:
             raise BadInput("no units to simulate")
         counts = cols.counts
         if (counts == 0).any():
-            raise BadInput(f"unit {cols.labels[int(np.argmax(counts == 0))]}: no households")
+            raise BadInput(
+                "unit {unit}: no households", unit=cols.labels[int(np.argmax(counts == 0))]
+            )
         width = int(counts.max())
         shape = (u_n, width)
         n = int(counts.sum())
@@ -830,20 +832,29 @@ def _pad(arr: NDArray[Any], width: int, name: str) -> NDArray[Any]:
 
 def _check_spec(spec: UnitSpec) -> None:
     if not spec.households:
-        raise BadInput(f"unit {spec.label}: no households")
+        raise BadInput("unit {unit}: no households", unit=spec.label)
     rooms = [h.room for h in spec.households]
     if len(set(rooms)) != len(rooms):
-        raise BadInput(f"unit {spec.label}: a room is listed twice")
+        raise BadInput("unit {unit}: a room is listed twice", unit=spec.label)
     for h in spec.households:
         if h.floor < 1 or h.floor > spec.storeys:
             raise BadInput(
-                f"unit {spec.label}: household {h.room} on floor {h.floor}, "
-                f"outside storeys 1–{spec.storeys}"
+                "unit {unit}: household {room} on floor {floor}, outside storeys 1–{storeys}",
+                unit=spec.label,
+                room=h.room,
+                floor=h.floor,
+                storeys=spec.storeys,
             )
         if h.area_cm2 <= 0:
-            raise BadInput(f"unit {spec.label}: household {h.room} needs an area above 0")
+            raise BadInput(
+                "unit {unit}: household {room} needs an area above 0", unit=spec.label, room=h.room
+            )
         if h.support is not None and not 0.0 <= h.support <= 1.0:
-            raise BadInput(f"unit {spec.label}: household {h.room} support must be in [0, 1]")
+            raise BadInput(
+                "unit {unit}: household {room} support must be in [0, 1]",
+                unit=spec.label,
+                room=h.room,
+            )
 
 
 def _explain(
@@ -860,18 +871,25 @@ def _explain(
     label = cols.labels[u]
     mine = np.flatnonzero(unit == u)
     if same_room[mine].any():
-        raise BadInput(f"unit {label}: a room is listed twice")
+        raise BadInput("unit {unit}: a room is listed twice", unit=label)
     for i in mine:
         room = str(cols.room[i])
         if bad_floor[i]:
             raise BadInput(
-                f"unit {label}: household {room} on floor {int(cols.floor[i])}, "
-                f"outside storeys 1–{int(cols.storeys[u])}"
+                "unit {unit}: household {room} on floor {floor}, outside storeys 1–{storeys}",
+                unit=label,
+                room=room,
+                floor=int(cols.floor[i]),
+                storeys=int(cols.storeys[u]),
             )
         if bad_area[i]:
-            raise BadInput(f"unit {label}: household {room} needs an area above 0")
+            raise BadInput(
+                "unit {unit}: household {room} needs an area above 0", unit=label, room=room
+            )
         if bad_support[i]:
-            raise BadInput(f"unit {label}: household {room} support must be in [0, 1]")
+            raise BadInput(
+                "unit {unit}: household {room} support must be in [0, 1]", unit=label, room=room
+            )
 
 
 def as_batch(units: Sequence[UnitSpec] | UnitColumns | UnitBatch, scenario: Scenario) -> UnitBatch:

@@ -71,16 +71,18 @@ class CompoundType:
         if not self.id:
             raise BadInput("a compound type needs an id")
         if not 0.0 <= self.share <= 1.0:
-            raise BadInput(f"{where}: share must be in [0, 1]")
+            raise BadInput("{where}: share must be in [0, 1]", where=where)
         _weights(self.storeys, self.storey_weights, f"{where}: storeys", 2, 12)
         _weights(self.per_floor, self.per_floor_weights, f"{where}: per_floor", 1, 4)
         lo, hi = self.units_per_compound
         if not 1 <= lo <= hi:
-            raise BadInput(f"{where}: units_per_compound is (lo, hi) with 1 ≤ lo ≤ hi")
+            raise BadInput("{where}: units_per_compound is (lo, hi) with 1 ≤ lo ≤ hi", where=where)
         if not 0 < self.area_m2[0] <= self.area_m2[1]:
-            raise BadInput(f"{where}: area_m2 is (lo, hi) m² with 0 < lo ≤ hi")
+            raise BadInput("{where}: area_m2 is (lo, hi) m² with 0 < lo ≤ hi", where=where)
         if self.total_cost_fen <= 0 or self.ability_median_fen <= 0:
-            raise BadInput(f"{where}: total_cost_fen and ability_median_fen must be above 0")
+            raise BadInput(
+                "{where}: total_cost_fen and ability_median_fen must be above 0", where=where
+            )
 
     @property
     def mean_households_per_unit(self) -> float:
@@ -101,11 +103,11 @@ class CompoundType:
 
 def _weights(values: Sequence[int], weights: Sequence[float], where: str, lo: int, hi: int) -> None:
     if not values or len(values) != len(weights):
-        raise BadInput(f"{where}: give as many weights as values")
+        raise BadInput("{where}: give as many weights as values", where=where)
     if any(not lo <= v <= hi for v in values):
-        raise BadInput(f"{where}: values must be {lo}–{hi}")
+        raise BadInput("{where}: values must be {lo}–{hi}", where=where, lo=lo, hi=hi)
     if any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise BadInput(f"{where}: weights must be ≥ 0 and not all 0")
+        raise BadInput("{where}: weights must be ≥ 0 and not all 0", where=where)
 
 
 # The default stock. Pre-2000 walk-ups are what the old-compound programme renovates (State
@@ -191,7 +193,9 @@ class CityScenario:
         for name in ("guidance_share", "start_share_per_year"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
-                raise BadInput(f"city: {name} must be in [0, 1], got {value}")
+                raise BadInput(
+                    "city: {name} must be in [0, 1], got {value}", name=name, value=value
+                )
         lo, hi = self.approval_weeks
         if not 1 <= lo <= hi:
             raise BadInput("city: approval_weeks is (lo, hi) with 1 ≤ lo ≤ hi")
@@ -747,7 +751,7 @@ def city_from_dict(data: Mapping[str, Any]) -> CityScenario:
 
 def _compound_type(raw: object, n: int) -> CompoundType:
     if not isinstance(raw, Mapping):
-        raise BadInput(f"compound type #{n} must be a table")
+        raise BadInput("compound type #{n} must be a table", n=n)
     where = f"compound type {raw.get('id', f'#{n}')!r}"
     reject_unknown(raw, _TYPE_KEYS, where)
     values: dict[str, Any] = {}
@@ -765,21 +769,21 @@ def _compound_type(raw: object, n: int) -> CompoundType:
         else:
             values[key] = tuple(_number(v, f"{where}: {key}") for v in _seq(value, where, key))
     if "id" not in values:
-        raise BadInput(f"compound type #{n} needs an id")
+        raise BadInput("compound type #{n} needs an id", n=n)
     for key in ("share", "storeys"):
         if key not in values:
-            raise BadInput(f"{where}: {key} is required")
+            raise BadInput("{where}: {key} is required", where=where, key=key)
     if "storey_weights" not in values:
         values["storey_weights"] = tuple(1.0 for _ in values["storeys"])
     if "per_floor" in values and "per_floor_weights" not in values:
         values["per_floor_weights"] = tuple(1.0 for _ in values["per_floor"])
     for key in ("units_per_compound", "area_m2"):
         if key in values and len(values[key]) != 2:
-            raise BadInput(f"{where}: {key} is [lo, hi]")
+            raise BadInput("{where}: {key} is [lo, hi]", where=where, key=key)
     try:
         return CompoundType(**values)
     except TypeError as exc:
-        raise BadInput(f"{where}: {exc}") from None
+        raise BadInput("{where}: {exc}", where=where, exc=exc) from None
 
 
 def _defaults(raw: object) -> Defaults:
@@ -792,25 +796,27 @@ def _defaults(raw: object) -> Defaults:
 
 def _seq(value: object, where: str, key: str) -> list[Any]:
     if not isinstance(value, list) or not value:
-        raise BadInput(f"{where}: {key} must be a non-empty list")
+        raise BadInput("{where}: {key} must be a non-empty list", where=where, key=key)
     return value
 
 
 def _text(value: object, where: str) -> str:
     if not isinstance(value, str):
-        raise BadInput(f"{where} must be text")
+        raise BadInput("{where} must be text", where=where)
     return value
 
 
 def _whole(value: object, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadInput(f"{where} must be a whole number, got {value!r}")
+        raise BadInput(
+            "{where} must be a whole number, got {value}", where=where, value=repr(value)
+        )
     return value
 
 
 def _number(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadInput(f"{where} must be a number, got {value!r}")
+        raise BadInput("{where} must be a number, got {value}", where=where, value=repr(value))
     return float(value)
 
 
@@ -823,5 +829,5 @@ def load_city(path: Path) -> CityScenario:
     """A city scenario from a TOML file with a [city] table."""
     data = read_toml(path, "city")
     if not is_city_file(data):
-        raise BadInput(f"{Path(path).name}: a city file needs a [city] table")
+        raise BadInput("{name}: a city file needs a [city] table", name=Path(path).name)
     return city_from_dict(MappingProxyType(data["city"]))

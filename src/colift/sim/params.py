@@ -170,7 +170,11 @@ class Defaults:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, bool) or not isinstance(value, int | float | tuple):
-                raise BadInput(f"defaults.{f.name}: {value!r} is not a number or a list")
+                raise BadInput(
+                    "defaults.{name}: {value} is not a number or a list",
+                    name=f.name,
+                    value=repr(value),
+                )
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(f.default, int) and not isinstance(value, int):
@@ -193,7 +197,11 @@ class Defaults:
         ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
-                raise BadInput(f"defaults.{name}: {value} must be a probability in [0, 1]")
+                raise BadInput(
+                    "defaults.{name}: {value} must be a probability in [0, 1]",
+                    name=name,
+                    value=value,
+                )
         if len(self.support_prior) != 4 or len(self.thresholds) != 4:
             raise BadInput(
                 "defaults: support_prior and thresholds need 4 floor bands (1, 2, 3, 4+)"
@@ -207,7 +215,7 @@ class Defaults:
         for name in ("approval_weeks", "construction_weeks", "acceptance_weeks"):
             lo, hi = getattr(self, name)
             if not 1 <= lo <= hi:
-                raise BadInput(f"defaults.{name}: (lo, hi) weeks with 1 ≤ lo ≤ hi")
+                raise BadInput("defaults.{name}: (lo, hi) weeks with 1 ≤ lo ≤ hi", name=name)
 
     def sources(self) -> dict[str, str]:
         """Each parameter's source, by name."""
@@ -300,7 +308,11 @@ class Scenario:
         for name in ("total_cost_fen", "compensation_fen", "weeks"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise BadInput(f"scenario: {name} must be a whole number ≥ 0, got {value!r}")
+                raise BadInput(
+                    "scenario: {name} must be a whole number ≥ 0, got {value}",
+                    name=name,
+                    value=repr(value),
+                )
         try:
             load_profile(self.consent_profile)
         except NotFound as exc:
@@ -324,12 +336,18 @@ class Scenario:
             if key.startswith("defaults."):
                 sub = key.removeprefix("defaults.")
                 if sub not in default_names:
-                    raise BadInput(f"unknown parameter {key!r}: {_near(sub, default_names)}")
+                    raise BadInput(
+                        "unknown parameter {key}: {near}",
+                        key=repr(key),
+                        near=_near(sub, default_names),
+                    )
                 inner[sub] = _as_tuple(value)
             elif key in names:
                 top[key] = value
             else:
-                raise BadInput(f"unknown scenario field {key!r}: {_near(key, names)}")
+                raise BadInput(
+                    "unknown scenario field {key}: {near}", key=repr(key), near=_near(key, names)
+                )
         if inner:
             base = top.get("defaults", self.defaults)
             top["defaults"] = dataclasses.replace(base, **inner)
@@ -396,13 +414,15 @@ def scenario_from_dict(data: Mapping[str, Any]) -> Scenario:
     bad = sorted(set(raw_defaults) - known)
     if bad:
         raise BadInput(
-            f"scenario: unknown default{'s' if len(bad) > 1 else ''} {', '.join(bad)}; "
-            f"{_near(bad[0], known)}"
+            "scenario: unknown default{len} {bad}; {near}",
+            len="s" if len(bad) > 1 else "",
+            bad=", ".join(bad),
+            near=_near(bad[0], known),
         )
     try:
         defaults = Defaults(**{k: _as_tuple(v) for k, v in raw_defaults.items()})
     except TypeError as exc:
-        raise BadInput(f"scenario defaults: {exc}") from None
+        raise BadInput("scenario defaults: {exc}", exc=exc) from None
     if "strategy" in values and isinstance(values["strategy"], Mapping):
         values["strategy"] = MappingProxyType(dict(values["strategy"]))
     if "scheme" in values and isinstance(values["scheme"], Mapping):

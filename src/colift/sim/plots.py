@@ -64,7 +64,7 @@ def plot_path(path: Path) -> Path:
     """The path, checked to end in .png or .svg."""
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
-        raise BadInput(f"a plot is saved as .png or .svg, not {path.name!r}")
+        raise BadInput("a plot is saved as .png or .svg, not {name}", name=repr(path.name))
     return path
 
 
@@ -72,7 +72,9 @@ def _save(fig: Figure, path: Path) -> Path:
     try:
         fig.savefig(path, format=path.suffix.lower().lstrip("."), dpi=150)
     except OSError as exc:
-        raise BadInput(f"cannot write the plot {path}: {exc.strerror or exc}") from None
+        raise BadInput(
+            "cannot write the plot {path}: {strerror}", path=path, strerror=exc.strerror or exc
+        ) from None
     return path
 
 

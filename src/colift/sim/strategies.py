@@ -51,9 +51,13 @@ class PlanItem:
 
     def __post_init__(self) -> None:
         if self.when not in CONDITIONS:
-            raise BadInput(f"plan item {self.tool}: when must be one of {', '.join(CONDITIONS)}")
+            raise BadInput(
+                "plan item {tool}: when must be one of {CONDITIONS}",
+                tool=self.tool,
+                CONDITIONS=", ".join(CONDITIONS),
+            )
         if self.start < 0 or self.every < 0:
-            raise BadInput(f"plan item {self.tool}: start and every must be ≥ 0")
+            raise BadInput("plan item {tool}: start and every must be ≥ 0", tool=self.tool)
 
 
 @dataclass(frozen=True)
@@ -184,41 +188,54 @@ STRATEGIES: dict[str, StrategySpec] = {
 
 def _roles(raw: object, where: str) -> frozenset[Role]:
     if not isinstance(raw, list | tuple) or not all(isinstance(r, str) for r in raw):
-        raise BadInput(f"{where}: roles must be a list of role names")
+        raise BadInput("{where}: roles must be a list of role names", where=where)
     out = set()
     for value in raw:
         try:
             out.add(Role(value))
         except ValueError:
             known = ", ".join(sorted(r.value for r in LEADER_ROLES))
-            raise BadInput(f"{where}: unknown role {value!r}; leader roles are {known}") from None
+            raise BadInput(
+                "{where}: unknown role {value}; leader roles are {known}",
+                where=where,
+                value=repr(value),
+                known=known,
+            ) from None
     return frozenset(out)
 
 
 def _guidance(raw: object, where: str) -> frozenset[GuidanceMode]:
     if not isinstance(raw, list | tuple) or not all(isinstance(g, str) for g in raw):
-        raise BadInput(f'{where}: guidance must be a list such as ["direct", "embedded"]')
+        raise BadInput(
+            '{where}: guidance must be a list such as ["direct", "embedded"]', where=where
+        )
     try:
         return frozenset(GuidanceMode(g) for g in raw if g != GuidanceMode.NONE)
     except ValueError:
-        raise BadInput(f"{where}: guidance values are direct, embedded or none") from None
+        raise BadInput(
+            "{where}: guidance values are direct, embedded or none", where=where
+        ) from None
 
 
 def _schedule(raw: object, where: str) -> dict[int, tuple[str, ...]]:
     if not isinstance(raw, Mapping):
-        raise BadInput(f"{where}: schedule must be a table {{week = [tool, …]}}")
+        raise BadInput("{where}: schedule must be a table {{week = [tool, …]}}", where=where)
     out: dict[int, tuple[str, ...]] = {}
     for key, tools in raw.items():
         try:
             week = int(key)
         except (TypeError, ValueError):
-            raise BadInput(f"{where}: schedule key {key!r} is not a week number") from None
+            raise BadInput(
+                "{where}: schedule key {key} is not a week number", where=where, key=repr(key)
+            ) from None
         if week < 0:
-            raise BadInput(f"{where}: schedule week {week} must be ≥ 0")
+            raise BadInput("{where}: schedule week {week} must be ≥ 0", where=where, week=week)
         if isinstance(tools, str):
             tools = [tools]
         if not isinstance(tools, list | tuple) or not all(isinstance(t, str) for t in tools):
-            raise BadInput(f"{where}: schedule week {week} must list tool ids")
+            raise BadInput(
+                "{where}: schedule week {week} must list tool ids", where=where, week=week
+            )
         out[week] = tuple(tools)
     return out
 
@@ -236,8 +253,9 @@ def strategy_for(scenario_strategy: str | Mapping[str, Any]) -> StrategySpec:
         spec = STRATEGIES.get(scenario_strategy)
         if spec is None:
             raise BadInput(
-                f"unknown strategy {scenario_strategy!r}: use {', '.join(STRATEGIES)} "
-                "or a table with a schedule"
+                "unknown strategy {scenario_strategy}: use {STRATEGIES} or a table with a schedule",
+                scenario_strategy=repr(scenario_strategy),
+                STRATEGIES=", ".join(STRATEGIES),
             )
         return spec
     if not isinstance(scenario_strategy, Mapping):
@@ -248,7 +266,9 @@ def strategy_for(scenario_strategy: str | Mapping[str, Any]) -> StrategySpec:
     base = strategy_for(str(base_name)) if base_name is not None else None
     schedule = _schedule(scenario_strategy.get("schedule", {}), where)
     if base is None and not schedule:
-        raise BadInput(f"{where}: give a schedule {{week = [tool, …]}} or a base strategy")
+        raise BadInput(
+            "{where}: give a schedule {{week = [tool, …]}} or a base strategy", where=where
+        )
     if "roles" in scenario_strategy:
         roles = _roles(scenario_strategy["roles"], where)
     elif base is not None:

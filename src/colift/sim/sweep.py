@@ -35,7 +35,7 @@ def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     for key in keys:
         values = grid[key]
         if isinstance(values, str) or not isinstance(values, Sequence) or len(values) == 0:
-            raise BadInput(f"grid {key!r}: give a non-empty list of values")
+            raise BadInput("grid {key}: give a non-empty list of values", key=repr(key))
     return [
         dict(zip(keys, values, strict=True))
         for values in itertools.product(*(grid[k] for k in keys))
@@ -148,7 +148,11 @@ def dask_client(
         try:
             client = dist.Client(scheduler, timeout="10s")
         except (OSError, TimeoutError, ValueError) as exc:
-            raise BadInput(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+            raise BadInput(
+                "cannot reach the Dask scheduler at {scheduler}: {exc}",
+                scheduler=scheduler,
+                exc=exc,
+            ) from None
         try:
             yield client
         finally:

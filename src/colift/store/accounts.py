@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 
 from colift.errors import BadInput, NotFound
 from colift.model.accounts import Account, AccountRole, TokenInfo
@@ -27,6 +27,30 @@ def _account(row: Row[Any]) -> Account:
         created_at=row.created_at,
         last_login_at=row.last_login_at,
     )
+
+
+# Every request with a bearer token runs this: the token and its account in one statement,
+# built once.
+_TOKEN_ACCOUNT = (
+    select(
+        accounts,
+        api_tokens.c.expires_at.label("token_expires_at"),
+        api_tokens.c.revoked_at.label("token_revoked_at"),
+    )
+    .join_from(api_tokens, accounts, accounts.c.id == api_tokens.c.account_id)
+    .where(api_tokens.c.token_hash == bindparam("token_hash"))
+)
+
+# Every page of a signed-in user runs this: the session and its account in one statement.
+_SESSION_ACCOUNT = (
+    select(
+        accounts,
+        sessions.c.csrf_token.label("session_csrf_token"),
+        sessions.c.expires_at.label("session_expires_at"),
+    )
+    .join_from(sessions, accounts, accounts.c.id == sessions.c.account_id)
+    .where(sessions.c.token_hash == bindparam("token_hash"))
+)
 
 
 class AccountRepository:
@@ -105,15 +129,11 @@ class AccountRepository:
 
     def session(self, token_hash: str, now: datetime) -> tuple[Account, str] | None:
         """The live session's account and CSRF token; expired sessions read as none."""
-        row = self.conn.execute(
-            select(sessions.c.account_id, sessions.c.csrf_token, sessions.c.expires_at).where(
-                sessions.c.token_hash == token_hash
-            )
-        ).first()
-        if row is None or _aware(row.expires_at) <= now:
+        row = self.conn.execute(_SESSION_ACCOUNT, {"token_hash": token_hash}).first()
+        if row is None or _aware(row.session_expires_at) <= now:
             return None
-        account = self.get(row.account_id)
-        return (account, str(row.csrf_token)) if account.active else None
+        account = _account(row)
+        return (account, str(row.session_csrf_token)) if account.active else None
 
     def drop_session(self, token_hash: str) -> None:
         self.conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash))
@@ -143,16 +163,12 @@ class AccountRepository:
 
     def token_account(self, token_hash: str, now: datetime) -> Account | None:
         """The account of a live token: not revoked, not expired, its account active."""
-        row = self.conn.execute(
-            select(api_tokens.c.account_id, api_tokens.c.expires_at, api_tokens.c.revoked_at).where(
-                api_tokens.c.token_hash == token_hash
-            )
-        ).first()
-        if row is None or row.revoked_at is not None:
+        row = self.conn.execute(_TOKEN_ACCOUNT, {"token_hash": token_hash}).first()
+        if row is None or row.token_revoked_at is not None:
             return None
-        if row.expires_at is not None and _aware(row.expires_at) <= now:
+        if row.token_expires_at is not None and _aware(row.token_expires_at) <= now:
             return None
-        account = self.get(row.account_id)
+        account = _account(row)
         return account if account.active else None
 
     def token(self, token_id: int) -> TokenInfo:

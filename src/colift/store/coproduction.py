@@ -63,13 +63,15 @@ _INT32_MAX = 2**31 - 1
 def _codes(reasons: Iterable[str], what: str) -> tuple[str, ...]:
     codes = tuple(r.strip() for r in reasons if r.strip())
     if any("," in c for c in codes):
-        raise BadInput(f"{what} reasons are codes without commas, e.g. light, noise")
+        raise BadInput("{what} reasons are codes without commas, e.g. light, noise", what=what)
     return codes
 
 
 def _count(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise BadInput(f"{what} must be a whole number ≥ 0, not {value!r}")
+        raise BadInput(
+            "{what} must be a whole number ≥ 0, not {value}", what=what, value=repr(value)
+        )
     return value
 
 
@@ -91,7 +93,9 @@ def _require_in_unit(
     if outside:
         require(conn, households, outside, "household")
         listed = ", ".join(map(str, outside))
-        raise BadInput(f"household {listed} is not in {describe_unit(conn, unit_id)}")
+        raise BadInput(
+            "household {listed} is not in {unit}", listed=listed, unit=describe_unit(conn, unit_id)
+        )
     return {h: rooms[h] for h in wanted}
 
 
@@ -209,23 +213,28 @@ class ProjectRepository:
         current = self.find(unit_id)
         if current is None or current.stage_since is None:
             require(self.conn, units, [unit_id], "unit")
-            raise NotFound(f"{describe_unit(self.conn, unit_id)} has no recorded project yet")
+            raise NotFound(
+                "{unit} has no recorded project yet", unit=describe_unit(self.conn, unit_id)
+            )
         target = Stage(to_stage)
         if expected_from is not None and current.stage is not Stage(expected_from):
             raise RuleViolation(
-                f"{describe_unit(self.conn, unit_id)} is now at {current.stage.value}, not "
-                f"{Stage(expected_from).value}: someone changed its stage meanwhile"
+                "{unit} is now at {value}, not {value2}: someone changed its stage meanwhile",
+                unit=describe_unit(self.conn, unit_id),
+                value=current.stage.value,
+                value2=Stage(expected_from).value,
             )
         day = on or date.today()
         if day < current.stage_since:
             raise BadInput(
-                f"a stage change on {day} cannot come before the current stage began "
-                f"({current.stage_since})"
+                "a stage change on {day} cannot come before the current stage began ({stage_since})",
+                day=day,
+                stage_since=current.stage_since,
             )
         extra = dict(updates or {})
         unknown = set(extra) - PROJECT_FIELDS
         if unknown:
-            raise BadInput(f"a project has no field {', '.join(sorted(unknown))}")
+            raise BadInput("a project has no field {unknown}", unknown=", ".join(sorted(unknown)))
         values: dict[str, Any] = {
             "stage": target.value,
             "stage_since": day,
@@ -376,12 +385,16 @@ class ActivityRepository:
         outcome = activity.outcome
         for what in ("actor_name", "role", "tool"):
             if not str(getattr(activity, what)).strip():
-                raise BadInput(f"an activity needs its {what.replace('_', ' ')}")
+                raise BadInput("an activity needs its {replace}", replace=what.replace("_", " "))
         try:
             guidance = GuidanceMode(activity.guidance)
         except ValueError:
             accepted = ", ".join(g.value for g in GuidanceMode)
-            raise BadInput(f"guidance {activity.guidance!r} must be one of {accepted}") from None
+            raise BadInput(
+                "guidance {guidance} must be one of {accepted}",
+                guidance=repr(activity.guidance),
+                accepted=accepted,
+            ) from None
         values: dict[str, Any] = {
             "unit_id": activity.unit_id,
             "person_id": activity.person_id,
@@ -448,7 +461,7 @@ class ActivityRepository:
     def get(self, activity_id: int) -> Activity:
         found = self._read(select(activities).where(activities.c.id == activity_id))
         if not found:
-            raise NotFound(f"activity {activity_id} does not exist")
+            raise NotFound("activity {activity_id} does not exist", activity_id=activity_id)
         return found[0]
 
     def list_by_unit(self, unit_id: int) -> list[Activity]:
@@ -538,8 +551,10 @@ class StanceRepository:
         before = self.find(household_id)
         if before is not None and day < before.recorded_on:
             raise BadInput(
-                f"room {before.room} has a stance heard on {before.recorded_on}: "
-                f"one heard on {day} is older and cannot replace it"
+                "room {room} has a stance heard on {recorded_on}: one heard on {day} is older and cannot replace it",
+                room=before.room,
+                recorded_on=before.recorded_on,
+                day=day,
             )
         values: dict[str, Any] = {
             "stance": new.value,
@@ -675,8 +690,9 @@ class TechnicalRepository:
         severity = issue.severity
         if isinstance(severity, bool) or severity not in range(1, MAX_SEVERITY + 1):
             raise BadInput(
-                f"technical issue severity must be 1 (minor) to {MAX_SEVERITY} (blocks any "
-                f"plan), not {severity!r}"
+                "technical issue severity must be 1 (minor) to {MAX_SEVERITY} (blocks any plan), not {severity}",
+                MAX_SEVERITY=MAX_SEVERITY,
+                severity=repr(severity),
             )
         day = found_on or date.today()
         values: dict[str, Any] = {
@@ -712,7 +728,7 @@ class TechnicalRepository:
             select(technical_issues).where(technical_issues.c.id == issue_id)
         ).first()
         if row is None:
-            raise NotFound(f"technical issue {issue_id} does not exist")
+            raise NotFound("technical issue {issue_id} does not exist", issue_id=issue_id)
         return _technical(row)
 
     def resolve(
@@ -723,12 +739,15 @@ class TechnicalRepository:
         ledger.lock(self.conn, chain)
         current = self.get(issue_id)  # read again under the lock
         if current.resolved:
-            raise RuleViolation(f"technical issue {issue_id} was already resolved")
+            raise RuleViolation(
+                "technical issue {issue_id} was already resolved", issue_id=issue_id
+            )
         day = on or date.today()
         if day < current.found_on:
             raise BadInput(
-                f"technical issue {issue_id} cannot be resolved before it was found "
-                f"({current.found_on})"
+                "technical issue {issue_id} cannot be resolved before it was found ({found_on})",
+                issue_id=issue_id,
+                found_on=current.found_on,
             )
         values: dict[str, Any] = {"resolved": True, "resolved_on": day}
         if note is not None:
@@ -810,7 +829,9 @@ class TieRepository:
             raise BadInput("a tie needs a kind, e.g. kin, friend, party or conversation")
         weight = weight_permille
         if isinstance(weight, bool) or not isinstance(weight, int) or not 0 < weight <= _INT32_MAX:
-            raise BadInput(f"a tie's weight must be positive, not {weight!r} thousandths")
+            raise BadInput(
+                "a tie's weight must be positive, not {weight} thousandths", weight=repr(weight)
+            )
         a, b = sorted((household_a, household_b))  # stored once per unordered pair
         check_lengths(ties, {"kind": kind})
         existing = self.conn.execute(
@@ -839,7 +860,7 @@ class TieRepository:
         unit_id = self.conn.execute(select(ties.c.unit_id).where(ties.c.id == tie_id)).scalar()
         summary.touch_units(self.conn, [unit_id])
         if not self.conn.execute(delete(ties).where(ties.c.id == tie_id)).rowcount:
-            raise NotFound(f"tie {tie_id} does not exist")
+            raise NotFound("tie {tie_id} does not exist", tie_id=tie_id)
 
     def list_by_unit(self, unit_id: int) -> list[TieRecord]:
         a_rooms = households.alias("a_rooms")

@@ -77,7 +77,7 @@ class CostPlanRepository:
     def get(self, unit_id: int) -> StoredPlan:
         found = self.find(unit_id)
         if found is None:
-            raise NotFound(f"unit {unit_id} has no cost plan yet")
+            raise NotFound("unit {unit_id} has no cost plan yet", unit_id=unit_id)
         return found
 
     def for_units(self, unit_ids: list[int]) -> dict[int, StoredPlan]:

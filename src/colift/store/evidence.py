@@ -87,7 +87,9 @@ class EvidenceRepository:
                 select(t.evidence_projects.c.name).order_by(t.evidence_projects.c.id).limit(8)
             ).scalars()
             names = ", ".join(known) or "none yet"
-            raise NotFound(f"no evidence project {name!r} (projects: {names})")
+            raise NotFound(
+                "no evidence project {name} (projects: {names})", name=repr(name), names=names
+            )
         return int(found)
 
     def exists(self, name: str) -> bool:
@@ -183,7 +185,9 @@ class EvidenceRepository:
         returns its row id."""
         compound_id = None if compound is None else self._compound_id(compound)
         if self.exists(project.name):
-            raise BadInput(f"an evidence project named {project.name!r} already exists")
+            raise BadInput(
+                "an evidence project named {name} already exists", name=repr(project.name)
+            )
         pid = _new_id(
             self.c.execute(
                 insert(t.evidence_projects).values(
@@ -401,7 +405,7 @@ class EvidenceRepository:
             select(c.c.id).where(c.c.project_id == pid, c.c.case == case_id)
         ).scalar_one_or_none()
         if found is None:
-            raise NotFound(f"no case {case_id!r} in this project")
+            raise NotFound("no case {case_id} in this project", case_id=repr(case_id))
         return int(found)
 
     def _source_row(self, pid: int, source_id: str) -> int:
@@ -410,7 +414,7 @@ class EvidenceRepository:
             select(s.c.id).where(s.c.project_id == pid, s.c.source == source_id)
         ).scalar_one_or_none()
         if found is None:
-            raise NotFound(f"no source {source_id!r} in this project")
+            raise NotFound("no source {source_id} in this project", source_id=repr(source_id))
         return int(found)
 
     def add_source(self, pid: int, source: Source) -> None:
@@ -531,8 +535,12 @@ class EvidenceRepository:
         )
         if done.rowcount == 0:
             raise NotFound(
-                f"{coding.coder} has no coding {coding.code} on "
-                f"{coding.source_id}:{coding.start}-{coding.end}"
+                "{coder} has no coding {code} on {source_id}:{start}-{end}",
+                coder=coding.coder,
+                code=coding.code,
+                source_id=coding.source_id,
+                start=coding.start,
+                end=coding.end,
             )
 
     def replace_codings(self, pid: int, codings: Iterable[Coding], *, at: datetime) -> None:

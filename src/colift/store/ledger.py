@@ -39,7 +39,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from colift.errors import BadInput
 from colift.i18n import Message
@@ -365,6 +365,16 @@ def append(
     return append_many(conn, [record], chain=chain, at=at)[0]
 
 
+# The head's move after an append, built once (every vote runs it).
+_HEAD_UPDATE = (
+    update(ledger_heads)
+    .where(ledger_heads.c.chain == bindparam("h_chain"))
+    .values(
+        seq=bindparam("h_seq"), hash=bindparam("h_hash"), at=bindparam("h_at"), seal=bindparam("h_seal")
+    )
+)
+
+
 def append_many(
     conn: Connection,
     records: Iterable[LedgerRecord],
@@ -433,9 +443,8 @@ def append_many(
     )
     last = entries[-1]
     conn.execute(
-        update(ledger_heads)
-        .where(ledger_heads.c.chain == chain)
-        .values(seq=last.seq, hash=last.hash, at=last.at, seal=last.seal)
+        _HEAD_UPDATE,
+        {"h_chain": chain, "h_seq": last.seq, "h_hash": last.hash, "h_at": last.at, "h_seal": last.seal},
     )
     _cached_heads(conn)[chain] = ChainHead(chain, last.seq, last.hash, last.at, last.seal)
     return entries

@@ -25,6 +25,7 @@ the database or its backups: keep it beside the ledger key, and back it up apart
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -51,7 +52,13 @@ class DataKey:
     source: str
 
     def cipher(self) -> AESSIV:
-        return AESSIV(self.secret)
+        return _cipher(self.secret)
+
+
+@functools.lru_cache(maxsize=8)
+def _cipher(secret: bytes) -> AESSIV:
+    """One cipher object per key (a page decrypts a number per resident)."""
+    return AESSIV(secret)
 
 
 def default_key_path() -> Path:
@@ -61,6 +68,15 @@ def default_key_path() -> Path:
 
 
 def key_path() -> Path:
+    env = os.environ
+    return _key_path(
+        env.get(KEY_FILE_ENV, ""), env.get("XDG_CONFIG_HOME", ""), env.get("HOME", "")
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _key_path(_file: str, _config: str, _home: str) -> Path:
+    """`key_path` for these settings, worked out once (each decryption asks for it)."""
     return keyfiles.key_file_path(KEY_FILE_ENV, default_key_path())
 
 

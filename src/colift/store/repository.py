@@ -27,6 +27,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    bindparam,
     case,
     func,
     insert,
@@ -37,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from colift.errors import BadInput, NotFound
+from colift.i18n import Label
 from colift.model import (
     AgeBand,
     AreaSource,
@@ -87,8 +89,9 @@ def m2_to_cm2(area_m2: Decimal) -> int:
         exact = False
     if not exact:
         raise BadInput(
-            f"area {area_m2} m² cannot be stored: give at most {AREA_DECIMALS} decimals "
-            "(1 cm² = 0.0001 m²)"
+            "area {area_m2} m² cannot be stored: give at most {AREA_DECIMALS} decimals (1 cm² = 0.0001 m²)",
+            area_m2=area_m2,
+            AREA_DECIMALS=AREA_DECIMALS,
         )
     return int(cm2)
 
@@ -126,7 +129,13 @@ def check_lengths(table: Table, values: Mapping[str, Any]) -> None:
         if isinstance(value, str) and value.startswith(CIPHER_PREFIX):
             continue  # a ciphertext (store/personal.py): its plain number was checked
         if isinstance(value, str) and limit and len(value) > limit:
-            raise BadInput(f"{table.name}.{name} is longer than {limit} characters: {value[:40]}…")
+            raise BadInput(
+                "{name}.{name2} is longer than {limit} characters: {value}…",
+                name=table.name,
+                name2=name,
+                limit=limit,
+                value=value[:40],
+            )
 
 
 def insert_ignoring_duplicates(conn: Connection, table: Table, keys: Sequence[str]) -> Insert:
@@ -154,7 +163,22 @@ def require(conn: Connection, table: Table, ids: Iterable[int], what: str) -> No
         found.update(conn.execute(select(table.c.id).where(table.c.id.in_(chunk))).scalars())
     missing = sorted(wanted - found)
     if missing:
-        raise NotFound(f"{what} {', '.join(map(str, missing))} does not exist")
+        raise NotFound(
+            "{what} {ids} does not exist",
+            what=RECORD_NAMES.get(what, Label(what, what)),
+            ids=", ".join(map(str, missing)),
+        )
+
+
+# What `require` names, for a message in the reader's language.
+RECORD_NAMES = {
+    "compound": Label("小区", "compound"),
+    "building": Label("楼栋", "building"),
+    "unit": Label("单元", "unit"),
+    "household": Label("住户", "household"),
+    "owner": Label("业主", "owner"),
+    "person": Label("人员", "person"),
+}
 
 
 def describe_unit(conn: Connection, unit_id: int) -> str:
@@ -220,7 +244,7 @@ class _Repository:
     def _one(self, table: Table, row_id: int, what: str) -> Row[Any]:
         row = self.conn.execute(select(table).where(table.c.id == row_id)).first()
         if row is None:
-            raise NotFound(f"{what} {row_id} does not exist")
+            raise NotFound("{what} {row_id} does not exist", what=what, row_id=row_id)
         return row
 
 
@@ -249,7 +273,7 @@ class CompoundRepository(_Repository):
         if not code:
             raise BadInput("a compound needs a code, e.g. its short name in pinyin")
         if self.conn.execute(select(compounds.c.id).where(compounds.c.code == code)).first():
-            raise BadInput(f"a compound with code {code!r} already exists")
+            raise BadInput("a compound with code {code} already exists", code=repr(code))
         if not compound.name.strip() or not compound.city.strip():
             raise BadInput("a compound needs a name and a city")
         values = {
@@ -280,7 +304,7 @@ class CompoundRepository(_Repository):
     def get_by_code(self, code: str) -> Compound:
         row = self.conn.execute(select(compounds).where(compounds.c.code == code.strip())).first()
         if row is None:
-            raise NotFound(f"no compound has the code {code!r}")
+            raise NotFound("no compound has the code {code}", code=repr(code))
         return _compound(row)
 
     def all(self) -> list[Compound]:
@@ -314,14 +338,14 @@ class BuildingRepository(_Repository):
         if not number:
             raise BadInput("a building needs a number")
         if building.storeys < 1:
-            raise BadInput(f"building {number} must have at least one storey")
+            raise BadInput("building {number} must have at least one storey", number=number)
         clash = self.conn.execute(
             select(buildings.c.id).where(
                 buildings.c.compound_id == building.compound_id, buildings.c.number == number
             )
         ).first()
         if clash:
-            raise BadInput(f"building {number} already exists in this compound")
+            raise BadInput("building {number} already exists in this compound", number=number)
         values = {
             "compound_id": building.compound_id,
             "number": number,
@@ -349,7 +373,11 @@ class BuildingRepository(_Repository):
             )
         ).first()
         if row is None:
-            raise NotFound(f"compound {compound_id} has no building {number}")
+            raise NotFound(
+                "compound {compound_id} has no building {number}",
+                compound_id=compound_id,
+                number=number,
+            )
         return _building(row)
 
     def list_by_compound(self, compound_id: int) -> list[Building]:
@@ -392,6 +420,15 @@ def _unit(row: Row[Any]) -> Unit:
     )
 
 
+_PLACE = (
+    select(compounds.c.code, compounds.c.street)
+    .select_from(units)
+    .join(buildings, buildings.c.id == units.c.building_id)
+    .join(compounds, compounds.c.id == buildings.c.compound_id)
+    .where(units.c.id == bindparam("unit_id"))
+)
+
+
 class UnitRepository(_Repository):
     """Units (单元): one stairwell, the scope of one lift."""
 
@@ -410,7 +447,7 @@ class UnitRepository(_Repository):
             )
         ).first()
         if clash:
-            raise BadInput(f"{describe_unit(self.conn, clash.id)} already exists")
+            raise BadInput("{unit} already exists", unit=describe_unit(self.conn, clash.id))
         values = {
             "building_id": unit.building_id,
             "number": number,
@@ -431,15 +468,26 @@ class UnitRepository(_Repository):
     def get(self, unit_id: int) -> Unit:
         return _unit(self._one(units, unit_id, "unit"))
 
+    def place(self, unit_id: int) -> tuple[str, str]:
+        """The code and street of the unit's compound, in one indexed query (authorization
+        asks this on every request naming a unit); NotFound if there is no such unit."""
+        row = self.conn.execute(_PLACE, {"unit_id": unit_id}).first()
+        if row is None:
+            raise NotFound("unit {id} does not exist", id=unit_id)
+        return str(row.code), str(row.street or "")
+
     def list_by_building(self, building_id: int) -> list[Unit]:
         rows = self.conn.execute(select(units).where(units.c.building_id == building_id))
         return sorted((_unit(r) for r in rows), key=lambda u: natural_key(u.number))
 
     def _info_query(self) -> Select[Any]:
-        counts = (
-            select(households.c.unit_id, func.count().label("n"))
-            .group_by(households.c.unit_id)
-            .subquery()
+        # A correlated count per unit, read from the (unit_id, room) index: a grouped derived
+        # table here was materialized over every flat of the database on each call (SQLite).
+        flats = (
+            select(func.count())
+            .where(households.c.unit_id == units.c.id)
+            .correlate(units)
+            .scalar_subquery()
         )
         return (
             select(
@@ -452,12 +500,11 @@ class UnitRepository(_Repository):
                 func.coalesce(units.c.consent_profile, compounds.c.consent_profile).label(
                     "effective_profile"
                 ),
-                func.coalesce(counts.c.n, 0).label("households"),
+                flats.label("households"),
             )
             .select_from(units)
             .join(buildings, buildings.c.id == units.c.building_id)
             .join(compounds, compounds.c.id == buildings.c.compound_id)
-            .outerjoin(counts, counts.c.unit_id == units.c.id)
         )
 
     @staticmethod
@@ -476,7 +523,7 @@ class UnitRepository(_Repository):
     def info(self, unit_id: int) -> UnitInfo:
         row = self.conn.execute(self._info_query().where(units.c.id == unit_id)).first()
         if row is None:
-            raise NotFound(f"unit {unit_id} does not exist")
+            raise NotFound("unit {id} does not exist", id=unit_id)
         return self._info(row)
 
     def list_by_compound(self, compound_id: int) -> list[UnitInfo]:
@@ -496,7 +543,9 @@ class UnitRepository(_Repository):
         ).first()
         if row is None:
             label = unit_label(building_number.strip(), unit_number.strip())
-            raise NotFound(f"compound {compound_id} has no unit {label}")
+            raise NotFound(
+                "compound {compound_id} has no unit {label}", compound_id=compound_id, label=label
+            )
         return self._info(row)
 
 
@@ -781,15 +830,19 @@ class HouseholdRepository(_Repository):
             room = h.room.strip()
             where = f"room {room!r} of {labels[h.unit_id]}"
             if not room:
-                raise BadInput(f"a flat in {labels[h.unit_id]} has no room number")
+                raise BadInput("a flat in {labels} has no room number", labels=labels[h.unit_id])
             if (h.unit_id, room) in taken:
-                raise BadInput(f"{where} is listed twice")
+                raise BadInput("{where} is listed twice", where=where)
             if owner_compound[h.owner_id] != unit_compound[h.unit_id]:
-                raise BadInput(f"owner {h.owner_id} of {where} belongs to another compound")
+                raise BadInput(
+                    "owner {owner_id} of {where} belongs to another compound",
+                    owner_id=h.owner_id,
+                    where=where,
+                )
             try:
                 area_cm2 = m2_to_cm2(h.area_m2)
             except BadInput as exc:
-                raise BadInput(f"{where}: {exc.message}") from None
+                raise BadInput("{where}: {message}", where=where, message=exc.message) from None
             taken.add((h.unit_id, room))
             key = (h.unit_id, _head_key(Tenure(h.tenure), h.owner_id))
             row: dict[str, Any] = {
@@ -861,7 +914,7 @@ class HouseholdRepository(_Repository):
             try:
                 wanted["area_cm2"] = m2_to_cm2(area_m2)
             except BadInput as exc:
-                raise BadInput(f"{where}: {exc.message}") from None
+                raise BadInput("{where}: {message}", where=where, message=exc.message) from None
         if area_source is not None:
             wanted["area_source"] = AreaSource(area_source).value
         if tenure is not None:
@@ -937,7 +990,9 @@ class HouseholdRepository(_Repository):
             )
         ).first()
         if row is None:
-            raise NotFound(f"{describe_unit(self.conn, unit_id)} has no room {room}")
+            raise NotFound(
+                "{unit} has no room {room}", unit=describe_unit(self.conn, unit_id), room=room
+            )
         return _household(row)
 
     def list_by_unit(self, unit_id: int) -> list[Household]:
@@ -1010,7 +1065,7 @@ class PersonRepository(_Repository):
             .where(households.c.id == household_id)
         ).scalar()
         if found is None:
-            raise NotFound(f"household {household_id} does not exist")
+            raise NotFound("household {household_id} does not exist", household_id=household_id)
         return int(found)
 
     def get(self, person_id: int) -> Person:
@@ -1021,6 +1076,18 @@ class PersonRepository(_Repository):
             select(persons).where(persons.c.compound_id == compound_id).order_by(persons.c.id)
         )
         return [_person(r) for r in rows]
+
+    def list_by_households(self, household_ids: Iterable[int]) -> list[Person]:
+        """The residents of these flats, in id order (a unit's page: not its whole compound,
+        whose every phone number would be decrypted)."""
+        ids = sorted(set(household_ids))
+        found: list[Person] = []
+        for start in range(0, len(ids), 500):
+            rows = self.conn.execute(
+                select(persons).where(persons.c.household_id.in_(ids[start : start + 500]))
+            )
+            found.extend(_person(r) for r in rows)
+        return sorted(found, key=lambda p: p.id or 0)
 
     def list_by_household(self, household_id: int) -> list[Person]:
         rows = self.conn.execute(
@@ -1063,7 +1130,7 @@ class RoleRepository(_Repository):
     def add(self, assignment: RoleAssignment) -> RoleAssignment:
         require(self.conn, persons, [assignment.person_id], "person")
         if assignment.since and assignment.until and assignment.until < assignment.since:
-            raise BadInput(f"a role cannot end ({assignment.until}) before it starts")
+            raise BadInput("a role cannot end ({until}) before it starts", until=assignment.until)
         new_id = self._insert(
             role_assignments,
             {
@@ -1084,7 +1151,11 @@ class RoleRepository(_Repository):
     def end(self, assignment_id: int, until: date) -> RoleAssignment:
         current = self.get(assignment_id)
         if current.since is not None and until < current.since:
-            raise BadInput(f"a role cannot end ({until}) before it starts ({current.since})")
+            raise BadInput(
+                "a role cannot end ({until}) before it starts ({since})",
+                until=until,
+                since=current.since,
+            )
         self.conn.execute(
             update(role_assignments)
             .where(role_assignments.c.id == assignment_id)

@@ -13,12 +13,13 @@ Reads are one indexed query per page (`page`) and one GROUP BY per city or stree
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, false, func, or_, select, true, update
+from sqlalchemy import Connection, and_, bindparam, case, false, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from colift.store.tables import buildings, households, unit_summaries, units
@@ -88,10 +89,15 @@ class SummaryLine:
         return {c: getattr(self, c) for c in LINE_COLUMNS}
 
 
+_PASSED = [f.name for f in fields(SummaryLine)].index("passed")
+# A line is built from its row by position (a street or a city reads tens of thousands).
+assert [f.name for f in fields(SummaryLine)] == [c.name for c in unit_summaries.columns]
+
+
 def _line(row: Any) -> SummaryLine:
-    values = dict(row._mapping)
-    values["passed"] = bool(values["passed"])
-    return SummaryLine(**values)
+    values = list(row)
+    values[_PASSED] = bool(values[_PASSED])
+    return SummaryLine(*values)
 
 
 # --- which units a transaction changed -------------------------------------------------------
@@ -209,16 +215,25 @@ def mark_stale(conn: Connection, unit_ids: Iterable[int]) -> None:
         )
 
 
-def write_consent(conn: Connection, unit_id: int, figures: Mapping[str, Any]) -> None:
-    """The vote path: the unit's consent columns, the advice left to the refresher."""
-    conn.execute(
+@functools.cache
+def _write_consent() -> Any:
+    """The vote path's line update, built once: each consent column bound as `v_<column>`."""
+    return (
         update(unit_summaries)
-        .where(unit_summaries.c.unit_id == unit_id)
+        .where(unit_summaries.c.unit_id == bindparam("v_unit_id"))
         .values(
-            **{c: figures[c] for c in CONSENT_COLUMNS},
+            **{c: bindparam(f"v_{c}") for c in CONSENT_COLUMNS},
             stale=case((unit_summaries.c.stale == 2, 2), else_=1),
             version=unit_summaries.c.version + 1,
         )
+    )
+
+
+def write_consent(conn: Connection, unit_id: int, figures: Mapping[str, Any]) -> None:
+    """The vote path: the unit's consent columns, the advice left to the refresher."""
+    conn.execute(
+        _write_consent(),
+        {"v_unit_id": unit_id, **{f"v_{c}": figures[c] for c in CONSENT_COLUMNS}},
     )
     mark_done(conn, unit_id)
 
@@ -312,6 +327,11 @@ def stage_since_counts(conn: Connection, f: Filter) -> list[tuple[str, date, int
         .group_by(s.stage, s.stage_since)
     )
     return [(str(st), d, int(n)) for st, d, n in rows]
+
+
+def lines(conn: Connection, f: Filter) -> list[SummaryLine]:
+    """Every line under `f`, in no particular order (the caller sorts what it keeps)."""
+    return [_line(r) for r in conn.execute(select(unit_summaries).where(_where(f)))]
 
 
 def page(conn: Connection, f: Filter, *, offset: int = 0, limit: int = 50) -> list[SummaryLine]:

@@ -16,6 +16,7 @@ for the write lock; it cannot commit. On PostgreSQL a read takes no row locks ei
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 from typing import Self
 
@@ -32,7 +33,7 @@ from colift.store.coproduction import (
     TieRepository,
 )
 from colift.store.costplans import CostPlanRepository
-from colift.store.engine import SQLITE_IMMEDIATE
+from colift.store.engine import SQLITE_IMMEDIATE, write_gate
 from colift.store.ledger import Ledger
 from colift.store.repository import (
     BuildingRepository,
@@ -76,6 +77,7 @@ class UnitOfWork:
         self.read_only = read_only
         self._entered = False
         self._defer_summary = False
+        self._gate: contextlib.ExitStack | None = None
 
     def defer_summary(self) -> None:
         """For bulk loads: at commit, mark the touched units' summary lines stale instead of
@@ -85,8 +87,16 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         if self._entered:
             raise RuntimeError("this unit of work is already in use")
+        gate = None if self.read_only else write_gate(self.engine)
+        if gate is not None:  # SQLite writers queue here, not in SQLite's sleep-and-retry
+            self._gate = contextlib.ExitStack()
+            self._gate.enter_context(gate.held())
         # The connection begins its transaction on first use, also after each commit.
-        connection = self.engine.connect()
+        try:
+            connection = self.engine.connect()
+        except BaseException:
+            self._release_gate()
+            raise
         if connection.dialect.name == "sqlite" and not self.read_only:
             connection.execution_options(**{SQLITE_IMMEDIATE: True})
         self._entered = True
@@ -123,7 +133,15 @@ class UnitOfWork:
             self.connection.rollback()
         finally:
             self._entered = False
-            self.connection.close()
+            try:
+                self.connection.close()
+            finally:
+                self._release_gate()
+
+    def _release_gate(self) -> None:
+        if self._gate is not None:
+            gate, self._gate = self._gate, None
+            gate.close()
 
     def commit(self) -> None:
         """Make everything done so far permanent; later writes need another commit."""

@@ -15,16 +15,20 @@ long path, which raises the precise error.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import (
+    CompoundSelect,
     Connection,
     Integer,
+    Select,
     String,
     and_,
+    bindparam,
     cast,
     literal,
     null,
@@ -73,8 +77,10 @@ class VoteContext:
     occupied: tuple[OccupiedHousehold, ...]  # of the unit
 
 
-def vote_context(conn: Connection, unit_id: int) -> VoteContext | None:
-    """Read and lock what a vote in `unit_id`'s open round needs (statements 1 to 3)."""
+@functools.cache
+def _context_query(dialect: str) -> Select[Any]:
+    """Statement 1, built once per dialect (building and hashing a statement of this size
+    costs about as much as running it); the unit is the bound parameter `unit_id`."""
     r = vote_rounds.c
     chain_name = literal("compound:", String) + cast(r.compound_id, String)
     covers = or_(
@@ -102,30 +108,19 @@ def vote_context(conn: Connection, unit_id: int) -> VoteContext | None:
         .join(compounds, compounds.c.id == buildings.c.compound_id)
         .join(vote_rounds, and_(covers, r.status == ROUND_OPEN, r.closed_on.is_(None)))
         .join(ledger_heads, ledger_heads.c.chain == chain_name)
-        .where(units.c.id == unit_id)
+        .where(units.c.id == bindparam("unit_id"))
         .order_by(r.opened_on.desc(), r.id.desc())
         .limit(1)
     )
-    if conn.dialect.name == "postgresql":
+    if dialect == "postgresql":
         query = query.with_for_update(of=[vote_rounds, ledger_heads])
-    found = conn.execute(query).first()
-    if found is None:
-        return None
-    ledger.remember_head(
-        conn,
-        ledger.ChainHead(
-            found.head_chain,
-            int(found.head_seq),
-            found.head_hash,
-            None if found.head_at is None else ledger.utc(found.head_at),
-            found.head_seal,
-        ),
-    )
-    current = _round(found)
-    rows: list[ConsentRow] = []
-    unit_of: dict[int, int] = {}
-    stored: dict[int, tuple[str, date | None]] = {}
-    for h in conn.execute(
+    return query
+
+
+@functools.cache
+def _scope_query(scope_kind: ScopeKind) -> Select[Any]:
+    """Statement 2 for rounds of one scope kind: bound `round_id` and `scope_id`."""
+    return (
         select(
             households.c.id,
             households.c.unit_id,
@@ -141,30 +136,21 @@ def vote_context(conn: Connection, unit_id: int) -> VoteContext | None:
         .select_from(
             households.join(owners, owners.c.id == households.c.owner_id).outerjoin(
                 ballots,
-                and_(ballots.c.household_id == households.c.id, ballots.c.round_id == current.id),
+                and_(
+                    ballots.c.household_id == households.c.id,
+                    ballots.c.round_id == bindparam("round_id"),
+                ),
             )
         )
-        .where(households_in_scope(current.scope_kind, current.scope_id))
-    ):
-        unit_of[h.id] = h.unit_id
-        if h.vote is not None:
-            stored[h.id] = (h.vote, h.signed_on)
-        rows.append(
-            ConsentRow(
-                household_id=h.id,
-                room=h.room,
-                floor=h.floor,
-                area_m2=cm2_to_m2(h.area_cm2),
-                area_cm2=h.area_cm2,
-                owner_id=h.owner_id,
-                owner_kind=OwnerKind(h.kind),
-                tenure=Tenure(h.tenure),
-                vote=Vote.ABSENT if h.vote is None else Vote(h.vote),
-            )
-        )
-    rows.sort(key=lambda c: (c.floor, natural_key(c.room)))
-    in_unit = households.c.unit_id == unit_id
-    marks = union_all(
+        .where(households_in_scope(scope_kind, bindparam("scope_id")))
+    )
+
+
+@functools.cache
+def _marks_query() -> CompoundSelect[Any]:
+    """Statement 3: the unit's objections (status only) and occupied flats, bound `unit_id`."""
+    in_unit = households.c.unit_id == bindparam("unit_id")
+    return union_all(
         select(
             objections.c.household_id,
             objections.c.id,
@@ -186,10 +172,67 @@ def vote_context(conn: Connection, unit_id: int) -> VoteContext | None:
         )
         .where(in_unit),
     )
+
+
+@functools.cache
+def _ballot_upsert(dialect: str) -> Any:
+    """Statement 4, one per dialect."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(ballots)
+    return stmt.on_conflict_do_update(
+        index_elements=["round_id", "household_id"],
+        set_={
+            "vote": stmt.excluded.vote,
+            "signed_on": stmt.excluded.signed_on,
+            "recorded_by": stmt.excluded.recorded_by,
+        },
+    )
+
+
+def vote_context(conn: Connection, unit_id: int) -> VoteContext | None:
+    """Read and lock what a vote in `unit_id`'s open round needs (statements 1 to 3)."""
+    found = conn.execute(_context_query(conn.dialect.name), {"unit_id": unit_id}).first()
+    if found is None:
+        return None
+    ledger.remember_head(
+        conn,
+        ledger.ChainHead(
+            found.head_chain,
+            int(found.head_seq),
+            found.head_hash,
+            None if found.head_at is None else ledger.utc(found.head_at),
+            found.head_seal,
+        ),
+    )
+    current = _round(found)
+    rows: list[ConsentRow] = []
+    unit_of: dict[int, int] = {}
+    stored: dict[int, tuple[str, date | None]] = {}
+    for h in conn.execute(
+        _scope_query(ScopeKind(current.scope_kind)),
+        {"round_id": current.id, "scope_id": current.scope_id},
+    ):
+        unit_of[h.id] = h.unit_id
+        if h.vote is not None:
+            stored[h.id] = (h.vote, h.signed_on)
+        rows.append(
+            ConsentRow(
+                household_id=h.id,
+                room=h.room,
+                floor=h.floor,
+                area_m2=cm2_to_m2(h.area_cm2),
+                area_cm2=h.area_cm2,
+                owner_id=h.owner_id,
+                owner_kind=OwnerKind(h.kind),
+                tenure=Tenure(h.tenure),
+                vote=Vote.ABSENT if h.vote is None else Vote(h.vote),
+            )
+        )
+    rows.sort(key=lambda c: (c.floor, natural_key(c.room)))
     room_of = {row.household_id: row.room for row in rows}
     found_objections: list[Objection] = []
     occupied: list[OccupiedHousehold] = []
-    for m in conn.execute(marks):
+    for m in conn.execute(_marks_query(), {"unit_id": unit_id}):
         room = room_of.get(m[0], "")
         if m[1] is None:
             occupied.append(OccupiedHousehold(m[0], room, ""))
@@ -267,17 +310,7 @@ def record_votes(
         return []
     for row in changed:
         check_lengths(ballots, row)
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(ballots)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["round_id", "household_id"],
-        set_={
-            "vote": stmt.excluded.vote,
-            "signed_on": stmt.excluded.signed_on,
-            "recorded_by": stmt.excluded.recorded_by,
-        },
-    )
-    conn.execute(stmt, changed)
+    conn.execute(_ballot_upsert(conn.dialect.name), changed)
     assert current.compound_id is not None
     ledger.append_many(conn, records, chain=ledger.compound_chain(current.compound_id))
     return [c["household_id"] for c in changed]

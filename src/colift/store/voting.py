@@ -36,6 +36,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from colift.coproduction.objections import check_move
 from colift.errors import BadInput, NotFound, RuleViolation
+from colift.i18n import Label
 from colift.model import ObjectionStatus, OwnerKind, ScopeKind, Tenure, Vote
 from colift.store import ledger
 from colift.store.repository import (
@@ -60,6 +61,13 @@ from colift.store.tables import (
     units,
     vote_rounds,
 )
+
+# What a vote round covers, for a message.
+_SCOPE_NAMES = {
+    "unit": Label("单元", "unit"),
+    "building": Label("楼栋", "building"),
+    "compound": Label("小区", "compound"),
+}
 
 ROUND_SCOPES = (ScopeKind.UNIT, ScopeKind.BUILDING, ScopeKind.COMPOUND)
 ROUND_OPEN, ROUND_CLOSED, ROUND_VOID = "open", "closed", "void"
@@ -205,7 +213,9 @@ def _objection(row: Row[Any]) -> Objection:
     )
 
 
-def households_in_scope(scope_kind: ScopeKind, scope_id: int) -> ColumnElement[bool]:
+def households_in_scope(
+    scope_kind: ScopeKind, scope_id: int | BindParameter[Any]
+) -> ColumnElement[bool]:
     """A filter on `households` keeping the flats of one unit, building or compound."""
     kind = ScopeKind(scope_kind)
     if kind is ScopeKind.UNIT:
@@ -218,7 +228,9 @@ def households_in_scope(scope_kind: ScopeKind, scope_id: int) -> ColumnElement[b
             .join(buildings, buildings.c.id == units.c.building_id)
             .where(buildings.c.compound_id == scope_id)
         )
-    raise BadInput(f"a consent round covers a unit, a building or a compound, not a {kind}")
+    raise BadInput(
+        "a consent round covers a unit, a building or a compound, not a {kind}", kind=kind
+    )
 
 
 class VotingRepository:
@@ -247,7 +259,9 @@ class VotingRepository:
         """
         kind = ScopeKind(scope_kind)
         if kind not in ROUND_SCOPES:
-            raise BadInput(f"a consent round covers a unit, a building or a compound, not a {kind}")
+            raise BadInput(
+                "a consent round covers a unit, a building or a compound, not a {kind}", kind=kind
+            )
         require(self.conn, _SCOPE_TABLES[kind], [scope_id], kind.value)
         compound_id = self._scope_compound(kind, scope_id)
         ledger.lock(self.conn, ledger.compound_chain(compound_id))
@@ -260,7 +274,9 @@ class VotingRepository:
         ).first()
         if already is not None:
             raise RuleViolation(
-                f"round {already.id} is still open for this {kind.value}: close it first"
+                "round {round} is still open for this {scope}: close it first",
+                round=already.id,
+                scope=_SCOPE_NAMES.get(kind.value, Label(kind.value, kind.value)),
             )
         values: dict[str, Any] = {
             "scope_kind": kind.value,
@@ -508,7 +524,7 @@ class VotingRepository:
             .where(units.c.id == unit_id)
         ).first()
         if scope is None:
-            raise NotFound(f"unit {unit_id} does not exist")
+            raise NotFound("unit {id} does not exist", id=unit_id)
         rows = self.conn.execute(
             select(vote_rounds)
             .where(
@@ -659,8 +675,10 @@ class VotingRepository:
         if outside:
             require(self.conn, households, outside, "household")
             raise BadInput(
-                f"household {', '.join(map(str, sorted(outside)))} is outside the "
-                f"{current.scope_kind.value} of round {current.id}"
+                "household {outside} is outside the {value} of round {id}",
+                outside=", ".join(map(str, sorted(outside))),
+                value=current.scope_kind.value,
+                id=current.id,
             )
         return inside
 
@@ -747,8 +765,10 @@ class VotingRepository:
         covered = {r.id for r in self.rounds_for_unit(unit_id)}
         if current.id not in covered:
             raise BadInput(
-                f"{describe_unit(self.conn, unit_id)} is outside the "
-                f"{current.scope_kind.value} of round {current.id}"
+                "{unit} is outside the {value} of round {id}",
+                unit=describe_unit(self.conn, unit_id),
+                value=current.scope_kind.value,
+                id=current.id,
             )
 
 
@@ -843,11 +863,17 @@ class ObjectionRepository:
             check_move(before.status, new_status)
         except RuleViolation as exc:
             raise RuleViolation(
-                f"objection {objection_id} ({before.room}): {exc.message}"
+                "objection {objection_id} ({room}): {message}",
+                objection_id=objection_id,
+                room=before.room,
+                message=exc.message,
             ) from None
         day = on or date.today()
         if day < before.raised_on:
-            raise BadInput(f"objection {objection_id} cannot change before it was raised")
+            raise BadInput(
+                "objection {objection_id} cannot change before it was raised",
+                objection_id=objection_id,
+            )
         values: dict[str, Any] = {
             "status": new_status.value,
             "updated_on": day,
@@ -930,7 +956,9 @@ class ObjectionRepository:
             delete(occupied_households).where(occupied_households.c.household_id == household_id)
         ).rowcount
         if not removed:
-            raise NotFound(f"household {household_id} is not marked as occupied")
+            raise NotFound(
+                "household {household_id} is not marked as occupied", household_id=household_id
+            )
         ledger.append(
             self.conn,
             actor,

@@ -290,13 +290,11 @@ def post_coding(request: Request, project: str, source_id: str, who: Who, form: 
             message = "已删除编码 / coding removed"
         else:
             if start < 0 or end <= start:
-                raise BadInput("请先在文本中选中一段 / select a passage of the text first")
+                raise BadInput("select a passage of the text first")
             ev.code_segment(engine, project, source_id, start, end, code, who.name)
             message = "已编码 / segment coded"
     except ColiftError as exc:
-        return _source(
-            request, project, source_id, who, status=400, error=exc.render(page_language(request))
-        )
+        return _source(request, project, source_id, who, status=400, error=exc)
     return back(request, f"/evidence/{project}/sources/{source_id}", message)
 
 
@@ -308,9 +306,7 @@ def _project_action(
     try:
         message = action()
     except ColiftError as exc:
-        return project_page_with(
-            request, project, who, status=400, error=exc.render(page_language(request))
-        )
+        return project_page_with(request, project, who, status=400, error=exc)
     return back(request, f"/evidence/{project}#{anchor}", message)
 
 
@@ -355,7 +351,7 @@ def post_source(request: Request, project: str, who: Who, form: Form) -> Respons
     def run() -> str:
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            raise BadInput("请选择 .txt、.md 或 .docx 文件 / choose a .txt, .md or .docx file")
+            raise BadInput("choose a .txt, .md or .docx file")
         data = read_upload(upload.file)
         made = ev.add_source(
             engine_of(request),
@@ -376,7 +372,7 @@ def post_memo(request: Request, project: str, who: Who, form: Form) -> Response:
     def run() -> str:
         text = _text(form, "text")
         if not text:
-            raise BadInput("备忘录不能为空 / a memo needs its text")
+            raise BadInput("a memo needs its text")
         ev.add_memo(
             engine_of(request),
             project,
@@ -395,7 +391,7 @@ def post_codebook(request: Request, project: str, who: Who, form: Form) -> Respo
     def run() -> str:
         operation = _text(form, "operation")
         if operation not in ("merge", "move", "rename"):
-            raise BadInput("请选择操作：合并、移动或改名 / choose merge, move or rename")
+            raise BadInput("choose merge, move or rename")
         ev.edit_codebook(
             engine_of(request),
             project,

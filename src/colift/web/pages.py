@@ -38,6 +38,7 @@ from colift.http.quota import spend
 from colift.http.units import locate_unit
 from colift.http.uploads import MAX_UPLOAD_BYTES, read_upload
 from colift.i18n import Message, msg
+from colift.i18n import render as render_in
 from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import STAGE_ORDER, Activity, GuidanceMode, Outcome, Stage, Stance
 from colift.rules.costshare import parse_plan
@@ -158,9 +159,13 @@ def _date(form: FormData, name: str) -> date | None:
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise BadInput(f"{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
+        raise BadInput(
+            "{name}: {raw} is not a date (YYYY-MM-DD)", name=name, raw=repr(raw)
+        ) from None
     if day > date.today() + timedelta(days=1):
-        raise BadInput("{field}: {day} is in the future: give the day it happened", field=name, day=raw)
+        raise BadInput(
+            "{field}: {day} is in the future: give the day it happened", field=name, day=raw
+        )
     if day < EARLIEST_DAY:
         raise BadInput("{field}: {day} is before 1950: check the year", field=name, day=raw)
     return day
@@ -173,7 +178,7 @@ def _int(form: FormData, name: str, default: int = 0) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise BadInput(f"{name}: {raw!r} is not a whole number") from None
+        raise BadInput("{name}: {raw} is not a whole number", name=name, raw=repr(raw)) from None
     if abs(value) > MAX_ID:
         raise BadInput("{field}: {value} is too large", field=name, value=raw)
     return value
@@ -187,7 +192,9 @@ def _fen(form: FormData, name: str) -> int:
         return 0
     whole, _, cents = raw.partition(".")
     if not whole.lstrip("-").isdigit() or (cents and (not cents.isdigit() or len(cents) > 2)):
-        raise BadInput(f"{name}: {raw!r} is not an amount in yuan, e.g. 3000 or 3000.50")
+        raise BadInput(
+            "{name}: {raw} is not an amount in yuan, e.g. 3000 or 3000.50", name=name, raw=repr(raw)
+        )
     sign = -1 if whole.startswith("-") else 1
     fen = sign * (abs(int(whole)) * 100 + int((cents + "00")[:2]))
     if abs(fen) > MAX_FEN:
@@ -252,7 +259,7 @@ async def login(request: Request) -> Response:
             request,
             "login.html",
             status=status,
-            error=exc.render(page_language(request)),
+            error=exc,
             next=target,
             username=str(form.get("username") or ""),
         )
@@ -313,7 +320,7 @@ def _compound_page(
     who: Principal,
     *,
     status: int = 200,
-    error: str | None = None,
+    error: str | ColiftError | None = None,
     form: FormData | None = None,
 ) -> Response:
     from colift.coproduction.regeneration import KIND_NAMES_ZH
@@ -396,7 +403,7 @@ def post_regeneration(request: Request, code: str, who: Who, form: Form) -> Resp
             code,
             who,
             status=status_for(exc),
-            error=exc.render(page_language(request)),
+            error=exc,
             form=form,
         )
     done = msg(
@@ -579,7 +586,7 @@ def _act(
             unit_id,
             who,
             status=status_for(exc),
-            error=exc.render(page_language(request)),
+            error=exc,
             anchor=anchor,
         )
         # the address bar shows the unit page, not the form's POST address: a refresh reloads
@@ -594,7 +601,7 @@ def post_activity(request: Request, unit_id: int, who: Who, form: Form) -> Respo
     def run(engine: Engine) -> str:
         tool = _text(form, "tool")
         if tool not in load_catalogue().tools:
-            raise BadInput("请选择治理工具 / choose a governance tool")
+            raise BadInput("choose a governance tool")
         targets = tuple(str(v).strip() for v in form.getlist("targets") if str(v).strip())
         activity = Activity(
             unit_id=unit_id,
@@ -613,9 +620,9 @@ def post_activity(request: Request, unit_id: int, who: Who, form: Form) -> Respo
             ),
         )
         made = record_activity(engine, activity, actor=who.name)
-        return "已记录活动 / activity recorded" + (
-            "；" + "；".join(made.warnings) if made.warnings else ""
-        )
+        lang = page_language(request)
+        said = [msg("activity recorded"), *made.warnings]
+        return ("；" if lang != "en" else "; ").join(m.render(lang) for m in said)
 
     return _act(request, unit_id, who, can_lead_unit, "记录活动", run, "activities")
 
@@ -626,7 +633,7 @@ def post_stance(request: Request, unit_id: int, who: Who, form: Form) -> Respons
         try:
             stance = Stance(_text(form, "stance"))
         except ValueError:
-            raise BadInput("请选择态度 / choose a stance") from None
+            raise BadInput("choose a stance") from None
         reasons = [str(r) for r in form.getlist("reasons")]
         set_stance(
             engine,
@@ -732,8 +739,11 @@ def post_vote(request: Request, unit_id: int, who: Who, form: Form) -> Response:
     def run(engine: Engine) -> str:
         try:
             vote = parse_vote(_text(form, "vote"))
-        except ValueError as exc:
-            raise BadInput(str(exc)) from None
+        except ValueError:
+            raise BadInput(
+                "{value} is not a vote: choose agree, disagree, abstain or absent",
+                value=_text(form, "vote"),
+            ) from None
         cast_vote(engine, unit_id, room, vote, actor=who.name, signed_on=_date(form, "on"))
         return f"已记录{room}的表决 / vote recorded"
 
@@ -750,7 +760,7 @@ def post_objection(request: Request, unit_id: int, who: Who, form: Form) -> Resp
     def run(engine: Engine) -> str:
         reasons = [str(r) for r in form.getlist("reasons")]
         if not reasons:
-            raise BadInput("请至少选择一项异议理由 / choose at least one reason")
+            raise BadInput("choose at least one reason")
         raise_objection(
             engine,
             unit_id,
@@ -774,7 +784,7 @@ def post_objection_status(request: Request, objection_id: int, who: Who, form: F
         try:
             status = ObjectionStatus(_text(form, "status"))
         except ValueError:
-            raise BadInput("请选择异议的新状态 / choose the objection's new status") from None
+            raise BadInput("choose the objection's new status") from None
         set_objection_status(
             engine,
             objection_id,
@@ -794,7 +804,7 @@ def post_stage(request: Request, unit_id: int, who: Who, form: Form) -> Response
         try:
             target = Stage(_text(form, "target"))
         except ValueError:
-            raise BadInput("请选择目标阶段 / choose the stage to move to") from None
+            raise BadInput("choose the stage to move to") from None
         made = advance_stage(
             engine,
             unit_id,
@@ -805,9 +815,9 @@ def post_stage(request: Request, unit_id: int, who: Who, form: Form) -> Response
             on=_date(form, "on"),
             acceptance_on=_date(form, "acceptance_on"),
         )
-        return "阶段已变更 / stage changed" + (
-            "；" + "；".join(made.warnings) if made.warnings else ""
-        )
+        lang = page_language(request)
+        said = [msg("stage changed").render(lang), *(render_in(w, lang) for w in made.warnings)]
+        return ("；" if lang != "en" else "; ").join(said)
 
     return _act(request, unit_id, who, can_manage_unit, "变更阶段", run, "stage")
 
@@ -842,9 +852,12 @@ def post_plan(request: Request, unit_id: int, who: Who, form: Form) -> Response:
             floor, sep, value = part.replace("：", ":").partition(":")
             if not sep:
                 raise BadInput(
-                    f"楼层系数 {part!r} 应写成 楼层:系数，如 3:0.7 / write floor:coefficient"
+                    "floor coefficient {part} should be written floor:coefficient, e.g. 3:0.7",
+                    part=part.strip(),
                 )
             coefficients[floor.strip()] = value.strip()
+        if not coefficients:
+            raise BadInput("give the floor coefficients, e.g. 3:0.7, 4:0.9, 5:1.1")
         plan: dict[str, Any] = {
             "total_fen": _fen(form, "total"),
             "scheme": {
@@ -892,6 +905,7 @@ def whatif(
     if not 1 <= runs <= 2000:
         raise BadInput("runs must be between 1 and 2000")
     from colift.services.calibration import param_values
+
     spend(request, who, Work.WHATIF)
     from colift.services.simulation import simulate_stored_unit  # numpy, scipy: load on use
 
@@ -996,7 +1010,7 @@ def import_upload(request: Request, code: str, who: Who, form: Form) -> Response
             status=status_for(exc),
             compound=compound,
             code=code,
-            error=exc.render(page_language(request)),
+            error=exc,
             rows=exc.errors if isinstance(exc, RowError) else None,
             filename=upload.filename,
         )

@@ -185,9 +185,9 @@ def side(text: str, lang: str) -> str:
 
 
 def rationale(text: str, lang: str) -> str:
-    """A recommendation's reason: in Chinese, the obstacle it answers (tool and role are shown)."""
-    if lang == "en":
-        return text
+    """A recommendation's reason: the obstacle it answers, in the page's language (the tool and
+    the role are shown beside it; the advisor's technical tail — ids, the reason table's row —
+    is not for the page)."""
     return side(text.split(" → ", 1)[0], lang)
 
 

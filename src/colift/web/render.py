@@ -13,8 +13,10 @@ from urllib.parse import unquote, urlparse
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from colift.http.auth import session_of
+from colift.i18n import for_reader, msg
 from colift.services import access
 from colift.services.access import Principal, Role
 from colift.store.personal import mask_phone
@@ -43,6 +45,25 @@ MAY = SimpleNamespace(
 )
 
 
+def said(value: Any, lang: str) -> Markup:
+    """A message as its reader sees it: in the page's language, technical detail behind 详情."""
+    from colift.errors import ColiftError
+
+    technical = ""
+    if isinstance(value, ColiftError):
+        technical, value = value.detail, value.text
+    text, detail = for_reader(value, lang)
+    if not detail and technical and i18n.normalize(lang) != "en":
+        detail = technical
+    shown = escape(text)
+    if not detail:
+        return Markup(shown)
+    summary = escape(msg("Details").render(lang))
+    return Markup(
+        f'{shown}<details class="detail"><summary>{summary}</summary>{escape(detail)}</details>'
+    )
+
+
 @cache
 def environment(lang: str) -> Environment:
     env = Environment(
@@ -55,6 +76,7 @@ def environment(lang: str) -> Environment:
     env.install_gettext_translations(i18n.gettext_for(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["yuan"] = yuan
     env.filters["json_attr"] = _json_attr
+    env.filters["said"] = lambda value: said(value, lang)
     env.globals["qr_svg"] = qr_svg
     env.globals["rule_name"] = lambda profile_id: rule_name(profile_id, lang)
     env.globals["explain"] = lambda kind, value: explain(kind, value, lang)

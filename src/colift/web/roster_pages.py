@@ -66,7 +66,7 @@ def post_preview(request: Request, code: str, who: Who, form: Form) -> Response:
             status=status_for(exc),
             compound=compound,
             code=code,
-            error=exc.render(page_language(request)),
+            error=exc,
             rows=exc.errors if isinstance(exc, RowError) else None,
             filename=upload.filename,
         )
@@ -98,7 +98,7 @@ def post_confirm(request: Request, code: str, preview_id: str, who: Who, form: F
             compound=compound,
             code=code,
             preview=read_preview(preview_id, code),
-            error=exc.render(page_language(request)),
+            error=exc,
             rows=exc.errors if isinstance(exc, RowError) else None,
         )
     done = msg("roster updated")
