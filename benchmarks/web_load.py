@@ -52,9 +52,10 @@ from urllib.parse import quote
 import httpx
 from sqlalchemy import Engine, text
 
+from colift.http.auth import SESSION_COOKIE
 from colift.model import Building, Compound, Household, Owner, ScopeKind, Unit
 from colift.model.accounts import AccountRole
-from colift.services.accounts import create_account, create_api_token
+from colift.services.accounts import create_account, create_api_token, sign_in
 from colift.services.summary import refresh_all
 from colift.store import UnitOfWork, make_engine, migrate, normalize_url
 
@@ -79,6 +80,7 @@ class Seeded:
     seed_s: float
     summary_s: float
     compound_of: dict[int, str] = field(default_factory=dict)
+    session: str = ""  # the web pages' session cookie of the same account
 
 
 def seed(engine: Engine, n_units: int) -> Seeded:
@@ -149,17 +151,15 @@ def seed(engine: Engine, n_units: int) -> Seeded:
         codes.append(code)
         compound_of.update(dict.fromkeys(made, code))
         assert per_compound > 0
-    create_account(
-        engine,
-        _account("bench-admin", AccountRole.ADMIN),
-        "bench-" + secrets.token_hex(8),
-    )
+    password = "bench-" + secrets.token_hex(8)
+    create_account(engine, _account("bench-admin", AccountRole.ADMIN), password)
     token = create_api_token(engine, "bench-admin", "web_load")
+    session = sign_in(engine, "bench-admin", password, client="web_load").token
     seed_s = time.perf_counter() - started
     started = time.perf_counter()
     refresh_all(engine, 500)
     summary_s = time.perf_counter() - started
-    return Seeded("", unit_ids, rooms, codes, token, seed_s, summary_s, compound_of)
+    return Seeded("", unit_ids, rooms, codes, token, seed_s, summary_s, compound_of, session)
 
 
 CITY_STREETS = ("玉林街道", "草市街道", "红牌楼街道", "双楠街道", "府南街道", "抚琴街道")
@@ -327,9 +327,11 @@ class Client:
     the status line and Content-Length): the generator shares the cores with the server, so
     it should cost as little per request as it can (httpx costs several times more)."""
 
-    def __init__(self, host: str, port: int, token: str) -> None:
+    def __init__(self, host: str, port: int, token: str, session: str = "") -> None:
         self.host, self.port = host, port
         self.auth = f"Authorization: Bearer {token}\r\n".encode()
+        if session:  # the web pages read the session cookie
+            self.auth += f"Cookie: {SESSION_COOKIE}={session}\r\n".encode()
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -512,6 +514,9 @@ async def vote_level(
             ("compound_page", f"/api/v1/compounds/{seeded.compound_codes[0]}/overview"),
             ("unit_page", f"/api/v1/units/{seeded.units[len(seeded.units) // 2]}"),
             ("city_page", "/api/v1/city?limit=50"),
+            # the web pages, as a signed-in admin sees them
+            ("unit_web_page", f"/units/{seeded.units[len(seeded.units) // 2]}"),
+            ("street_web_page", "/street"),
         ]
         while running[0]:
             for name, path in probes:
@@ -562,7 +567,8 @@ async def vote_level(
             await asyncio.sleep(0.5)
 
     conns = [Client(host, port, token) for _ in range(clients)]
-    page_client, watch_client = Client(host, port, token), Client(host, port, token)
+    page_client = Client(host, port, token, seeded.session)
+    watch_client = Client(host, port, token)
     cpu = cpu_seconds()
     started = time.perf_counter()
     read_task = asyncio.create_task(reader(page_client))

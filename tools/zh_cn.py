@@ -1484,6 +1484,17 @@ ZH.update(
     }
 )
 
+# --- stalled stages (issue 13) ----------------------------------------------------------------
+ZH.update(
+    {
+        "{where}: {value} is not a stage; use {known}": "{where}：{value} 不是项目阶段；只能用 {known}",
+        "{where}: must be a [[stalled]] table": "{where}：必须写成 [[stalled]] 表",
+        "{origin}: stage {stage} has two [[stalled]] rows": "{origin}：阶段 {stage} 有两行 [[stalled]]",
+        "{where}: days must be a whole number of days, 1 or more": "{where}：days 必须是不小于1的整数天数",
+        "{where}: why_zh uses unknown field {field}; use {{stage}}, {{days}} or {{limit}}": "{where}：why_zh 用了未知的字段 {field}；只能用 {{stage}}、{{days}} 或 {{limit}}",
+    }
+)
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -28,3 +28,13 @@ def test_a_street_office_of_one_street_may_not_read_the_city(site: Site) -> None
     client, _ = site.signed_in("street")
     assert client.get("/city").status_code == 403
     assert 'href="/city"' not in client.get("/street").text
+
+
+def test_the_city_counts_stages_in_the_order_a_project_goes(site: Site) -> None:  # noqa: F811
+    from colift.model.coproduction import STAGE_ORDER, Stage
+    from colift.services.summary import city_overview
+
+    keys = [g.key for g in city_overview(site.engine).by_stage]
+    order = [s.value for s in (*STAGE_ORDER, Stage.SUSPENDED)]
+    assert len(keys) > 3, "the demo spreads its units over several stages"
+    assert keys == sorted(keys, key=order.index)

@@ -617,7 +617,7 @@ def test_design_change_spares_low_floors_by_split_level_entry(catalogue: Catalog
 def test_stage_limits_are_data_on_the_tools(catalogue: Catalogue) -> None:
     assert not catalogue.get("compensation_agreement").fits(Stage.CONSTRUCTION)
     assert catalogue.get("compensation_agreement").fits(Stage.NOTICE)
-    assert catalogue.get("policy_briefing").fits(Stage.OPERATION)  # no stages: any stage
+    assert catalogue.get("joint_meeting").fits(Stage.OPERATION)  # no stages: any stage
 
 
 def test_an_unknown_basis_is_refused() -> None:

@@ -26,6 +26,7 @@ from colift.services.access import (
     can_read_compound,
     can_read_households,
     can_read_unit,
+    is_admin,
     is_resident,
 )
 from colift.services.advice import unit_advice
@@ -297,7 +298,7 @@ def post_objection(body: ObjectionIn, engine: EngineDep, who: CurrentPrincipal) 
 
 def _objection_unit(engine: Engine, objection_id: int, who: Principal) -> None:
     """404 unless the objection lies in a unit the caller manages (admins need no search)."""
-    if who.role is Role.ADMIN:
+    if is_admin(who):
         return
     if who.role is not Role.WORKER or who.compound is None:
         raise forbidden("handle objections")

@@ -51,7 +51,7 @@ from colift.model import (
     ROLE_NAMES_ZH,
     Role,
 )
-from colift.model.coproduction import GuidanceMode, Obstacle, Stage
+from colift.model.coproduction import STAGE_NAMES_ZH, GuidanceMode, Obstacle, Stage
 from colift.rules.consent import ConsentResult
 
 _ToolEffect = Callable[[Tool], float]
@@ -282,6 +282,9 @@ def advise(
     consent = consent_for(snapshot) if _has_votes(snapshot) else None
     profile = heterogeneity(snapshot)
     findings = obstacles(snapshot, consent)
+    stall_finding, stall_recs = _stalled(snapshot, catalogue, table)
+    if stall_finding is not None:
+        findings = [stall_finding, *findings]
     cooperation = cooperation_level(
         snapshot, catalogue, consent_passed=None if consent is None else consent.passed
     )
@@ -289,8 +292,12 @@ def advise(
     lonely = unreached(snapshot)
     gaps, gap_recs = _leadership(snapshot, catalogue, candidates)
     # Every problem gets its best tool before any problem gets a second one.
-    queues = [_stage_steps(snapshot, catalogue, table)] + [[r] for r in gap_recs]
-    queues += [_ranked_for(f, snapshot, catalogue, candidates, table) for f in findings]
+    queues = [stall_recs, _stage_steps(snapshot, catalogue, table)] + [[r] for r in gap_recs]
+    queues += [
+        _ranked_for(f, snapshot, catalogue, candidates, table)
+        for f in findings
+        if f is not stall_finding
+    ]
     queues = [sorted(q, key=lambda r: (-r.score, r.tool)) for q in queues if q]
     chosen: set[tuple[str, tuple[str, ...]]] = set()
     ranked: list[Recommendation] = []
@@ -304,7 +311,7 @@ def advise(
                 chosen.add((pick.tool, pick.targets))
         ranked += sorted(round_picks, key=lambda r: (-r.score, r.tool))
         depth += 1
-    ranked = ranked[:limit]
+    ranked = _stall_first(ranked, stall_recs)[:limit]
     return Advice(
         snapshot,
         profile,
@@ -412,6 +419,88 @@ def _stage_steps(
             )
         )
     return out
+
+
+# A unit stalled in its stage (snapshot.stalled, limits in stalls.toml): its stage's [[stalled]]
+# row in the reason table, then always a follow-up, so the street's list never shows no step.
+# The row's first tool leads the advice; only a household's objection in court or at a hearing
+# (reason-table rows in STALL_BLOCKING_RULES) comes before it, since that is then what stalls the
+# unit. The later tools are ranked by score with the rest (assumptions: they only order).
+STALL_SEVERITY = 0.9
+STALL_BLOCKING_RULES = frozenset({"in_court", "at_hearing"})
+STALL_FOLLOWUP = "progress_followup"
+STALL_FOLLOWUP_WHY_ZH = (
+    "在{stage}阶段已停留{days}天，超过参考的{limit}天：查清卡在哪一步、谁在办、什么时候办完，"
+    "在楼里通报进度"
+)
+
+
+def _stalled(
+    snapshot: UnitSnapshot, catalogue: Catalogue, table: ReasonTable
+) -> tuple[Finding | None, list[Recommendation]]:
+    """The stalled-stage finding and its actions, best first; (None, []) when not stalled."""
+    if not snapshot.stalled:
+        return None, []
+    days, limit = snapshot.days_in_stage or 0, snapshot.stall_limit_days or 0
+    stage_zh = STAGE_NAMES_ZH[snapshot.stage]
+    row = table.stalled.get(snapshot.stage)
+    obstacle = row.obstacle if row is not None else Obstacle.COORDINATION
+    overdue = min(1.0, (days - limit) / limit) if limit else 1.0
+    finding = Finding(
+        obstacle,
+        round(STALL_SEVERITY * (0.8 + 0.2 * overdue), 3),
+        (),
+        f"在{stage_zh}阶段已停留{days}天，超过参考的{limit}天 / stalled: {days} days in "
+        f"{snapshot.stage.value}, over the {limit}-day limit",
+    )
+    since = snapshot.today.toordinal() - days
+    used = {a.tool for a in snapshot.activities if a.on.toordinal() >= since}
+    wanted = list(row.tools) if row is not None else []
+    out: list[Recommendation] = []
+    for tool_id in [*wanted, STALL_FOLLOWUP]:
+        tool = catalogue.tools.get(tool_id)
+        if tool is None or not tool.fits(snapshot.stage) or any(r.tool == tool_id for r in out):
+            continue
+        if tool_id != STALL_FOLLOWUP and (tool_id in used or _done_in_stage(snapshot, tool_id)):
+            continue
+        why = row.why_zh if row is not None and tool_id in wanted else STALL_FOLLOWUP_WHY_ZH
+        out.append(
+            _recommend(
+                tool,
+                snapshot,
+                targets=tuple(_default_targets(tool, snapshot)) if tool.evidences else (),
+                obstacle=obstacle,
+                score=finding.severity * RULE_SCORE * RULE_DECAY ** len(out),
+                why_zh=why.format(stage=stage_zh, days=days, limit=limit),
+                rationale=f"{finding.message} → {tool.name_zh} ({tool.id}): "
+                + (
+                    f"reason table [[stalled]] row for {snapshot.stage.value}"
+                    if tool_id in wanted
+                    else "follow-up of a stalled stage"
+                ),
+            )
+        )
+    return finding, out
+
+
+def _stall_first(
+    ranked: list[Recommendation], stall_recs: list[Recommendation]
+) -> list[Recommendation]:
+    """A stalled unit's first step is its stage's unblocking action, whatever else scores higher;
+    only a written objection in court or at a hearing comes before it (that is then the stall)."""
+    if not stall_recs or stall_recs[0] not in ranked:
+        return ranked
+    lead = stall_recs[0]
+    rest = [r for r in ranked if r is not lead]
+    at = 0
+    while at < len(rest) and rest[at].rule in STALL_BLOCKING_RULES:
+        at += 1
+    return [*rest[:at], lead, *rest[at:]]
+
+
+def _done_in_stage(snapshot: UnitSnapshot, tool_id: str) -> bool:
+    """A one-time step of the stage (the formal vote) already taken counts as used."""
+    return tool_id == "formal_vote" and _done(snapshot, tool_id)
 
 
 def _strength(tool: Tool, obstacle: Obstacle, material: bool = False) -> float:
@@ -665,7 +754,11 @@ def _leadership(
             )
     elif not any(ld.party_member and ld.room is not None for ld in snapshot.leaders):
         tool_id = "party_member_pledge"
-        if tool_id in catalogue and not _done(snapshot, tool_id):
+        if (
+            tool_id in catalogue
+            and catalogue.get(tool_id).fits(snapshot.stage)
+            and not _done(snapshot, tool_id)
+        ):
             tool = catalogue.get(tool_id)
             members = tuple(h.room for h in snapshot.households if h.party_member)
             why = "党员住在本单元但尚未带头：请他们带头表态，先形成一批坚定的支持者"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -38,6 +38,7 @@ _RULE_KEYS = frozenset(
     {"id", "obstacles", "reasons", "statuses", "stages", "tools", "messenger", "why_zh", "basis"}
 )
 _STEP_KEYS = frozenset({"stage", "obstacle", "tools", "why_zh"})
+STALL_WHY_FIELDS = frozenset({"stage", "days", "limit"})
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,24 @@ class StageStep:
 
 
 @dataclass(frozen=True)
+class StalledStep:
+    """What unblocks a unit stalled in a stage (stalls.toml), best first, and why."""
+
+    stage: Stage
+    obstacle: Obstacle
+    tools: tuple[str, ...]
+    why_zh: str
+
+    def why(self, stage: str, days: int, limit: int) -> str:
+        return self.why_zh.format(stage=stage, days=days, limit=limit)
+
+
+@dataclass(frozen=True)
 class ReasonTable:
     rules: tuple[ReasonRule, ...]
     steps: Mapping[Stage, StageStep]
     origin: str = REASONS_FILE
+    stalled: Mapping[Stage, StalledStep] = field(default_factory=dict)
 
     def rules_for(
         self,
@@ -124,7 +139,7 @@ def _packaged() -> ReasonTable:
 def parse_reason_table(doc: DataDocument, catalogue: Catalogue) -> ReasonTable:
     raw = doc.data
     origin = doc.origin
-    reject_unknown(raw, {"rule", "step"}, origin)
+    reject_unknown(raw, {"rule", "step", "stalled"}, origin)
     rows = raw.get("rule", [])
     if not isinstance(rows, list) or not rows:
         raise BadInput("{origin}: the reason table lists no [[rule]]", origin=origin)
@@ -143,7 +158,17 @@ def parse_reason_table(doc: DataDocument, catalogue: Catalogue) -> ReasonTable:
                 stage=step.stage.value,
             )
         steps[step.stage] = step
-    return ReasonTable(tuple(rules), steps, origin)
+    stalled: dict[Stage, StalledStep] = {}
+    for i, r in enumerate(raw.get("stalled", []), start=1):
+        row = _stalled(r, origin, i, catalogue)
+        if row.stage in stalled:
+            raise BadInput(
+                "{origin}: stage {stage} has two [[stalled]] rows",
+                origin=origin,
+                stage=row.stage.value,
+            )
+        stalled[row.stage] = row
+    return ReasonTable(tuple(rules), steps, origin, stalled)
 
 
 def _rule(raw: object, origin: str, index: int, catalogue: Catalogue) -> ReasonRule:
@@ -188,6 +213,23 @@ def _step(raw: object, origin: str, index: int, catalogue: Catalogue) -> StageSt
     (obstacle,) = _codes({"obstacle": [obstacle]}, "obstacle", where, _obstacles())
     return StageStep(
         Stage(stage), Obstacle(obstacle), _tools(raw, where, catalogue), _why(raw, where)
+    )
+
+
+def _stalled(raw: object, origin: str, index: int, catalogue: Catalogue) -> StalledStep:
+    where = f"{origin}: stalled {index}"
+    if not isinstance(raw, dict):
+        raise BadInput("{where}: must be a [[stalled]] table", where=where)
+    reject_unknown(raw, _STEP_KEYS, where)
+    (stage,) = _codes({"stage": [_str(raw, "stage", where)]}, "stage", where, _stages())
+    (obstacle,) = _codes(
+        {"obstacle": [_str(raw, "obstacle", where)]}, "obstacle", where, _obstacles()
+    )
+    return StalledStep(
+        Stage(stage),
+        Obstacle(obstacle),
+        _tools(raw, where, catalogue),
+        _why(raw, where, STALL_WHY_FIELDS),
     )
 
 
@@ -241,13 +283,19 @@ def _tools(raw: Mapping[str, Any], where: str, catalogue: Catalogue) -> tuple[st
     return tuple(tools)
 
 
-def _why(raw: Mapping[str, Any], where: str) -> str:
+def _why(raw: Mapping[str, Any], where: str, allowed: frozenset[str] = WHY_FIELDS) -> str:
     text = _str(raw, "why_zh", where)
     try:
         fields = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
     except ValueError:
         raise BadInput("{where}: why_zh has an unbalanced brace", where=where) from None
-    unknown = sorted(fields - WHY_FIELDS)
+    unknown = sorted(fields - allowed)
+    if unknown and allowed is STALL_WHY_FIELDS:
+        raise BadInput(
+            "{where}: why_zh uses unknown field {field}; use {{stage}}, {{days}} or {{limit}}",
+            where=where,
+            field=", ".join(unknown),
+        )
     if unknown:
         raise BadInput(
             "{where}: why_zh uses unknown field {field}; use {{room}}, {{reasons}} or {{status}}",

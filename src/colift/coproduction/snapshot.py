@@ -112,6 +112,17 @@ class UnitSnapshot:
     occupied: tuple[str, ...] = ()
     has_cost_plan: bool = False
     notes: tuple[str, ...] = field(default=())
+    days_in_stage: int | None = None  # days since the unit entered its stage; None unknown
+    stall_limit_days: int | None = None  # the stage's stall limit (stalls.toml); None: never
+
+    @property
+    def stalled(self) -> bool:
+        """In its stage longer than the stage's limit (the street office's stalled list)."""
+        return (
+            self.days_in_stage is not None
+            and self.stall_limit_days is not None
+            and self.days_in_stage > self.stall_limit_days
+        )
 
     def household(self, room: str) -> HouseholdView:
         for h in self.households:

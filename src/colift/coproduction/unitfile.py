@@ -19,6 +19,7 @@ from colift.coproduction.snapshot import (
     Resident,
     UnitSnapshot,
 )
+from colift.coproduction.stalls import stall_limit_days
 from colift.errors import BadInput, ColiftError
 from colift.i18n import bilingual
 from colift.model import (
@@ -273,12 +274,14 @@ def read_unit_file(
         if room not in rooms:
             raise BadInput("occupied flat {room} is not in the unit", room=room)
     stage_text = str(data.get("stage", Stage.SURVEY.value))
+    stage = _enum(Stage, stage_text, "stage")
+    since = _date(data["stage_since"], "stage_since") if data.get("stage_since") else None
     return UnitSnapshot(
         label=str(data.get("label", data.get("unit", "unit"))),
         households=tuple(households),
         today=today,
         storeys=data.get("storeys") if isinstance(data.get("storeys"), int) else None,
-        stage=_enum(Stage, stage_text, "stage"),
+        stage=stage,
         consent_profile=str(data.get("rule", "cn-civil-code-278")),
         objections=tuple(objections),
         activities=tuple(activities),
@@ -288,6 +291,8 @@ def read_unit_file(
         occupied=tuple(occupied),
         has_cost_plan="cost_plan" in data,
         notes=tuple(warnings),
+        days_in_stage=None if since is None else (today - since).days,
+        stall_limit_days=stall_limit_days(stage),
     )
 
 

@@ -18,6 +18,7 @@ from colift.coproduction.snapshot import (
     Resident,
     UnitSnapshot,
 )
+from colift.coproduction.stalls import stall_limit_days
 from colift.model import Person, ScopeKind
 from colift.model.coproduction import Stage, Stance
 from colift.services.consent import UnitConsent, unit_consent_in
@@ -86,13 +87,15 @@ def build_snapshot(
                 Leader(person.name, a.role, kind.value, person.party_member, room, person.id)
             )
     project = uow.projects.find(unit_id)
+    stage = project.stage if project else Stage.SURVEY
+    since = project.stage_since if project else None
     return UnitSnapshot(
         label=info.label,
         households=households,
         today=today,
         unit_id=unit_id,
         storeys=building.storeys,
-        stage=project.stage if project else Stage.SURVEY,
+        stage=stage,
         consent_profile=consent.input.profile,
         objections=tuple(
             ObjectionView(o.room, o.reasons, o.status, o.raised_on, o.id)
@@ -104,6 +107,8 @@ def build_snapshot(
         ties=tuple(t.to_tie() for t in uow.ties.list_by_unit(unit_id)),
         occupied=tuple(o.room for o in consent.input.occupied),
         has_cost_plan=split is not None,
+        days_in_stage=(today - since).days if since is not None else None,
+        stall_limit_days=stall_limit_days(stage),
     )
 
 

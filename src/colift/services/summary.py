@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from colift.coproduction.advisor import advise
 from colift.coproduction.catalogue import Catalogue, load_catalogue
 from colift.errors import ColiftError, NotFound
-from colift.model.coproduction import Stage
+from colift.model.coproduction import STAGE_ORDER, Stage
 from colift.services.advice import build_snapshot
 from colift.services.consent import consent_figures, unit_consent_in
 from colift.services.costshare import unit_shares_in
@@ -213,6 +213,14 @@ def _groups(rows: list[tuple[Any, ...]]) -> list[GroupCount]:
     ]
 
 
+# Counts by stage read in the order a project goes through them, a suspended one last.
+_STAGE_RANK = {s.value: i for i, s in enumerate((*STAGE_ORDER, Stage.SUSPENDED))}
+
+
+def _stage_rank(group: GroupCount) -> int:
+    return _STAGE_RANK.get(str(group.key), len(_STAGE_RANK))
+
+
 def overview_page(
     engine: Engine,
     f: Filter,
@@ -231,7 +239,7 @@ def overview_page(
         if compound is not None:  # NotFound names an unknown code
             f = replace(f, compound_id=uow.compounds.get_by_code(compound).id)
         lines = store.page(uow.connection, f, offset=offset, limit=limit)
-        by_stage = _groups(store.counts(uow.connection, f, by="stage"))
+        by_stage = sorted(_groups(store.counts(uow.connection, f, by="stage")), key=_stage_rank)
         by_street = _groups(store.counts(uow.connection, f, by="street")) if with_streets else []
     return OverviewPage(
         lines,

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from colift.coproduction.advisor import Advice
 from colift.coproduction.catalogue import Catalogue, load_catalogue
+from colift.coproduction.stalls import STALLED_AFTER_DAYS  # policy data: stalls.toml
 from colift.coproduction.workflow import next_stage
 from colift.model import Compound, Person
 from colift.model.coproduction import STAGE_ORDER, Activity, Stage, StageTransition
@@ -36,21 +37,6 @@ from colift.store.repository import UnitInfo
 from colift.store.steps import StepRecord
 from colift.store.summary import SummaryLine
 from colift.store.voting import Objection
-
-# Days a unit may stay in a stage before the street office sees it as stalled: the upper end of
-# the durations seen in the demo history and in domain.md §5, doubled for consultation's
-# long negotiations. Assumption, tuned by the street office in practice.
-STALLED_AFTER_DAYS: dict[Stage, int] = {
-    Stage.SURVEY: 90,
-    Stage.CONSULTATION: 180,
-    Stage.VOTE: 90,
-    Stage.DESIGN: 75,
-    Stage.NOTICE: 45,
-    Stage.APPROVAL: 60,
-    Stage.CONSTRUCTION: 120,
-    Stage.ACCEPTANCE: 45,
-    Stage.SUSPENDED: 60,
-}
 
 
 @dataclass(frozen=True)

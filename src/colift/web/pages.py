@@ -710,7 +710,7 @@ def vote_confirm(request: Request, unit_id: int, who: Who, vote: str = "") -> Re
     engine = engine_of(request)
     place = locate_unit(engine, unit_id)
     room = who.room or ""
-    if who.role is not Role.RESIDENT or not can_act_for_room(who, place, room):
+    if not is_resident(who) or not can_act_for_room(who, place, room):
         return RedirectResponse(f"/units/{unit_id}#consent", status_code=303)
     try:
         chosen = parse_vote(vote)
@@ -725,7 +725,7 @@ def vote_confirm(request: Request, unit_id: int, who: Who, vote: str = "") -> Re
 @router.post("/units/{unit_id}/votes")
 def post_vote(request: Request, unit_id: int, who: Who, form: Form) -> Response:
     room = _text(form, "room") or (who.room or "")
-    if who.role is Role.RESIDENT and _text(form, "confirmed") != "yes":
+    if is_resident(who) and _text(form, "confirmed") != "yes":
         # a legal vote is never recorded by one tap: show the confirmation step first
         if not can_act_for_room(who, locate_unit(engine_of(request), unit_id), room):
             raise Refused("你的角色不能为这一户表决 / your role may not do this")
