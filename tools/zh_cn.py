@@ -1021,7 +1021,7 @@ ZH.update(
         "no source {source_id} in this project": "本项目没有资料 {source_id}",
         "{coder} has no coding {code} on {source_id}:{start}-{end}": "{coder} 在 {source_id}:{start}-{end} 上没有编码 {code}",
         "area {area_m2} m² cannot be stored: give at most {AREA_DECIMALS} decimals (1 cm² = 0.0001 m²)": "面积 {area_m2} m² 无法保存：最多保留 {AREA_DECIMALS} 位小数（1 cm² = 0.0001 m²）",
-        "{name}.{name2} is longer than {limit} characters: {value}…": "{name}.{name2} 超过 {limit} 个字符：{value}…",
+        "{name}.{name2} is longer than {limit} characters: {value}…": "填写的内容超过 {limit} 个字符，请删减：{value}…",
         "{what} {row_id} does not exist": "没有编号为 {row_id} 的{what}",
         "a compound with code {code} already exists": "已有编号为 {code} 的小区",
         "no compound has the code {code}": "没有编号为 {code} 的小区",
@@ -1492,6 +1492,18 @@ ZH.update(
         "{origin}: stage {stage} has two [[stalled]] rows": "{origin}：阶段 {stage} 有两行 [[stalled]]",
         "{where}: days must be a whole number of days, 1 or more": "{where}：days 必须是不小于1的整数天数",
         "{where}: why_zh uses unknown field {field}; use {{stage}}, {{days}} or {{limit}}": "{where}：why_zh 用了未知的字段 {field}；只能用 {{stage}}、{{days}} 或 {{limit}}",
+    }
+)
+
+
+# --- msgs: the schema check's limits ---
+ZH.update(
+    {
+        "is too long: at most {max_length}": "太长：最多 {max_length} 个字符",
+        "is too short: at least {min_length}": "太短：至少 {min_length} 个字符",
+        "has too many items: at most {max_length}": "项目太多：最多 {max_length} 项",
+        "is too small: at least {limit}": "太小：至少为 {limit}",
+        "is too large: at most {limit}": "太大：最多为 {limit}",
     }
 )
 

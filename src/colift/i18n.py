@@ -119,14 +119,14 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 def _english_in(value: object, lang: str) -> bool:
     """Whether `value` in `lang` makes its reader read English: its wording, a name it gives;
     a plain parameter (a room, a name the user typed) is the user's own data."""
-    if isinstance(value, Label):
-        return bool(_ENGLISH_WORD.search(value.render(lang)))
+    if isinstance(value, Label):  # 「…」 quotes a field's name or the user's input
+        return bool(_ENGLISH_WORD.search(re.sub(r"「[^」]*」", "", value.render(lang))))
     if isinstance(value, Message):
         wording = translations(lang).gettext(value.template)
         if wording == value.template:
             wording = legacy_side(value.template, lang)
         if value.params:
-            wording = re.sub(r"\{[A-Za-z_]+\}", " ", wording)
+            wording = re.sub(r"\{[A-Za-z_0-9]+\}", " ", wording)
         return bool(_ENGLISH_WORD.search(wording)) or any(
             _english_in(v, lang) for v in value.params.values() if isinstance(v, Label | Message)
         )

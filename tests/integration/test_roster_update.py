@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from colift.errors import BadInput, NotFound, RowError
+from colift.i18n import render
 from colift.model import Vote
 from colift.model.coproduction import Stance
 from colift.services.ledger import verify_ledger
@@ -174,7 +175,7 @@ def test_a_preview_belongs_to_its_compound_and_a_bad_file_previews_nothing(
     with pytest.raises(RowError) as caught:
         preview_roster_update(engine, _bytes(header, rows), "e.csv", "jsl", actor="王")
     ((row, column, message),) = caught.value.errors
-    assert (row, column) == (5, "楼栋") and "九十九栋x" in message
+    assert (row, column) == (5, "楼栋") and "九十九栋x" in render(message, "zh-CN")
 
 
 def test_an_owner_change_that_cannot_be_stored_changes_nothing(

@@ -5,11 +5,14 @@ the real services on two units of one compound. Afterwards every unit's consent 
 (round, passed, heads, shortfall, open objections) and stage equal a recount from scratch at
 once; the advice columns (cooperation level, heterogeneity, next action), which a vote leaves
 to the refresher, equal it after `refresh_stale`. The ledger still verifies: the summary is
-derived data, not ledger state.
+derived data, not ledger state. Then time passes with nothing written: after the refresher's
+step as of a later day, every line equals a recount as of that day (a unit that crossed its
+stall limit has the stalled-stage advice).
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -32,6 +35,7 @@ from colift.services.ledger import verify_ledger
 from colift.services.summary import CONSENT_KEYS, recount_all, refresh_all, unit_lines
 from colift.services.workflow import advance_stage
 from colift.store import UnitOfWork
+from colift.store import summary as summary_store
 from factories import make_unit
 
 ROOMS = ["101", "201", "202", "301", "302", "401", "501", "502", "601", "602"]
@@ -76,9 +80,9 @@ def _apply(engine: Engine, units: list[int], objections: list[int], op: tuple[An
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(ops=st.lists(step, min_size=1, max_size=12))
+@given(ops=st.lists(step, min_size=1, max_size=12), later=st.integers(0, 400))
 def test_summary_equals_a_full_recount_after_random_writes(
-    engine: Engine, ops: list[tuple[Any, ...]]
+    engine: Engine, ops: list[tuple[Any, ...]], later: int
 ) -> None:
     with UnitOfWork(engine) as uow:
         existing = [
@@ -109,3 +113,15 @@ def test_summary_equals_a_full_recount_after_random_writes(
     assert {u: line.figures() for u, line in stored.items()} == recount
     assert all(line.stale == 0 for line in stored.values())
     assert verify_ledger(engine).ok
+
+    # Time passes, nothing is written: the refresher's step as of that day makes every line
+    # equal a recount as of that day.
+    day = date.today() + timedelta(days=later)
+    refresh_all(engine, today=day)
+    stored = unit_lines(engine)
+    assert {u: line.figures() for u, line in stored.items()} == recount_all(engine, day)
+    # Time cannot run back: the next example starts from lines recounted as of today.
+    with UnitOfWork(engine) as uow:
+        summary_store.mark_stale(uow.connection, stored)
+        uow.commit()
+    refresh_all(engine)

@@ -539,3 +539,37 @@ def test_objection_lifecycle_is_enforced_through_the_service(
     for step in (ObjectionStatus.HEARING, ObjectionStatus.OVERRULED, ObjectionStatus.LITIGATION):
         set_objection_status(engine, oid, step, actor="规划科", on=date(2025, 4, 1))
     assert unit_consent(engine, u).input.objections[0].status is ObjectionStatus.LITIGATION
+
+
+def test_the_gate_with_the_pages_consent_equals_the_gate_that_counts_it(
+    engine: Engine, unit: UnitFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unit page hands check_stage the consent it has just counted: the same report, and
+    the consent is not counted a second time."""
+    from colift.services import workflow
+    from colift.services.views import unit_page
+
+    u = uid(unit)
+    set_cost_plan(engine, u, PLAN, actor=WORKER)
+    open_vote_round(engine, u, actor=WORKER, opened_on=date(2025, 3, 1))
+    for stage in (Stage.CONSULTATION, Stage.VOTE):
+        advance_stage(engine, u, stage, actor=WORKER, on=date(2025, 3, 2))
+    day = date(2025, 4, 20)
+    with UnitOfWork(engine) as uow:
+        other = make_unit(uow, compound=unit.compound, building_number="9")
+        uow.commit()
+    for rooms in (ROOMS[:3], ROOMS):  # the vote gate closed by consent, then open
+        vote_all(engine, u, Vote.AGREE, rooms)
+        counted = unit_page(engine, u, today=day).consent
+        recounted = check_stage(engine, u, on=day)
+        with monkeypatch.context() as m:
+            m.setattr(workflow, "unit_consent_in", _must_not_count)
+            assert check_stage(engine, u, on=day, consent=counted) == recounted
+        # another unit's count is not taken for this one
+        wrong = unit_page(engine, uid(other), today=day).consent
+        assert check_stage(engine, u, on=day, consent=wrong) == recounted
+    assert recounted.open and recounted.target is Stage.DESIGN
+
+
+def _must_not_count(*_: object) -> None:
+    raise AssertionError("the consent was counted a second time")

@@ -110,6 +110,12 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
         problem = _SCHEMA_PROBLEMS.get(str(err.get("type")))
+        bound = next(iter((err.get("ctx") or {}).values()), None)  # pydantic's limit, if any
+        if problem is not None and problem.template in _WITH_LIMIT and bound is not None:
+            bound = str(bound)
+            problem = msg(
+                _WITH_LIMIT[problem.template], max_length=bound, min_length=bound, limit=bound
+            )
         said: str | Message = problem or str(err.get("msg", "invalid"))
         parts.append(
             msg("{field}: {problem}", field=where, problem=said)
@@ -122,6 +128,23 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 def _joined(parts: list[Message]) -> Message:
     zh = "；".join(p.render("zh-CN") for p in parts)
     return msg("{problem}", problem=Label(zh, "; ".join(p.render("en") for p in parts)))
+
+
+# The same, with pydantic's limit (its error's ctx) named.
+_WITH_LIMIT = {
+    "is too long": "is too long: at most {max_length}",
+    "is too short": "is too short: at least {min_length}",
+    "has too many items": "has too many items: at most {max_length}",
+    "is too small": "is too small: at least {limit}",
+    "is too large": "is too large: at most {limit}",
+}
+_LIMIT_TEMPLATES = (
+    msg("is too long: at most {max_length}"),
+    msg("is too short: at least {min_length}"),
+    msg("has too many items: at most {max_length}"),
+    msg("is too small: at least {limit}"),
+    msg("is too large: at most {limit}"),
+)
 
 
 # What the schema check found, in words (pydantic's error types); others keep pydantic's English.

@@ -14,13 +14,14 @@ GROUP BY for the counts, no advice computed on a page view.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 
 from colift.coproduction.advisor import advise
 from colift.coproduction.catalogue import Catalogue, load_catalogue
+from colift.coproduction.stalls import stall_limit_days
 from colift.errors import ColiftError, NotFound
 from colift.model.coproduction import STAGE_ORDER, Stage
 from colift.services.advice import build_snapshot
@@ -56,6 +57,8 @@ def recount_line(
     first = advice.recommendations[0] if advice.recommendations else None
     tool = catalogue.tools.get(first.tool) if first else None
     round_ = consent.input.round
+    stage = project.stage if project else Stage.SURVEY
+    since = project.stage_since if project else None
     return {
         "compound_id": info.compound_id,
         "street": compound.street,
@@ -67,7 +70,20 @@ def recount_line(
         "cooperation_level": int(advice.cooperation.level),
         "heterogeneity_milli": round(advice.heterogeneity.index * 1000),
         "next_action": ((tool.name_zh if tool else first.tool) if first else "")[:200],
+        "due_on": stall_due(stage, since, today),
     }
+
+
+def stall_due(stage: Stage, since: date | None, today: date) -> date | None:
+    """The first day after `today` on which the unit's stall status changes with nothing
+    written (it has then been in `stage` more than the stage's limit); None: no such day
+    (already stalled, no date, or a stage that never stalls). The advice must be recomputed
+    that day: the refresher picks the line up by this column."""
+    limit = stall_limit_days(stage)
+    if since is None or limit is None:
+        return None
+    crossing = since + timedelta(days=limit + 1)
+    return crossing if crossing > today else None
 
 
 def _empty_line(uow: UnitOfWork, info: UnitInfo) -> dict[str, Any]:
@@ -89,6 +105,7 @@ def _empty_line(uow: UnitOfWork, info: UnitInfo) -> dict[str, Any]:
         "cooperation_level": 0,
         "heterogeneity_milli": 0,
         "next_action": "",
+        "due_on": None,
     }
 
 
@@ -120,14 +137,19 @@ def refresh_in(uow: UnitOfWork, unit_ids: set[int]) -> None:
 store.register_refresher(refresh_in)
 
 
-def refresh_stale(engine: Engine, limit: int = 50) -> int:
+def refresh_stale(engine: Engine, limit: int = 50, today: date | None = None) -> int:
     """Bring up to `limit` stale lines up to date; returns how many were written.
 
-    Each line is computed in a read transaction, then written in a short write transaction
+    Stale lines come first, then lines due by `today` (their unit crossed its stall limit since
+    they were computed, with nothing written: `due_on`), then units without a line. Each line is computed in a read transaction, then written in a short write transaction
     only if no vote or other write changed it meanwhile (its version): never a lost update.
     """
     with UnitOfWork(engine, read_only=True) as uow:
+        today = today or date.today()
         waiting = store.stale_units(uow.connection, limit)
+        seen = {u for u, _ in waiting}
+        due = store.due_units(uow.connection, today, max(0, limit - len(waiting)))
+        waiting += [(u, v) for u, v in due if u not in seen]
         waiting += [
             (u, -1) for u in store.missing_units(uow.connection)[: max(0, limit - len(waiting))]
         ]
@@ -136,7 +158,7 @@ def refresh_stale(engine: Engine, limit: int = 50) -> int:
         broken: set[int] = set()
         for unit_id, version in waiting:
             try:
-                computed[unit_id] = (version, recount_line(uow, unit_id, catalogue=catalogue))
+                computed[unit_id] = (version, recount_line(uow, unit_id, today, catalogue))
             except NotFound:
                 continue
             except ColiftError:
@@ -157,11 +179,11 @@ def refresh_stale(engine: Engine, limit: int = 50) -> int:
     return written
 
 
-def refresh_all(engine: Engine, batch: int = 200) -> int:
-    """Refresh every stale or missing line (after an import behind the store's back)."""
+def refresh_all(engine: Engine, batch: int = 200, today: date | None = None) -> int:
+    """Refresh every stale, due or missing line (after an import behind the store's back)."""
     total = 0
     while True:
-        done = refresh_stale(engine, batch)
+        done = refresh_stale(engine, batch, today)
         total += done
         if done == 0:
             return total
@@ -179,6 +201,23 @@ def recount_all(engine: Engine, today: date | None = None) -> dict[int, dict[str
         ids = [int(i) for i in uow.connection.exec_driver_sql("SELECT id FROM units").scalars()]
         catalogue = load_catalogue()
         return {u: recount_line(uow, u, today, catalogue) for u in ids}
+
+
+def current_lines(uow: UnitOfWork, lines: list[SummaryLine], today: date) -> list[SummaryLine]:
+    """`lines` as of `today`: a line whose unit crossed its stall limit since it was computed
+    (`due_on` reached) and that the refresher has not reached yet is recomputed here, in the
+    read (only those lines: usually none, a handful on the day of a crossing); the store is
+    left to the refresher."""
+    out = []
+    for line in lines:
+        if line.due_on is not None and line.due_on <= today and line.stale == 0:
+            try:
+                line = replace(line, **recount_line(uow, line.unit_id, today))
+            except ColiftError:  # the refresher marks it uncountable; show what is stored
+                out.append(line)
+                continue
+        out.append(line)
+    return out
 
 
 @dataclass(frozen=True)
@@ -238,7 +277,8 @@ def overview_page(
     with UnitOfWork(engine, read_only=True) as uow:
         if compound is not None:  # NotFound names an unknown code
             f = replace(f, compound_id=uow.compounds.get_by_code(compound).id)
-        lines = store.page(uow.connection, f, offset=offset, limit=limit)
+        today = today or date.today()
+        lines = current_lines(uow, store.page(uow.connection, f, offset=offset, limit=limit), today)
         by_stage = sorted(_groups(store.counts(uow.connection, f, by="stage")), key=_stage_rank)
         by_street = _groups(store.counts(uow.connection, f, by="street")) if with_streets else []
     return OverviewPage(
@@ -248,7 +288,7 @@ def overview_page(
         sum(g.units for g in by_stage),
         by_stage,
         by_street,
-        today or date.today(),
+        today,
     )
 
 

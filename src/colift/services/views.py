@@ -28,6 +28,7 @@ from colift.services.advice import advice_of, build_snapshot
 from colift.services.consent import UnitConsent, unit_consent_in
 from colift.services.costshare import unit_shares_in
 from colift.services.reports import UnitReport
+from colift.services.summary import current_lines
 from colift.store import UnitOfWork, VoteRound
 from colift.store import summary as summary_store
 from colift.store.coproduction import StanceRecord, UnitProject
@@ -431,8 +432,12 @@ def compound_overview(
     with UnitOfWork(engine, read_only=True) as uow:
         compound = uow.compounds.get_by_code(code)
         assert compound.id is not None
-        lines = summary_store.page(
-            uow.connection, summary_store.Filter(compound_id=compound.id), limit=1_000_000
+        lines = current_lines(
+            uow,
+            summary_store.page(
+                uow.connection, summary_store.Filter(compound_id=compound.id), limit=1_000_000
+            ),
+            today,
         )
     return _compound_from_lines(compound, code, lines, today)
 
@@ -478,8 +483,12 @@ def street_overview(
             for cid in sorted(codes, key=lambda c: natural_key(codes[c]))
             if street is None or uow.compounds.get(cid).street == street
         }
-        lines = summary_store.page(
-            uow.connection, summary_store.Filter(street=street), limit=1_000_000
+        lines = current_lines(
+            uow,
+            summary_store.page(
+                uow.connection, summary_store.Filter(street=street), limit=1_000_000
+            ),
+            today,
         )
     by_compound: dict[int, list[SummaryLine]] = {cid: [] for cid in chosen}
     for line in lines:
@@ -617,8 +626,12 @@ def street_stalled(
     cutoffs = stalled_cutoffs(today)
     with UnitOfWork(engine, read_only=True) as uow:
         chosen, days = _street_totals(uow, street, today, cutoffs)
-        lines = summary_store.lines(
-            uow.connection, summary_store.Filter(street=street, stalled_before=cutoffs)
+        lines = current_lines(
+            uow,
+            summary_store.lines(
+                uow.connection, summary_store.Filter(street=street, stalled_before=cutoffs)
+            ),
+            today,
         )
     order = {cid: i for i, cid in enumerate(chosen)}
     key = functools.cache(natural_key)  # the same few labels recur in every compound
@@ -664,7 +677,11 @@ def street_board(
         matching = summary_store.count(conn, listed)
         pages = max(1, -(-matching // per_page))
         page = min(max(1, page), pages)
-        lines = summary_store.page(conn, listed, offset=(page - 1) * per_page, limit=per_page)
+        lines = current_lines(
+            uow,
+            summary_store.page(conn, listed, offset=(page - 1) * per_page, limit=per_page),
+            today,
+        )
     return StreetBoard(
         street,
         today,

@@ -29,7 +29,7 @@ from colift.coproduction.workflow import (
 from colift.errors import BadInput, RuleViolation
 from colift.model.coproduction import Stage, StageTransition
 from colift.rules.consent import ConsentResult, load_profile
-from colift.services.consent import unit_consent_in
+from colift.services.consent import UnitConsent, unit_consent_in
 from colift.store import UnitOfWork
 from colift.store.coproduction import UnitProject
 from colift.store.steps import StepRecord
@@ -72,6 +72,7 @@ def _facts(
     approval_reference: str | None = None,
     acceptance_on: date | None = None,
     registration_reference: str | None = None,
+    counted: UnitConsent | None = None,
 ) -> GateFacts:
     unit_id = project.unit_id
     profile = load_profile(uow.units.info(unit_id).effective_profile, today)
@@ -81,7 +82,7 @@ def _facts(
     return GateFacts(
         profile=profile,
         today=today,
-        consent=_consent(uow, unit_id),
+        consent=counted.result if counted is not None else _consent(uow, unit_id),
         has_cost_plan=uow.cost_plans.find(unit_id) is not None,
         written_agreement_signed=uow.activities.has_tool(unit_id, WRITTEN_AGREEMENT_TOOL),
         notice_opened_on=project.notice_opened_on,
@@ -204,10 +205,13 @@ def check_stage(
     on: date | None = None,
     reference: str = "",
     acceptance_on: date | None = None,
+    consent: UnitConsent | None = None,
 ) -> GateReport:
     """What stands between the unit and `target` (default: the next stage), writing nothing.
 
     Moves the machine does not have (skipping a stage) raise RuleViolation as `advance_stage` would.
+    `consent`: the unit's consent as the caller has just counted it (the unit page), so it is not
+    counted a second time; another unit's count is ignored.
     """
     today = on or date.today()
     with UnitOfWork(engine, read_only=True) as uow:
@@ -219,7 +223,8 @@ def check_stage(
         target = Stage(target)
         classify_move(project.stage, target, suspended_from=project.suspended_from)
         given, _ = _references(target, reference, acceptance_on)
-        facts = _facts(uow, project, today, **given)
+        counted = consent if consent is not None and consent.unit.id == unit_id else None
+        facts = _facts(uow, project, today, **given, counted=counted)
         return GateReport(
             unit_id,
             project.stage,

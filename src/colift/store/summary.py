@@ -48,6 +48,7 @@ LINE_COLUMNS = (
     "cooperation_level",
     "heterogeneity_milli",
     "next_action",
+    "due_on",
 )
 CONSENT_COLUMNS = (
     "round_id",
@@ -81,6 +82,7 @@ class SummaryLine:
     cooperation_level: int
     heterogeneity_milli: int
     next_action: str
+    due_on: date | None  # the day the advice must be recomputed (stall status changes); None: never
     stale: int
     version: int
 
@@ -390,6 +392,19 @@ def stale_units(conn: Connection, limit: int) -> list[tuple[int, int]]:
         select(unit_summaries.c.unit_id, unit_summaries.c.version)
         .where(unit_summaries.c.stale.in_([1, 2]))
         .order_by(unit_summaries.c.stale.desc(), unit_summaries.c.unit_id)
+        .limit(limit)
+    )
+    return [(int(r.unit_id), int(r.version)) for r in rows]
+
+
+def due_units(conn: Connection, today: date, limit: int) -> list[tuple[int, int]]:
+    """(unit, version) of up-to-date lines whose advice changes by `today` with nothing written
+    (the unit crossed its stage's stall limit): one indexed range query on `due_on`."""
+    s = unit_summaries.c
+    rows = conn.execute(
+        select(s.unit_id, s.version)
+        .where(s.due_on <= today, s.stale == 0)
+        .order_by(s.due_on, s.unit_id)
         .limit(limit)
     )
     return [(int(r.unit_id), int(r.version)) for r in rows]

@@ -682,9 +682,11 @@ unit_summaries = Table(
     Column("cooperation_level", Integer, nullable=False, default=0),
     Column("heterogeneity_milli", Integer, nullable=False, default=0),
     Column("next_action", String(200), nullable=False, default=""),
+    Column("due_on", Date),
     Column("stale", Integer, nullable=False, default=2),
     Column("version", Integer, nullable=False, default=0),
 )
 Index("ix_unit_summaries_street", unit_summaries.c.street, unit_summaries.c.compound_id)
 Index("ix_unit_summaries_compound", unit_summaries.c.compound_id, unit_summaries.c.stage)
 Index("ix_unit_summaries_stale", unit_summaries.c.stale)
+Index("ix_unit_summaries_due", unit_summaries.c.due_on)

@@ -492,7 +492,7 @@ def _unit_page(
     gate = None
     if can_manage_unit(who, place) and page.next_stage is not None:
         try:
-            gate = check_stage(engine, unit_id, page.next_stage)
+            gate = check_stage(engine, unit_id, page.next_stage, consent=page.consent)
         except RuleViolation:
             gate = None
     return render(
