@@ -30,7 +30,7 @@ from schemathesis.core.failures import FailureGroup
 from sqlalchemy import Engine
 
 from colift.app import create_app
-from colift.http.auth import Principal, Role
+from colift.services.access import Principal, Role
 from colift.services.demo import seed_demo
 from colift.services.registry import list_units
 from colift.store import make_engine, migrate

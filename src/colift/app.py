@@ -19,9 +19,9 @@ from colift.api.overview_routes import router as overview_router
 from colift.api.regeneration_routes import router as regeneration_router
 from colift.api.roster_routes import router as roster_router
 from colift.api.routes import router
-from colift.http.auth import Principal
 from colift.http.errors import install_error_handlers, install_openapi
 from colift.http.limits import ASGIApp, ASGIMessage, BodyLimit, InputGuard, Receive, Scope, Send
+from colift.services.access import Principal
 from colift.services.quota import Quota
 
 PREFIX = "/api/v1"

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from colift.app import create_app
-from colift.http.auth import Principal, Role, demo_tokens
+from colift.http.auth import demo_tokens
+from colift.services.access import Principal, Role
 from colift.services.demo import seed_demo
 from colift.services.registry import list_units
 

@@ -22,7 +22,8 @@ from sqlalchemy import Engine
 
 from colift.app import create_app
 from colift.errors import NotFound
-from colift.http.auth import Role, demo_tokens
+from colift.http.auth import demo_tokens
+from colift.services.access import Role
 from colift.services.costshare import unit_cost_shares
 from colift.services.demo import seed_demo
 from colift.services.documents import DOCUMENTS, chromium_path

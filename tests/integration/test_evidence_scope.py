@@ -16,9 +16,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from colift.app import create_app
-from colift.http.auth import SESSION_COOKIE, Principal, Role
+from colift.http.auth import SESSION_COOKIE
 from colift.model.accounts import Account, AccountRole
 from colift.services import evidence as ev
+from colift.services.access import Principal, Role
 from colift.services.accounts import create_account, sign_in
 from colift.services.registry import CompoundDetails, create_compound
 

@@ -19,9 +19,9 @@ from colift.api.evidence_routes import evidence_router
 from colift.cli import app as cli_app
 from colift.errors import BadInput, NotFound
 from colift.evidence.refiqda import PROJECT_XSD, import_qdpx, schema_errors
-from colift.http.auth import Principal, Role
 from colift.http.errors import install_error_handlers
 from colift.services import evidence as ev
+from colift.services.access import Principal, Role
 from colift.services.registry import CompoundDetails, create_compound
 
 DEMO = ev.DEMO_PROJECT

@@ -20,9 +20,10 @@ from sqlalchemy import Engine
 
 from colift.app import create_app
 from colift.errors import BadInput
-from colift.http.auth import SESSION_COOKIE, Principal, Role
+from colift.http.auth import SESSION_COOKIE
 from colift.http.limits import MAX_ID, MAX_JSON_BYTES, check_json
 from colift.model.accounts import Account, AccountRole
+from colift.services.access import Principal, Role
 from colift.services.accounts import create_account, sign_in
 from colift.services.demo import seed_demo
 from colift.services.registry import list_units

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from colift.app import create_app
-from colift.http.auth import Principal, Role
 from colift.model import ScopeKind
+from colift.services.access import Principal, Role
 from colift.services.summary import unit_lines
 from colift.store import UnitOfWork
 from factories import make_unit

@@ -15,8 +15,9 @@ from sqlalchemy import Engine
 
 from colift.app import create_app
 from colift.errors import BadInput, RuleViolation
-from colift.http.auth import Role, demo_tokens
+from colift.http.auth import demo_tokens
 from colift.model import ScopeKind, Vote
+from colift.services.access import Role
 from colift.services.consent import (
     cast_vote,
     close_vote_round,

@@ -94,7 +94,7 @@ def test_a_vote_through_the_api_costs_ten_statements_at_most(engine: Engine) -> 
     from fastapi.testclient import TestClient
 
     from colift.app import create_app
-    from colift.http.auth import Principal, Role
+    from colift.services.access import Principal, Role
 
     with UnitOfWork(engine) as uow:
         unit = make_unit(uow)

@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from colift.api import create_app
+from colift.app import create_app
 from colift.services.demo import seed_demo
 from colift.services.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
 

@@ -174,7 +174,6 @@ def test_evidence_links_a_tool_to_consent_in_cases_and_segments() -> None:
 
 
 def test_the_evidence_include_links_each_segment_to_its_source() -> None:
-    import colift.api  # noqa: F401  (the web package loads through the app)
     from colift.web.render import environment
 
     link = {

@@ -8,15 +8,17 @@ was made; lists show its id, label, dates and whether it is live.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from colift.http.auth import SESSION_COOKIE, CurrentPrincipal, Principal, Role, forbidden
+from colift.http.auth import SESSION_COOKIE, CurrentPrincipal, forbidden
+from colift.http.units import EngineDep
 from colift.model.accounts import TokenInfo
 from colift.model.passwords import MAX_PASSWORD
+from colift.services.access import Principal, can_manage_accounts, is_admin
 from colift.services.accounts import (
     account_statuses,
     change_own_password,
@@ -30,14 +32,6 @@ from colift.services.accounts import (
 )
 
 router = APIRouter()
-
-
-def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
-
-
-EngineDep = Annotated[Engine, Depends(_engine)]
 
 
 class PasswordChangeIn(BaseModel):
@@ -65,7 +59,7 @@ def token_json(info: TokenInfo, now: datetime | None = None) -> dict[str, Any]:
 
 
 def _admin(who: Principal, what: str) -> int | None:
-    if who.role is not Role.ADMIN:
+    if not can_manage_accounts(who):
         raise forbidden(what)
     return who.account_id
 
@@ -104,7 +98,7 @@ def get_own_tokens(engine: EngineDep, who: CurrentPrincipal) -> list[dict[str, A
 def post_token_revoke(token_id: int, engine: EngineDep, who: CurrentPrincipal) -> dict[str, Any]:
     """Revoke one of one's own tokens (an admin: anyone's). Another's token answers 404, so its
     id tells nothing; revoking a revoked token changes nothing."""
-    info = revoke_token(engine, token_id, actor_id=who.account_id, admin=who.role is Role.ADMIN)
+    info = revoke_token(engine, token_id, actor_id=who.account_id, admin=is_admin(who))
     return token_json(info)
 
 

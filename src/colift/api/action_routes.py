@@ -18,17 +18,7 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
 from colift.errors import RuleViolation
-from colift.http.auth import (
-    CurrentPrincipal,
-    Principal,
-    Role,
-    UnitPlace,
-    can_lead_unit,
-    can_manage_unit,
-    can_read_compound,
-    can_read_unit,
-    forbidden,
-)
+from colift.http.auth import CurrentPrincipal, forbidden
 from colift.http.errors import ERROR_RESPONSES
 from colift.http.limits import Count, Fen, Name, Note, PastDay, bounded_ids
 from colift.http.quota import spend
@@ -36,7 +26,20 @@ from colift.http.units import EngineDep, locate_unit
 from colift.http.uploads import read_upload
 from colift.model.accounts import Account, AccountRole
 from colift.model.coproduction import Activity, GuidanceMode, Outcome
-from colift.rules.costshare import parse_plan, result_to_json
+from colift.rules.costshare import CostShareResult, parse_plan, result_to_json
+from colift.services.access import (
+    Principal,
+    UnitPlace,
+    can_lead_unit,
+    can_manage_accounts,
+    can_manage_unit,
+    can_read_compound,
+    can_read_street,
+    can_read_street_board,
+    can_read_unit,
+    is_resident,
+    street_scope,
+)
 from colift.services.accounts import (
     MAX_TOKEN_DAYS,
     TOKEN_DAYS,
@@ -54,7 +57,10 @@ from colift.services.views import (
     StreetBoard,
     UnitLine,
     compound_overview,
+    objections_for,
+    shares_for,
     street_stalled,
+    transitions_for,
 )
 from colift.services.workflow import check_stage, stage_history, unit_stage
 
@@ -64,7 +70,7 @@ MAX_RUNS = 2000
 
 
 def _resident(who: Principal) -> bool:
-    return who.role is Role.RESIDENT
+    return is_resident(who)
 
 
 # --- activities and stances --------------------------------------------------------------------
@@ -184,14 +190,14 @@ def get_objections(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> li
     if not can_read_unit(who, place):
         raise forbidden("read this unit's objections")
     out: list[dict[str, Any]] = []
-    for o in unit_objections(engine, unit_id):
+    for o in objections_for(unit_objections(engine, unit_id), who):
         line: dict[str, Any] = {
             "id": o.id,
             "status": o.status.value,
             "raised_on": o.raised_on.isoformat(),
             "updated_on": o.updated_on.isoformat(),
         }
-        own = _resident(who) and o.room == who.room
+        own = _resident(who) and bool(o.room)  # another household's objection has no room
         if own or not _resident(who):
             line.update(room=o.room, reasons=list(o.reasons), notes=o.notes)
         if _resident(who):
@@ -222,11 +228,13 @@ PLAN_EXAMPLE: dict[str, Any] = {
 }
 
 
-def shares_json(shares: dict[str, Any], who: Principal) -> dict[str, Any]:
-    """The split; a resident sees the totals and its own household's share only."""
+def shares_json(result: CostShareResult, who: Principal) -> dict[str, Any]:
+    """The split as `who` may read it (`services.views.shares_for`); a resident's holds the
+    totals and its own household's share only."""
+    shares = result_to_json(shares_for(result, who))
     if not _resident(who):
         return shares
-    own = [s for s in shares.get("shares", []) if s.get("id") == who.room]
+    own = shares.get("shares", [])
     return {
         **{
             key: shares[key]
@@ -244,7 +252,7 @@ def get_cost_plan(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> dic
     place = locate_unit(engine, unit_id)
     if not can_read_unit(who, place):
         raise forbidden("read this unit's cost shares")
-    return shares_json(result_to_json(unit_cost_shares(engine, unit_id).result), who)
+    return shares_json(unit_cost_shares(engine, unit_id).result, who)
 
 
 @router.put("/units/{unit_id}/cost-plan", tags=["cost plan"], summary="Set a unit's cost plan")
@@ -329,7 +337,7 @@ def get_stage(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> dict[st
             "warnings": list(report.warnings),
         }
     history = []
-    for t in stage_history(engine, unit_id):
+    for t in transitions_for(stage_history(engine, unit_id), who):
         move: dict[str, Any] = {
             "from_stage": t.from_stage.value if t.from_stage else None,
             "to_stage": t.to_stage.value,
@@ -337,7 +345,7 @@ def get_stage(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> dict[st
             "reason": t.reason,
             "reference": t.reference,
         }
-        if not _resident(who):
+        if t.actor:  # absent from a resident's copy (services.views.transitions_for)
             move["actor"] = t.actor
         history.append(move)
     body: dict[str, Any] = jsonable_encoder(project)
@@ -419,13 +427,11 @@ def get_street(
 ) -> dict[str, Any]:
     """The funnel of stages reached, days units spend in each stage, and the stalled units of
     the caller's street (a street office) or of every street (an admin)."""
-    if who.role is Role.STREET_VIEWER:
-        if street is not None and who.street is not None and street != who.street:
-            raise forbidden("read another street")
-        return street_json(street_stalled(engine, who.street or street))
-    if who.role is not Role.ADMIN:
+    if not can_read_street_board(who):
         raise forbidden("read the street view (street offices and admins only)")
-    return street_json(street_stalled(engine, street))
+    if not can_read_street(who, street):
+        raise forbidden("read another street")
+    return street_json(street_stalled(engine, street_scope(who) or street))
 
 
 # --- simulation --------------------------------------------------------------------------------
@@ -489,7 +495,7 @@ def account_json(account: Account) -> dict[str, Any]:
 
 
 def _admin(who: Principal, what: str) -> None:
-    if who.role is not Role.ADMIN:
+    if not can_manage_accounts(who):
         raise forbidden(what)
 
 

@@ -12,36 +12,27 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine
 
 from colift.errors import BadInput, NotFound
-from colift.http.auth import (
-    CurrentPrincipal,
+from colift.http.auth import CurrentPrincipal, forbidden
+from colift.http.errors import ERROR_RESPONSES
+from colift.http.units import EngineDep
+from colift.services import evidence as ev
+from colift.services.access import (
     Principal,
-    Role,
     can_create_project,
     can_read_evidence,
     can_read_project,
     can_write_evidence,
     can_write_project,
-    forbidden,
+    is_admin,
 )
-from colift.http.errors import ERROR_RESPONSES
-from colift.services import evidence as ev
 
 evidence_router = APIRouter(prefix="/evidence", tags=["evidence"], responses=ERROR_RESPONSES)
-
-
-def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
-
-
-EngineDep = Annotated[Engine, Depends(_engine)]
 
 
 def _file(media_type: str) -> dict[int | str, dict[str, Any]]:
@@ -80,7 +71,7 @@ def project_writer(project: str, engine: EngineDep, principal: Writer) -> Princi
 
 
 def admin(principal: CurrentPrincipal) -> Principal:
-    if principal.role is not Role.ADMIN:
+    if not is_admin(principal):
         raise forbidden("change whose research project this is")
     return principal
 
@@ -108,7 +99,7 @@ def new_project_scope(who: Principal, compound: str | None, shared: bool) -> str
     """The compound a new project belongs to: a worker's own unless an admin names another."""
     if not can_create_project(who, compound, shared):
         raise forbidden("make research projects for another compound, or shared ones")
-    if who.role is not Role.ADMIN and compound is None:
+    if not is_admin(who) and compound is None:
         return who.compound
     return compound
 

@@ -11,9 +11,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from colift.http.auth import CurrentPrincipal, Principal, Role, forbidden
+from colift.http.auth import CurrentPrincipal, forbidden
 from colift.http.errors import ERROR_RESPONSES
 from colift.http.units import ReadEngineDep
+from colift.services.access import (
+    Principal,
+    can_read_city,
+    can_read_street,
+    can_read_street_board,
+    street_scope,
+)
 from colift.services.summary import (
     MAX_PAGE_SIZE,
     PAGE_SIZE,
@@ -54,13 +61,11 @@ def page_json(page: OverviewPage) -> dict[str, Any]:
 
 
 def _street_of(who: Principal, street: str | None) -> str | None:
-    if who.role is Role.STREET_VIEWER:
-        if street is not None and who.street is not None and street != who.street:
-            raise forbidden("read another street")
-        return who.street or street
-    if who.role is not Role.ADMIN:
+    if not can_read_street_board(who):
         raise forbidden("read the street view (street offices and admins only)")
-    return street
+    if not can_read_street(who, street):
+        raise forbidden("read another street")
+    return street_scope(who) or street
 
 
 @router.get("/street/units", tags=["compounds"], summary="A street's units, a page at a time")
@@ -105,6 +110,6 @@ def get_city(
 ) -> dict[str, Any]:
     """Units, passed consents and open objections per street and per stage over the whole
     database, and a page of units; for admins and street-office accounts without a street."""
-    if not (who.role is Role.ADMIN or (who.role is Role.STREET_VIEWER and who.street is None)):
+    if not can_read_city(who):
         raise forbidden("read the city view (a housing bureau's or an admin's account)")
     return page_json(city_overview(engine, offset=offset, limit=limit, stage=stage))

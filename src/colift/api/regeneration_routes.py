@@ -11,15 +11,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from colift.coproduction.regeneration import RegenerationEvent
-from colift.http.auth import (
-    CurrentPrincipal,
-    UnitPlace,
-    can_manage_unit,
-    can_read_compound,
-    forbidden,
-)
+from colift.http.auth import CurrentPrincipal, forbidden
 from colift.http.errors import ERROR_RESPONSES
 from colift.http.units import EngineDep
+from colift.services.access import UnitPlace, can_manage_unit, can_read_compound
 from colift.services.regeneration import (
     MAX_HOUSEHOLDS,
     compound_regeneration,

@@ -11,10 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, UploadFile
 from fastapi.encoders import jsonable_encoder
 
-from colift.http.auth import CurrentPrincipal, UnitPlace, can_manage_unit, forbidden
+from colift.http.auth import CurrentPrincipal, forbidden
 from colift.http.errors import ERROR_RESPONSES
 from colift.http.units import EngineDep
 from colift.http.uploads import read_upload
+from colift.services.access import UnitPlace, can_manage_unit
 from colift.services.registry import get_compound
 from colift.services.roster_update import (
     confirm_roster_update,

@@ -11,22 +11,24 @@ from sqlalchemy import Engine
 
 from colift.coproduction.workflow import WorkStep
 from colift.errors import BadInput, NotFound
-from colift.http.auth import (
-    CurrentPrincipal,
+from colift.http.auth import CurrentPrincipal, forbidden
+from colift.http.errors import ERROR_RESPONSES
+from colift.http.limits import Id, Name, Note, PastDay, bounded_ids
+from colift.http.units import EngineDep, locate_unit
+from colift.model import ObjectionStatus, parse_vote
+from colift.model.coproduction import Stage
+from colift.services.access import (
     Principal,
     Role,
     UnitPlace,
     can_act_for_room,
     can_manage_unit,
     can_read_compound,
+    can_read_households,
     can_read_unit,
-    forbidden,
+    is_admin,
+    is_resident,
 )
-from colift.http.errors import ERROR_RESPONSES
-from colift.http.limits import Id, Name, Note, PastDay, bounded_ids
-from colift.http.units import EngineDep, locate_unit
-from colift.model import ObjectionStatus, parse_vote
-from colift.model.coproduction import Stage
 from colift.services.advice import unit_advice
 from colift.services.consent import (
     EndedRound,
@@ -44,6 +46,7 @@ from colift.services.consent import (
 )
 from colift.services.registry import get_compound, list_compounds
 from colift.services.reports import UnitReport, compound_report
+from colift.services.views import consent_for
 from colift.services.workflow import advance_stage, record_step, unit_stage, unit_steps
 from colift.store import VoteRound
 
@@ -122,17 +125,20 @@ class StageIn(BaseModel):
 
 
 def consent_json(consent: UnitConsent, who: Principal) -> dict[str, Any]:
-    """The unit's consent; a resident sees counts, never another household's vote or room."""
+    """The unit's consent as `who` may read it (`services.views.consent_for`): a resident's
+    holds their own household and the counts, never another household's vote or room."""
+    consent = consent_for(consent, who)
     result = consent.result.to_json()
     rows = consent.input.rows
     body: dict[str, Any] = {"unit_id": consent.unit.id, "label": consent.unit.label}
-    if who.role is Role.RESIDENT:
+    if is_resident(who):
+        # the objecting and occupied flats are counted, not named, in a resident's copy
         result["unresolved_objections"] = len(result["unresolved_objections"])
         result["occupied_not_agreeing"] = len(result["occupied_not_agreeing"])
-        result["reasons"] = resident_reasons(consent)
-        own = [r for r in rows if r.room == who.room]
         body["household"] = (
-            {"room": own[0].room, "floor": own[0].floor, "vote": own[0].vote.value} if own else None
+            {"room": rows[0].room, "floor": rows[0].floor, "vote": rows[0].vote.value}
+            if rows
+            else None
         )
     else:
         body["households"] = [
@@ -140,23 +146,6 @@ def consent_json(consent: UnitConsent, who: Principal) -> dict[str, Any]:
         ]
     body["consent"] = result
     return body
-
-
-def resident_reasons(consent: UnitConsent) -> list[str]:
-    """Why the unit has not passed, without naming the flats that object or have not agreed."""
-    result = consent.result
-    reasons = [check.describe() for check in result.checks if not check.met]
-    rule = result.profile.id
-    if result.profile.no_unresolved_objection and result.counts.unresolved_objections:
-        n = len(result.counts.unresolved_objections)
-        reasons.append(f"{n} objection(s) unresolved; {rule} requires that no owner objects")
-    if result.profile.occupied_owners_must_agree and result.counts.occupied_not_agreeing:
-        n = len(result.counts.occupied_not_agreeing)
-        reasons.append(
-            f"{n} owner(s) whose flat the plan occupies have not agreed; {rule} "
-            "requires their agreement"
-        )
-    return reasons
 
 
 def report_line(line: UnitReport) -> dict[str, Any]:
@@ -243,7 +232,7 @@ def get_advice(unit_id: int, engine: EngineDep, who: CurrentPrincipal) -> dict[s
     """Heterogeneity, obstacles, cooperation level and ranked next actions."""
     place = locate_unit(engine, unit_id)
     # advice names households and people, so a resident gets the aggregates of GET /units only
-    if who.role is Role.RESIDENT or not can_read_unit(who, place):
+    if not can_read_households(who, place):
         raise forbidden("read this unit's advice")
     return unit_advice(engine, unit_id).to_json()
 
@@ -309,7 +298,7 @@ def post_objection(body: ObjectionIn, engine: EngineDep, who: CurrentPrincipal) 
 
 def _objection_unit(engine: Engine, objection_id: int, who: Principal) -> None:
     """404 unless the objection lies in a unit the caller manages (admins need no search)."""
-    if who.role is Role.ADMIN:
+    if is_admin(who):
         return
     if who.role is not Role.WORKER or who.compound is None:
         raise forbidden("handle objections")

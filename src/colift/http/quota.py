@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from colift.http.auth import Principal
+from colift.services.access import Principal
 from colift.services.quota import Quota, Work
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
-from colift.http.auth import UnitPlace
+from colift.services.access import UnitPlace
 from colift.services.consent import unit_address
 
 

@@ -21,7 +21,7 @@ from colift.errors import BadInput, ColiftError
 from colift.i18n import Message, msg
 from colift.rules.consent import ConsentProfile
 from colift.services.registry import get_compound
-from colift.services.views import UnitPage, unit_page
+from colift.services.views import UnitPage, own_page, unit_page
 from colift.store.ledger import ChainHead
 
 DOCUMENTS: dict[str, tuple[str, str]] = {
@@ -137,6 +137,7 @@ def unit_document(
             )
     if only_room is not None:
         owners = [o for o in owners if o["room"] == only_room]
+        page = own_page(page, only_room)
     zh, en = DOCUMENTS[kind]
     return UnitDocument(
         kind=kind,

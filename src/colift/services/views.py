@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from sqlalchemy import Engine
@@ -20,7 +20,10 @@ from colift.coproduction.workflow import next_stage
 from colift.model import Compound, Person
 from colift.model.coproduction import STAGE_ORDER, Activity, Stage, StageTransition
 from colift.model.order import group_naturally, natural_key, natural_sorted
+from colift.rules.consent import ConsentResult
+from colift.rules.consent import Objection as RuleObjection
 from colift.rules.costshare import CostShareResult
+from colift.services.access import Principal, own_room, sees_phones_in_full
 from colift.services.advice import advice_of, build_snapshot
 from colift.services.consent import UnitConsent, unit_consent_in
 from colift.services.costshare import unit_shares_in
@@ -30,6 +33,7 @@ from colift.store import UnitOfWork, VoteRound
 from colift.store import summary as summary_store
 from colift.store.coproduction import StanceRecord, UnitProject
 from colift.store.ledger import ChainHead, compound_chain
+from colift.store.personal import mask_phone
 from colift.store.repository import UnitInfo
 from colift.store.steps import StepRecord
 from colift.store.summary import SummaryLine
@@ -48,6 +52,7 @@ class Flat:
     vote: str | None
     share_fen: int | None
     residents: tuple[Person, ...] = ()
+    withheld: bool = False  # another household's flat in a resident's view: room and area only
 
 
 @dataclass(frozen=True)
@@ -63,13 +68,14 @@ class UnitPage:
     activities: list[Activity]
     stances: dict[str, StanceRecord]
     transitions: list[StageTransition]
-    advice: Advice
+    advice: Advice | None  # None in a resident's view: the advice names households and leaders
     floors: list[list[Flat]]  # top floor first, as the stairwell is drawn
     today: date
     subsidy_profile: str | None = None  # the compound's subsidy rule
     steps: tuple[StepRecord, ...] = ()  # work steps recorded (workflow.WorkStep)
     rounds: tuple[VoteRound, ...] = ()  # every round over the unit, newest first
     ledger_head: ChainHead | None = None  # the compound's ledger head when the page was read
+    reader_room: str | None = None  # a resident's own view (`own_page`): their flat; else None
 
 
 def unit_page(
@@ -132,6 +138,173 @@ def unit_page(
         steps=steps,
         rounds=rounds,
         ledger_head=head,
+    )
+
+
+# --- what one household reads ----------------------------------------------------------------
+# A resident reads their own flat's line and the unit's counts: the functions below take the
+# other households' names, phones, votes, stances, amounts and objection reasons out of the data
+# itself, so a template or a JSON encoder cannot show what it never receives.
+
+
+def own_consent(consent: UnitConsent, room: str) -> UnitConsent:
+    """The consent as household `room` reads it: its own row, the counts, and the reasons the
+    unit has not passed without naming a flat (objectors and occupied flats only counted)."""
+    result = consent.result
+    counts = result.counts
+    anonymous = replace(
+        counts,
+        unresolved_objections=tuple(
+            RuleObjection("", o.status) for o in counts.unresolved_objections
+        ),
+        occupied_not_agreeing=tuple("" for _ in counts.occupied_not_agreeing),
+    )
+    data = consent.input
+    mine = tuple(r for r in data.rows if r.room == room)
+    return UnitConsent(
+        unit=consent.unit,
+        input=replace(
+            data,
+            rows=mine,
+            objections=tuple(o for o in data.objections if o.room == room),
+            occupied=tuple(o for o in data.occupied if o.room == room),
+        ),
+        result=replace(result, counts=anonymous, reasons=_unnamed_reasons(result)),
+    )
+
+
+def _unnamed_reasons(result: ConsentResult) -> tuple[str, ...]:
+    """Why the unit has not passed, without naming the flats that object or have not agreed."""
+    reasons = [check.describe() for check in result.checks if not check.met]
+    rule = result.profile.id
+    if result.profile.no_unresolved_objection and result.counts.unresolved_objections:
+        n = len(result.counts.unresolved_objections)
+        reasons.append(f"{n} objection(s) unresolved; {rule} requires that no owner objects")
+    if result.profile.occupied_owners_must_agree and result.counts.occupied_not_agreeing:
+        n = len(result.counts.occupied_not_agreeing)
+        reasons.append(
+            f"{n} owner(s) whose flat the plan occupies have not agreed; {rule} "
+            "requires their agreement"
+        )
+    return tuple(reasons)
+
+
+def own_shares(result: CostShareResult, room: str) -> CostShareResult:
+    """The split as household `room` reads it: the totals and its own line only."""
+    return replace(
+        result,
+        lines=tuple(line for line in result.lines if line.id == room),
+        running=tuple(
+            replace(r, fen_by_id=tuple((i, fen) for i, fen in r.fen_by_id if i == room))
+            for r in result.running
+        ),
+        levers=tuple(lever for lever in result.levers if lever.household == room),
+        explanation=(),
+    )
+
+
+def own_objections(objections: list[Objection], room: str) -> list[Objection]:
+    """Every objection's status, dates and handler; the room, reasons and notes only of the
+    household's own."""
+    return [
+        o if o.room == room else replace(o, household_id=0, room="", reasons=(), notes="")
+        for o in objections
+    ]
+
+
+def own_page(page: UnitPage, room: str) -> UnitPage:
+    """The unit page as household `room` reads it.
+
+    Other flats keep their room, floor and area (the stairwell is drawn), nothing else; no flat
+    carries names or phones; activities, stances and the advice (which name households and
+    leaders) are absent; a stage move does not say who made it.
+    """
+    floors = [
+        [
+            replace(flat, residents=())
+            if flat.room == room
+            else Flat(flat.room, flat.floor, flat.area_m2, "", "", None, None, withheld=True)
+            for flat in floor
+        ]
+        for floor in page.floors
+    ]
+    return replace(
+        page,
+        consent=own_consent(page.consent, room),
+        shares=own_shares(page.shares, room) if page.shares is not None else None,
+        objections=own_objections(page.objections, room),
+        activities=[],
+        stances={k: v for k, v in page.stances.items() if v.room == room},
+        transitions=unattributed(page.transitions),
+        advice=None,
+        floors=floors,
+        reader_room=room,
+    )
+
+
+def consent_for(consent: UnitConsent, reader: Principal) -> UnitConsent:
+    """The consent as `reader` may read it: a resident's own (`own_consent`), else whole."""
+    room = own_room(reader)
+    return consent if room is None else own_consent(consent, room)
+
+
+def shares_for(result: CostShareResult, reader: Principal) -> CostShareResult:
+    """The split as `reader` may read it: a resident's own line and the totals, else whole."""
+    room = own_room(reader)
+    return result if room is None else own_shares(result, room)
+
+
+def objections_for(objections: list[Objection], reader: Principal) -> list[Objection]:
+    """A unit's objections as `reader` may read them (`own_objections` for a resident)."""
+    room = own_room(reader)
+    return objections if room is None else own_objections(objections, room)
+
+
+def transitions_for(
+    transitions: list[StageTransition], reader: Principal
+) -> list[StageTransition]:
+    """A unit's stage moves as `reader` may read them: a resident's do not say who made them."""
+    return transitions if own_room(reader) is None else unattributed(transitions)
+
+
+def unattributed(transitions: list[StageTransition]) -> list[StageTransition]:
+    """The stage moves without who made them (a resident's copy)."""
+    return [replace(t, actor="") for t in transitions]
+
+
+def unit_page_for(
+    engine: Engine,
+    unit_id: int,
+    reader: Principal,
+    today: date | None = None,
+    catalogue: Catalogue | None = None,
+) -> UnitPage:
+    """The unit page as `reader` may read it: a resident's own view (`own_page`) for a
+    resident; every household for the others, phone numbers masked (138****5678) except for the
+    compound's own worker, who calls them."""
+    page = unit_page(engine, unit_id, today, catalogue)
+    room = own_room(reader)
+    if room is not None:
+        return own_page(page, room)
+    if sees_phones_in_full(reader, page.compound_code):
+        return page
+    return masked_phones(page)
+
+
+def masked_phones(page: UnitPage) -> UnitPage:
+    """The page with every resident's phone number masked."""
+    return replace(
+        page,
+        floors=[
+            [
+                replace(
+                    flat,
+                    residents=tuple(replace(r, phone=mask_phone(r.phone)) for r in flat.residents),
+                )
+                for flat in floor
+            ]
+            for floor in page.floors
+        ],
     )
 
 

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from colift.errors import BadInput, ColiftError
-from colift.http.auth import SESSION_COOKIE, Principal, Role
+from colift.http.auth import SESSION_COOKIE
 from colift.http.errors import status_for
 from colift.i18n import msg
 from colift.model.accounts import Account, AccountRole
+from colift.services.access import Principal, can_manage_accounts
 from colift.services.accounts import (
     MAX_TOKEN_DAYS,
     TOKEN_DAYS,
@@ -83,7 +84,7 @@ def post_own_revoke(request: Request, token_id: int, who: Who, form: Form) -> Re
 
 
 def _admin(request: Request, who: Principal) -> None:
-    if who.role is not Role.ADMIN:
+    if not can_manage_accounts(who):
         raise Refused(msg("only an admin manages accounts").render(page_language(request)))
 
 

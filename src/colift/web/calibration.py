@@ -9,7 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from colift.errors import BadInput
-from colift.http.auth import Role
+from colift.services.access import (
+    can_adopt_parameters,
+    can_calibrate,
+    is_street_office,
+    street_scope,
+)
 from colift.web.pages import Form, Refused, Who, back, engine_of
 from colift.web.render import render
 
@@ -19,7 +24,7 @@ PAGE_GENERATIONS = 3
 
 
 def _allowed(who: Any) -> None:
-    if who.role not in (Role.STREET_VIEWER, Role.ADMIN):
+    if not can_calibrate(who):
         raise Refused("校准只对街道办和管理员开放 / calibration is for street offices and admins")
 
 
@@ -36,7 +41,7 @@ def calibration_page(request: Request, who: Who) -> Response:
 
     _allowed(who)
     sets = list_param_sets(engine_of(request))
-    street = who.street if who.role is Role.STREET_VIEWER else None
+    street = street_scope(who)
     return render(
         request,
         "calibration.html",
@@ -55,7 +60,7 @@ def calibration_set(request: Request, name: str, who: Who) -> Response:
     _allowed(who)
     engine = engine_of(request)
     shown = show_param_set(engine, name)
-    street = who.street if who.role is Role.STREET_VIEWER else None
+    street = street_scope(who)
     return render(
         request,
         "calibration.html",
@@ -72,7 +77,7 @@ def calibration_run(request: Request, who: Who, form: Form) -> Response:
     from colift.services.calibration import calibrate
 
     _allowed(who)
-    street = who.street if who.role is Role.STREET_VIEWER else (str(form.get("street") or ""))
+    street = street_scope(who) if is_street_office(who) else str(form.get("street") or "")
     name = str(form.get("name") or "").strip()
     if not name:
         raise BadInput("a parameter set needs a name of 1 to 100 characters")
@@ -93,7 +98,7 @@ def calibration_adopt(request: Request, name: str, who: Who, form: Form) -> Resp
     from colift.services.calibration import adopt_param_set
 
     _allowed(who)
-    if who.role is not Role.ADMIN:
+    if not can_adopt_parameters(who):
         raise Refused("只有管理员可以采用参数集 / only an admin adopts a parameter set")
     adopt_param_set(engine_of(request), name)
     return back(request, f"/calibration/sets/{name}", "已采用 / adopted")

@@ -11,9 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from colift.http.auth import Role
 from colift.http.units import get_read_engine
 from colift.model.coproduction import STAGE_ORDER, Stage
+from colift.services.access import can_read_city
 from colift.services.summary import PAGE_SIZE, city_overview
 from colift.web.pages import Refused, Who
 from colift.web.render import render
@@ -29,7 +29,7 @@ def city_page(
     offset: Annotated[int, Query(ge=0)] = 0,
     stage: Annotated[str | None, Query()] = None,
 ) -> Response:
-    if not (who.role is Role.ADMIN or (who.role is Role.STREET_VIEWER and who.street is None)):
+    if not can_read_city(who):
         raise Refused("城市总览只对住建局和管理员开放 / the city view is for housing bureaus")
     chosen = stage if stage in STAGES else None
     page = city_overview(get_read_engine(request), offset=offset, limit=PAGE_SIZE, stage=chosen)

@@ -17,16 +17,16 @@ from colift.errors import BadInput, ColiftError, NotFound
 from colift.evidence.analysis import MISSING
 from colift.evidence.codebook import Codebook
 from colift.evidence.model import Coding, Memo
-from colift.http.auth import (
+from colift.http.uploads import read_upload
+from colift.i18n import Label, msg
+from colift.services import evidence as ev
+from colift.services.access import (
     Principal,
     can_read_evidence,
     can_read_project,
     can_write_evidence,
     can_write_project,
 )
-from colift.http.uploads import read_upload
-from colift.i18n import Label, msg
-from colift.services import evidence as ev
 from colift.services.accounts import list_accounts
 from colift.web.pages import Form, Refused, Who, _int, _text, back, engine_of
 from colift.web.render import page_language, render

@@ -2,7 +2,7 @@
 service and answers 303 to the page it came from (or re-renders it with the rule's message).
 
 Every form carries the session's CSRF token; a form without it is refused before any service
-runs. Roles are checked with the same functions the REST API uses (`colift.http.auth`).
+runs. Roles are checked with the same functions the REST API uses (`colift.services.access`).
 """
 
 from __future__ import annotations
@@ -24,23 +24,7 @@ from starlette.datastructures import FormData, UploadFile
 from colift.coproduction.catalogue import load_catalogue
 from colift.coproduction.workflow import WORK_STEP_NAMES, WorkStep
 from colift.errors import BadInput, ColiftError, NotFound, RowError, RuleViolation
-from colift.http.auth import (
-    CSRF_FIELD,
-    SESSION_COOKIE,
-    Principal,
-    Role,
-    UnitPlace,
-    can_act_for_room,
-    can_export_ledger,
-    can_lead_unit,
-    can_manage_unit,
-    can_read_compound,
-    can_read_document,
-    can_read_evidence,
-    can_read_unit,
-    document_room,
-    session_of,
-)
+from colift.http.auth import CSRF_FIELD, SESSION_COOKIE, session_of
 from colift.http.errors import status_for
 from colift.http.limits import (
     EARLIEST_DAY,
@@ -59,6 +43,24 @@ from colift.model import ObjectionStatus, parse_vote
 from colift.model.coproduction import STAGE_ORDER, Activity, GuidanceMode, Outcome, Stage, Stance
 from colift.rules.costshare import parse_plan
 from colift.rules.subsidy import all_subsidy_profiles
+from colift.services.access import (
+    Principal,
+    Role,
+    UnitPlace,
+    can_act_for_room,
+    can_export_ledger,
+    can_lead_unit,
+    can_manage_unit,
+    can_read_compound,
+    can_read_document,
+    can_read_evidence,
+    can_read_households,
+    can_read_street_board,
+    can_read_unit,
+    document_room,
+    is_resident,
+    street_scope,
+)
 from colift.services.accounts import LoginRefused, TooManyAttempts, sign_in, sign_out
 from colift.services.activities import record_activity, set_stance
 from colift.services.consent import (
@@ -76,7 +78,7 @@ from colift.services.documents import DOCUMENTS, document_pdf, unit_document
 from colift.services.ledger import export_unit
 from colift.services.quota import Work
 from colift.services.registry import get_compound, import_roster_upload
-from colift.services.views import compound_overview, street_board, unit_page
+from colift.services.views import compound_overview, street_board, unit_page_for
 from colift.services.workflow import advance_stage, check_stage, record_step
 from colift.web import i18n
 from colift.web.glossary import TERMS
@@ -431,13 +433,13 @@ def street_page(
     """Totals over the whole street and one page (50 lines) of its unit list, filtered by
     compound, stage and stalled-or-all; a page number that is not a number or out of range
     shows the first or last page with a notice, never an error."""
-    if who.role not in (Role.STREET_VIEWER, Role.ADMIN):
+    if not can_read_street_board(who):
         raise Refused("街道总览只对街道办和管理员开放 / the street view is for street offices")
     number = int(page) if page is not None and page.strip().isdigit() else None
     chosen_stage = next((s for s in Stage if s.value == stage), None)
     board = street_board(
         engine_of(request),
-        who.street if who.role is Role.STREET_VIEWER else None,
+        street_scope(who),
         page=number or 1,
         compound=compound or None,
         stage=chosen_stage,
@@ -484,7 +486,7 @@ def _unit_page(
     place = locate_unit(engine, unit_id)
     if not can_read_unit(who, place):
         raise Refused("你的角色不能查看这个单元 / your role may not read this unit")
-    page = unit_page(engine, unit_id)
+    page = unit_page_for(engine, unit_id, who)  # a resident's own view: other flats' data absent
     catalogue = load_catalogue()
     lang = page_language(request)
     gate = None
@@ -502,7 +504,7 @@ def _unit_page(
         gate=gate,
         manage=can_manage_unit(who, place),
         lead=can_lead_unit(who, place),
-        resident=who.role is Role.RESIDENT,
+        resident=is_resident(who),
         evidence=_advice_evidence(engine, page, who) if can_read_evidence(who) else {},
         tools=list(catalogue.tools.values()),
         subsidy_profiles=_subsidy_names(lang),
@@ -514,7 +516,7 @@ def _unit_page(
         documents=DOCUMENTS,
         gauge=gauge(page.consent.result, lang),
         activity_chart=activity_chart(page, lang),
-        heterogeneity_chart=heterogeneity_chart(page, lang),
+        heterogeneity_chart=heterogeneity_chart(page, lang) if page.advice else {},
         **extra,
     )
 
@@ -522,14 +524,14 @@ def _unit_page(
 def _advice_evidence(engine: Engine, page: Any, who: Any) -> dict[str, list[dict[str, Any]]]:
     """What the coded interviews say about each advised tool, computed once per page.
 
-    Only for readers of research records (api.auth.can_read_evidence), and only from the
-    projects this reader may read (api.auth.can_read_project): a resident sees none."""
+    Only for readers of research records (access.can_read_evidence), and only from the
+    projects this reader may read (access.can_read_project): a resident sees none."""
     advice = getattr(page, "advice", None)
     tools = {r.tool for r in getattr(advice, "recommendations", ())}
     if not tools:
         return {}
     from colift.calibrate.evidence import for_tool
-    from colift.http.auth import can_read_project
+    from colift.services.access import can_read_project
     from colift.services.calibration import evidence_links
     from colift.services.evidence import project_scope
 
@@ -708,7 +710,7 @@ def vote_confirm(request: Request, unit_id: int, who: Who, vote: str = "") -> Re
     engine = engine_of(request)
     place = locate_unit(engine, unit_id)
     room = who.room or ""
-    if who.role is not Role.RESIDENT or not can_act_for_room(who, place, room):
+    if not is_resident(who) or not can_act_for_room(who, place, room):
         return RedirectResponse(f"/units/{unit_id}#consent", status_code=303)
     try:
         chosen = parse_vote(vote)
@@ -716,14 +718,14 @@ def vote_confirm(request: Request, unit_id: int, who: Who, vote: str = "") -> Re
         return RedirectResponse(f"/units/{unit_id}#consent", status_code=303)
     if chosen.value == "absent":
         return RedirectResponse(f"/units/{unit_id}#consent", status_code=303)
-    page = unit_page(engine, unit_id)
+    page = unit_page_for(engine, unit_id, who)
     return render(request, "vote_confirm.html", page=page, room=room, vote=chosen)
 
 
 @router.post("/units/{unit_id}/votes")
 def post_vote(request: Request, unit_id: int, who: Who, form: Form) -> Response:
     room = _text(form, "room") or (who.room or "")
-    if who.role is Role.RESIDENT and _text(form, "confirmed") != "yes":
+    if is_resident(who) and _text(form, "confirmed") != "yes":
         # a legal vote is never recorded by one tap: show the confirmation step first
         if not can_act_for_room(who, locate_unit(engine_of(request), unit_id), room):
             raise Refused("你的角色不能为这一户表决 / your role may not do this")
@@ -898,7 +900,7 @@ def whatif(
     """The "what if" panel: strategies compared on simulated copies of this stairwell."""
     engine = engine_of(request)
     place = locate_unit(engine, unit_id)
-    if who.role is Role.RESIDENT or not can_read_unit(who, place):
+    if not can_read_households(who, place):
         raise Refused("你的角色不能运行模拟 / your role may not run simulations")
     if not 1 <= runs <= 2000:
         raise BadInput("runs must be between 1 and 2000")

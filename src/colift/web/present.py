@@ -69,6 +69,7 @@ def gauge(result: ConsentResult, lang: str) -> list[GaugeBar]:
 
 
 def heterogeneity_chart(page: UnitPage, lang: str) -> dict[str, Any]:
+    assert page.advice is not None, "a resident's view carries no advice"
     dims = page.advice.heterogeneity.dimensions
     names = list(dims)
     return {

@@ -13,11 +13,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from colift.http.auth import CurrentPrincipal, can_read_document, document_room, forbidden
+from colift.http.auth import CurrentPrincipal, forbidden
 from colift.http.errors import ERROR_RESPONSES
 from colift.http.limits import bounded_ids
 from colift.http.quota import spend
 from colift.http.units import EngineDep, locate_unit
+from colift.services.access import can_read_document, document_room
 from colift.services.documents import document_pdf, unit_document
 from colift.services.quota import Work
 from colift.web.render import render

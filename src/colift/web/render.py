@@ -6,6 +6,7 @@ import json
 from datetime import date
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -14,8 +15,10 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from colift.http.auth import Principal, Role, session_of
+from colift.http.auth import session_of
 from colift.i18n import for_reader, msg
+from colift.services import access
+from colift.services.access import Principal, Role
 from colift.store.personal import mask_phone
 from colift.web import i18n
 from colift.web.glossary import explain
@@ -30,6 +33,16 @@ FLASH_COOKIE = "colift_flash"
 def _json_attr(value: Any) -> str:
     """A value as JSON for a data- attribute; autoescaping makes it safe, app.js reads it back."""
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+# What a template may ask about the reader: `may.read_city(who)` and the like, the same
+# predicates the routes check (services/access.py).
+MAY = SimpleNamespace(
+    read_street_board=access.can_read_street_board,
+    read_city=access.can_read_city,
+    read_evidence=access.can_read_evidence,
+    manage_accounts=access.can_manage_accounts,
+)
 
 
 def said(value: Any, lang: str) -> Markup:
@@ -72,6 +85,7 @@ def environment(lang: str) -> Environment:
     env.filters["mask_phone"] = mask_phone  # 138****5678 (store/personal.py)
     env.globals["lang"] = lang
     env.globals["Role"] = Role
+    env.globals["may"] = MAY  # the nav asks services/access.py, as the routes do
     env.globals["label"] = lambda kind, value: label(kind, value, lang)
     env.globals["choices"] = lambda kind: choices(kind, lang)
     env.globals["side"] = lambda text: side(text, lang)

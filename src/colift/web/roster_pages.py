@@ -10,11 +10,11 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from colift.errors import ColiftError, RowError
-from colift.http.auth import Principal, UnitPlace, can_manage_unit
 from colift.http.errors import status_for
 from colift.http.uploads import read_upload
 from colift.i18n import msg
 from colift.model import Compound
+from colift.services.access import Principal, UnitPlace, can_manage_unit
 from colift.services.registry import export_roster, get_compound
 from colift.services.roster_update import (
     confirm_roster_update,
