@@ -1508,5 +1508,15 @@ ZH.update(
 )
 
 
+# --- the what-if panel says which parameters its figures rest on ---
+ZH.update(
+    {
+        "Parameters: the set %(name)s (%(how)s), calibrated by %(method)s on %(units)s units of %(compounds)s on %(day)s; the data informed %(informed)s of its parameters.": "参数：参数集「%(name)s」（%(how)s），%(day)s 用 %(method)s 在%(compounds)s的 %(units)s 个单元上校准；数据有信息的参数 %(informed)s 个。",
+        "named": "指定",
+        "Parameters: the defaults (no calibrated set adopted).": "参数：默认值（尚未采用校准参数集）。",
+    }
+)
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -12,6 +12,7 @@ from colift.app import create_app
 from colift.services.calibration import param_values
 from colift.services.demo import seed_demo
 from colift.services.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
+from colift.services.registry import list_units
 
 
 def _signed_in(engine: Engine, username: str) -> tuple[TestClient, str]:
@@ -41,6 +42,10 @@ def test_run_see_and_adopt_a_calibration_from_the_page(engine: Engine) -> None:
         data={"name": "big", "particles": "5000", "generations": "2", "csrf_token": csrf},
     )
     assert too_big.status_code == 400 and "particles" in too_big.text
+    worker, _ = _signed_in(engine, "worker")
+    unit_id = list_units(engine, code)[0].id
+    before = worker.get(f"/units/{unit_id}/whatif", params={"runs": 3})
+    assert before.status_code == 200 and "参数：默认值" in before.text  # says what it rests on
     done = street.post(
         "/calibration/run",
         data={"name": "街道校准", "particles": "6", "generations": "1", "csrf_token": csrf},
@@ -58,5 +63,8 @@ def test_run_see_and_adopt_a_calibration_from_the_page(engine: Engine) -> None:
     adopted = admin.post("/calibration/sets/街道校准/adopt", data={"csrf_token": admin_csrf})
     assert adopted.status_code == 200 and "已采用" in adopted.text
     assert param_values(engine, None)  # the what-if panel now simulates under it
-    worker, _ = _signed_in(engine, "worker")
+    after = worker.get(f"/units/{unit_id}/whatif", params={"runs": 3})
+    assert "参数集「街道校准」（已采用）" in after.text and "ABC" in after.text, after.text
+    named = worker.get(f"/units/{unit_id}/whatif", params={"runs": 3, "params": "街道校准"})
+    assert "参数集「街道校准」（指定）" in named.text
     assert worker.get("/calibration").status_code == 403

@@ -904,7 +904,7 @@ def whatif(
         raise Refused("你的角色不能运行模拟 / your role may not run simulations")
     if not 1 <= runs <= 2000:
         raise BadInput("runs must be between 1 and 2000")
-    from colift.services.calibration import param_values
+    from colift.services.calibration import param_set_used, param_values
 
     spend(request, who, Work.WHATIF)
     from colift.services.simulation import simulate_stored_unit  # numpy, scipy: load on use
@@ -913,7 +913,8 @@ def whatif(
     values = param_values(engine, params)
     result = simulate_stored_unit(engine, unit_id, runs=runs, seed=seed, params=values)
     lang = page_language(request)
-    return render(request, "whatif.html", view=whatif_view(result, lang))
+    used = param_set_used(engine, params)  # the panel says which figures it rests on
+    return render(request, "whatif.html", view=whatif_view(result, lang), param_set=used)
 
 
 # --- printable documents -----------------------------------------------------------------------
