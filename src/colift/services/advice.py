@@ -80,8 +80,8 @@ def build_snapshot(
     ):
         for a in uow.roles.list_by_scope(kind, scope_id, on=today):
             person = by_id.get(a.person_id)
-            if person is None:
-                continue
+            if person is None:  # a leader living elsewhere: a worker, a Party secretary
+                person = by_id[a.person_id] = uow.persons.get(a.person_id)
             room = rooms_by_id.get(person.household_id) if person.household_id else None
             leaders.append(
                 Leader(person.name, a.role, kind.value, person.party_member, room, person.id)
