@@ -414,9 +414,7 @@ def test_the_objection_repository_enforces_the_lifecycle(engine: Engine, unit: U
         with pytest.raises(RuleViolation, match="final"):
             uow.objections.set_status(raised.id, ObjectionStatus.OPEN, actor=ACTOR)
         uow.commit()
-    assert caught.value.message.startswith(
-        f"objection {raised.id} (101): 异议不能从诉讼中改为调解中"
-    )
+    assert caught.value.message.startswith(f"异议 {raised.id}（101）：异议不能从诉讼中改为调解中")
     assert (
         "it may go to 已撤回 withdrawn, 已化解 resolved, 已驳回 overruled" in caught.value.message
     )

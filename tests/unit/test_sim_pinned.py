@@ -94,7 +94,7 @@ CASES = {
 PINNED = {
     "guided": ("c41edb416abf0546", "edc0bdaa67daa638"),
     "informal_only": ("c41edb416abf0546", "34858d5205c5d731"),
-    "advisor-money": ("24932b9e75d7ff47", "51958796d3bee028"),
+    "advisor-money": ("24932b9e75d7ff47", "3610110c7e3ef17f"),
     "uniform": ("1b4b0adf8d82f8d2", "db390117d9129908"),
 }
 
