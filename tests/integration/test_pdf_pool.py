@@ -103,6 +103,23 @@ def test_a_killed_browser_is_replaced(pool: PdfPool) -> None:
     assert pool.browser_pid() not in (None, pid)
 
 
+def test_each_pool_knows_its_own_browser_beside_another_pools(
+    pool: PdfPool, executable: str
+) -> None:
+    other = PdfPool(executable, pages=1)  # the web app's pool beside a test's, in one process
+    try:
+        other.render(_document(0))
+        pool.render(_document(1))
+        mine, theirs = pool.browser_pid(), other.browser_pid()
+        assert mine is not None and theirs is not None and mine != theirs
+        os.kill(theirs, signal.SIGKILL)
+        assert pool.browser_pid() == mine  # killing the other pool's browser is not ours
+        assert pool.render(_document(2)).startswith(b"%PDF-")
+        assert pool.stats.launches == 1
+    finally:
+        other.close()
+
+
 def test_a_full_queue_refuses_at_once_with_a_wait(executable: str) -> None:
     pool = PdfPool(executable, pages=1, queue=0)
     try:

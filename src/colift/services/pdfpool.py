@@ -153,6 +153,7 @@ class PdfPool:
         self._loop: asyncio.AbstractEventLoop | None = None
         # Touched only on the pool's own thread:
         self._playwright: Any = None
+        self._driver_pid: int | None = None  # this pool's Playwright driver, its browser under it
         self._browser: Any = None
         self._idle: list[Any] = []  # open pages not printing now
         self._slots: asyncio.Semaphore | None = None
@@ -221,8 +222,14 @@ class PdfPool:
         return loop
 
     def browser_pid(self) -> int | None:
-        """The browser's main process id, when one runs (None before the first PDF)."""
-        for proc in process_tree(os.getpid()):
+        """This pool's browser's main process id, when one runs (None before the first PDF).
+
+        Looked for under this pool's own Playwright driver: another pool of the same process
+        (the web app's beside a test's) has a browser of its own under its own driver."""
+        root = self._driver_pid
+        if root is None:
+            return None
+        for proc in process_tree(root):
             if proc.is_browser_main(self.executable):
                 return proc.pid
         return None
@@ -295,7 +302,14 @@ class PdfPool:
             if self._playwright is None:
                 from playwright.async_api import async_playwright
 
+                before = {p.pid for p in process_tree(os.getpid())}
                 self._playwright = await async_playwright().start()
+                started = [
+                    p.pid
+                    for p in process_tree(os.getpid())
+                    if p.pid not in before and p.ppid == os.getpid()
+                ]
+                self._driver_pid = started[0] if len(started) == 1 else None
             self._browser = await self._playwright.chromium.launch(
                 executable_path=self.executable,
                 args=[*BROWSER_ARGS, f"--renderer-process-limit={self.pages}"],
@@ -314,6 +328,7 @@ class PdfPool:
         await self._drop_browser()
         if self._playwright is not None:
             playwright, self._playwright = self._playwright, None
+            self._driver_pid = None
             with contextlib.suppress(Exception):  # already gone, or closing after a crash
                 await playwright.stop()
 
