@@ -20,19 +20,13 @@ from colift.api.regeneration_routes import router as regeneration_router
 from colift.api.roster_routes import router as roster_router
 from colift.api.routes import router
 from colift.http.errors import install_error_handlers, install_openapi
-from colift.http.limits import ASGIApp, ASGIMessage, BodyLimit, InputGuard, Receive, Scope, Send
+from colift.http.headers import SecurityHeaders
+from colift.http.limits import BodyLimit, InputGuard
 from colift.services.access import Principal
 from colift.services.quota import Quota
 
 PREFIX = "/api/v1"
 STATIC = Path(__file__).resolve().parent / "web" / "static"
-
-# No inline scripts and nothing from another origin; inline styles stay for the print pages.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
-)
-
 
 def swagger_assets() -> Path:
     """Swagger UI's files as the `fastapi-offline` package ships them (a maintained PyPI
@@ -54,38 +48,6 @@ def docs_page(openapi_url: str, assets: str) -> str:
         f"<script src=\"{assets}/swagger-ui-bundle.js\"></script>"
         "<script src=\"/static/swagger-init.js\"></script></body></html>"
     )
-
-
-SECURITY_HEADERS = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"same-origin"),
-    (b"content-security-policy", CSP.encode()),
-)
-
-
-class SecurityHeaders:
-    """The security headers on every answer that does not set them itself, as a pure ASGI
-    middleware: Starlette's `@app.middleware("http")` runs each request through a task group
-    and memory streams, which cost more than many handlers."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: ASGIMessage) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {bytes(k).lower() for k, _ in headers}
-                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
 
 
 def create_app(
