@@ -9,12 +9,12 @@ reason, status or stage is refused by name) and answers "which rows apply to thi
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from colift.coproduction.catalogue import Basis, Catalogue, load_catalogue
 from colift.datafiles import DataDocument, Source, load_toml, reject_unknown
@@ -148,27 +148,32 @@ def parse_reason_table(doc: DataDocument, catalogue: Catalogue) -> ReasonTable:
     for rule_id in ids:
         if ids.count(rule_id) > 1:
             raise BadInput("{origin}: rule {rule} is listed twice", origin=origin, rule=rule_id)
-    steps: dict[Stage, StageStep] = {}
-    for i, r in enumerate(raw.get("step", []), start=1):
-        step = _step(r, origin, i, catalogue)
-        if step.stage in steps:
-            raise BadInput(
-                "{origin}: stage {stage} has two [[step]] rows",
-                origin=origin,
-                stage=step.stage.value,
-            )
-        steps[step.stage] = step
-    stalled: dict[Stage, StalledStep] = {}
-    for i, r in enumerate(raw.get("stalled", []), start=1):
-        row = _stalled(r, origin, i, catalogue)
-        if row.stage in stalled:
-            raise BadInput(
-                "{origin}: stage {stage} has two [[stalled]] rows",
-                origin=origin,
-                stage=row.stage.value,
-            )
-        stalled[row.stage] = row
+    steps = _by_stage(
+        (_step(r, origin, i, catalogue) for i, r in enumerate(raw.get("step", []), start=1)),
+        lambda stage: BadInput(
+            "{origin}: stage {stage} has two [[step]] rows", origin=origin, stage=stage.value
+        ),
+    )
+    stalled = _by_stage(
+        (_stalled(r, origin, i, catalogue) for i, r in enumerate(raw.get("stalled", []), start=1)),
+        lambda stage: BadInput(
+            "{origin}: stage {stage} has two [[stalled]] rows", origin=origin, stage=stage.value
+        ),
+    )
     return ReasonTable(tuple(rules), steps, origin, stalled)
+
+
+_Row = TypeVar("_Row", StageStep, StalledStep)
+
+
+def _by_stage(rows: Iterable[_Row], twice: Callable[[Stage], BadInput]) -> dict[Stage, _Row]:
+    """Rows of a one-row-per-stage table by their stage; `twice(stage)` when a stage repeats."""
+    out: dict[Stage, _Row] = {}
+    for row in rows:
+        if row.stage in out:
+            raise twice(row.stage)
+        out[row.stage] = row
+    return out
 
 
 def _rule(raw: object, origin: str, index: int, catalogue: Catalogue) -> ReasonRule:
