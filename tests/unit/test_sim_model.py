@@ -79,6 +79,22 @@ def test_same_seed_gives_identical_results_and_other_seeds_differ() -> None:
     )
 
 
+def test_the_plans_week_row_is_looked_up_as_it_is_computed() -> None:
+    # the week's plan row for a week in phase: looked up up to the weeks a scenario runs,
+    # computed past them (a run longer than its scenario); both give the same row
+    model = UnitModel(city(), Scenario(strategy="guided", weeks=20), seed=3)
+    w = np.arange(model._wi_of.size + 50)
+    s0, period = model._s0, model._period
+    computed = np.minimum(w, s0 + (w - s0) % period)
+    assert np.array_equal(model._wi_of, computed[: model._wi_of.size])
+    assert model._wi_of.size > model.d.deadline_weeks
+    # a model without the table computes every row, and runs the same
+    sc = Scenario(strategy="guided", weeks=60)
+    computing = UnitModel(city(), sc, seed=3)
+    computing._wi_of = computing._wi_of[:0]
+    assert same(UnitModel(city(), sc, seed=3).run(), computing.run())
+
+
 def test_a_sweep_gives_the_same_rows_in_any_order() -> None:
     batch = city(120)
     sc = Scenario(weeks=60)
@@ -300,4 +316,3 @@ def test_speed_of_a_thousand_units_and_a_million_households() -> None:
     big = UnitBatch.synthetic(83_334, sc, np.random.default_rng(2))
     assert big.n_households == 1_000_008
     assert time.perf_counter() - start < 5.0  # typically about 0.3 s
-

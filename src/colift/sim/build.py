@@ -251,6 +251,7 @@ class ModelState:
         self._need_at = np.arange(u_n) * 8  # flat position of each unit's row in _need
 
         # ---- tools
+        self._direct = self.strategy.direct  # (a property: read once)
         self._compile_tools()
 
         # ---- state at week 0
@@ -456,6 +457,10 @@ class ModelState:
         period = _lcm(periods)
         rows = s0 + period
         self._s0, self._period, self._rows, self._n_c = s0, period, rows, n_c
+        # the plan's row for each week in phase (the plan repeats with its period), up to
+        # the weeks a scenario runs; a longer phase computes it
+        w_max = np.arange(max(rows, self.scenario.weeks + 1, d.deadline_weeks + 1))
+        self._wi_of = np.minimum(w_max, s0 + (w_max - s0) % period).astype(np.int32)
         self._phase_pos = np.arange(8, dtype=np.intp) * rows
         # one byte per condition and unit, 8 to a unit, so a unit's bits pack by one product
         self._cond_buf = np.zeros((u_n, 8), bool)

@@ -114,9 +114,12 @@ def _interventions(self: UnitModel, working: NDArray[np.bool_]) -> None:
     bits = -1  # which effect rows are not zero somewhere; -1: not known
     if self._k:
         wip = self.wip
-        if int(wip.max()) < self._rows:
+        top = int(wip.max())
+        if top < self._rows:
             wi = wip
-        else:  # the plan repeats with its period once every first use has passed
+        elif top < self._wi_of.size:  # the plan repeats with its period once every first
+            wi = self._wi_of.take(wip)  # use has passed: the week's row, looked up
+        else:
             wi = np.minimum(wip, self._s0 + (wip - self._s0) % self._period)
         # row of (phase, week in phase); a unit that does not work reads phase 7 (no use)
         ph = self.phase if self._always_led else np.where(working, self.phase, 7)
@@ -546,7 +549,7 @@ def step(self: UnitModel) -> None:
     # (only working units read action_here, so finished ones may change it freely)
     draw = self.rng.random((2, self.batch.n_units))
     stays = self.action_here & (draw[0] >= d.p_initiator_exit)
-    if self.strategy.direct:
+    if self._direct:
         stays |= self.had_action & (draw[1] < d.p_replace_guided)
     self.action_here = stays
     if self._always_led:
