@@ -441,17 +441,17 @@ def _persuade_targets(
     crowded = count > k  # more below than targets: the furthest below are chosen
     if k > 0 and crowded.any():
         c = _nz(crowded)
-        margin = y[:, c] - te[:, c]
-        margin += ~below[:, c] * _BIG
+        # (`take` gives C-ordered copies, so `flat` below is a view of `margin`)
+        margin = y.take(c, axis=1) - te.take(c, axis=1)
+        margin += ~below.take(c, axis=1) * _BIG
         pick = np.zeros(margin.shape, bool)
-        for _ in range(k):  # the lowest margin, k times (a tie: the lower flat first)
-            low = margin.min(axis=0)
-            top = margin == low
-            if np.count_nonzero(top) != c.size:
-                top = np.zeros(margin.shape, bool)
-                top[margin.argmin(axis=0), np.arange(c.size)] = True
-            pick |= top
-            margin += top * _BIG
+        flat, picked, col = margin.reshape(-1), pick.reshape(-1), np.arange(c.size)
+        for _ in range(k):  # the lowest margin, k times (argmin: on a tie, the lower flat)
+            at = margin.argmin(axis=0)
+            at *= c.size
+            at += col
+            picked[at] = True
+            flat[at] = np.inf
         below[:, c] = pick
     elif k <= 0:
         below[:] = False
