@@ -35,10 +35,12 @@ def test_informed_parameters_are_recovered_within_their_90_percent_interval(fitt
     rows = fitted["rows"]
     informed = {r["name"] for r in rows if r["informed"]}
     # the timing informs the negotiation time; the activity-level records inform the trust of
-    # informal tools alone (stance changes in informal units), of formal tools under direct
-    # guidance (in formal units), the cap of lasting effects and the technical-block rate
-    expected = {"negotiation_median_weeks", "trust_alone", "trust_direct", "persuasion_cap"}
-    assert expected | {"p_technical"} <= informed
+    # informal tools alone (stance changes in informal units), the cap of lasting effects and
+    # the technical-block rate. The trust of formal tools under direct guidance (stance changes
+    # in formal units) moves the heard stances too little for 120 units: on five levels a
+    # worker hears, it is not informed (docs/calibration.md §3)
+    expected = {"negotiation_median_weeks", "trust_alone", "persuasion_cap", "p_technical"}
+    assert expected <= informed
     for r in rows:
         if r["informed"]:
             lo, hi = r["interval90"]
