@@ -207,7 +207,7 @@ def _run(
     model = UnitModel(batch, scenario.replace(weeks=weeks), seed)
     lives = batch.lives_here
     levels = np.full((batch.n_units, 1 + len(STANCE_WEEKS), batch.width), -1, np.int8)
-    levels[:, 0, :] = heard(model.support)
+    levels[:, 0, :] = np.where(lives, heard(model.support), -1)
     filed_week = np.full((batch.n_units, batch.width), -1, np.int32)
     settled_week = np.full((batch.n_units, batch.width), -1, np.int32)
     for _ in range(weeks):
@@ -216,7 +216,7 @@ def _run(
         model.step()
         if model.week in STANCE_WEEKS:
             k = 1 + STANCE_WEEKS.index(model.week)
-            watched = (span >= model.week)[:, None]
+            watched = (span >= model.week)[:, None] & lives
             levels[:, k, :] = np.where(watched, heard(model.support), -1)
         if keep:
             assert before is not None and was_open is not None
