@@ -22,8 +22,8 @@ from colift.sim.params import Defaults, Scenario
 def fitted() -> dict[str, object]:
     """All seven parameters on a street of 120 units led in three ways (guided, an action
     leader alone, formal leaders alone), whose records hold stage dates, objections, technical
-    blocks and stance changes. One seed: over seeds 5, 11, 21 and 33, 17 of 19 informed
-    intervals held the true value (docs/calibration.md §4)."""
+    blocks and stance changes heard on five levels. One seed: over seeds 5, 11, 21 and 33, 13
+    of 14 informed intervals held the true value (docs/calibration.md §3)."""
     from colift.services.calibration import fit
 
     batch, obs = synthetic_street(120, seed=5, min_span=20, max_span=60)
