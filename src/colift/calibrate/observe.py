@@ -221,7 +221,7 @@ def _run(
         if keep:
             assert before is not None and was_open is not None
             stage = model.obj_stage
-            new = (stage == 1) & (model._obj_age.T == 0) & ~was_open
+            new = (stage == 1) & ~was_open  # a closed objection opens only when filed
             if int(new.sum()) != int((model.objections_filed - before).sum()):
                 raise AssertionError("objections filed and the households filing them differ")
             filed_week[new] = model.week
