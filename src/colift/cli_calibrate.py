@@ -56,10 +56,12 @@ def calibrate_cmd(
     activities: Annotated[
         bool,
         typer.Option(
-            help="Fit the recorded objections and technical issues too, not only stage dates "
-            "(docs/calibration.md §1)"
+            "--activities/--dates-only",
+            help="Fit what the record holds on the way (how each unit was led, its objections, "
+            "technical issues and stance changes), or the stage dates alone "
+            "(docs/calibration.md §1)",
         ),
-    ] = False,
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
     database: DatabaseOption = None,
 ) -> None:

@@ -82,6 +82,8 @@ class ActivityEvent:
     money_fen: int = 0
     labour_hours: int = 0
     resolves: tuple[str, ...] = ()  # keys of objections this activity settled
+    # households heard again whose stance had not changed: recorded as heard on the day
+    heard: tuple[tuple[str, Stance], ...] = ()
 
 
 @dataclass(frozen=True)

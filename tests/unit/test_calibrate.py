@@ -22,8 +22,8 @@ from colift.sim.params import Defaults, Scenario
 def fitted() -> dict[str, object]:
     """All seven parameters on a street of 120 units led in three ways (guided, an action
     leader alone, formal leaders alone), whose records hold stage dates, objections, technical
-    blocks and stance changes. One seed: over seeds 5, 11, 21 and 33, 17 of 19 informed
-    intervals held the true value (docs/calibration.md §4)."""
+    blocks and stance changes heard on five levels. One seed: over seeds 5, 11, 21 and 33, 13
+    of 14 informed intervals held the true value (docs/calibration.md §3)."""
     from colift.services.calibration import fit
 
     batch, obs = synthetic_street(120, seed=5, min_span=20, max_span=60)
@@ -35,10 +35,12 @@ def test_informed_parameters_are_recovered_within_their_90_percent_interval(fitt
     rows = fitted["rows"]
     informed = {r["name"] for r in rows if r["informed"]}
     # the timing informs the negotiation time; the activity-level records inform the trust of
-    # informal tools alone (stance changes in informal units), of formal tools under direct
-    # guidance (in formal units), the cap of lasting effects and the technical-block rate
-    expected = {"negotiation_median_weeks", "trust_alone", "trust_direct", "persuasion_cap"}
-    assert expected | {"p_technical"} <= informed
+    # informal tools alone (stance changes in informal units), the cap of lasting effects and
+    # the technical-block rate. The trust of formal tools under direct guidance (stance changes
+    # in formal units) moves the heard stances too little for 120 units: on five levels a
+    # worker hears, it is not informed (docs/calibration.md §3)
+    expected = {"negotiation_median_weeks", "trust_alone", "persuasion_cap", "p_technical"}
+    assert expected <= informed
     for r in rows:
         if r["informed"]:
             lo, hi = r["interval90"]
@@ -233,3 +235,44 @@ def test_how_a_stored_unit_was_led_is_read_from_its_activities() -> None:
     assert led_as(unit(alone, formal), start) == 0
     assert led_as(unit(), start) == 0
     assert led_as(unit(alone), date(2026, 3, 1)) == 0  # activities before the start do not count
+
+
+def test_stance_changes_are_read_from_households_heard_at_the_start_and_near_the_week() -> None:
+    from colift.services.calibration import stance_changes
+
+    heard = {
+        1: [(0, 0.25), (4, 0.75), (12, 1.0)],  # +0.5 by week 4, +0.75 by week 12
+        2: [(1, 0.5), (5, 0.5), (3, 0.25), (14, 0.75)],  # week 5 beats 3 (as near, later)
+        3: [(0, None), (4, 1.0)],  # not heard at the start: 未接触 is no stance
+        4: [(2, 0.0), (4, 1.0)],  # first heard in week 2: too late to be the start
+        5: [(0, 0.5), (8, 1.0)],  # heard in week 8 only: near neither week
+    }
+    w4, w12 = stance_changes(heard)
+    assert w4 == pytest.approx((0.5 + 0.0) / 2)
+    assert w12 == pytest.approx((0.75 + 0.25) / 2)
+    assert all(np.isnan(stance_changes({1: [(0, 0.5)]})))
+
+
+def test_the_simulated_record_hears_five_stances_of_the_households_living_there() -> None:
+    from colift.calibrate.observe import heard, simulate_histories, stance_change
+
+    assert heard(np.array([0.0, 0.12, 0.13, 0.5, 0.874, 0.876, 1.0])).tolist() == [
+        0,
+        0,
+        1,
+        2,
+        3,
+        4,
+        4,
+    ]
+    batch, _ = synthetic_street(12, seed=2, min_span=8, max_span=30)
+    span = np.array([8, 30] * 6, np.int32)
+    obs, kept = simulate_histories(batch, span, Scenario(), 4)
+    lives = batch.lives_here
+    assert ((kept.levels >= 0) <= lives[:, None, :]).all()  # absentees are never heard
+    assert (kept.levels[span < 12, 2] == -1).all()  # nor after the unit's span
+    assert np.allclose(stance_change(kept.levels, lives), obs.stance, equal_nan=True)
+    filed = (kept.filed_week >= 0).sum(axis=1)
+    assert obs.objections is not None
+    consented = obs.consent >= 0
+    assert (filed[consented] <= obs.objections[consented]).all()

@@ -11,9 +11,10 @@ Besides the timing, a record can hold (each optional: None where it was not reco
              formal leaders under direct guidance without informal ones (`formal_only`)
   objections — objections its households filed (at the notice, so known once consent is)
   technical — a blocking technical issue was found (1) or not (0), -1 unknown
-  stance — the mean change of the households' stance scores from the start of the project to
-             week 4 and week 12 (STANCE_WEEKS), after the activities that reached them; NaN
-             when the unit was not watched that long
+  stance — the mean change of the households' stance scores as a worker hears them (支持 1,
+             倾向支持 0.75, 观望 0.5, 倾向反对 0.25, 反对 0: `heard`) from the first survey at
+             the start of the project to week 4 and week 12 (STANCE_WEEKS), over the households
+             heard both times; NaN when the unit was not watched that long (or nobody was heard)
 
 The summary statistics of a set of units (SUMMARY_NAMES; each in [0, 1] but the stance
 changes; NaN where the record does not have what it needs, and then left out of the distance):
@@ -173,31 +174,91 @@ def summaries(obs: Observations) -> NDArray[np.float64]:
     return np.asarray(out, np.float64)
 
 
+def heard(support: NDArray[np.floating]) -> NDArray[np.int8]:
+    """A household's support as a worker hears it: the nearest of the five stances, as its
+    level 0 (反对) … 4 (支持); the level's score (`Stance.score`) is level / 4."""
+    return np.clip(np.rint(np.asarray(support, np.float64) * 4.0), 0, 4).astype(np.int8)
+
+
+def stance_change(levels: NDArray[np.integer], asked: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Per unit, the mean change of the heard stance score from the first survey to each later
+    one, over the households `asked` both times. `levels` is (units, 1 + surveys, households)
+    (-1: not heard), `asked` (units, households); NaN where nobody was heard twice."""
+    first = levels[:, :1, :].astype(np.float64)
+    later = levels[:, 1:, :].astype(np.float64)
+    both = asked[:, None, :] & (levels[:, :1, :] >= 0) & (levels[:, 1:, :] >= 0)
+    n = both.sum(axis=2)
+    total = np.where(both, later - first, 0.0).sum(axis=2) / 4.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+
+
 def _run(
-    batch: UnitBatch, span: NDArray[np.int32], scenario: Scenario, seed: int
+    batch: UnitBatch,
+    span: NDArray[np.int32],
+    scenario: Scenario,
+    seed: int,
+    keep: bool = False,
 ) -> dict[str, NDArray[np.generic]]:
-    """One model over the batch, watched as a record would watch it."""
+    """One model over the batch, watched as a record would watch it: the households that live
+    there are heard at the start and in the STANCE_WEEKS (`heard`). With `keep`, also what a
+    record of each household holds (`Histories`)."""
     weeks = int(span.max()) if span.size else 0
     model = UnitModel(batch, scenario.replace(weeks=weeks), seed)
     lives = batch.lives_here
-    n_lives = np.maximum(lives.sum(axis=1), 1)
-    start = model.support.astype(np.float64)
-    stance = np.full((batch.n_units, len(STANCE_WEEKS)), np.nan)
+    levels = np.full((batch.n_units, 1 + len(STANCE_WEEKS), batch.width), -1, np.int8)
+    levels[:, 0, :] = np.where(lives, heard(model.support), -1)
+    filed_week = np.full((batch.n_units, batch.width), -1, np.int32)
+    settled_week = np.full((batch.n_units, batch.width), -1, np.int32)
     for _ in range(weeks):
+        before = model.objections_filed.copy() if keep else None
+        was_open = model.obj_stage > 0 if keep else None
         model.step()
         if model.week in STANCE_WEEKS:
-            k = STANCE_WEEKS.index(model.week)
-            change = ((model.support - start) * lives).sum(axis=1) / n_lives
-            stance[:, k] = np.where(span >= model.week, change, np.nan)
+            k = 1 + STANCE_WEEKS.index(model.week)
+            watched = (span >= model.week)[:, None] & lives
+            levels[:, k, :] = np.where(watched, heard(model.support), -1)
+        if keep:
+            assert before is not None and was_open is not None
+            stage = model.obj_stage
+            new = (stage == 1) & ~was_open  # a closed objection opens only when filed
+            if int(new.sum()) != int((model.objections_filed - before).sum()):
+                raise AssertionError("objections filed and the households filing them differ")
+            filed_week[new] = model.week
+            done = was_open & (stage == 0) & (settled_week < filed_week)
+            settled_week[done] = model.week
     result = model.result()
     consent = censor(result.week_consent, span)
-    return {
+    out: dict[str, NDArray[np.generic]] = {
         "consent": consent,
         "service": censor(result.week_service, span),
         "objections": np.where(consent >= 0, model.objections_filed, -1).astype(np.int32),
         "technical": model.technical0.astype(np.int8),
-        "stance": stance,
+        "stance": stance_change(levels, lives),
     }
+    if keep:
+        out["levels"] = levels
+        out["filed_week"] = filed_week
+        out["settled_week"] = settled_week
+    return out
+
+
+@dataclass(frozen=True)
+class Histories:
+    """What the record of each household of each unit holds, from the same run as the
+    `Observations` (`simulate_histories`): (units, households) arrays, one column per flat of
+    the batch (`UnitBatch.width`; flats a unit does not have are never heard and never file).
+
+    levels — the stance heard (`heard`: 0 反对 … 4 支持; -1 not heard) at the first survey and in
+        each of STANCE_WEEKS, (units, 1 + len(STANCE_WEEKS), households); only the households
+        that live there are heard, and only within the unit's span
+    filed_week — the week the household filed an objection (-1: none)
+    settled_week — the week that objection was settled (-1: not settled within the run)
+    """
+
+    levels: NDArray[np.int8]
+    filed_week: NDArray[np.int32]
+    settled_week: NDArray[np.int32]
 
 
 def simulate_observations(
@@ -210,6 +271,35 @@ def simulate_observations(
     """The batch's units simulated under `scenario`, each censored at its own span; with
     `group`, the informal and formal units run as `informal_only` and `formal_only`, each
     group in a model of its own (the first with `seed`, the others seeded apart)."""
+    return _simulate(batch, span, scenario, seed, group, keep=False)[0]
+
+
+def simulate_histories(
+    batch: UnitBatch,
+    span: NDArray[np.int32],
+    scenario: Scenario,
+    seed: int,
+    group: NDArray[np.int8] | None = None,
+) -> tuple[Observations, Histories]:
+    """`simulate_observations` (the same draws, the same outcomes) with each household's record:
+    what a street's demo writes into the store as its history (`colift.demo_street`)."""
+    obs, parts = _simulate(batch, span, scenario, seed, group, keep=True)
+    return obs, Histories(
+        parts["levels"].astype(np.int8),
+        parts["filed_week"].astype(np.int32),
+        parts["settled_week"].astype(np.int32),
+    )
+
+
+def _simulate(
+    batch: UnitBatch,
+    span: NDArray[np.int32],
+    scenario: Scenario,
+    seed: int,
+    group: NDArray[np.int8] | None,
+    *,
+    keep: bool,
+) -> tuple[Observations, dict[str, NDArray[np.generic]]]:
     span = span.astype(np.int32)
     codes = np.zeros(batch.n_units, np.int8) if group is None else group.astype(np.int8)
     parts: dict[str, NDArray[np.generic]] = {}
@@ -220,12 +310,19 @@ def simulate_observations(
         sc = scenario if strategy is None else scenario.replace(strategy=strategy)
         sd = seed if g == 0 else int(np.random.SeedSequence([seed, g]).generate_state(1)[0])
         idx = np.flatnonzero(where)
-        got = _run(batch.select(idx) if idx.size < batch.n_units else batch, span[idx], sc, sd)
+        part = batch.select(idx) if idx.size < batch.n_units else batch
+        got = _run(part, span[idx], sc, sd, keep)
         for key, value in got.items():
             if key not in parts:
-                parts[key] = np.empty((batch.n_units, *value.shape[1:]), value.dtype)
-            parts[key][idx] = value
-    return Observations(
+                shape = (batch.n_units, *value.shape[1:-1], batch.width)
+                if value.ndim == 1 or key == "stance":
+                    shape = (batch.n_units, *value.shape[1:])
+                parts[key] = np.full(shape, -1, value.dtype)
+            if value.ndim == 1 or key == "stance":
+                parts[key][idx] = value
+            else:
+                parts[key][idx, ..., : value.shape[-1]] = value
+    obs = Observations(
         span,
         parts["consent"].astype(np.int32),
         parts["service"].astype(np.int32),
@@ -234,3 +331,4 @@ def simulate_observations(
         parts["technical"].astype(np.int8),
         parts["stance"].astype(np.float64),
     )
+    return obs, parts

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,14 +20,14 @@ from sqlalchemy import Engine
 
 from colift.calibrate.abc import Mapper, abc_smc
 from colift.calibrate.heldout import compare, split
-from colift.calibrate.observe import SUMMARY_NAMES, Observations, summaries
+from colift.calibrate.observe import STANCE_WEEKS, SUMMARY_NAMES, Observations, summaries
 from colift.calibrate.posterior import medians, posterior_table
 from colift.calibrate.priors import Prior, apply_params, default_prior
 from colift.calibrate.simulator import DaskMapper, UnitsSimulator
 from colift.coproduction.snapshot import UnitSnapshot
 from colift.errors import BadInput
 from colift.model import INFORMAL_ROLES
-from colift.model.coproduction import GuidanceMode, Stage
+from colift.model.coproduction import GuidanceMode, Stage, Stance
 from colift.sim.batch import UnitBatch, UnitSpec, unit_spec_from_snapshot
 from colift.sim.params import Defaults, Scenario
 from colift.store import UnitOfWork
@@ -52,11 +52,56 @@ class Record:
 
 
 def start_state(spec: UnitSpec) -> UnitSpec:
-    """A unit as it was when its project began: no votes, stances or objections yet."""
+    """A unit as it was when its project began: no votes, stances or objections yet, and no
+    technical issue known (the simulation draws it with `p_technical`, which the record's
+    issues inform)."""
     households = tuple(
         dataclasses.replace(h, support=None, vote=None, objection=None) for h in spec.households
     )
-    return dataclasses.replace(spec, households=households, stage=Stage.SURVEY)
+    return dataclasses.replace(
+        spec, households=households, stage=Stage.SURVEY, technical_block=None
+    )
+
+
+# How far from week 4 and week 12 a stance may be heard and still count as heard then.
+STANCE_NEAR: dict[int, int] = {w: max(1, w // 6) for w in STANCE_WEEKS}
+
+
+def stance_changes(heard: Mapping[int, Sequence[tuple[int, float | None]]]) -> list[float]:
+    """The unit's mean change of stance score by each of STANCE_WEEKS, from what was heard.
+
+    `heard` gives, per household, its stances as heard: (week since the project began, score;
+    None for 未接触). A household counts when it was heard at the start (the first stance known
+    in week 0 or 1) and again near the week (`STANCE_NEAR`; the nearest, the later of two as
+    near); the change is the difference of the two scores. NaN where no household counts."""
+    out: list[float] = []
+    for week in STANCE_WEEKS:
+        changes = []
+        for entries in heard.values():
+            known = sorted((w, x) for w, x in entries if x is not None)
+            first = next((x for w, x in known if w <= 1), None)
+            near = [(abs(w - week), -w, x) for w, x in known if abs(w - week) <= STANCE_NEAR[week]]
+            if first is None or not near:
+                continue
+            changes.append(min(near)[2] - first)
+        out.append(sum(changes) / len(changes) if changes else float("nan"))
+    return out
+
+
+def _heard(uow: UnitOfWork, unit_id: int, start: date) -> dict[int, list[tuple[int, float | None]]]:
+    """Every stance recorded for the unit's households since `start` (the ledger's `stance.set`
+    entries: a survey's, an activity's or one set by hand), by household."""
+    heard: dict[int, list[tuple[int, float | None]]] = {}
+    for entry in uow.ledger.history(unit_id=unit_id):
+        if entry.action != "stance.set":
+            continue
+        p = entry.payload
+        day = date.fromisoformat(str(p["on"])) if p.get("on") else entry.at.date()
+        if day < start:
+            continue
+        score = Stance(p["stance"]).score
+        heard.setdefault(int(p["household_id"]), []).append((_weeks(start, day), score))
+    return heard
 
 
 _INFORMAL = {r.value for r in INFORMAL_ROLES}
@@ -87,16 +132,15 @@ def recorded_units(
     street: str | None = None,
     everything: bool = False,
     today: date | None = None,
-    activities: bool = False,
+    activities: bool = True,
 ) -> Record:
     """The units with a recorded project in the named compounds (or street, or all).
 
-    With `activities`, the record's objections (how many each unit's households filed),
-    technical issues (a blocking one found or not) and how each unit was led (`led_as`) are
-    read too, and the fit uses them (`observe.summaries`). Stance changes are not: a record
-    sees a change only where a household's stance was heard before and after (a first contact
-    from "unknown" is no change), the model moves every household it reaches, and comparing
-    the two would read as "no tool had any effect"."""
+    With `activities` (the default), what happened on the way is read too, and the fit uses
+    it (`observe.summaries`): how each unit was led (`led_as`), its objections (how many its
+    households filed), its technical issues (a blocking one found or not) and the change of
+    its households' stances from the start to week 4 and week 12 (`stance_changes`). Without,
+    the stage dates alone."""
     from colift.services.advice import build_snapshot
 
     if not codes and street is None and not everything:
@@ -110,6 +154,7 @@ def recorded_units(
     filed: list[int] = []
     blocked: list[int] = []
     groups: list[int] = []
+    stance: list[list[float]] = []
     starts: list[date] = []
     with UnitOfWork(engine) as uow:
         if everything:
@@ -153,6 +198,8 @@ def recorded_units(
                 issues = uow.technical.list_by_unit(info.id)
                 blocked.append(int(any(t.to_issue().severity >= 3 for t in issues)))
                 groups.append(led_as(snapshot, start))
+                if activities:
+                    stance.append(stance_changes(_heard(uow, info.id, start)))
     if len(specs) < MIN_UNITS:
         raise BadInput(
             "calibration needs at least {need} units with a recorded project; found {found}",
@@ -166,6 +213,9 @@ def recorded_units(
         objections=np.asarray(filed, np.int32) if activities else None,
         technical=np.asarray(blocked, np.int8) if activities else None,
         group=np.asarray(groups, np.int8) if activities else None,
+        stance=np.asarray(stance, np.float64).reshape(-1, len(STANCE_WEEKS))
+        if activities
+        else None,
     )
     return Record(specs, obs, labels, scenario, names, min(starts) if starts else None)
 
@@ -267,7 +317,7 @@ def calibrate(
     workers: int = 0,
     today: date | None = None,
     evidence_prior: bool = False,
-    activities: bool = False,
+    activities: bool = True,
 ) -> dict[str, Any]:
     """Fit on the recorded units and save the posterior medians as the parameter set `name`;
     with `evidence_prior`, the coded interviews narrow the prior (`priors.with_evidence`)."""

@@ -217,7 +217,7 @@ def _apply(
                 labour_hours=e.labour_hours,
                 participants=e.participants,
             )
-            record_activity_in(
+            logged = record_activity_in(
                 uow,
                 Activity(
                     unit_id,
@@ -233,6 +233,12 @@ def _apply(
                 ),
                 actor=e.person,
             )
+            for room, stance in e.heard:  # heard again, unchanged: the stance's new date
+                known = uow.stances.find(flat_id[room])
+                reasons = known.reasons if known is not None else ()
+                uow.stances.set(
+                    flat_id[room], stance, reasons, actor=e.person, on=e.on, activity_id=logged.id
+                )
         elif isinstance(e, RoundEvent):
             opened = open_round_in(uow, unit_id, actor=DEMO_ACTOR, title=e.title, opened_on=e.on)
             round_id = opened.id
