@@ -75,3 +75,30 @@ def test_pages_are_read_while_a_vote_holds_the_write_lock(
     finally:
         writer.rollback()
         writer.close()
+
+
+def test_a_read_on_postgresql_is_read_only_and_keeps_the_prepared_statements(
+    engine: Engine,
+) -> None:
+    """A page's transaction begins READ ONLY and ends with COMMIT: psycopg forgets a
+    connection's prepared statements at every ROLLBACK, which made the database parse and plan
+    every statement of every vote again. A write inside a read is refused, not committed."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("prepared statements and READ ONLY transactions are PostgreSQL's")
+    from sqlalchemy.exc import DBAPIError
+
+    from colift.store import UnitOfWork
+
+    query = text("SELECT count(*) FROM units WHERE id > :n")
+    engine.pool.dispose()
+    for _ in range(8):  # psycopg prepares a statement at its fifth use on a connection
+        with UnitOfWork(engine, read_only=True) as uow:
+            uow.connection.execute(query, {"n": 0}).scalar_one()
+    with UnitOfWork(engine, read_only=True) as uow:
+        prepared = uow.connection.execute(
+            text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE :s"),
+            {"s": "SELECT count(*) FROM units WHERE id >%"},
+        ).scalar_one()
+    assert prepared == 1
+    with pytest.raises(DBAPIError, match="read-only"), UnitOfWork(engine, read_only=True) as uow:
+        uow.connection.execute(text("UPDATE units SET number = number"))
