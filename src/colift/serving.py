@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DisconnectionError
@@ -32,6 +33,14 @@ from colift.store import database_url, make_engine
 READ_ENV_VAR = "COLIFT_READ_DATABASE_URL"
 REFRESH_ENV_VAR = "COLIFT_SUMMARY_REFRESH"  # "0" turns the background refresher off
 POOL_ENV_VAR = "COLIFT_POOL_SIZE"
+THREADS_ENV_VAR = "COLIFT_THREADS"
+# Threads a worker runs its blocking endpoints on (anyio's limiter; its own default is 40).
+# Each holds one pooled connection while it works, so the pool is as large as the threads plus
+# the refresher and a spare: a pool smaller than the threads let its overflow connections be
+# opened and closed again for every few requests (a new PostgreSQL backend each time, and its
+# prepared statements lost with it).
+DEFAULT_THREADS = 32
+POOL_OVERFLOW = 4
 PING_AFTER_IDLE_SECONDS = 10.0  # a pooled connection idle this long is pinged before use
 BATCH = 50  # lines per refresh transaction
 IDLE_SECONDS = 1.0  # pause when nothing is stale (the advice lags a vote by about this)
@@ -42,13 +51,23 @@ DUTY_ENV_VAR = "COLIFT_REFRESH_DUTY"
 DEFAULT_DUTY = 0.25
 
 
+def worker_threads() -> int:
+    """The threads of a worker process (`COLIFT_THREADS`, default 32)."""
+    return max(1, int(os.environ.get(THREADS_ENV_VAR, "") or DEFAULT_THREADS))
+
+
+def pool_size() -> int:
+    """The PostgreSQL pool of a worker process: `COLIFT_POOL_SIZE`, else its threads + 2."""
+    return max(1, int(os.environ.get(POOL_ENV_VAR, "") or worker_threads() + 2))
+
+
 def engine_from_url(url: str) -> Engine:
-    """An engine sized for a web worker: on PostgreSQL a pool as large as uvicorn's threads,
-    whose connections are checked before use when they sat idle (`ping_when_idle`)."""
+    """An engine sized for a web worker: on PostgreSQL a pool as large as its threads (plus
+    the refresher and a spare, `pool_size`) and a small overflow, whose connections are checked
+    before use when they sat idle (`ping_when_idle`)."""
     if url.startswith("sqlite"):
         return make_engine(url)
-    size = int(os.environ.get(POOL_ENV_VAR, "20"))
-    engine = make_engine(url, pool_size=size, max_overflow=size)
+    engine = make_engine(url, pool_size=pool_size(), max_overflow=POOL_OVERFLOW)
     ping_when_idle(engine)
     return engine
 
@@ -142,20 +161,23 @@ def app_from_env() -> FastAPI:
     read_url = os.environ.get(READ_ENV_VAR, "").strip()
     read_engine = engine_from_url(read_url) if read_url else None
     app = create_app(engine, read_engine=read_engine)
-    if os.environ.get(REFRESH_ENV_VAR, "1") != "0":
-        refresher = SummaryRefresher(engine)
-        inner = app.router.lifespan_context
+    refresher = SummaryRefresher(engine) if os.environ.get(REFRESH_ENV_VAR, "1") != "0" else None
+    threads = worker_threads()
+    inner = app.router.lifespan_context
 
-        @contextlib.asynccontextmanager
-        async def lifespan(app_: FastAPI) -> AsyncIterator[Any]:
+    @contextlib.asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[Any]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        if refresher is not None:
             refresher.start()
-            try:
-                async with inner(app_) as state:
-                    yield state
-            finally:
+        try:
+            async with inner(app_) as state:
+                yield state
+        finally:
+            if refresher is not None:
                 refresher.close()
 
-        app.router.lifespan_context = lifespan
+    app.router.lifespan_context = lifespan
     return app
 
 

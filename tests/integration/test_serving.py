@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import anyio.to_thread
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.pool import QueuePool
@@ -13,7 +14,14 @@ from sqlalchemy.pool import QueuePool
 from colift.model import ScopeKind, Vote
 from colift.services.consent import cast_vote
 from colift.services.summary import recount_all, unit_lines
-from colift.serving import READ_ENV_VAR, REFRESH_ENV_VAR, SummaryRefresher, app_from_env
+from colift.serving import (
+    POOL_ENV_VAR,
+    READ_ENV_VAR,
+    REFRESH_ENV_VAR,
+    THREADS_ENV_VAR,
+    SummaryRefresher,
+    app_from_env,
+)
 from colift.store import UnitOfWork
 from factories import make_unit
 
@@ -79,3 +87,30 @@ def test_a_pooled_connection_idle_too_long_is_pinged_and_replaced_when_dead(
         assert conn.connection.dbapi_connection is not first
         assert conn.execute(text("SELECT 1")).scalar() == 1
     engine.dispose()
+
+
+def test_a_worker_has_a_pooled_connection_for_each_of_its_threads(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Threads beyond the pool took overflow connections, opened and closed again within a
+    few requests (a new PostgreSQL backend each time, its prepared statements lost)."""
+    from fastapi.testclient import TestClient
+
+    url = engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("COLIFT_DATABASE_URL", url)
+    monkeypatch.setenv(REFRESH_ENV_VAR, "0")
+    monkeypatch.setenv(THREADS_ENV_VAR, "12")
+    monkeypatch.delenv(POOL_ENV_VAR, raising=False)
+    app = app_from_env()
+    try:
+        with TestClient(app) as client:
+            assert client.get("/api/v1/openapi.json").status_code == 200
+            limiter = anyio.to_thread.current_default_thread_limiter
+            assert client.portal is not None
+            assert client.portal.call(lambda: limiter().total_tokens) == 12
+        pool = app.state.engine.pool
+        if engine.dialect.name == "postgresql":
+            assert isinstance(pool, QueuePool)
+            assert pool.size() >= 12 + 1  # every thread and the refresher
+    finally:
+        app.state.engine.dispose()
