@@ -95,3 +95,38 @@ def test_overview_lists_read_the_read_engine(engine: Engine, tmp_path: object) -
     with TestClient(create_app(engine, TOKENS)) as c:
         assert c.get("/api/v1/street/units", headers=_h("admin")).json()["units"] == 1
     replica.dispose()
+
+
+def test_the_street_view_gives_its_stalled_units_a_page_at_a_time(
+    client: TestClient, engine: Engine
+) -> None:
+    """A city's 55,000 stalled lines came in one 20 MB answer; now a page (offset, limit) with
+    the count over all pages, in the street list's order, and the totals unchanged."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import update
+
+    from colift.services.views import street_stalled
+    from colift.store.tables import unit_summaries
+
+    assert len(unit_lines(engine)) == 4  # the lines exist
+    later = date.today()
+    with engine.begin() as conn:  # every unit has sat in the vote stage too long
+        conn.execute(
+            update(unit_summaries).values(stage="vote", stage_since=later - timedelta(days=200))
+        )
+    whole = street_stalled(engine, STREET, later, limit=500)
+    assert whole.matching == len(whole.lines) == 4
+    order = [u.unit_id for _, u in whole.lines]
+    pages = [street_stalled(engine, STREET, later, offset=k, limit=3) for k in (0, 3)]
+    assert [u.unit_id for p in pages for _, u in p.lines] == order
+    assert [len(p.lines) for p in pages] == [3, 1]
+    assert all(p.matching == 4 and p.compounds == whole.compounds for p in pages)
+    assert [p.page for p in pages] == [1, 2] and pages[0].pages == 2
+
+    body = client.get("/api/v1/street?limit=1", headers=_h("street")).json()
+    assert body["limit"] == 1 and body["offset"] == 0
+    assert len(body["stalled"]) == min(1, body["stalled_total"])
+    assert body["has_more"] == (body["stalled_total"] > 1)
+    refused = client.get("/api/v1/street?limit=100000", headers=_h("street"))
+    assert refused.status_code == 422 and "limit" in refused.text

@@ -53,6 +53,8 @@ from colift.services.costshare import set_cost_plan, unit_cost_shares
 from colift.services.quota import Work
 from colift.services.registry import get_compound, import_roster_upload
 from colift.services.views import (
+    STALLED_PAGE_MAX,
+    STALLED_PAGE_SIZE,
     CompoundOverview,
     StreetBoard,
     UnitLine,
@@ -403,6 +405,7 @@ def street_json(board: StreetBoard) -> dict[str, Any]:
             for s, (n, median, longest) in board.days.items()
         ],
         "stalled": [{"compound": c.code, **line_json(u)} for c, u in board.lines],
+        "stalled_total": board.matching,
         "compounds": [
             {
                 "code": c.code,
@@ -424,14 +427,24 @@ def get_street(
     street: Annotated[
         str | None, Query(description="admins only: one street (default: every street)")
     ] = None,
+    offset: Annotated[int, Query(ge=0, description="stalled units to skip")] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=STALLED_PAGE_MAX, description="stalled units in this answer")
+    ] = STALLED_PAGE_SIZE,
 ) -> dict[str, Any]:
-    """The funnel of stages reached, days units spend in each stage, and the stalled units of
-    the caller's street (a street office) or of every street (an admin)."""
+    """The funnel of stages reached, days units spend in each stage, and a page of the stalled
+    units (`offset`, `limit`, default 200, at most 500; `stalled_total` over all pages,
+    `has_more`) of the caller's street (a street office) or of every street (an admin)."""
     if not can_read_street_board(who):
         raise forbidden("read the street view (street offices and admins only)")
     if not can_read_street(who, street):
         raise forbidden("read another street")
-    return street_json(street_stalled(engine, street_scope(who) or street))
+    board = street_stalled(engine, street_scope(who) or street, offset=offset, limit=limit)
+    body = street_json(board)
+    body["offset"] = offset
+    body["limit"] = limit
+    body["has_more"] = offset + len(board.lines) < board.matching
+    return body
 
 
 # --- simulation --------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ objections, activities) so an adapter renders them without touching the store or
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -260,9 +259,7 @@ def objections_for(objections: list[Objection], reader: Principal) -> list[Objec
     return objections if room is None else own_objections(objections, room)
 
 
-def transitions_for(
-    transitions: list[StageTransition], reader: Principal
-) -> list[StageTransition]:
+def transitions_for(transitions: list[StageTransition], reader: Principal) -> list[StageTransition]:
     """A unit's stage moves as `reader` may read them: a resident's do not say who made them."""
     return transitions if own_room(reader) is None else unattributed(transitions)
 
@@ -616,32 +613,48 @@ def _street_totals(
     return chosen, _days_stats(summary_store.stage_since_counts(conn, whole), today)
 
 
+STALLED_PAGE_SIZE = 200  # stalled lines a street view answers with by default
+STALLED_PAGE_MAX = 500
+
+
 def street_stalled(
-    engine: Engine, street: str | None = None, today: date | None = None
+    engine: Engine,
+    street: str | None = None,
+    today: date | None = None,
+    *,
+    offset: int = 0,
+    limit: int = STALLED_PAGE_SIZE,
 ) -> StreetBoard:
-    """The street office's view for the API: the totals of `street_board` and every stalled
-    unit (compound by compound, then building and unit order), without the street's other
-    lines; what `street_overview` gives, read from aggregates."""
+    """The street office's view for the API: the totals of `street_board` and a page of its
+    stalled units (`offset`, `limit` at most 500; compound by compound, then building and unit
+    order), with their count over all pages (`matching`); what `street_board` gives with only
+    the stalled lines, by offset. A city's 55,000 stalled lines came in one 20 MB answer."""
     today = today or date.today()
+    limit = min(max(1, limit), STALLED_PAGE_MAX)
+    offset = max(0, offset)
     cutoffs = stalled_cutoffs(today)
     with UnitOfWork(engine, read_only=True) as uow:
         chosen, days = _street_totals(uow, street, today, cutoffs)
+        listed = summary_store.Filter(street=street, stalled_before=cutoffs)
+        matching = summary_store.count(uow.connection, listed)
         lines = current_lines(
-            uow,
-            summary_store.lines(
-                uow.connection, summary_store.Filter(street=street, stalled_before=cutoffs)
-            ),
-            today,
+            uow, summary_store.page(uow.connection, listed, offset=offset, limit=limit), today
         )
-    order = {cid: i for i, cid in enumerate(chosen)}
-    key = functools.cache(natural_key)  # the same few labels recur in every compound
-    lines = sorted(
-        (x for x in lines if x.compound_id in chosen),
-        key=lambda x: (order[x.compound_id], key(x.building), key(x.label)),
-    )
-    stalled = [(chosen[x.compound_id], _summary_line(x, today)) for x in lines]
+    stalled = [
+        (chosen[x.compound_id], _summary_line(x, today)) for x in lines if x.compound_id in chosen
+    ]
     return StreetBoard(
-        street, today, list(chosen.values()), days, stalled, 1, 1, len(stalled), None, None, True
+        street,
+        today,
+        list(chosen.values()),
+        days,
+        stalled,
+        offset // limit + 1,
+        max(1, -(-matching // limit)),
+        matching,
+        None,
+        None,
+        True,
     )
 
 
