@@ -178,9 +178,11 @@ def add_city(engine: Engine, n_units: int, template_unit: int) -> tuple[int, flo
     rng = random.Random(80_000)
     with engine.begin() as conn:
         have = int(conn.execute(text("SELECT count(*) FROM units")).scalar_one())
-        template = conn.execute(
-            unit_summaries.select().where(unit_summaries.c.unit_id == template_unit)
-        ).one()._asdict()
+        template = (
+            conn.execute(unit_summaries.select().where(unit_summaries.c.unit_id == template_unit))
+            .one()
+            ._asdict()
+        )
         next_compound = int(conn.execute(text("SELECT max(id) FROM compounds")).scalar_one()) + 1
         next_building = int(conn.execute(text("SELECT max(id) FROM buildings")).scalar_one()) + 1
         next_unit = int(conn.execute(text("SELECT max(id) FROM units")).scalar_one()) + 1
@@ -434,6 +436,30 @@ def server_cpu_seconds(root: int) -> float:
     return sum(times.get(pid, 0.0) for pid in tree)
 
 
+def database_cpu_seconds(name: str | None) -> float | None:
+    """CPU time (user + system) PostgreSQL's backends serving database `name` have used so far
+    (a local server, read from /proc: each backend's title names its database); None on SQLite,
+    whose work is done inside the server's own processes. A backend that ended in between takes
+    its time with it: the pools keep theirs for the whole run."""
+    if name is None:
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not title.startswith("postgres: ") or f" {name} " not in title:
+                continue
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def cpu_seconds() -> float:
     """CPU time (user + system) this process, the load generator, has used so far."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -639,9 +665,7 @@ def recount(
     lost = sum(1 for key, vote in acked.items() if stored.get(key, ("", 0))[0] != vote)
     double = sum(1 for key in acked if key in stored and entries.get(stored[key][1], 0) > 1)
     unacked = sum(1 for key in stored if key not in acked)
-    summary_off = sum(
-        1 for u, n in summary.items() if u in seeded_units and agree.get(u, 0) != n
-    )
+    summary_off = sum(1 for u, n in summary.items() if u in seeded_units and agree.get(u, 0) != n)
     return {
         "lost": lost,
         "double_counted": double,
@@ -698,6 +722,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             )
             noop_server_cpu = server_cpu_seconds(proc.pid) - server_cpu
             server_cpu = server_cpu_seconds(proc.pid)
+            database_cpu = database_cpu_seconds(pg_name)
             level = asyncio.run(
                 vote_level(
                     HOST,
@@ -713,6 +738,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             )
             used += level.consumed
             vote_server_cpu = server_cpu_seconds(proc.pid) - server_cpu
+            after = database_cpu_seconds(pg_name)
+            vote_database_cpu = (
+                None if after is None or database_cpu is None else after - database_cpu
+            )
             load = os.getloadavg()[0]
             time.sleep(1.5)  # the vote's effect on the summary is immediate; the advice follows
             checked = recount(engine, _all_acked(runs, level), set(seeded.units))
@@ -757,6 +786,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
                 "server_cpu_ms_per_vote": round(
                     vote_server_cpu / max(1, len(level.acked)) * 1000, 2
                 ),
+                # PostgreSQL's backends for the bench database over the vote level, per vote
+                "database_cpu_ms_per_vote": None
+                if vote_database_cpu is None
+                else round(vote_database_cpu / max(1, len(level.acked)) * 1000, 2),
                 "seed_s": round(seeded.seed_s, 1),
                 "summary_build_s": round(seeded.summary_s, 1),
                 "load_1min": round(load, 2),

@@ -38,8 +38,11 @@ THREADS_ENV_VAR = "COLIFT_THREADS"
 # Each holds one pooled connection while it works, so the pool is as large as the threads plus
 # the refresher and a spare: a pool smaller than the threads let its overflow connections be
 # opened and closed again for every few requests (a new PostgreSQL backend each time, and its
-# prepared statements lost with it).
-DEFAULT_THREADS = 32
+# prepared statements lost with it). Eight, not anyio's 40: at 200 clients on two cores,
+# 4 / 8 / 12 / 32 threads gave 383-401 / 349-363 / 341-369 / 275-286 votes a second
+# (docs/benchmarks.md): fewer threads wait less on the GIL and on each other's row locks, and
+# requests queue on the event loop instead. A slow page holds one of them, so not fewer.
+DEFAULT_THREADS = 8
 POOL_OVERFLOW = 4
 PING_AFTER_IDLE_SECONDS = 10.0  # a pooled connection idle this long is pinged before use
 BATCH = 50  # lines per refresh transaction
@@ -52,7 +55,7 @@ DEFAULT_DUTY = 0.25
 
 
 def worker_threads() -> int:
-    """The threads of a worker process (`COLIFT_THREADS`, default 32)."""
+    """The threads of a worker process (`COLIFT_THREADS`, default 8)."""
     return max(1, int(os.environ.get(THREADS_ENV_VAR, "") or DEFAULT_THREADS))
 
 
