@@ -600,3 +600,17 @@ def test_unit_of_work_must_be_entered(engine: Engine) -> None:
     uow = UnitOfWork(engine)
     with pytest.raises(RuntimeError, match="with"):
         uow.commit()
+
+
+def test_a_unit_of_work_entered_again_reads_through_its_new_connection(engine: Engine) -> None:
+    """Repositories are made on first use and kept for the block; a unit of work entered a
+    second time must not keep those of the connection it closed."""
+    uow = UnitOfWork(engine)
+    with uow:
+        first = uow.units
+        assert uow.units is first
+        made = make_compound(uow)
+        uow.commit()
+    with uow:
+        assert uow.units is not first
+        assert made.id is not None and uow.compounds.get(made.id).name == made.name
