@@ -77,3 +77,31 @@ def test_cli_add_and_show(tmp_path: Path) -> None:
     assert data["actions_after"] >= 1
     bad = runner.invoke(app, ["regeneration", "add", code, "-k", "party", "-t", "x", *db])
     assert bad.exit_code == 2 and "stairwell_renovation" in bad.stderr
+
+
+def test_many_compounds_read_at_once_give_what_each_gives_alone(engine: Engine) -> None:
+    """The street page reads every compound's outcome in three queries; each must equal the
+    outcome read for that compound alone (events, a running lift, or neither), in order."""
+    from colift.errors import NotFound
+    from colift.services.regeneration import compounds_regeneration
+    from colift.store import UnitOfWork
+    from factories import make_compound
+
+    code, _ = seed_demo(engine)
+    day = date(2027, 6, 1)
+    since = compound_regeneration(engine, code, day).lift_since
+    assert since is not None
+    record_regeneration(
+        engine,
+        code,
+        RegenerationEvent(RegenerationKind.STAIRWELL_RENOVATION, since, 10, 12, "楼道粉刷"),
+    )
+    with UnitOfWork(engine) as uow:
+        make_compound(uow, "empty1")
+        uow.commit()
+    codes = ["empty1", code]
+    assert compounds_regeneration(engine, codes, day) == [
+        compound_regeneration(engine, c, day) for c in codes
+    ]
+    with pytest.raises(NotFound):
+        compounds_regeneration(engine, [code, "nosuch"], day)

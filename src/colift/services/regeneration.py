@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import Engine
@@ -89,3 +90,22 @@ def compound_regeneration(
         assert compound.id is not None
         events = RegenerationRepository(uow.connection).list_by_compound(compound.id)
         return regeneration_outcome(events, lift_running_since(uow, compound.id), today)
+
+
+def compounds_regeneration(
+    engine: Engine, codes: Sequence[str], today: date | None = None
+) -> list[RegenerationOutcome]:
+    """The regeneration outcomes of the compounds `codes`, in their order, read in three
+    queries whatever their number: the street page of a city (800 compounds) read three
+    queries per compound, 5 s of its 7. An unknown code is NotFound, as for one compound."""
+    today = today or date.today()
+    with UnitOfWork(engine, read_only=True) as uow:
+        ids = uow.compounds.ids_by_code(codes)
+        events = RegenerationRepository(uow.connection).list_by_compounds(ids.values())
+        running = uow.projects.first_operation_days(ids.values())
+    return [
+        regeneration_outcome(
+            events.get(ids[code.strip()], []), running.get(ids[code.strip()]), today
+        )
+        for code in codes
+    ]

@@ -295,16 +295,29 @@ class ProjectRepository:
 
     def first_operation_day(self, compound_id: int) -> date | None:
         """The day the compound's first lift entered operation (one query, not one per unit)."""
-        day = self.conn.execute(
-            select(func.min(stage_transitions.c.on))
+        return self.first_operation_days([compound_id]).get(compound_id)
+
+    def first_operation_days(self, compound_ids: Iterable[int]) -> dict[int, date]:
+        """The day each compound's first lift entered operation, for many compounds in one
+        query (a compound without a running lift is not a key)."""
+        wanted = sorted(set(compound_ids))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(
+            select(buildings.c.compound_id, func.min(stage_transitions.c.on))
             .join(units, units.c.id == stage_transitions.c.unit_id)
             .join(buildings, buildings.c.id == units.c.building_id)
             .where(
-                buildings.c.compound_id == compound_id,
+                buildings.c.compound_id.in_(wanted),
                 stage_transitions.c.to_stage == Stage.OPERATION.value,
             )
-        ).scalar()
-        return day if isinstance(day, date) else (date.fromisoformat(day) if day else None)
+            .group_by(buildings.c.compound_id)
+        )
+        return {
+            int(cid): day if isinstance(day, date) else date.fromisoformat(day)
+            for cid, day in rows
+            if day
+        }
 
     def stages_by_compound(self, compound_id: int) -> dict[int, Stage]:
         """The stage of every unit of the compound by unit id (survey if never recorded)."""

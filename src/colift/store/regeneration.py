@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select
@@ -89,9 +90,20 @@ class RegenerationRepository:
         )
 
     def list_by_compound(self, compound_id: int) -> list[RegenerationEvent]:
+        return self.list_by_compounds([compound_id]).get(compound_id, [])
+
+    def list_by_compounds(self, compound_ids: Iterable[int]) -> dict[int, list[RegenerationEvent]]:
+        """The events of each of `compound_ids` in the order they happened (one query; a
+        compound without events is not a key)."""
+        wanted = sorted(set(compound_ids))
+        found: dict[int, list[RegenerationEvent]] = {}
+        if not wanted:
+            return found
         rows = self.conn.execute(
             select(regeneration_events)
-            .where(regeneration_events.c.compound_id == compound_id)
+            .where(regeneration_events.c.compound_id.in_(wanted))
             .order_by(regeneration_events.c.on, regeneration_events.c.id)
         )
-        return [_event(r) for r in rows]
+        for r in rows:
+            found.setdefault(int(r.compound_id), []).append(_event(r))
+        return found

@@ -307,6 +307,23 @@ class CompoundRepository(_Repository):
             raise NotFound("no compound has the code {code}", code=repr(code))
         return _compound(row)
 
+    def ids_by_code(self, codes: Iterable[str]) -> dict[str, int]:
+        """The ids of the compounds `codes` in one query; an unknown code is NotFound."""
+        wanted = sorted({code.strip() for code in codes})
+        found: dict[str, int] = {}
+        for chunk in range(0, len(wanted), 500):  # SQLite's bound parameters are limited
+            part = wanted[chunk : chunk + 500]
+            found.update(
+                (r.code, int(r.id))
+                for r in self.conn.execute(
+                    select(compounds.c.code, compounds.c.id).where(compounds.c.code.in_(part))
+                )
+            )
+        missing = next((code for code in wanted if code not in found), None)
+        if missing is not None:
+            raise NotFound("no compound has the code {code}", code=repr(missing))
+        return found
+
     def all(self) -> list[Compound]:
         return [_compound(r) for r in self.conn.execute(select(compounds).order_by(compounds.c.id))]
 
