@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import update
 from test_web import Site, site  # noqa: F401 - the demo site fixture
 
 from colift.model import Building, Compound, Unit
+from colift.model.coproduction import Stage
 from colift.services.summary import refresh_all, unit_lines
 from colift.services.views import street_board
 from colift.store import UnitOfWork
 from colift.store.tables import unit_summaries
 
 
-def _add_long_compound(demo: Site, n: int) -> tuple[str, str, list[int]]:
+def _add_long_compound(demo: Site, n: int, code: str = "long1") -> tuple[str, str, list[int]]:
     """A compound of `n` units on the demo street; the first n-20 stalled in the vote stage,
     the last 20 recently in design."""
     with UnitOfWork(demo.engine) as uow:
@@ -31,7 +34,7 @@ def _add_long_compound(demo: Site, n: int) -> tuple[str, str, list[int]]:
                 built_year=1992,
                 consent_profile="cn-civil-code-278",
             ),
-            code="long1",
+            code=code,
         )
         assert compound.id is not None
         made: list[int] = []
@@ -58,7 +61,7 @@ def _add_long_compound(demo: Site, n: int) -> tuple[str, str, list[int]]:
             .where(unit_summaries.c.unit_id.in_(made[-20:]))
             .values(stage="design", stage_since=today - timedelta(days=10))
         )
-    return street, "long1", made
+    return street, code, made
 
 
 def _listed(html: str) -> list[int]:
@@ -123,3 +126,41 @@ def test_a_bad_page_number_shows_a_page_and_says_so(site: Site) -> None:  # noqa
         _listed(client.get(f"/street?compound={code}&show=all&page=3").text)
     )
     assert client.get("/street?stage=nonsense&compound=nowhere").status_code == 200
+
+
+def test_the_street_page_sums_the_street_once_not_once_per_compound(
+    site: Site,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The compounds' table asked the whole street's funnel again in every row: quadratic in
+    the compounds, 5 s for a city of 800. Counted, not timed: at most a few sums a page, and
+    the same number for one compound or several. The regeneration outcomes are read once."""
+    from colift.services import regeneration
+    from colift.services.views import StreetBoard
+
+    client, _ = site.signed_in("street")
+    calls = {"funnel": 0, "regeneration": 0}
+    funnel, outcomes = StreetBoard.funnel, regeneration.compounds_regeneration
+
+    def counted_funnel(self: StreetBoard) -> list[tuple[Stage, int]]:
+        calls["funnel"] += 1
+        return funnel(self)
+
+    def counted_outcomes(*args: Any, **kwargs: Any) -> Any:
+        calls["regeneration"] += 1
+        return outcomes(*args, **kwargs)
+
+    monkeypatch.setattr(StreetBoard, "funnel", counted_funnel)
+    monkeypatch.setattr(regeneration, "compounds_regeneration", counted_outcomes)
+    seen = []
+    for extra in (0, 2):
+        for k in range(extra):
+            _add_long_compound(site, 24, code=f"more{k}")
+        calls.update(funnel=0, regeneration=0)
+        page = client.get("/street?show=all")
+        assert page.status_code == 200
+        compounds = page.text.count('<tr><td><a href="/compounds/')
+        seen.append((compounds, dict(calls)))
+    assert seen[1][0] > seen[0][0]  # more compounds listed ...
+    assert seen[0][1] == seen[1][1]  # ... and not one sum more
+    assert seen[0][1]["funnel"] <= 3 and seen[0][1]["regeneration"] == 1

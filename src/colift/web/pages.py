@@ -450,10 +450,10 @@ def street_page(
     days = board_days_chart(board, lang)
     days["median_name"] = "中位数" if lang != "en" else "median"
     days["max_name"] = "最长" if lang != "en" else "longest"
-    from colift.services.regeneration import compound_regeneration
+    from colift.services.regeneration import compounds_regeneration
 
-    engine = engine_of(request)
-    regeneration = [(c, compound_regeneration(engine, c.code)) for c in board.compounds]
+    outcomes = compounds_regeneration(engine_of(request), [c.code for c in board.compounds])
+    regeneration = list(zip(board.compounds, outcomes, strict=True))
     query = {
         k: v
         for k, v in (
